@@ -1,0 +1,48 @@
+# reelstack: every target bootstraps what it needs (.venv, ffmpeg, redis-server).
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+
+.PHONY: demo test up lint bench unit integration sysdeps venv clean
+
+demo: sysdeps venv ## run the platform's main job on the local cloud and show the result
+	$(BIN)/reelstack demo
+
+up: sysdeps venv ## bring the local cloud up and keep it running (Ctrl-C stops it)
+	$(BIN)/reelstack up
+
+test: sysdeps venv lint ## lint, then every test (unit, integration, e2e)
+	$(BIN)/pytest -q
+
+unit: venv
+	$(BIN)/pytest -q tests/unit
+
+lint: venv ## ruff, mypy and cfn-lint
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy layers/shared/python functions infra/reelstack_tools benchmarks
+	$(BIN)/cfn-lint template.yaml
+
+bench: sysdeps venv ## measured comparisons, each printing its ratio against its baseline
+	$(BIN)/python benchmarks/upload.py
+
+venv: $(STAMP)
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev]'
+	rm -f $(VENV)/.installed-* && touch $@
+
+sysdeps: ## ffmpeg and redis-server from apt when missing
+	@missing=""; \
+	command -v ffmpeg >/dev/null || missing="$$missing ffmpeg"; \
+	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing$$missing from apt"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+clean:
+	rm -rf $(VENV) .reelstack .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,155 @@
+"""The HTTP API (a Chalice app behind API Gateway): parse, authenticate, call one service, answer.
+
+Every route here is also declared as an Api event in template.yaml (a test keeps the two equal).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import cache, wraps
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from chalice import Chalice, Response
+from chalice.app import Request
+
+from reelstack.adapters.functions import AsyncInvoker
+from reelstack.adapters.repositories import Repositories
+from reelstack.adapters.storage import MediaStorage
+from reelstack.adapters.tables import bind_tables
+from reelstack.adapters.tokens import JwtVerifier
+from reelstack.domain.identity import Principal
+from reelstack.errors import InvalidRequest, ReelstackError
+from reelstack.http_errors import internal_error_body, status_for
+from reelstack.observability import logger, metrics, tracer
+from reelstack.services.auth import Authenticator
+from reelstack.services.uploads import UploadService
+from reelstack.services.videos import VideoService
+from reelstack.settings import api_settings
+
+app = Chalice(app_name="reelstack")
+app.debug = False
+
+
+@cache
+def _repos() -> Repositories:
+    settings = api_settings()
+    return Repositories(bind_tables(settings.uploads_table, settings.videos_table, settings.aws_region))
+
+
+@cache
+def _uploads() -> UploadService:
+    settings = api_settings()
+    return UploadService(
+        storage=MediaStorage(settings.media_bucket),
+        repos=_repos(),
+        merger=AsyncInvoker(settings.merge_function_name),
+        limits=settings,
+        presign_expiry_seconds=settings.presign_expiry_seconds,
+    )
+
+
+@cache
+def _videos() -> VideoService:
+    return VideoService(_repos())
+
+
+@cache
+def _authenticator() -> Authenticator:
+    settings = api_settings()
+    return Authenticator(JwtVerifier(settings.issuer_url, settings.auth_audience, settings.jwks_url))
+
+
+def _request() -> Request:
+    request = app.current_request
+    assert request is not None, "only called while a request is being handled"
+    return request
+
+
+def _principal() -> Principal:
+    return _authenticator().principal(_request().headers)
+
+
+def _json_body() -> Any:
+    raw = _request().raw_body
+    if not raw:
+        return {}
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidRequest(f"the body is not valid JSON: {exc}", code="invalid_json") from None
+
+
+def json_errors(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Domain errors become `{code, message}` with their status; anything else a logged 500."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return view(*args, **kwargs)
+        except ReelstackError as exc:
+            status = status_for(exc)
+            headers: dict[str, str | list[str]] = (
+                {"WWW-Authenticate": 'Bearer error="invalid_token"'} if status == 401 else {}
+            )
+            if status >= 500:
+                logger.exception("dependency failed")
+            return Response(body=exc.to_dict(), status_code=status, headers=headers)
+        except Exception:
+            logger.exception("unhandled error")
+            request_id = app.current_request.context.get("requestId", "") if app.current_request else ""
+            return Response(body=internal_error_body(request_id), status_code=500)
+
+    return wrapper
+
+
+@app.route("/health", methods=["GET"])
+@json_errors
+def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@app.route("/uploads", methods=["POST"])
+@json_errors
+def open_upload() -> Response:
+    return Response(body=_uploads().open(_principal(), _json_body()), status_code=201)
+
+
+@app.route("/uploads/{upload_id}", methods=["GET"])
+@json_errors
+def upload_status(upload_id: str) -> dict[str, Any]:
+    return _uploads().status(_principal(), upload_id)
+
+
+@app.route("/uploads/{upload_id}/parts", methods=["POST"])
+@json_errors
+def presign_parts(upload_id: str) -> dict[str, Any]:
+    return _uploads().presign_parts(_principal(), upload_id, _json_body())
+
+
+@app.route("/uploads/{upload_id}/complete", methods=["POST"])
+@json_errors
+def complete_upload(upload_id: str) -> Response:
+    return Response(body=_uploads().complete(_principal(), upload_id).to_dict(), status_code=202)
+
+
+@app.route("/uploads/{upload_id}", methods=["DELETE"])
+@json_errors
+def abort_upload(upload_id: str) -> dict[str, Any]:
+    return _uploads().abort(_principal(), upload_id)
+
+
+@app.route("/videos/{video_id}", methods=["GET"])
+@json_errors
+def get_video(video_id: str) -> dict[str, Any]:
+    return _videos().get(_principal(), video_id)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The Lambda entry point: Powertools context, then Chalice routes by `requestContext.resourcePath`."""
+    response: dict[str, Any] = app(event, context)
+    return response

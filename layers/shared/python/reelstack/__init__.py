@@ -1,0 +1,1 @@
+"""reelstack: the shared layer of every Lambda function (domain, adapters, services, settings)."""

@@ -1,0 +1,172 @@
+"""Upload and video records in DynamoDB: reads, atomic creation, and conditional status transitions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DoesNotExist, PynamoDBException, TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
+
+from reelstack.adapters.tables import BoundTables, UploadRecord, VideoRecord
+from reelstack.domain.uploads import UploadMode, UploadSession, UploadStatus
+from reelstack.domain.videos import Failure, Video, VideoStatus
+from reelstack.errors import Conflict, DependencyFailed
+
+
+def _is_condition_failure(exc: PynamoDBException) -> bool:
+    return exc.cause_response_code in {"ConditionalCheckFailedException", "TransactionCanceledException"}
+
+
+def _upload_from(record: UploadRecord) -> UploadSession:
+    return UploadSession(
+        upload_id=record.upload_id,
+        video_id=record.video_id,
+        owner=record.owner,
+        filename=record.filename,
+        size=int(record.size),
+        content_type=record.content_type,
+        chunk_size=int(record.chunk_size),
+        chunk_count=int(record.chunk_count),
+        mode=UploadMode(record.mode),
+        status=UploadStatus(record.status),
+        created_at=record.created_at,
+        expires_at=record.expires_at,
+        title=record.title,
+        tags=tuple(str(tag) for tag in record.tags or ()),
+        sha256=record.sha256,
+        s3_upload_id=record.s3_upload_id,
+        assembly_key=record.assembly_key,
+        merge_started_at=record.merge_started_at,
+        failure=record.failure,
+    )
+
+
+def _video_from(record: VideoRecord) -> Video:
+    failure = Failure(**record.failure) if record.failure else None
+    return Video(
+        video_id=record.video_id,
+        owner=record.owner,
+        status=VideoStatus(record.status),
+        title=record.title,
+        tags=tuple(str(tag) for tag in record.tags or ()),
+        created_at=record.created_at,
+        updated_at=record.updated_at,
+        upload_id=record.upload_id,
+        original_key=record.original_key,
+        size=int(record.size) if record.size is not None else None,
+        execution_arn=record.execution_arn,
+        failure=failure,
+    )
+
+
+class Repositories:
+    """Both tables, for the use cases that touch both."""
+
+    def __init__(self, tables: BoundTables) -> None:
+        self.tables = tables
+
+    # -- reads ---------------------------------------------------------------------------------------
+    def get_upload(self, upload_id: str) -> UploadSession | None:
+        try:
+            return _upload_from(self.tables.uploads.get(upload_id, consistent_read=True))
+        except DoesNotExist:
+            return None
+        except PynamoDBException as exc:
+            raise DependencyFailed(f"reading upload failed: {exc.msg}") from exc
+
+    def get_video(self, video_id: str) -> Video | None:
+        try:
+            return _video_from(self.tables.videos.get(video_id, consistent_read=True))
+        except DoesNotExist:
+            return None
+        except PynamoDBException as exc:
+            raise DependencyFailed(f"reading video failed: {exc.msg}") from exc
+
+    # -- writes --------------------------------------------------------------------------------------
+    def create_upload_with_video(self, upload: UploadSession, video: Video, ttl_epoch: int) -> None:
+        """Both records or neither (one DynamoDB transaction)."""
+        upload_item = self.tables.uploads(
+            upload_id=upload.upload_id,
+            video_id=upload.video_id,
+            owner=upload.owner,
+            filename=upload.filename,
+            size=upload.size,
+            content_type=upload.content_type,
+            chunk_size=upload.chunk_size,
+            chunk_count=upload.chunk_count,
+            mode=upload.mode.value,
+            status=upload.status.value,
+            created_at=upload.created_at,
+            updated_at=upload.created_at,
+            expires_at=upload.expires_at,
+            expires_at_epoch=ttl_epoch,
+            title=upload.title,
+            tags=list(upload.tags),
+            sha256=upload.sha256,
+            s3_upload_id=upload.s3_upload_id,
+            assembly_key=upload.assembly_key,
+        )
+        video_item = self.tables.videos(
+            video_id=video.video_id,
+            owner=video.owner,
+            status=video.status.value,
+            title=video.title,
+            tags=list(video.tags),
+            created_at=video.created_at,
+            updated_at=video.updated_at,
+            upload_id=video.upload_id,
+            original_key=video.original_key,
+            size=video.size,
+        )
+        try:
+            with TransactWrite(connection=Connection(region=self.tables.region)) as transaction:
+                transaction.save(upload_item, condition=self.tables.uploads.upload_id.does_not_exist())
+                transaction.save(video_item, condition=self.tables.videos.video_id.does_not_exist())
+        except TransactWriteError as exc:
+            if _is_condition_failure(exc):
+                raise Conflict("an upload with this id already exists", code="duplicate_upload") from exc
+            raise DependencyFailed(f"creating upload failed: {exc.msg}") from exc
+
+    def transition_upload(
+        self, upload_id: str, allowed: Iterable[UploadStatus], target: UploadStatus, now: str, **fields: Any
+    ) -> bool:
+        """Move an upload to `target` only from one of `allowed`; False when another caller got there first."""
+        model = self.tables.uploads
+        actions = [model.status.set(target.value), model.updated_at.set(now)]
+        actions += [getattr(model, name).set(value) for name, value in fields.items()]
+        return self._conditional_update(
+            model(upload_id=upload_id), actions, model.status.is_in(*(s.value for s in allowed))
+        )
+
+    def transition_video(
+        self, video_id: str, allowed: Iterable[VideoStatus], target: VideoStatus, now: str, **fields: Any
+    ) -> bool:
+        """Move a video to `target` only from one of `allowed`; False otherwise."""
+        model = self.tables.videos
+        actions = [model.status.set(target.value), model.updated_at.set(now)]
+        actions += [getattr(model, name).set(value) for name, value in fields.items()]
+        return self._conditional_update(
+            model(video_id=video_id), actions, model.status.is_in(*(s.value for s in allowed))
+        )
+
+    def delete_video(self, video_id: str, only_if: VideoStatus) -> bool:
+        model = self.tables.videos
+        try:
+            model(video_id=video_id).delete(condition=model.status == only_if.value)
+        except PynamoDBException as exc:
+            if _is_condition_failure(exc):
+                return False
+            raise DependencyFailed(f"deleting video failed: {exc.msg}") from exc
+        return True
+
+    @staticmethod
+    def _conditional_update(item: Any, actions: list[Any], condition: Any) -> bool:
+        try:
+            item.update(actions=actions, condition=condition)
+        except UpdateError as exc:
+            if _is_condition_failure(exc):
+                return False
+            raise DependencyFailed(f"updating {type(item).__name__} failed: {exc.msg}") from exc
+        return True

@@ -1,0 +1,204 @@
+"""The media bucket: multipart uploads, staged chunks, presigned PUTs, merges, and streaming reads."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from reelstack.adapters.aws import client, error_code
+from reelstack.errors import DependencyFailed, NotFound
+
+CHUNK_CONTENT_TYPE = "application/octet-stream"
+
+
+@dataclass(frozen=True)
+class PresignedPut:
+    url: str
+    headers: dict[str, str]
+
+
+@dataclass(frozen=True)
+class StoredPart:
+    part_number: int
+    size: int
+    etag: str
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    key: str
+    size: int
+    etag: str
+
+
+def _required_headers(url: str, size: int, content_type: str, checksum: str | None) -> dict[str, str]:
+    """Exactly the headers the client must send: every signed header but host, plus Content-Type."""
+    signed = parse_qs(urlsplit(url).query).get("X-Amz-SignedHeaders", [""])[0].split(";")
+    values = {"content-length": str(size), "content-type": content_type}
+    if checksum is not None:
+        values["x-amz-checksum-sha256"] = checksum
+    headers = {"Content-Type": content_type}
+    for name in signed:
+        if name == "content-length":
+            headers["Content-Length"] = values[name]
+        elif name in values and name != "content-type":
+            headers[name] = values[name]
+    return headers
+
+
+class MediaStorage:
+    """S3 operations on one bucket; SDK errors become domain errors."""
+
+    def __init__(self, bucket: str, s3: Any = None) -> None:
+        self.bucket = bucket
+        self._s3 = s3
+
+    @property
+    def s3(self) -> Any:
+        if self._s3 is None:
+            self._s3 = client("s3")
+        return self._s3
+
+    def _call(self, operation: str, **params: Any) -> Any:
+        try:
+            return getattr(self.s3, operation)(Bucket=self.bucket, **params)
+        except ClientError as exc:
+            code = error_code(exc)
+            if code in {"NoSuchUpload", "NoSuchKey", "404", "NotFound"}:
+                raise NotFound(f"{operation}: {code}", code="storage_not_found") from exc
+            raise DependencyFailed(f"S3 {operation} failed: {code or exc}") from exc
+        except BotoCoreError as exc:
+            raise DependencyFailed(f"S3 {operation} failed: {exc}") from exc
+
+    # -- multipart uploads -------------------------------------------------------------------------
+    def create_multipart_upload(self, key: str, content_type: str) -> str:
+        return str(self._call("create_multipart_upload", Key=key, ContentType=content_type)["UploadId"])
+
+    def presign_part(
+        self, key: str, s3_upload_id: str, part_number: int, size: int, checksum: str | None, expires_in: int
+    ) -> PresignedPut:
+        params: dict[str, Any] = {
+            "Bucket": self.bucket,
+            "Key": key,
+            "UploadId": s3_upload_id,
+            "PartNumber": part_number,
+            "ContentLength": size,
+        }
+        if checksum is not None:
+            params["ChecksumSHA256"] = checksum
+        url = self.s3.generate_presigned_url("upload_part", Params=params, ExpiresIn=expires_in)
+        return PresignedPut(url=url, headers=_required_headers(url, size, CHUNK_CONTENT_TYPE, checksum))
+
+    def list_parts(self, key: str, s3_upload_id: str) -> dict[int, StoredPart]:
+        parts: dict[int, StoredPart] = {}
+        marker = 0
+        while True:
+            page = self._call(
+                "list_parts", Key=key, UploadId=s3_upload_id, PartNumberMarker=marker, MaxParts=1000
+            )
+            for part in page.get("Parts", []):
+                number = int(part["PartNumber"])
+                parts[number] = StoredPart(number, int(part["Size"]), str(part["ETag"]))
+            if not page.get("IsTruncated"):
+                return parts
+            marker = int(page["NextPartNumberMarker"])
+
+    def upload_part(self, key: str, s3_upload_id: str, part_number: int, body: bytes) -> str:
+        digest = base64.b64encode(hashlib.sha256(body).digest()).decode()
+        response = self._call(
+            "upload_part",
+            Key=key,
+            UploadId=s3_upload_id,
+            PartNumber=part_number,
+            Body=body,
+            ChecksumSHA256=digest,
+        )
+        return str(response["ETag"])
+
+    def complete_multipart_upload(self, key: str, s3_upload_id: str, parts: list[StoredPart]) -> str:
+        manifest = {
+            "Parts": [{"PartNumber": p.part_number, "ETag": p.etag} for p in sorted(parts, key=_number)]
+        }
+        response = self._call(
+            "complete_multipart_upload", Key=key, UploadId=s3_upload_id, MultipartUpload=manifest
+        )
+        return str(response.get("ETag", ""))
+
+    def abort_multipart_upload(self, key: str, s3_upload_id: str) -> None:
+        try:
+            self._call("abort_multipart_upload", Key=key, UploadId=s3_upload_id)
+        except NotFound:
+            return  # already aborted or completed: nothing left to free
+
+    # -- staged chunks and plain objects -----------------------------------------------------------
+    def presign_put(self, key: str, size: int, checksum: str | None, expires_in: int) -> PresignedPut:
+        params: dict[str, Any] = {
+            "Bucket": self.bucket,
+            "Key": key,
+            "ContentLength": size,
+            "ContentType": CHUNK_CONTENT_TYPE,
+        }
+        if checksum is not None:
+            params["ChecksumSHA256"] = checksum
+        url = self.s3.generate_presigned_url("put_object", Params=params, ExpiresIn=expires_in)
+        return PresignedPut(url=url, headers=_required_headers(url, size, CHUNK_CONTENT_TYPE, checksum))
+
+    def list_objects(self, prefix: str) -> list[ObjectInfo]:
+        objects: list[ObjectInfo] = []
+        token: str | None = None
+        while True:
+            params: dict[str, Any] = {"Prefix": prefix}
+            if token:
+                params["ContinuationToken"] = token
+            page = self._call("list_objects_v2", **params)
+            objects.extend(
+                ObjectInfo(o["Key"], int(o["Size"]), str(o["ETag"])) for o in page.get("Contents", [])
+            )
+            if not page.get("IsTruncated"):
+                return objects
+            token = page["NextContinuationToken"]
+
+    def delete_prefix(self, prefix: str) -> int:
+        keys = [o.key for o in self.list_objects(prefix)]
+        for start in range(0, len(keys), 1000):
+            batch = [{"Key": k} for k in keys[start : start + 1000]]
+            self._call("delete_objects", Delete={"Objects": batch, "Quiet": True})
+        return len(keys)
+
+    def head(self, key: str) -> ObjectInfo | None:
+        try:
+            response = self._call("head_object", Key=key)
+        except NotFound:
+            return None
+        return ObjectInfo(key, int(response["ContentLength"]), str(response["ETag"]))
+
+    def read_chunks(self, key: str, chunk_size: int = 8 * 1024 * 1024) -> Iterator[bytes]:
+        """Stream an object in bounded chunks (memory stays at one chunk)."""
+        body = self._call("get_object", Key=key)["Body"]
+        try:
+            yield from body.iter_chunks(chunk_size)
+        finally:
+            body.close()
+
+    def read(self, key: str) -> bytes:
+        return b"".join(self.read_chunks(key))
+
+    def copy(self, source_key: str, target_key: str) -> None:
+        """Server-side copy (multipart beyond 5 GB), keeping the content type."""
+        try:
+            self.s3.copy({"Bucket": self.bucket, "Key": source_key}, self.bucket, target_key)
+        except ClientError as exc:
+            raise DependencyFailed(f"S3 copy failed: {error_code(exc) or exc}") from exc
+
+    def delete(self, key: str) -> None:
+        self._call("delete_object", Key=key)
+
+
+def _number(part: StoredPart) -> int:
+    return part.part_number

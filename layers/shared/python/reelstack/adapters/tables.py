@@ -1,0 +1,102 @@
+"""PynamoDB models of the uploads and videos tables, bound to their real names at cold start.
+
+The classes here declare attributes only; `bind_tables` makes subclasses carrying the table names
+and region from settings, so importing this module does no I/O and reads no environment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pynamodb.attributes import (
+    JSONAttribute,
+    ListAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+
+class UploadRecord(Model):
+    class Meta:
+        table_name = "unbound-uploads"
+
+    upload_id = UnicodeAttribute(hash_key=True)
+    video_id = UnicodeAttribute()
+    owner = UnicodeAttribute()
+    filename = UnicodeAttribute()
+    size = NumberAttribute()
+    content_type = UnicodeAttribute()
+    chunk_size = NumberAttribute()
+    chunk_count = NumberAttribute()
+    mode = UnicodeAttribute()
+    status = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    expires_at = UnicodeAttribute()
+    expires_at_epoch = TTLAttribute(null=True)
+    title = UnicodeAttribute()
+    tags = ListAttribute(of=UnicodeAttribute, default=list)
+    sha256 = UnicodeAttribute(null=True)
+    s3_upload_id = UnicodeAttribute(null=True)
+    assembly_key = UnicodeAttribute(null=True)
+    merge_started_at = UnicodeAttribute(null=True)
+    failure = JSONAttribute(null=True)
+
+
+class OwnerCreatedIndex(GlobalSecondaryIndex["VideoRecord"]):
+    class Meta:
+        index_name = "owner-created-index"
+        projection = AllProjection()
+
+    owner = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class VideoRecord(Model):
+    class Meta:
+        table_name = "unbound-videos"
+
+    video_id = UnicodeAttribute(hash_key=True)
+    owner = UnicodeAttribute()
+    status = UnicodeAttribute()
+    title = UnicodeAttribute()
+    tags = ListAttribute(of=UnicodeAttribute, default=list)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    upload_id = UnicodeAttribute(null=True)
+    original_key = UnicodeAttribute(null=True)
+    size = NumberAttribute(null=True)
+    execution_arn = UnicodeAttribute(null=True)
+    failure = JSONAttribute(null=True)
+    by_owner = OwnerCreatedIndex()
+
+
+@dataclass(frozen=True)
+class BoundTables:
+    uploads: type[UploadRecord]
+    videos: type[VideoRecord]
+    region: str
+
+
+def _bound(model: type[Model], table_name: str, region: str) -> Any:
+    meta = type("Meta", (), {"table_name": table_name, "region": region, "max_retry_attempts": 3})
+    namespace: dict[str, Any] = {"Meta": meta}
+    # PynamoDB ties an index to the class that declares it: give the bound class its own instances.
+    for name in dir(model):
+        attribute = getattr(model, name, None)
+        if isinstance(attribute, GlobalSecondaryIndex):
+            namespace[name] = type(attribute)()
+    return type(f"{model.__name__}On{table_name}", (model,), namespace)
+
+
+def bind_tables(uploads_table: str, videos_table: str, region: str) -> BoundTables:
+    """Model classes bound to the deployed table names (endpoint from the SDK's own configuration)."""
+    return BoundTables(
+        uploads=_bound(UploadRecord, uploads_table, region),
+        videos=_bound(VideoRecord, videos_table, region),
+        region=region,
+    )

@@ -1,0 +1,51 @@
+"""Verifying bearer JWTs against the issuer's JWKS (Cognito in AWS, the local issuer locally)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jwt
+
+from reelstack.errors import Unauthorized
+
+
+class JwtVerifier:
+    """Checks signature (RS256, key by `kid` from the JWKS), expiry, issuer and audience."""
+
+    def __init__(self, issuer: str, audience: str, jwks_url: str, jwks_client: Any = None) -> None:
+        self.issuer = issuer
+        self.audience = audience
+        self.jwks_url = jwks_url
+        self._jwks = jwks_client
+
+    @property
+    def jwks(self) -> jwt.PyJWKClient:
+        if self._jwks is None:
+            self._jwks = jwt.PyJWKClient(self.jwks_url, cache_keys=True, lifespan=3600, timeout=5)
+        return self._jwks
+
+    def verify(self, token: str) -> dict[str, Any]:
+        try:
+            key = self.jwks.get_signing_key_from_jwt(token).key
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key=key,
+                algorithms=["RS256"],
+                audience=self.audience,
+                issuer=self.issuer,
+                options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+                leeway=30,
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise Unauthorized("the token has expired", code="token_expired") from exc
+        except jwt.InvalidAudienceError as exc:
+            raise Unauthorized("the token is not for this API", code="invalid_audience") from exc
+        except jwt.InvalidIssuerError as exc:
+            raise Unauthorized("the token comes from an unknown issuer", code="invalid_issuer") from exc
+        except jwt.PyJWKClientConnectionError as exc:
+            raise Unauthorized("the issuer's keys cannot be fetched", code="issuer_unreachable") from exc
+        except (jwt.PyJWTError, ValueError) as exc:
+            raise Unauthorized(f"the token is invalid: {exc}", code="invalid_token") from exc
+        if claims.get("token_use", "id") != "id":
+            raise Unauthorized("an ID token is required", code="invalid_token")
+        return claims

@@ -1,0 +1,43 @@
+"""Starting ingest executions. The execution name is the video id, so a duplicate start is a no-op."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from reelstack.adapters.aws import client, error_code
+from reelstack.errors import DependencyFailed
+
+
+@dataclass(frozen=True)
+class StartResult:
+    execution_name: str
+    started: bool  # False: an execution with this name already existed
+
+
+class StepFunctionsWorkflow:
+    def __init__(self, state_machine_arn: str, sfn: Any = None) -> None:
+        self.state_machine_arn = state_machine_arn
+        self._sfn = sfn
+
+    @property
+    def sfn(self) -> Any:
+        if self._sfn is None:
+            self._sfn = client("stepfunctions")
+        return self._sfn
+
+    def start(self, name: str, document: dict[str, Any]) -> StartResult:
+        try:
+            self.sfn.start_execution(
+                stateMachineArn=self.state_machine_arn, name=name, input=json.dumps(document, sort_keys=True)
+            )
+        except ClientError as exc:
+            if error_code(exc) == "ExecutionAlreadyExists":
+                return StartResult(execution_name=name, started=False)
+            raise DependencyFailed(f"StartExecution failed: {error_code(exc) or exc}") from exc
+        except BotoCoreError as exc:
+            raise DependencyFailed(f"StartExecution failed: {exc}") from exc
+        return StartResult(execution_name=name, started=True)

@@ -1,0 +1,1 @@
+"""Pure domain logic: no SDK imports, no I/O."""

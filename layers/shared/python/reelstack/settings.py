@@ -1,0 +1,105 @@
+"""Settings, one pydantic model per function family, read from the environment at cold start.
+
+The template (or the local cloud, from the same template) sets the variables; nothing here has an
+endpoint: boto3 and PynamoDB pick up `AWS_ENDPOINT_URL` when the local cloud sets it.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MiB = 1024 * 1024
+GiB = 1024 * MiB
+
+
+class _Base(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    aws_region: str = Field(default="us-east-1", validation_alias="AWS_REGION")
+
+
+class StorageSettings(_Base):
+    media_bucket: str
+    presign_expiry_seconds: int = 900
+
+
+class TableSettings(_Base):
+    uploads_table: str
+    videos_table: str
+
+
+class UploadLimits(_Base):
+    """Upload policy: what a client may declare when it opens an upload."""
+
+    max_upload_bytes: int = 2 * GiB
+    allowed_content_types: str = "video/*"
+    default_chunk_size: int = MiB
+    min_chunk_size: int = 256 * 1024
+    max_chunk_size: int = 64 * MiB
+    max_chunks: int = 10_000
+    upload_ttl_seconds: int = 24 * 3600
+    max_title_length: int = 200
+    max_tags: int = 20
+
+
+class AuthSettings(_Base):
+    """JWT verification. In AWS the issuer is the Cognito user pool's provider URL."""
+
+    auth_issuer: str
+    auth_audience: str
+    auth_reviewer_group: str = "reviewer"
+
+    @property
+    def issuer_url(self) -> str:
+        """Cognito's `ProviderURL` has no scheme; the local issuer's has one."""
+        issuer = self.auth_issuer.rstrip("/")
+        return issuer if "://" in issuer else f"https://{issuer}"
+
+    @property
+    def jwks_url(self) -> str:
+        return f"{self.issuer_url}/.well-known/jwks.json"
+
+
+class ApiSettings(StorageSettings, TableSettings, UploadLimits, AuthSettings):
+    """The HTTP API function."""
+
+    merge_function_name: str
+
+
+class MergeSettings(StorageSettings, TableSettings):
+    """The merge function: coalesces staged chunks and verifies declared checksums."""
+
+    merge_part_size: int = 8 * MiB
+
+
+class IngestTriggerSettings(_Base):
+    """The function that starts one ingest execution per original."""
+
+    ingest_state_machine_arn: str
+
+
+class IngestSettings(StorageSettings, TableSettings):
+    """The ingest workflow's stage functions."""
+
+
+@cache
+def api_settings() -> ApiSettings:
+    return ApiSettings()  # type: ignore[call-arg]
+
+
+@cache
+def merge_settings() -> MergeSettings:
+    return MergeSettings()  # type: ignore[call-arg]
+
+
+@cache
+def ingest_trigger_settings() -> IngestTriggerSettings:
+    return IngestTriggerSettings()  # type: ignore[call-arg]
+
+
+@cache
+def ingest_settings() -> IngestSettings:
+    return IngestSettings()  # type: ignore[call-arg]
