@@ -30,6 +30,7 @@ from reelstack.settings import api_settings
 
 app = Chalice(app_name="reelstack")
 app.debug = False
+app.api.cors = True  # browsers need the CORS headers on every answer, not only preflights
 
 
 @cache

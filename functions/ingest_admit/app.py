@@ -21,9 +21,10 @@ def _stages() -> IngestStages:
     return IngestStages(MediaStorage(settings.media_bucket), Repositories(tables))
 
 
-@logger.inject_lambda_context(correlation_id_path="video_id")
+@logger.inject_lambda_context(correlation_id_path="document.video_id")
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    document = WorkflowDocument.model_validate(event)
+    """Event: `{"document": <workflow document>, "execution_id": <this execution's ARN>}`."""
+    document = WorkflowDocument.model_validate(event["document"] | {"execution_id": event.get("execution_id")})
     return _stages().admit(document).model_dump(exclude_none=True)

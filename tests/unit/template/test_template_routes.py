@@ -1,0 +1,61 @@
+"""The API's routes are declared twice: as Chalice routes in functions/api/app.py and as Api events in the
+template (API Gateway only forwards the routes it knows). The two sets must be equal."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from types import ModuleType
+from typing import Any
+
+import pytest
+from template_support import REPO_ROOT
+
+API_DIR = REPO_ROOT / "functions" / "api"
+SHARED_LAYER_DIR = REPO_ROOT / "layers" / "shared" / "python"
+
+
+def _import_api_module(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    """Import functions/api/app.py under a unique module name (every function has an `app.py`)."""
+    monkeypatch.syspath_prepend(str(SHARED_LAYER_DIR))
+    monkeypatch.syspath_prepend(str(API_DIR))
+    spec = importlib.util.spec_from_file_location("reelstack_api_function_app", API_DIR / "app.py")
+    assert spec is not None and spec.loader is not None, f"cannot load {API_DIR / 'app.py'}"
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, module)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _template_routes(template: dict[str, Any]) -> set[tuple[str, str]]:
+    events = template["Resources"]["ApiFunction"]["Properties"]["Events"]
+    return {
+        (event["Properties"]["Path"], event["Properties"]["Method"].upper())
+        for event in events.values()
+        if event["Type"] == "Api"
+    }
+
+
+def test_template_api_events_equal_the_chalice_routes(
+    template: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GIVEN the Chalice app and the template's Api events of ApiFunction
+    WHEN both are read as (path, METHOD) pairs
+    THEN every route the app serves is declared in the template, and every declared route is served."""
+    module = _import_api_module(monkeypatch)
+    app_routes = {(path, method.upper()) for path, methods in module.app.routes.items() for method in methods}
+
+    declared = _template_routes(template)
+
+    assert sorted(app_routes - declared) == [], "routes the app serves but API Gateway would not forward"
+    assert sorted(declared - app_routes) == [], "routes API Gateway forwards but the app does not serve"
+
+
+def test_api_events_all_go_through_the_one_api(template: dict[str, Any]) -> None:
+    """GIVEN the template's Api events WHEN their RestApiId is read THEN each names the `Api` resource."""
+    events = template["Resources"]["ApiFunction"]["Properties"]["Events"]
+
+    assert events
+    for name, event in events.items():
+        assert event["Type"] == "Api", name
+        assert event["Properties"]["RestApiId"] == {"Ref": "Api"}, name
