@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from pynamodb.connection import Connection
@@ -85,8 +86,8 @@ class Repositories:
             raise DependencyFailed(f"reading video failed: {exc.msg}") from exc
 
     # -- writes --------------------------------------------------------------------------------------
-    def create_upload_with_video(self, upload: UploadSession, video: Video, ttl_epoch: int) -> None:
-        """Both records or neither (one DynamoDB transaction)."""
+    def create_upload_with_video(self, upload: UploadSession, video: Video, forget_at: datetime) -> None:
+        """Both records or neither (one DynamoDB transaction); the upload record expires at `forget_at`."""
         upload_item = self.tables.uploads(
             upload_id=upload.upload_id,
             video_id=upload.video_id,
@@ -101,7 +102,7 @@ class Repositories:
             created_at=upload.created_at,
             updated_at=upload.created_at,
             expires_at=upload.expires_at,
-            expires_at_epoch=ttl_epoch,
+            expires_at_epoch=forget_at,
             title=upload.title,
             tags=list(upload.tags),
             sha256=upload.sha256,

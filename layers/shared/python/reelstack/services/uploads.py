@@ -113,7 +113,7 @@ class UploadService:
             size=request.size,
         )
         try:
-            self.repos.create_upload_with_video(session, video, int((expires + RECORD_RETENTION).timestamp()))
+            self.repos.create_upload_with_video(session, video, expires + RECORD_RETENTION)
         except Exception:
             if s3_upload_id is not None and assembly_key is not None:
                 self.storage.abort_multipart_upload(assembly_key, s3_upload_id)

@@ -1,0 +1,1 @@
+"""Measured comparisons; each prints its ratio against its baseline."""

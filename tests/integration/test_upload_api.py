@@ -1,0 +1,259 @@
+"""The upload API against the local cloud: both chunk paths, resume, integrity, ownership, limits."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import time
+
+import pytest
+
+from tests.support.http import Api, put, split
+
+pytestmark = pytest.mark.integration
+MiB = 1024 * 1024
+
+
+def video_bytes(size: int, seed: int) -> bytes:
+    return random.Random(seed).randbytes(size)
+
+
+def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(interval)
+
+
+def upload_all(api: Api, data: bytes, chunk_size: int, **extra: object) -> dict:
+    opened = api.open_upload(data, chunk_size, **extra)
+    assert opened.status == 201, opened.body
+    chunks = split(data, chunk_size)
+    order = list(chunks)
+    random.Random(7).shuffle(order)  # chunks may arrive in any order
+    assert all(r.status == 200 for r in api.put_chunks(opened.body["upload_id"], chunks, order))
+    return opened.body
+
+
+def test_one_mib_chunks_are_staged_then_merged_into_the_original(alice: Api, cloud_s3, media_bucket) -> None:
+    # GIVEN a 3.5 MiB video uploaded as 1 MiB staged chunks, whole-file SHA-256 declared
+    data = video_bytes(int(3.5 * MiB), seed=1)
+    opened = upload_all(alice, data, MiB, sha256=hashlib.sha256(data).hexdigest(), title="Staged", tags=["Demo"])
+    assert (opened["mode"], opened["chunk_count"]) == ("staged", 4)
+    # WHEN every chunk is in and the upload is completed
+    status = alice.call("GET", f"/uploads/{opened['upload_id']}").body
+    assert (status["received_parts"], status["missing_parts"]) == ([1, 2, 3, 4], [])
+    done = alice.call("POST", f"/uploads/{opened['upload_id']}/complete")
+    # THEN the answer is 202, the merge writes originals/{video_id} byte for byte, and the video is processing
+    assert done.status == 202, done.body
+    assert done.body["video_id"] == opened["video_id"]
+    key = f"originals/{opened['video_id']}"
+    assert wait_for(lambda: alice.call("GET", f"/uploads/{opened['upload_id']}").body["status"] == "COMPLETED")
+    assert cloud_s3.get_object(Bucket=media_bucket, Key=key)["Body"].read() == data
+    video = alice.call("GET", f"/videos/{opened['video_id']}").body
+    assert (video["title"], video["tags"], video["status"]) == ("Staged", ["demo"], "PROCESSING")
+
+
+def test_eight_mib_chunks_are_multipart_parts_merged_by_s3(alice: Api, cloud_s3, media_bucket) -> None:
+    # GIVEN a 17 MiB video uploaded as 8 MiB multipart parts
+    data = video_bytes(17 * MiB, seed=2)
+    opened = upload_all(alice, data, 8 * MiB)
+    assert (opened["mode"], opened["chunk_count"]) == ("multipart", 3)
+    # WHEN completed
+    done = alice.call("POST", f"/uploads/{opened['upload_id']}/complete")
+    # THEN S3 has merged the parts server-side into the original at once
+    assert done.status == 202, done.body
+    assert done.body["upload_status"] == "COMPLETED"
+    stored = cloud_s3.get_object(Bucket=media_bucket, Key=f"originals/{opened['video_id']}")["Body"].read()
+    assert hashlib.sha256(stored).digest() == hashlib.sha256(data).digest()
+
+
+def test_the_original_starts_exactly_one_ingest_execution(alice: Api, cloud_sfn, ingest_state_machine) -> None:
+    # GIVEN an upload completed twice (S3 also emits two ObjectCreated events for a multipart merge)
+    data = video_bytes(6 * MiB, seed=3)
+    opened = upload_all(alice, data, 5 * MiB)
+    first = alice.call("POST", f"/uploads/{opened['upload_id']}/complete")
+    second = alice.call("POST", f"/uploads/{opened['upload_id']}/complete")
+    # THEN both answers are the same
+    assert (first.status, second.status) == (202, 202)
+    assert first.body["video_id"] == second.body["video_id"] == opened["video_id"]
+
+    # AND exactly one execution, named after the video, runs and admits it
+    def executions() -> list[dict]:
+        listed = cloud_sfn.list_executions(stateMachineArn=ingest_state_machine)["executions"]
+        return [e for e in listed if e["name"] == opened["video_id"]]
+
+    assert wait_for(lambda: [e for e in executions() if e["status"] == "SUCCEEDED"])
+    time.sleep(1.5)  # let any duplicate event be delivered
+    assert len(executions()) == 1
+    video = alice.call("GET", f"/videos/{opened['video_id']}").body
+    assert video["status"] == "PROCESSING"
+    assert video["execution_arn"]
+
+
+def test_an_interrupted_upload_resumes_from_what_s3_holds(alice: Api) -> None:
+    # GIVEN an upload interrupted after two of five chunks
+    data = video_bytes(5 * MiB, seed=4)
+    opened = alice.open_upload(data, MiB).body
+    chunks = split(data, MiB)
+    alice.put_chunks(opened["upload_id"], chunks, [1, 4])
+    # WHEN the client asks what is missing
+    status = alice.call("GET", f"/uploads/{opened['upload_id']}").body
+    # THEN the server answers from S3 itself, and completing now lists the missing chunks
+    assert (status["status"], status["received_parts"], status["missing_parts"]) == ("OPEN", [1, 4], [2, 3, 5])
+    early = alice.call("POST", f"/uploads/{opened['upload_id']}/complete")
+    assert (early.status, early.body["code"], early.body["missing_parts"]) == (409, "missing_parts", [2, 3, 5])
+    # AND uploading just those completes it
+    alice.put_chunks(opened["upload_id"], chunks, status["missing_parts"])
+    assert alice.call("POST", f"/uploads/{opened['upload_id']}/complete").status == 202
+
+
+def test_a_corrupted_chunk_is_rejected_by_its_checksum(alice: Api) -> None:
+    # GIVEN a presigned URL bound to a chunk's SHA-256
+    data = video_bytes(2 * MiB, seed=5)
+    opened = alice.open_upload(data, MiB).body
+    chunks = split(data, MiB)
+    part = alice.presign(opened["upload_id"], [1], chunks).body["parts"][0]
+    # WHEN bytes that differ from the checksummed chunk are PUT
+    corrupted = bytearray(chunks[1])
+    corrupted[1000] ^= 0xFF
+    rejected = put(part, bytes(corrupted))
+    # THEN S3 refuses them, nothing is stored, and the right bytes are then accepted
+    assert rejected.status == 400
+    assert "BadDigest" in str(rejected.body)
+    assert alice.call("GET", f"/uploads/{opened['upload_id']}").body["missing_parts"] == [1, 2]
+    assert put(part, chunks[1]).status == 200
+
+
+def test_a_chunk_without_its_signed_checksum_header_is_refused(alice: Api) -> None:
+    data = video_bytes(MiB, seed=6)
+    opened = alice.open_upload(data, MiB).body
+    part = alice.presign(opened["upload_id"], [1], split(data, MiB)).body["parts"][0]
+    headers = {k: v for k, v in part["headers"].items() if k.lower() != "x-amz-checksum-sha256"}
+    assert put(part | {"headers": headers}, data).status == 403
+
+
+def test_an_expired_url_is_refused_and_a_fresh_one_works(alice: Api) -> None:
+    # GIVEN a URL that expires after one second
+    data = video_bytes(MiB, seed=8)
+    opened = alice.open_upload(data, MiB).body
+    part = alice.presign(opened["upload_id"], [1], split(data, MiB), expires_in=1).body["parts"][0]
+    time.sleep(2.2)
+    # WHEN it is used late THEN S3 answers 403, and asking again gives a working URL
+    late = put(part, data)
+    assert late.status == 403 and "expired" in str(late.body).lower()
+    assert alice.put_chunks(opened["upload_id"], {1: data})[0].status == 200
+
+
+def test_only_the_uploader_can_use_an_upload(alice: Api, bob: Api) -> None:
+    # GIVEN alice's open upload
+    data = video_bytes(MiB, seed=9)
+    opened = alice.open_upload(data, MiB).body
+    upload_id = opened["upload_id"]
+    # WHEN bob reads, presigns, completes or aborts it THEN each is 403 with a code
+    for method, path, body in [
+        ("GET", f"/uploads/{upload_id}", None),
+        ("POST", f"/uploads/{upload_id}/parts", {"part_numbers": [1]}),
+        ("POST", f"/uploads/{upload_id}/complete", None),
+        ("DELETE", f"/uploads/{upload_id}", None),
+    ]:
+        reply = bob.call(method, path, body)
+        assert (reply.status, reply.body["code"]) == (403, "not_upload_owner"), (method, path)
+    # AND bob cannot see the unpublished video either
+    assert bob.call("GET", f"/videos/{opened['video_id']}").status == 404
+
+
+@pytest.mark.parametrize(
+    ("declaration", "status", "code"),
+    [
+        ({"size": 3 * 1024**3}, 413, "too_large"),
+        ({"content_type": "application/pdf"}, 400, "unsupported_content_type"),
+        ({"chunk_size": 1024}, 400, "invalid_chunk_size"),
+    ],
+)
+def test_bad_declarations_get_a_clear_error(alice: Api, declaration: dict, status: int, code: str) -> None:
+    body = {"filename": "clip.mp4", "size": MiB, "content_type": "video/mp4"} | declaration
+    reply = alice.call("POST", "/uploads", body)
+    assert (reply.status, reply.body["code"]) == (status, code)
+    assert set(reply.body) >= {"code", "message"}
+
+
+def test_a_malformed_body_is_a_400_with_a_code(alice: Api) -> None:
+    reply = alice.call("POST", "/uploads", data=b"{not json", headers={"Content-Type": "application/json"})
+    assert (reply.status, reply.body["code"]) == (400, "invalid_json")
+
+
+def test_aborting_frees_the_chunks_and_forgets_the_video(alice: Api, cloud_s3, media_bucket) -> None:
+    # GIVEN an upload with two staged chunks
+    data = video_bytes(2 * MiB, seed=10)
+    opened = alice.open_upload(data, MiB).body
+    alice.put_chunks(opened["upload_id"], split(data, MiB))
+    # WHEN it is aborted (twice)
+    first = alice.call("DELETE", f"/uploads/{opened['upload_id']}")
+    second = alice.call("DELETE", f"/uploads/{opened['upload_id']}")
+    # THEN the storage is freed, the answer is the same, and the upload can no longer complete
+    assert (first.status, first.body["status"], second.body["status"]) == (200, "ABORTED", "ABORTED")
+    listed = cloud_s3.list_objects_v2(Bucket=media_bucket, Prefix=f"staging/{opened['upload_id']}/")
+    assert listed.get("KeyCount", 0) == 0
+    assert alice.call("POST", f"/uploads/{opened['upload_id']}/complete").status == 410
+    assert alice.call("GET", f"/videos/{opened['video_id']}").status == 404
+
+
+def test_a_declared_hash_that_does_not_match_fails_the_video(alice: Api, cloud_s3, media_bucket) -> None:
+    # GIVEN chunks that are each intact but whose whole differs from the declared SHA-256
+    data = video_bytes(2 * MiB, seed=11)
+    opened = upload_all(alice, data, MiB, sha256=hashlib.sha256(b"something else").hexdigest())
+    # WHEN completed
+    assert alice.call("POST", f"/uploads/{opened['upload_id']}/complete").status == 202
+    # THEN the video fails with the reason and nothing reaches originals/
+    video = wait_for(lambda: (v := alice.call("GET", f"/videos/{opened['video_id']}").body)["status"] == "FAILED" and v)
+    assert video["failure"]["code"] == "checksum_mismatch"
+    assert cloud_s3.list_objects_v2(Bucket=media_bucket, Prefix=f"originals/{opened['video_id']}").get("KeyCount") == 0
+
+
+def test_multipart_with_declared_hash_is_verified_before_it_lands(alice: Api, cloud_s3, media_bucket) -> None:
+    data = video_bytes(11 * MiB, seed=12)
+    opened = upload_all(alice, data, 5 * MiB, sha256=hashlib.sha256(data).hexdigest())
+    assert alice.call("POST", f"/uploads/{opened['upload_id']}/complete").status == 202
+    assert wait_for(lambda: alice.call("GET", f"/uploads/{opened['upload_id']}").body["status"] == "COMPLETED")
+    stored = cloud_s3.get_object(Bucket=media_bucket, Key=f"originals/{opened['video_id']}")["Body"].read()
+    assert stored == data
+
+
+@pytest.mark.parametrize("token", [None, "not-a-jwt", "expired"])
+def test_every_route_but_health_needs_a_valid_token(local_cloud, token: str | None) -> None:
+    if token == "expired":
+        token = local_cloud.token("alice", ttl=-120)
+    api = Api(local_cloud.api_url, token)
+    reply = api.call("POST", "/uploads", {"filename": "a.mp4", "size": 1, "content_type": "video/mp4"})
+    assert reply.status == 401
+    assert set(reply.body) >= {"code", "message"}
+    assert Api(local_cloud.api_url, None).call("GET", "/health").status == 200
+
+
+def test_a_poison_message_reaches_the_dlq_without_blocking_the_queue(
+    alice: Api, cloud_sqs, ingest_queue_url, ingest_dlq_url, cloud_sfn, ingest_state_machine
+) -> None:
+    # GIVEN a message that is not an S3 notification, followed by a real upload
+    marker = f"poison-{os.getpid()}-{time.time()}"
+    cloud_sqs.send_message(QueueUrl=ingest_queue_url, MessageBody=marker)
+    data = video_bytes(MiB, seed=13)
+    opened = upload_all(alice, data, MiB)
+    alice.call("POST", f"/uploads/{opened['upload_id']}/complete")
+
+    # THEN the real upload's execution starts while the poison message is retried
+    def started() -> bool:
+        listed = cloud_sfn.list_executions(stateMachineArn=ingest_state_machine)["executions"]
+        return any(e["name"] == opened["video_id"] for e in listed)
+
+    assert wait_for(started, timeout=30)
+
+    # AND after its retries the poison message is in the DLQ, unchanged
+    def in_dlq() -> bool:
+        got = cloud_sqs.receive_message(QueueUrl=ingest_dlq_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+        return any(m["Body"] == marker for m in got.get("Messages", []))
+
+    assert wait_for(in_dlq, timeout=90, interval=0.5)
