@@ -31,7 +31,7 @@ def make_file(path: Path, size: int) -> None:
 
 def put_object_seconds(cloud, path: Path) -> float:  # type: ignore[no-untyped-def]
     s3 = cloud.client("s3")
-    bucket = cloud.resources["MediaBucket"]["name"]
+    bucket = cloud.name("MediaBucket")
     started = time.perf_counter()
     with path.open("rb") as body:
         s3.put_object(Bucket=bucket, Key="benchmarks/plain-put", Body=body)
@@ -96,7 +96,7 @@ def main() -> int:
     parser.add_argument("--size-mib", type=int, default=256)
     parser.add_argument("--parallel", type=int, default=4)
     args = parser.parse_args()
-    from reelstack_tools.localcloud.testing import running_local_cloud
+    from reelstack_tools.localcloud.client import running_local_cloud
 
     size = args.size_mib * MiB
     with tempfile.TemporaryDirectory() as tmp, running_local_cloud(state_dir=Path(tmp) / "cloud") as cloud:
