@@ -18,6 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from reelstack_tools.localcloud.client import CloudHandle, running_local_cloud
+
 MiB = 1024 * 1024
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -29,7 +31,7 @@ def make_file(path: Path, size: int) -> None:
             out.write(block[i % 251 :] + block[: i % 251])  # distinct blocks without paying urandom per MiB
 
 
-def put_object_seconds(cloud, path: Path) -> float:  # type: ignore[no-untyped-def]
+def put_object_seconds(cloud: CloudHandle, path: Path) -> float:
     s3 = cloud.client("s3")
     bucket = cloud.name("MediaBucket")
     started = time.perf_counter()
@@ -40,7 +42,9 @@ def put_object_seconds(cloud, path: Path) -> float:  # type: ignore[no-untyped-d
     return elapsed
 
 
-def client_run(cloud, path: Path, chunk_mib: int, parallel: int, state_dir: Path) -> tuple[float, int, dict]:  # type: ignore[no-untyped-def]
+def client_run(
+    cloud: CloudHandle, path: Path, chunk_mib: int, parallel: int, state_dir: Path
+) -> tuple[float, int, dict[str, object]]:
     """Run `reelstack upload` as its own process; wall time to COMPLETED (merge included) and peak RSS."""
     env = dict(os.environ, REELSTACK_STATE_DIR=str(state_dir), REELSTACK_API=cloud.api_url)
     command = [
@@ -73,7 +77,7 @@ def client_run(cloud, path: Path, chunk_mib: int, parallel: int, state_dir: Path
     return time.perf_counter() - started, usage.ru_maxrss * 1024, result
 
 
-def wait_completed(cloud, upload_id: str, timeout: float = 600) -> None:  # type: ignore[no-untyped-def]
+def wait_completed(cloud: CloudHandle, upload_id: str, timeout: float = 600) -> None:
     import urllib.request
 
     deadline = time.monotonic() + timeout
@@ -96,8 +100,6 @@ def main() -> int:
     parser.add_argument("--size-mib", type=int, default=256)
     parser.add_argument("--parallel", type=int, default=4)
     args = parser.parse_args()
-    from reelstack_tools.localcloud.client import running_local_cloud
-
     size = args.size_mib * MiB
     with tempfile.TemporaryDirectory() as tmp, running_local_cloud(state_dir=Path(tmp) / "cloud") as cloud:
         path = Path(tmp) / "bench.bin"

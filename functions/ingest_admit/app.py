@@ -26,5 +26,7 @@ def _stages() -> IngestStages:
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Event: `{"document": <workflow document>, "execution_id": <this execution's ARN>}`."""
-    document = WorkflowDocument.model_validate(event["document"] | {"execution_id": event.get("execution_id")})
+    document = WorkflowDocument.model_validate(
+        event["document"] | {"execution_id": event.get("execution_id")}
+    )
     return _stages().admit(document).model_dump(exclude_none=True)

@@ -21,7 +21,9 @@ COMMAND_MODULES: dict[str, str] = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="reelstack", description="reelstack: a serverless short-video backend")
+    parser = argparse.ArgumentParser(
+        prog="reelstack", description="reelstack: a serverless short-video backend"
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, module_name in COMMAND_MODULES.items():
         module = importlib.import_module(module_name)

@@ -41,7 +41,9 @@ def upload_all(api: Api, data: bytes, chunk_size: int, **extra: object) -> dict:
 def test_one_mib_chunks_are_staged_then_merged_into_the_original(alice: Api, cloud_s3, media_bucket) -> None:
     # GIVEN a 3.5 MiB video uploaded as 1 MiB staged chunks, whole-file SHA-256 declared
     data = video_bytes(int(3.5 * MiB), seed=1)
-    opened = upload_all(alice, data, MiB, sha256=hashlib.sha256(data).hexdigest(), title="Staged", tags=["Demo"])
+    opened = upload_all(
+        alice, data, MiB, sha256=hashlib.sha256(data).hexdigest(), title="Staged", tags=["Demo"]
+    )
     assert (opened["mode"], opened["chunk_count"]) == ("staged", 4)
     # WHEN every chunk is in and the upload is completed
     status = alice.call("GET", f"/uploads/{opened['upload_id']}").body
@@ -51,7 +53,9 @@ def test_one_mib_chunks_are_staged_then_merged_into_the_original(alice: Api, clo
     assert done.status == 202, done.body
     assert done.body["video_id"] == opened["video_id"]
     key = f"originals/{opened['video_id']}"
-    assert wait_for(lambda: alice.call("GET", f"/uploads/{opened['upload_id']}").body["status"] == "COMPLETED")
+    assert wait_for(
+        lambda: alice.call("GET", f"/uploads/{opened['upload_id']}").body["status"] == "COMPLETED"
+    )
     assert cloud_s3.get_object(Bucket=media_bucket, Key=key)["Body"].read() == data
     video = alice.call("GET", f"/videos/{opened['video_id']}").body
     assert (video["title"], video["tags"], video["status"]) == ("Staged", ["demo"], "PROCESSING")
@@ -71,7 +75,9 @@ def test_eight_mib_chunks_are_multipart_parts_merged_by_s3(alice: Api, cloud_s3,
     assert hashlib.sha256(stored).digest() == hashlib.sha256(data).digest()
 
 
-def test_the_original_starts_exactly_one_ingest_execution(alice: Api, cloud_sfn, ingest_state_machine) -> None:
+def test_the_original_starts_exactly_one_ingest_execution(
+    alice: Api, cloud_sfn, ingest_state_machine
+) -> None:
     # GIVEN an upload completed twice (S3 also emits two ObjectCreated events for a multipart merge)
     data = video_bytes(6 * MiB, seed=3)
     opened = upload_all(alice, data, 5 * MiB)
@@ -103,9 +109,17 @@ def test_an_interrupted_upload_resumes_from_what_s3_holds(alice: Api) -> None:
     # WHEN the client asks what is missing
     status = alice.call("GET", f"/uploads/{opened['upload_id']}").body
     # THEN the server answers from S3 itself, and completing now lists the missing chunks
-    assert (status["status"], status["received_parts"], status["missing_parts"]) == ("OPEN", [1, 4], [2, 3, 5])
+    assert (status["status"], status["received_parts"], status["missing_parts"]) == (
+        "OPEN",
+        [1, 4],
+        [2, 3, 5],
+    )
     early = alice.call("POST", f"/uploads/{opened['upload_id']}/complete")
-    assert (early.status, early.body["code"], early.body["missing_parts"]) == (409, "missing_parts", [2, 3, 5])
+    assert (early.status, early.body["code"], early.body["missing_parts"]) == (
+        409,
+        "missing_parts",
+        [2, 3, 5],
+    )
     # AND uploading just those completes it
     alice.put_chunks(opened["upload_id"], chunks, status["missing_parts"])
     assert alice.call("POST", f"/uploads/{opened['upload_id']}/complete").status == 202
@@ -209,16 +223,25 @@ def test_a_declared_hash_that_does_not_match_fails_the_video(alice: Api, cloud_s
     # WHEN completed
     assert alice.call("POST", f"/uploads/{opened['upload_id']}/complete").status == 202
     # THEN the video fails with the reason and nothing reaches originals/
-    video = wait_for(lambda: (v := alice.call("GET", f"/videos/{opened['video_id']}").body)["status"] == "FAILED" and v)
+    video = wait_for(
+        lambda: (v := alice.call("GET", f"/videos/{opened['video_id']}").body)["status"] == "FAILED" and v
+    )
     assert video["failure"]["code"] == "checksum_mismatch"
-    assert cloud_s3.list_objects_v2(Bucket=media_bucket, Prefix=f"originals/{opened['video_id']}").get("KeyCount") == 0
+    assert (
+        cloud_s3.list_objects_v2(Bucket=media_bucket, Prefix=f"originals/{opened['video_id']}").get(
+            "KeyCount"
+        )
+        == 0
+    )
 
 
 def test_multipart_with_declared_hash_is_verified_before_it_lands(alice: Api, cloud_s3, media_bucket) -> None:
     data = video_bytes(11 * MiB, seed=12)
     opened = upload_all(alice, data, 5 * MiB, sha256=hashlib.sha256(data).hexdigest())
     assert alice.call("POST", f"/uploads/{opened['upload_id']}/complete").status == 202
-    assert wait_for(lambda: alice.call("GET", f"/uploads/{opened['upload_id']}").body["status"] == "COMPLETED")
+    assert wait_for(
+        lambda: alice.call("GET", f"/uploads/{opened['upload_id']}").body["status"] == "COMPLETED"
+    )
     stored = cloud_s3.get_object(Bucket=media_bucket, Key=f"originals/{opened['video_id']}")["Body"].read()
     assert stored == data
 

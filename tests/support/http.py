@@ -18,8 +18,16 @@ class Reply:
     headers: dict[str, str]
 
 
-def request(method: str, url: str, *, token: str | None = None, json_body: Any = None, data: bytes | None = None,
-            headers: dict[str, str] | None = None, timeout: float = 60) -> Reply:
+def request(
+    method: str,
+    url: str,
+    *,
+    token: str | None = None,
+    json_body: Any = None,
+    data: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 60,
+) -> Reply:
     all_headers = dict(headers or {})
     if token is not None:
         all_headers["Authorization"] = f"Bearer {token}"
@@ -50,17 +58,25 @@ class Api:
         return request(method, self.base_url + path, token=self.token, json_body=json_body, **kwargs)
 
     def open_upload(self, data: bytes, chunk_size: int, **extra: Any) -> Reply:
-        body = {"filename": "clip.mp4", "size": len(data), "content_type": "video/mp4", "chunk_size": chunk_size}
+        body = {
+            "filename": "clip.mp4",
+            "size": len(data),
+            "content_type": "video/mp4",
+            "chunk_size": chunk_size,
+        }
         return self.call("POST", "/uploads", body | extra)
 
-    def presign(self, upload_id: str, numbers: list[int], chunks: dict[int, bytes] | None = None,
-                **extra: Any) -> Reply:
+    def presign(
+        self, upload_id: str, numbers: list[int], chunks: dict[int, bytes] | None = None, **extra: Any
+    ) -> Reply:
         body: dict[str, Any] = {"part_numbers": numbers} | extra
         if chunks is not None:
             body["checksums"] = {str(n): checksum(chunks[n]) for n in numbers}
         return self.call("POST", f"/uploads/{upload_id}/parts", body)
 
-    def put_chunks(self, upload_id: str, chunks: dict[int, bytes], numbers: list[int] | None = None) -> list[Reply]:
+    def put_chunks(
+        self, upload_id: str, chunks: dict[int, bytes], numbers: list[int] | None = None
+    ) -> list[Reply]:
         numbers = numbers or sorted(chunks)
         signed = self.presign(upload_id, numbers, chunks)
         assert signed.status == 200, signed.body
@@ -77,4 +93,6 @@ def put(part: dict[str, Any], data: bytes) -> Reply:
 
 
 def split(data: bytes, chunk_size: int) -> dict[int, bytes]:
-    return {n + 1: data[offset : offset + chunk_size] for n, offset in enumerate(range(0, len(data), chunk_size))}
+    return {
+        n + 1: data[offset : offset + chunk_size] for n, offset in enumerate(range(0, len(data), chunk_size))
+    }

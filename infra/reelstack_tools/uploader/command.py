@@ -76,9 +76,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "default: on for staged chunks (< 5 MiB) of files up to 512 MiB, off for multipart (S3 checks each part)",
     )
     parser.add_argument("--content-type", help="MIME type (default: guessed from the file name)")
-    output = parser.add_mutually_exclusive_group()
-    output.add_argument("--quiet", "-q", action="store_true", help="no progress bar; print only the video id")
-    output.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    parser.add_argument(
+        "--quiet",
+        "-q",
+        action="store_true",
+        help="no progress bar or notes; print only the video id (or --json)",
+    )
+    parser.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
 
 
 def resume_hint(args: argparse.Namespace) -> str:

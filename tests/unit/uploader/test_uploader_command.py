@@ -47,7 +47,6 @@ def test_defaults_and_parsed_values() -> None:
         ["clip.mp4", "--chunk-size", "0"],
         ["clip.mp4", "--parallel", "0"],
         ["clip.mp4", "--token", "t", "--user", "alice"],
-        ["clip.mp4", "--quiet", "--json"],
     ],
 )
 def test_bad_flags_are_usage_errors(argv: list[str]) -> None:

@@ -1,0 +1,269 @@
+"""`LocalCloud`: the whole template running on loopback, started and stopped as one thing.
+
+Start order: redis-server, the AWS endpoint (dispatcher + moto), the resources the template declares,
+the local issuer, the Lambda runtime and SageMaker models, the dispatcher's handlers, SQS pollers,
+the scheduler, the API; then `<state_dir>/cloud.json` is written with `"ready": true`. `stop()`
+undoes all of it and leaves no child process behind. One LocalCloud per process (moto's state is
+process-wide).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from reelstack_tools.localcloud import cloudfile
+from reelstack_tools.localcloud.api_routes import RouteTable, routes_from_stack
+from reelstack_tools.localcloud.api_server import ApiGateway
+from reelstack_tools.localcloud.async_invoke import AsyncInvoker
+from reelstack_tools.localcloud.clients import Clients
+from reelstack_tools.localcloud.control import ControlApi
+from reelstack_tools.localcloud.destinations import Destinations
+from reelstack_tools.localcloud.eventbridge import EventRouter, EventsEdge, rules_from_stack
+from reelstack_tools.localcloud.functions import FunctionSpec, function_specs, sandbox_environment
+from reelstack_tools.localcloud.identity_api import IdentityApi
+from reelstack_tools.localcloud.lambda_api import LambdaApi
+from reelstack_tools.localcloud.local_env import INFRA_DIR, LOG, apply_credentials
+from reelstack_tools.localcloud.logs import FunctionLogs
+from reelstack_tools.localcloud.moto_server import MotoServer
+from reelstack_tools.localcloud.naming import USER_POOL_CLIENT_ID, USER_POOL_ID, Naming
+from reelstack_tools.localcloud.pool import InvokeResult
+from reelstack_tools.localcloud.provision import provision
+from reelstack_tools.localcloud.redis_server import RedisServer
+from reelstack_tools.localcloud.runtime import LambdaRuntime
+from reelstack_tools.localcloud.sagemaker import SageMakerRuntimeApi, endpoints_from_stack
+from reelstack_tools.localcloud.scheduler import Scheduler, schedules_from_stack
+from reelstack_tools.localcloud.sfn_edge import StepFunctionsEdge
+from reelstack_tools.localcloud.sqs_poller import SqsPoller, sqs_mappings
+from reelstack_tools.localcloud.stack import STACK_NAME, Stack
+from reelstack_tools.localcloud.template import Template
+from reelstack_tools.tokens import KEY_FILE, IssuerState, TokenVerifier, ensure_signing_key
+
+log = logging.getLogger(LOG)
+
+
+class CloudBusy(RuntimeError):
+    """Another running local cloud owns this state directory."""
+
+
+def _alive(pid: int) -> bool:
+    """Is `pid` a running local cloud (not just any process that reused the number)?"""
+    if pid <= 0 or pid == os.getpid():
+        return False
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return b"reelstack" in command
+
+
+@dataclass
+class CloudOptions:
+    template: Path = Path("template.yaml")
+    state_dir: Path = Path(".reelstack")
+    host: str = "127.0.0.1"
+    aws_port: int = 4566
+    api_port: int = 8000
+    redis_port: int = 6390
+    visibility_timeout_cap: int | None = None
+    parameter_overrides: dict[str, str] = field(default_factory=dict)
+    default_concurrency: int = 4
+
+
+class LocalCloud:
+    def __init__(self, options: CloudOptions) -> None:
+        self.options = options
+        self.state_dir = options.state_dir.resolve()
+        self.info: dict[str, Any] = {"ready": False}
+        self.stack: Stack | None = None
+        self.runtime: LambdaRuntime | None = None
+        self.scheduler: Scheduler | None = None
+        self._redis: RedisServer | None = None
+        self._moto: MotoServer | None = None
+        self._models: LambdaRuntime | None = None
+        self._async: AsyncInvoker | None = None
+        self._pollers: list[SqsPoller] = []
+        self._api: ApiGateway | None = None
+        self._logs: FunctionLogs | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------------------
+
+    def __enter__(self) -> LocalCloud:
+        self.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def start(self) -> dict[str, Any]:
+        started = time.monotonic()
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        self.info["startup_seconds"] = round(time.monotonic() - started, 3)
+        self.info["ready"] = True
+        cloudfile.write(self.state_dir, self.info)
+        return self.info
+
+    def stop(self) -> None:
+        if self._api is not None:
+            self._api.stop()
+        if self.scheduler is not None:
+            self.scheduler.stop()
+        for poller in self._pollers:
+            poller.stop()
+        if self._async is not None:
+            self._async.stop()
+        for runtime in (self.runtime, self._models):
+            if runtime is not None:
+                runtime.stop()
+        for poller in self._pollers:
+            poller.join(timeout=3)
+        if self._moto is not None:
+            self._moto.stop()
+        if self._redis is not None:
+            self._redis.stop()
+        if self._logs is not None:
+            self._logs.close()
+        if self.info.get("ready"):
+            self.info["ready"] = False
+            current = cloudfile.read(self.state_dir)
+            if current is None or current.get("pid") == os.getpid():
+                cloudfile.write(self.state_dir, self.info)
+        self._api = self.scheduler = self._async = self.runtime = self._models = None
+        self._moto = self._redis = self._logs = None
+        self._pollers = []
+
+    # -- operations -------------------------------------------------------------------------------------
+
+    def invoke(
+        self, function: str, event: Any = None, invocation_type: str = "RequestResponse"
+    ) -> InvokeResult | str:
+        """Invoke a function; an `Event` invocation returns its request id."""
+        import json
+
+        assert self.runtime is not None and self._async is not None, "the local cloud is not running"
+        payload = json.dumps({} if event is None else event)
+        if invocation_type == "Event":
+            return self._async.submit(function, payload)
+        return self.runtime.invoke(function, payload)
+
+    def kill_worker(self, function: str) -> int | None:
+        assert self.runtime is not None, "the local cloud is not running"
+        return self.runtime.kill_worker(function)
+
+    def fire_schedule(self, name: str, wait: bool = True) -> list[dict[str, Any]]:
+        assert self.scheduler is not None, "the local cloud is not running"
+        return self.scheduler.fire(name, wait=wait)
+
+    def child_pids(self) -> list[int]:
+        pids = [
+            pid
+            for runtime in (self.runtime, self._models)
+            if runtime
+            for group in runtime.worker_pids().values()
+            for pid in group
+        ]
+        if self._redis is not None and self._redis.process is not None:
+            pids.append(self._redis.process.pid)
+        return pids
+
+    # -- start-up ---------------------------------------------------------------------------------------
+
+    def _start(self) -> None:
+        options = self.options
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        previous = cloudfile.read(self.state_dir)
+        if previous and previous.get("ready") and _alive(int(previous.get("pid", 0))):
+            raise CloudBusy(
+                f"another local cloud (pid {previous['pid']}) is running with state dir {self.state_dir}"
+            )
+        apply_credentials()
+        template = Template.load(options.template, options.parameter_overrides)
+
+        self._redis = RedisServer(options.redis_port, self.state_dir / "redis", options.host)
+        self._redis.start()
+        self._moto = MotoServer(options.host, options.aws_port)
+        local_host = "127.0.0.1" if options.host in ("0.0.0.0", "") else options.host
+        endpoint = f"http://{local_host}:{self._moto.port}"
+        self._moto.start(endpoint)
+
+        naming = Naming(STACK_NAME, endpoint, self._redis.host, self._redis.port)
+        stack = self.stack = Stack(template, naming)
+        clients = Clients(endpoint)
+        report = provision(stack, clients, options.visibility_timeout_cap)
+
+        issuer = IssuerState(
+            issuer=naming.provider_url(),
+            audience=USER_POOL_CLIENT_ID,
+            signing_key=ensure_signing_key(self.state_dir / KEY_FILE),
+            user_pool_id=USER_POOL_ID,
+            client_id=USER_POOL_CLIENT_ID,
+        )
+        self._logs = FunctionLogs(self.state_dir / "logs")
+        redis_url = self._redis.url
+
+        def environment(spec: FunctionSpec) -> dict[str, str]:
+            return sandbox_environment(
+                spec, aws_endpoint=endpoint, redis_url=redis_url, extra_python_path=str(INFRA_DIR)
+            )
+
+        specs = function_specs(stack, self.state_dir / "inline")
+        runtime = self.runtime = LambdaRuntime(specs, environment, self._logs, options.default_concurrency)
+        endpoints = endpoints_from_stack(stack)
+        self._models = LambdaRuntime(
+            {item.spec.name: item.spec for item in endpoints.values()}, environment, self._logs
+        )
+        invoker = self._async = AsyncInvoker(runtime)
+        destinations = Destinations(clients, invoker.submit, runtime.invoke)
+        invoker.destinations = destinations
+        scheduler = self.scheduler = Scheduler(
+            schedules_from_stack(stack), lambda arn, body, wait: destinations.send(arn, body, wait=wait)
+        )
+        router = EventRouter(rules_from_stack(stack), lambda arn, body: destinations.send(arn, body))
+
+        dispatcher = self._moto.dispatcher
+        dispatcher.mount(ControlApi.matches, ControlApi(lambda: self.info, runtime, scheduler))
+        dispatcher.mount(LambdaApi.matches, LambdaApi(runtime, invoker))
+        dispatcher.mount(SageMakerRuntimeApi.matches, SageMakerRuntimeApi(endpoints, self._models))
+        dispatcher.mount(IdentityApi.matches, IdentityApi(issuer))
+        dispatcher.mount(StepFunctionsEdge.matches, StepFunctionsEdge(dispatcher.moto_app, clients))
+        dispatcher.mount(EventsEdge.matches, EventsEdge(dispatcher.moto_app, router))
+
+        mappings = [
+            mapping for mapping in sqs_mappings(stack) if mapping.enabled and mapping.function in specs
+        ]
+        self._pollers = [SqsPoller(mapping, runtime, clients) for mapping in mappings]
+        for poller in self._pollers:
+            poller.start()
+        scheduler.start()
+
+        routes, apis = routes_from_stack(stack)
+        self._api = ApiGateway(RouteTable(routes), apis, runtime, TokenVerifier(issuer))
+        api_port = self._api.start(options.host, options.api_port)
+
+        self.info = cloudfile.describe(
+            stack=stack,
+            state_dir=self.state_dir,
+            logs_dir=self._logs.log_dir,
+            aws_endpoint=endpoint,
+            api_url=f"http://{local_host}:{api_port}",
+            redis_url=redis_url,
+            redis_pid=self._redis.process.pid if self._redis.process else None,
+            issuer=issuer,
+            visibility_timeout_cap=options.visibility_timeout_cap,
+            routes=routes,
+            mappings=mappings,
+            schedules=scheduler.schedules,
+            model_endpoints=sorted(endpoints),
+            unsupported=report.unsupported,
+        )

@@ -1,0 +1,82 @@
+"""The local cloud's own control API under `/_localcloud/` on the AWS endpoint, for tests and tools
+that run the cloud as a separate process:
+
+- `GET  /_localcloud/health`                      `{"status": "ok", "ready": bool}`
+- `GET  /_localcloud/info`                        the content of cloud.json
+- `GET  /_localcloud/functions`                   `{"functions": {name: {"workers": [pid], "busy": [pid]}}}`
+- `POST /_localcloud/functions/<name>/kill`       SIGKILL one worker (a busy one first): `{"killed": pid|null}`
+- `GET  /_localcloud/schedules`                   the schedules the template declares
+- `POST /_localcloud/schedules/<name>/fire[?wait=true]`  fire now; with wait, function results included
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from reelstack_tools.localcloud.runtime import FunctionNotFound, LambdaRuntime
+from reelstack_tools.localcloud.scheduler import Scheduler, UnknownSchedule
+from reelstack_tools.localcloud.wsgi import Environ, StartResponse, json_response
+
+PREFIX = "/_localcloud/"
+_KILL = re.compile(r"^functions/(?P<name>[^/]+)/kill$")
+_FIRE = re.compile(r"^schedules/(?P<name>[^/]+)/fire$")
+
+
+class ControlApi:
+    def __init__(
+        self, info: Callable[[], dict[str, Any]], runtime: LambdaRuntime, scheduler: Scheduler
+    ) -> None:
+        self._info = info
+        self._runtime = runtime
+        self._scheduler = scheduler
+
+    @staticmethod
+    def matches(environ: Environ) -> bool:
+        return str(environ.get("PATH_INFO", "")).startswith(PREFIX)
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        method = environ.get("REQUEST_METHOD")
+        path = str(environ.get("PATH_INFO", ""))[len(PREFIX) :].strip("/")
+        if method == "GET" and path == "health":
+            return json_response(
+                start_response, 200, {"status": "ok", "ready": bool(self._info().get("ready"))}
+            )
+        if method == "GET" and path == "info":
+            return json_response(start_response, 200, self._info())
+        if method == "GET" and path == "functions":
+            pids, busy = self._runtime.worker_pids(), self._runtime.worker_pids(busy_only=True)
+            functions = {
+                name: {"workers": pids.get(name, []), "busy": busy.get(name, [])}
+                for name in self._runtime.specs
+            }
+            return json_response(start_response, 200, {"functions": functions})
+        if method == "GET" and path == "schedules":
+            schedules = [
+                {
+                    "name": spec.name,
+                    "logical_id": spec.logical_id,
+                    "expression": spec.expression,
+                    "enabled": spec.enabled,
+                    "targets": [target.arn for target in spec.targets],
+                }
+                for spec in self._scheduler.schedules
+            ]
+            return json_response(start_response, 200, {"schedules": schedules})
+        kill = _KILL.match(path)
+        if method == "POST" and kill:
+            try:
+                pid = self._runtime.kill_worker(kill.group("name"))
+            except FunctionNotFound:
+                return json_response(start_response, 404, {"message": f"no function {kill.group('name')}"})
+            return json_response(start_response, 200, {"function": kill.group("name"), "killed": pid})
+        fire = _FIRE.match(path)
+        if method == "POST" and fire:
+            wait = "wait=true" in str(environ.get("QUERY_STRING", "")).lower()
+            try:
+                results = self._scheduler.fire(fire.group("name"), wait=wait)
+            except UnknownSchedule:
+                return json_response(start_response, 404, {"message": f"no schedule {fire.group('name')}"})
+            return json_response(start_response, 200, {"schedule": fire.group("name"), "results": results})
+        return json_response(start_response, 404, {"message": f"unknown control request {method} {path}"})

@@ -1,0 +1,70 @@
+"""Length-prefixed JSON frames between the cloud and a function's worker process.
+
+A frame is a 4-byte big-endian length followed by that many bytes of UTF-8 JSON. The worker side uses
+blocking file objects; the cloud side reads a raw pipe descriptor with a deadline.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import struct
+import time
+from typing import IO, Any
+
+_HEADER = struct.Struct(">I")
+
+
+class FrameTimeout(TimeoutError):
+    """The peer did not answer before the deadline."""
+
+
+def encode(message: Any) -> bytes:
+    body = json.dumps(message, separators=(",", ":")).encode("utf-8")
+    return _HEADER.pack(len(body)) + body
+
+
+def write_frame(stream: IO[bytes], message: Any) -> None:
+    stream.write(encode(message))
+    stream.flush()
+
+
+def read_frame(stream: IO[bytes]) -> Any | None:
+    """Blocking read of one frame; None at end of stream."""
+    header = stream.read(_HEADER.size)
+    if len(header) < _HEADER.size:
+        return None
+    (length,) = _HEADER.unpack(header)
+    body = stream.read(length)
+    if len(body) < length:
+        return None
+    return json.loads(body)
+
+
+def read_frame_fd(fd: int, deadline: float) -> Any | None:
+    """Read one frame from a raw descriptor; None at end of stream; FrameTimeout past `deadline`."""
+    header = _read_exactly(fd, _HEADER.size, deadline)
+    if header is None:
+        return None
+    (length,) = _HEADER.unpack(header)
+    body = _read_exactly(fd, length, deadline)
+    return None if body is None else json.loads(body)
+
+
+def _read_exactly(fd: int, size: int, deadline: float) -> bytes | None:
+    chunks: list[bytes] = []
+    remaining = size
+    while remaining:
+        wait = deadline - time.monotonic()
+        if wait <= 0:
+            raise FrameTimeout()
+        readable, _, _ = select.select([fd], [], [], wait)
+        if not readable:
+            raise FrameTimeout()
+        chunk = os.read(fd, min(remaining, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)

@@ -1,0 +1,36 @@
+"""Shared test set-up: import paths, and the local cloud of the repo's template.yaml, started once per
+test session (`local_cloud`) for the integration and e2e tests that ask for it.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+for _path in (ROOT / "infra", ROOT / "layers" / "shared" / "python", ROOT):
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
+
+VISIBILITY_TIMEOUT_CAP_SECONDS = 2
+
+
+@pytest.fixture(scope="session")
+def local_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """`reelstack up` on template.yaml (free ports, a temporary state dir, queue visibility timeouts
+    capped at 2 s), as a `CloudHandle`: `.api_url`, `.aws_endpoint`, `.client(service)`,
+    `.token(user, roles=())`, `.invoke(...)`, `.kill_worker(fn)`, `.fire_schedule(name)`, `.resources`."""
+    from reelstack_tools.localcloud.testing import running_local_cloud
+
+    template = ROOT / "template.yaml"
+    if not template.is_file():
+        pytest.fail(f"{template} is missing: the local cloud runs the repo's SAM template")
+    with running_local_cloud(
+        template,
+        tmp_path_factory.mktemp("local-cloud"),
+        visibility_timeout_cap=VISIBILITY_TIMEOUT_CAP_SECONDS,
+    ) as cloud:
+        yield cloud

@@ -1,0 +1,60 @@
+"""EventBridge events built from PutEvents entries, target inputs, and pattern routing."""
+
+from __future__ import annotations
+
+import json
+
+from reelstack_tools.localcloud.eventbridge import (
+    EventRouter,
+    PatternRule,
+    RuleTarget,
+    event_from_entry,
+    target_input,
+)
+
+ENTRY = {
+    "Source": "reelstack.videos",
+    "DetailType": "VideoPublished",
+    "Detail": json.dumps({"video_id": "v1", "size": 5}),
+}
+
+
+def test_an_entry_becomes_an_event() -> None:
+    event = event_from_entry(ENTRY, "id-1")
+    assert (event["id"], event["source"], event["detail-type"], event["detail"]) == (
+        "id-1",
+        "reelstack.videos",
+        "VideoPublished",
+        {"video_id": "v1", "size": 5},
+    )
+    assert (event["account"], event["region"], event["version"]) == ("123456789012", "us-east-1", "0")
+
+
+def test_target_inputs() -> None:
+    event = event_from_entry(ENTRY, "id-1")
+    assert json.loads(target_input(RuleTarget("arn"), event)) == event
+    assert target_input(RuleTarget("arn", input='{"fixed": 1}'), event) == '{"fixed": 1}'
+    assert json.loads(target_input(RuleTarget("arn", input_path="$.detail.video_id"), event)) == "v1"
+
+
+def test_rules_route_matching_events_on_their_bus() -> None:
+    # GIVEN a rule for big published videos on the default bus and one on another bus
+    delivered: list[tuple[str, str]] = []
+    pattern = {"source": ["reelstack.videos"], "detail": {"size": [{"numeric": [">", 3]}]}}
+    router = EventRouter(
+        [
+            PatternRule(
+                "big", "default", pattern, (RuleTarget("arn:aws:lambda:us-east-1:123456789012:function:F"),)
+            ),
+            PatternRule(
+                "other-bus", "audit", {}, (RuleTarget("arn:aws:lambda:us-east-1:123456789012:function:G"),)
+            ),
+        ],
+        lambda arn, body: delivered.append((arn, body)),
+    )
+    # WHEN a matching and a non-matching event are routed on the default bus
+    assert router.route(event_from_entry(ENTRY, "1"), "default") == 1
+    small = dict(ENTRY, Detail=json.dumps({"size": 1}))
+    assert router.route(event_from_entry(small, "2"), "default") == 0
+    # THEN only the matching one reached only the default bus's rule
+    assert [arn.rsplit(":", 1)[1] for arn, _ in delivered] == ["F"]

@@ -1,0 +1,64 @@
+"""Lambda's SQS event records, and which messages stay on the queue after an invocation."""
+
+from __future__ import annotations
+
+import json
+
+from reelstack_tools.localcloud.pool import InvokeResult
+from reelstack_tools.localcloud.sqs_poller import failed_ids, sqs_record
+
+ARN = "arn:aws:sqs:us-east-1:123456789012:work"
+
+
+def test_a_record_has_lambdas_shape() -> None:
+    message = {
+        "MessageId": "m1",
+        "ReceiptHandle": "rh",
+        "Body": "hello",
+        "MD5OfBody": "5d41402abc4b2a76b9719d911017c592",
+        "Attributes": {
+            "ApproximateReceiveCount": "1",
+            "SentTimestamp": "1",
+            "SenderId": "s",
+            "ApproximateFirstReceiveTimestamp": "2",
+        },
+        "MessageAttributes": {
+            "kind": {"DataType": "String", "StringValue": "x"},
+            "raw": {"DataType": "Binary", "BinaryValue": b"\x01"},
+        },
+        "MD5OfMessageAttributes": "abc",
+    }
+    record = sqs_record(message, ARN)
+    assert (record["messageId"], record["receiptHandle"], record["body"]) == ("m1", "rh", "hello")
+    assert record["attributes"]["ApproximateReceiveCount"] == "1"
+    assert record["messageAttributes"]["kind"] == {
+        "stringValue": "x",
+        "stringListValues": [],
+        "binaryListValues": [],
+        "dataType": "String",
+    }
+    assert record["messageAttributes"]["raw"]["binaryValue"] == "AQ=="
+    assert (record["eventSource"], record["eventSourceARN"], record["awsRegion"]) == (
+        "aws:sqs",
+        ARN,
+        "us-east-1",
+    )
+    assert record["md5OfMessageAttributes"] == "abc"
+
+
+def result(payload: object, error_type: str | None = None) -> InvokeResult:
+    return InvokeResult(json.dumps(payload).encode(), "r", error_type)
+
+
+def test_which_messages_stay() -> None:
+    ids = {"a", "b", "c"}
+    # a function error keeps the whole batch; success without reporting deletes all
+    assert failed_ids(result({"errorType": "X"}, "X"), ids, True) == ids
+    assert failed_ids(result(None), ids, False) == set()
+    # partial failures keep only the reported ones; an empty report is full success
+    assert failed_ids(result({"batchItemFailures": [{"itemIdentifier": "b"}]}), ids, True) == {"b"}
+    assert failed_ids(result({"batchItemFailures": []}), ids, True) == set()
+    assert failed_ids(result(None), ids, True) == set()
+    # a malformed report (unknown or empty id) fails the whole batch, as Lambda does
+    assert failed_ids(result({"batchItemFailures": [{"itemIdentifier": "zzz"}]}), ids, True) == ids
+    assert failed_ids(result({"batchItemFailures": [{"itemIdentifier": ""}]}), ids, True) == ids
