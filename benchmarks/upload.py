@@ -1,10 +1,17 @@
 """Upload throughput through the API's presigned chunks against one plain put_object to the same S3.
 
-    .venv/bin/python benchmarks/upload.py [--size-mib 256]
+    .venv/bin/python benchmarks/upload.py [--size-mib 256] [--runs 3]
 
-Starts its own local cloud. Prints, for 8 MiB x 4 parallel (S3 merges server-side) and for 1 MiB x 4
-parallel (merge function included), the throughput ratio against a single `put_object` of the same
+Starts its own local cloud. For 8 MiB chunks x 4 parallel (S3 merges the parts server-side at
+`complete`) and for 1 MiB chunks x 4 parallel (the merge function coalesces them; the time runs until
+the upload is COMPLETED), it prints the throughput ratio against a single `put_object` of the same
 file, and the upload client's peak RSS against its bound (64 MiB + chunk_size x parallel).
+
+Fairness: both sides are timed best-of-N, with the stored objects deleted between runs (moto keeps
+objects in memory, and a fuller moto is a slower one). The client is timed by its own clock, from
+`POST /uploads` to the end (interpreter start-up excluded, as the baseline excludes creating its boto3
+client); the process wall time is printed beside it. Peak RSS is the client process's own VmHWM
+(`ru_maxrss` of a child is polluted by the parent's high-water mark across fork+exec on Linux).
 """
 
 from __future__ import annotations
@@ -15,20 +22,30 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 from reelstack_tools.localcloud.client import CloudHandle, running_local_cloud
 
 MiB = 1024 * 1024
-ROOT = Path(__file__).resolve().parents[1]
+TARGETS = {8: 0.8, 1: 0.5}
+
+
+@dataclass(frozen=True)
+class ClientRun:
+    upload_seconds: float  # the client's own clock, plus the wait for COMPLETED (the merge)
+    wall_seconds: float  # the whole process, interpreter start-up included
+    peak_rss: int
+    video_id: str
 
 
 def make_file(path: Path, size: int) -> None:
-    block = os.urandom(MiB)
     with path.open("wb") as out:
-        for i in range(size // MiB):
-            out.write(block[i % 251 :] + block[: i % 251])  # distinct blocks without paying urandom per MiB
+        for _ in range(size // MiB):
+            out.write(os.urandom(MiB))
 
 
 def put_object_seconds(cloud: CloudHandle, path: Path) -> float:
@@ -42,46 +59,36 @@ def put_object_seconds(cloud: CloudHandle, path: Path) -> float:
     return elapsed
 
 
-def client_run(
-    cloud: CloudHandle, path: Path, chunk_mib: int, parallel: int, state_dir: Path
-) -> tuple[float, int, dict[str, object]]:
-    """Run `reelstack upload` as its own process; wall time to COMPLETED (merge included) and peak RSS."""
-    env = dict(os.environ, REELSTACK_STATE_DIR=str(state_dir), REELSTACK_API=cloud.api_url)
-    command = [
-        sys.executable,
-        "-m",
-        "reelstack_tools.cli",
-        "upload",
-        str(path),
-        "--title",
-        "bench",
-        "--chunk-size",
-        f"{chunk_mib}MiB",
-        "--parallel",
-        str(parallel),
-        "--no-sha256",
-        "--quiet",
-        "--json",
-        "--token",
-        cloud.token("bench"),
-    ]
-    started = time.perf_counter()
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
-    assert process.stdout is not None
-    output = process.stdout.read()
-    _, status, usage = os.wait4(process.pid, 0)
-    if status != 0:
-        raise SystemExit(f"upload failed ({status}): {output}")
-    result = json.loads(output.strip().splitlines()[-1])
-    wait_completed(cloud, result["upload_id"])
-    return time.perf_counter() - started, usage.ru_maxrss * 1024, result
+class PeakRss:
+    """Samples /proc/<pid>/status VmHWM (monotonic) until the process exits; keeps the last value read."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.peak_kib = 0
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        status = Path(f"/proc/{self.pid}/status")
+        while True:
+            try:
+                text = status.read_text()
+            except (FileNotFoundError, ProcessLookupError):
+                return
+            for line in text.splitlines():
+                if line.startswith("VmHWM:"):
+                    self.peak_kib = max(self.peak_kib, int(line.split()[1]))
+            if "State:\tZ" in text:
+                return
+            time.sleep(0.005)
+
+    def result(self) -> int:
+        self._thread.join(timeout=5)
+        return self.peak_kib * 1024
 
 
-def wait_completed(cloud: CloudHandle, upload_id: str, timeout: float = 600) -> None:
-    import urllib.request
-
+def wait_completed(cloud: CloudHandle, upload_id: str, token: str, timeout: float = 600) -> None:
     deadline = time.monotonic() + timeout
-    token = cloud.token("bench")
     while time.monotonic() < deadline:
         request = urllib.request.Request(
             f"{cloud.api_url}/uploads/{upload_id}", headers={"Authorization": f"Bearer {token}"}
@@ -89,8 +96,38 @@ def wait_completed(cloud: CloudHandle, upload_id: str, timeout: float = 600) -> 
         with urllib.request.urlopen(request) as response:
             if json.load(response)["status"] == "COMPLETED":
                 return
-        time.sleep(0.05)
+        time.sleep(0.02)
     raise SystemExit(f"upload {upload_id} did not complete in {timeout}s")
+
+
+def client_run(cloud: CloudHandle, path: Path, chunk_mib: int, parallel: int, state_dir: Path) -> ClientRun:
+    """`reelstack upload` as its own process, as an app developer would run it."""
+    token = cloud.token("bench")
+    command = [
+        sys.executable, "-m", "reelstack_tools.cli", "upload", str(path), "--api", cloud.api_url, "--token", token,
+        "--chunk-size", f"{chunk_mib}MiB", "--parallel", str(parallel), "--no-sha256", "--quiet", "--json",
+    ]  # fmt: skip
+    env = dict(os.environ, REELSTACK_STATE_DIR=str(state_dir))
+    started = time.perf_counter()
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
+    rss = PeakRss(process.pid)
+    output, _ = process.communicate()
+    if process.returncode != 0:
+        raise SystemExit(f"upload failed ({process.returncode}): {output}")
+    result = json.loads(output.strip().splitlines()[-1])
+    exited = time.perf_counter()
+    wait_completed(cloud, result["upload_id"], token)
+    merge_wait = time.perf_counter() - exited
+    return ClientRun(
+        upload_seconds=float(result["seconds"]) + merge_wait,
+        wall_seconds=time.perf_counter() - started,
+        peak_rss=rss.result(),
+        video_id=result["video_id"],
+    )
+
+
+def forget(cloud: CloudHandle, video_id: str) -> None:
+    cloud.client("s3").delete_object(Bucket=cloud.name("MediaBucket"), Key=f"originals/{video_id}")
 
 
 def main() -> int:
@@ -99,29 +136,36 @@ def main() -> int:
     )
     parser.add_argument("--size-mib", type=int, default=256)
     parser.add_argument("--parallel", type=int, default=4)
+    parser.add_argument("--runs", type=int, default=3, help="best of N, for the baseline and each case")
     args = parser.parse_args()
-    size = args.size_mib * MiB
     with tempfile.TemporaryDirectory() as tmp, running_local_cloud(state_dir=Path(tmp) / "cloud") as cloud:
-        path = Path(tmp) / "bench.bin"
-        make_file(path, size)
+        path = Path(tmp) / "bench.mp4"
+        make_file(path, args.size_mib * MiB)
         put_object_seconds(cloud, path)  # warm the S3 path once
-        baseline = min(put_object_seconds(cloud, path) for _ in range(2))
+        baseline = min(put_object_seconds(cloud, path) for _ in range(args.runs))
         base_mibps = args.size_mib / baseline
-        print(f"baseline: one put_object of {args.size_mib} MiB: {baseline:.2f} s ({base_mibps:.0f} MiB/s)")
-        targets = {8: 0.8, 1: 0.5}
+        print(
+            f"baseline: one put_object of {args.size_mib} MiB, best of {args.runs}: {baseline:.2f} s ({base_mibps:.0f} MiB/s)"
+        )
         failed = False
-        for chunk_mib, target in targets.items():
-            seconds, rss, _ = client_run(cloud, path, chunk_mib, args.parallel, Path(tmp) / "client")
-            mibps = args.size_mib / seconds
-            ratio = mibps / base_mibps
+        for chunk_mib, target in TARGETS.items():
+            runs = []
+            for _ in range(args.runs):
+                run = client_run(cloud, path, chunk_mib, args.parallel, Path(tmp) / "client")
+                forget(cloud, run.video_id)
+                runs.append(run)
+            best = min(runs, key=lambda r: r.upload_seconds)
+            peak = max(r.peak_rss for r in runs)
+            ratio = (args.size_mib / best.upload_seconds) / base_mibps
             bound = 64 * MiB + chunk_mib * MiB * args.parallel
-            merge = "S3 server-side merge" if chunk_mib >= 5 else "merge function included"
+            merge = "S3 merges at complete" if chunk_mib >= 5 else "merge function included"
             print(
-                f"{chunk_mib} MiB chunks x {args.parallel} ({merge}): {seconds:.2f} s ({mibps:.0f} MiB/s); "
+                f"{chunk_mib} MiB chunks x {args.parallel} ({merge}): best {best.upload_seconds:.2f} s "
+                f"({args.size_mib / best.upload_seconds:.0f} MiB/s; process wall {best.wall_seconds:.2f} s); "
                 f"ratio vs put_object = {ratio:.2f} (target >= {target}); "
-                f"client peak RSS {rss / MiB:.1f} MiB (bound {bound / MiB:.0f} MiB)"
+                f"client peak RSS {peak / MiB:.1f} MiB (bound {bound / MiB:.0f} MiB)"
             )
-            failed |= ratio < target or rss > bound
+            failed |= ratio < target or peak > bound
         return 1 if failed else 0
 
 

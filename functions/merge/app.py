@@ -18,7 +18,12 @@ from reelstack.settings import merge_settings
 def _service() -> MergeService:
     settings = merge_settings()
     tables = bind_tables(settings.uploads_table, settings.videos_table, settings.aws_region)
-    return MergeService(MediaStorage(settings.media_bucket), Repositories(tables), settings.merge_part_size)
+    return MergeService(
+        MediaStorage(settings.media_bucket),
+        Repositories(tables),
+        settings.merge_part_size,
+        settings.merge_parallelism,
+    )
 
 
 @logger.inject_lambda_context(correlation_id_path="upload_id")

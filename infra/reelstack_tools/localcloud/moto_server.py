@@ -12,6 +12,7 @@ import threading
 import urllib.request
 from typing import Any
 
+from reelstack_tools.localcloud import moto_patches
 from reelstack_tools.localcloud.dispatcher import Dispatcher
 from reelstack_tools.localcloud.local_env import ACCESS_KEY_ID, SECRET_ACCESS_KEY
 from reelstack_tools.localcloud.s3_edge import S3Edge
@@ -30,6 +31,7 @@ class MotoServer:
             def log_request(self, code: Any = "-", size: Any = "-") -> None:
                 """No access log: the cloud logs what matters."""
 
+        moto_patches.install()
         moto_app = DomainDispatcherApplication(create_backend_app)
         self.dispatcher = Dispatcher(moto_app, S3Edge(moto_app, {ACCESS_KEY_ID: SECRET_ACCESS_KEY}))
         try:

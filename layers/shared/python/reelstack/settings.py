@@ -73,6 +73,7 @@ class MergeSettings(StorageSettings, TableSettings):
     """The merge function: coalesces staged chunks and verifies declared checksums."""
 
     merge_part_size: int = 8 * MiB
+    merge_parallelism: int = 4  # chunk reads and part uploads in flight at once
 
 
 class IngestTriggerSettings(_Base):

@@ -9,6 +9,8 @@ assembled under `staging/`, verified, then copied server-side. Every step can ru
 from __future__ import annotations
 
 import hashlib
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from reelstack.adapters.repositories import Repositories
 from reelstack.adapters.storage import MediaStorage, StoredPart
@@ -25,10 +27,13 @@ from reelstack.observability import logger
 
 
 class MergeService:
-    def __init__(self, storage: MediaStorage, repos: Repositories, part_size: int) -> None:
+    def __init__(
+        self, storage: MediaStorage, repos: Repositories, part_size: int, parallelism: int = 4
+    ) -> None:
         self.storage = storage
         self.repos = repos
         self.part_size = part_size
+        self.parallelism = max(1, parallelism)
 
     def merge(self, upload_id: str) -> str:
         """Merge one upload; returns the upload's final status."""
@@ -58,20 +63,37 @@ class MergeService:
         return self._completed(session)
 
     def _coalesce_staged(self, session: UploadSession, target: str) -> str:
+        """Read each group's chunks concurrently (in order, for the hash) while earlier parts upload.
+
+        Memory stays bounded: at most `parallelism` parts in flight plus the group being read.
+        """
         hasher = hashlib.sha256()
         s3_upload_id = self.storage.create_multipart_upload(target, session.content_type)
+        groups = coalesce_groups(session.chunk_count, session.chunk_size, self.part_size)
+        in_flight: deque[tuple[int, int, Future[str]]] = deque()
         parts: list[StoredPart] = []
+
+        def settle(limit: int) -> None:
+            while len(in_flight) > limit:
+                number, size, upload = in_flight.popleft()
+                parts.append(StoredPart(number, size, upload.result()))
+
         try:
-            for number, group in enumerate(
-                coalesce_groups(session.chunk_count, session.chunk_size, self.part_size), 1
+            with (
+                ThreadPoolExecutor(self.parallelism) as readers,
+                ThreadPoolExecutor(self.parallelism) as uploaders,
             ):
-                buffer = bytearray()
-                for chunk_number in group:
-                    for piece in self.storage.read_chunks(staged_chunk_key(session.upload_id, chunk_number)):
-                        hasher.update(piece)
-                        buffer += piece
-                etag = self.storage.upload_part(target, s3_upload_id, number, bytes(buffer))
-                parts.append(StoredPart(number, len(buffer), etag))
+                for number, group in enumerate(groups, 1):
+                    keys = [staged_chunk_key(session.upload_id, chunk) for chunk in group]
+                    buffer = bytearray()
+                    for data in readers.map(self.storage.read, keys):
+                        hasher.update(data)
+                        buffer += data
+                    settle(self.parallelism - 1)
+                    body = bytes(buffer)
+                    upload = uploaders.submit(self.storage.upload_part, target, s3_upload_id, number, body)
+                    in_flight.append((number, len(body), upload))
+                settle(0)
             digest = hasher.hexdigest()
             if session.sha256 is not None and digest != session.sha256:
                 self.storage.abort_multipart_upload(target, s3_upload_id)
