@@ -14,10 +14,15 @@ import tempfile
 import threading
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from reelstack_tools.uploader.progress import ProgressListener
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from reelstack_tools.localcloud.client import CloudHandle
+    from reelstack_tools.uploader.client import UploadResult
 
 HELP = "run the platform's main job on the local cloud and show the result"
 MiB = 1024 * 1024
@@ -29,6 +34,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--seconds", type=int, default=12, help="length of the generated test video")
     parser.add_argument("--parallel", type=int, default=4, help="parallel chunk uploads")
+
+
+@dataclass(frozen=True)
+class DemoUpload:
+    label: str
+    result: UploadResult
 
 
 def make_test_video(path: Path, seconds: int) -> Path:
@@ -44,45 +55,119 @@ def make_test_video(path: Path, seconds: int) -> Path:
     return path
 
 
-class _StopHalfway(ProgressListener):
-    """Sets the cancel event once enough chunks are in: the demo's 'dropped connection'."""
+class Demo:
+    """One demo run against one local cloud."""
 
-    def __init__(self, cancel: threading.Event, after_parts: int) -> None:
-        self.cancel = cancel
-        self.after_parts = after_parts
-        self.done = 0
-        self.lock = threading.Lock()
+    def __init__(
+        self, console: Console, cloud: CloudHandle, video: Path, parallel: int, resume_dir: Path
+    ) -> None:
+        self.console = console
+        self.cloud = cloud
+        self.video = video
+        self.token = cloud.token("demo-user")
+        self.common: dict[str, Any] = {
+            "api_url": cloud.api_url,
+            "token": self.token,
+            "parallel": parallel,
+            "resume_dir": resume_dir,
+        }
 
-    def part_done(self, part_number: int, nbytes: int) -> None:
-        with self.lock:
-            self.done += 1
-            if self.done >= self.after_parts:
-                self.cancel.set()
+    def upload(self, tag: str, title: str, chunk_size: int, **extra: Any) -> UploadResult:
+        """Upload the demo video tagged `tag`, with a progress bar unless a listener is given."""
+        from reelstack_tools.uploader.client import upload_file
+        from reelstack_tools.uploader.progress import RichProgress
 
+        tags = ["demo", tag]
+        if "progress" in extra:
+            return upload_file(
+                self.video, title=title, tags=tags, chunk_size=chunk_size, **extra, **self.common
+            )
+        with RichProgress(tag) as bar:
+            return upload_file(
+                self.video, title=title, tags=tags, chunk_size=chunk_size, progress=bar, **self.common
+            )
 
-def _wait_for_execution(cloud: Any, video_id: str, timeout: float = 60) -> dict[str, Any] | None:
-    sfn = cloud.client("stepfunctions")
-    arn = cloud.arn("IngestStateMachine")
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for execution in sfn.list_executions(stateMachineArn=arn)["executions"]:
-            if execution["name"] == video_id and execution["status"] != "RUNNING":
-                return dict(execution)
-        time.sleep(0.3)
-    return None
+    def interrupted_then_resumed(self) -> UploadResult:
+        from reelstack_tools.uploader.errors import UploadInterrupted
+        from reelstack_tools.uploader.progress import CancelAfterParts
+
+        cancel = threading.Event()
+        half = -(-self.video.stat().st_size // MiB) // 2
+        try:
+            self.upload(
+                "resumed", "Resumed upload", MiB, progress=CancelAfterParts(half, cancel), cancel=cancel
+            )
+            self.console.print("[yellow]the upload finished before it could be interrupted")
+        except UploadInterrupted as stopped:
+            self.console.print(
+                f"  interrupted after {stopped.parts_done} of {stopped.parts_total} chunks (upload {stopped.upload_id})"
+            )
+        resumed = self.upload("resumed", "Resumed upload", MiB)
+        self.console.print(
+            f"  resumed: {resumed.resumed_parts} chunks were already on the server, {resumed.parts_sent} sent now"
+        )
+        return resumed
+
+    def finished_execution(self, video_id: str, timeout: float = 60) -> dict[str, Any] | None:
+        sfn = self.cloud.client("stepfunctions")
+        arn = self.cloud.arn("IngestStateMachine")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for execution in sfn.list_executions(stateMachineArn=arn)["executions"]:
+                if execution["name"] == video_id and execution["status"] != "RUNNING":
+                    return dict(execution)
+            time.sleep(0.3)
+        return None
+
+    def video_record(self, video_id: str) -> dict[str, Any]:
+        request = urllib.request.Request(
+            f"{self.cloud.api_url}/videos/{video_id}", headers={"Authorization": f"Bearer {self.token}"}
+        )
+        with urllib.request.urlopen(request) as response:
+            return dict(json.load(response))
+
+    def report(self, uploads: list[DemoUpload]) -> bool:
+        """Each video with its execution's per-state timeline, then a summary table."""
+        from rich.table import Table
+
+        from reelstack_tools.executions import execution_timeline
+
+        sfn = self.cloud.client("stepfunctions")
+        table = Table(title="reelstack demo: summary")
+        for column in ("upload", "video id", "chunks", "resumed", "video status", "execution", "states"):
+            table.add_column(column)
+        all_succeeded = True
+        for upload in uploads:
+            result = upload.result
+            execution = self.finished_execution(result.video_id)
+            record = self.video_record(result.video_id)
+            steps = execution_timeline(sfn, execution["executionArn"]) if execution else []
+            status = execution["status"] if execution else "not started"
+            timeline = " -> ".join(f"{s.name} ({s.outcome}, {(s.seconds or 0) * 1000:.0f} ms)" for s in steps)
+            self.console.print(
+                f"  {upload.label}: video {result.video_id} is [bold]{record['status']}[/]; execution {status}: {timeline}"
+            )
+            all_succeeded &= status == "SUCCEEDED"
+            table.add_row(
+                upload.label,
+                result.video_id[:12],
+                f"{result.chunk_count} x {result.chunk_size / MiB:g} MiB",
+                str(result.resumed_parts),
+                record["status"],
+                status,
+                " -> ".join(s.name for s in steps),
+            )
+        self.console.print()
+        self.console.print(table)
+        return all_succeeded
 
 
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
-    from rich.table import Table
 
-    from reelstack_tools.executions import execution_timeline
     from reelstack_tools.localcloud.client import running_local_cloud
-    from reelstack_tools.uploader.client import upload_file
-    from reelstack_tools.uploader.errors import UploadInterrupted
-    from reelstack_tools.uploader.progress import RichProgress
 
-    console = Console()
+    console = Console(width=None if Console().is_terminal else 120)
     console.rule("[bold]reelstack demo")
     console.print("Starting the local cloud: the same template.yaml and handlers that `sam deploy` ships ...")
     with (
@@ -94,119 +179,23 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"  AWS endpoint  {cloud.aws_endpoint}  (S3, SQS, DynamoDB, Step Functions, Lambda)")
         console.print(f"  Redis         {cloud.redis_url}")
         video = make_test_video(Path(tmp) / "demo.mp4", args.seconds)
-        size = video.stat().st_size
-        console.print(f"\nffmpeg made a {args.seconds} s 720p test video: {size / MiB:.1f} MiB\n")
-        token = cloud.token("demo-user")
-        common = {
-            "api_url": cloud.api_url,
-            "token": token,
-            "parallel": args.parallel,
-            "resume_dir": Path(tmp) / "resume",
-        }
-        results: list[tuple[str, Any]] = []
-
-        console.rule("1. upload in 1 MiB chunks (staged objects, coalesced by the merge function)")
-        with RichProgress("1 MiB chunks") as bar:
-            results.append(
-                (
-                    "1 MiB chunks",
-                    upload_file(
-                        video,
-                        title="Staged upload",
-                        tags=["demo", "staged"],
-                        chunk_size=MiB,
-                        progress=bar,
-                        **common,
-                    ),
-                )
-            )
-
-        console.rule("2. upload in 8 MiB chunks (S3 multipart parts, merged by S3)")
-        with RichProgress("8 MiB chunks") as bar:
-            results.append(
-                (
-                    "8 MiB chunks",
-                    upload_file(
-                        video,
-                        title="Multipart upload",
-                        tags=["demo", "multipart"],
-                        chunk_size=8 * MiB,
-                        progress=bar,
-                        **common,
-                    ),
-                )
-            )
-
-        console.rule("3. an upload interrupted half-way, then resumed")
-        cancel = threading.Event()
-        total_chunks = -(-size // MiB)
-        stopper = _StopHalfway(cancel, after_parts=total_chunks // 2)
-        try:
-            upload_file(
-                video,
-                title="Resumed upload",
-                tags=["demo", "resumed"],
-                chunk_size=MiB,
-                progress=stopper,
-                cancel=cancel,
-                **common,
-            )
-            console.print("[yellow]the upload finished before it could be interrupted")
-        except UploadInterrupted as stopped:
-            console.print(
-                f"  interrupted after {stopped.parts_done} of {stopped.parts_total} chunks "
-                f"(upload {stopped.upload_id})"
-            )
-        with RichProgress("resuming") as bar:
-            resumed = upload_file(
-                video,
-                title="Resumed upload",
-                tags=["demo", "resumed"],
-                chunk_size=MiB,
-                progress=bar,
-                **common,
-            )
         console.print(
-            f"  resumed: {resumed.resumed_parts} chunks were already on the server, "
-            f"{resumed.parts_sent} sent now"
+            f"\nffmpeg made a {args.seconds} s 720p test video: {video.stat().st_size / MiB:.1f} MiB\n"
         )
-        results.append(("interrupted + resumed", resumed))
-
+        demo = Demo(console, cloud, video, args.parallel, Path(tmp) / "resume")
+        uploads: list[DemoUpload] = []
+        console.rule("1. upload in 1 MiB chunks (staged objects, coalesced by the merge function)")
+        uploads.append(DemoUpload("1 MiB chunks", demo.upload("staged", "Staged upload", MiB)))
+        console.rule("2. upload in 8 MiB chunks (S3 multipart parts, merged by S3)")
+        uploads.append(DemoUpload("8 MiB chunks", demo.upload("multipart", "Multipart upload", 8 * MiB)))
+        console.rule("3. an upload interrupted half-way, then resumed")
+        uploads.append(DemoUpload("interrupted + resumed", demo.interrupted_then_resumed()))
         console.rule("4. each original starts one ingest execution (named after the video)")
-        sfn = cloud.client("stepfunctions")
-        table = Table(title="reelstack demo: summary")
-        for column in ("upload", "video id", "chunks", "resumed", "video status", "execution", "states"):
-            table.add_column(column)
-        all_good = True
-        for label, result in results:
-            execution = _wait_for_execution(cloud, result.video_id)
-            request = urllib.request.Request(
-                f"{cloud.api_url}/videos/{result.video_id}", headers={"Authorization": f"Bearer {token}"}
-            )
-            with urllib.request.urlopen(request) as response:
-                record = json.load(response)
-            steps = execution_timeline(sfn, execution["executionArn"]) if execution else []
-            timeline = " -> ".join(f"{s.name} ({s.outcome}, {(s.seconds or 0) * 1000:.0f} ms)" for s in steps)
-            console.print(
-                f"  {label}: video {result.video_id} is [bold]{record['status']}[/]; execution "
-                f"{execution['status'] if execution else 'not started'}: {timeline}"
-            )
-            all_good &= bool(execution and execution["status"] == "SUCCEEDED")
-            table.add_row(
-                label,
-                result.video_id[:12],
-                f"{result.chunk_count} x {result.chunk_size // MiB} MiB",
-                str(result.resumed_parts),
-                record["status"],
-                execution["status"] if execution else "-",
-                " -> ".join(s.name for s in steps),
-            )
-        console.print()
-        console.print(table)
+        all_succeeded = demo.report(uploads)
         console.print(
             "Three uploads of the same video reached S3 as one merged original each, through presigned "
             "chunk URLs that S3 checked chunk by chunk (SHA-256). Each original started exactly one ingest "
             "workflow execution, which admitted the video for processing (status PROCESSING). The "
             "interrupted upload resumed by asking the server which chunks S3 already held."
         )
-        return 0 if all_good else 1
+        return 0 if all_succeeded else 1

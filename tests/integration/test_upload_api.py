@@ -10,6 +10,7 @@ import time
 import pytest
 
 from tests.support.http import Api, put, split
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 MiB = 1024 * 1024
@@ -17,15 +18,6 @@ MiB = 1024 * 1024
 
 def video_bytes(size: int, seed: int) -> bytes:
     return random.Random(seed).randbytes(size)
-
-
-def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(interval)
 
 
 def upload_all(api: Api, data: bytes, chunk_size: int, **extra: object) -> dict:

@@ -18,10 +18,10 @@ from reelstack_tools.localcloud.pool import Throttled
 from reelstack_tools.localcloud.runtime import FunctionNotFound, LambdaRuntime
 from reelstack_tools.localcloud.wsgi import (
     Environ,
+    PostRoute,
     StartResponse,
     header,
     json_response,
-    path_match,
     read_body,
     respond,
 )
@@ -36,18 +36,15 @@ def _error(start_response: StartResponse, status: int, error_type: str, message:
     return json_response(start_response, status, body, [("x-amzn-ErrorType", error_type)])
 
 
-class LambdaApi:
+class LambdaApi(PostRoute):
+    PATH = PATH
+
     def __init__(self, runtime: LambdaRuntime, async_invoker: AsyncInvoker) -> None:
         self._runtime = runtime
         self._async = async_invoker
 
-    @staticmethod
-    def matches(environ: Environ) -> bool:
-        return path_match(environ, "POST", PATH) is not None
-
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
-        match = path_match(environ, "POST", PATH)
-        assert match is not None
+        match = self.route_match(environ)
         function = match.group("function")
         try:
             spec = self._runtime.find(function)

@@ -23,10 +23,10 @@ from reelstack_tools.localcloud.stack import Stack
 from reelstack_tools.localcloud.template import TemplateError
 from reelstack_tools.localcloud.wsgi import (
     Environ,
+    PostRoute,
     StartResponse,
     header,
     json_response,
-    path_match,
     read_body,
     respond,
 )
@@ -94,18 +94,15 @@ def _validation_error(start_response: StartResponse, message: str) -> list[bytes
     )
 
 
-class SageMakerRuntimeApi:
+class SageMakerRuntimeApi(PostRoute):
+    PATH = PATH
+
     def __init__(self, endpoints: dict[str, ModelEndpoint], runtime: LambdaRuntime) -> None:
         self._endpoints = endpoints
         self._runtime = runtime
 
-    @staticmethod
-    def matches(environ: Environ) -> bool:
-        return path_match(environ, "POST", PATH) is not None
-
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
-        match = path_match(environ, "POST", PATH)
-        assert match is not None
+        match = self.route_match(environ)
         name = match.group("endpoint")
         endpoint = self._endpoints.get(name)
         if endpoint is None:

@@ -81,3 +81,18 @@ def header(environ: Environ, name: str) -> str | None:
         return environ.get(key) or None
     value = environ.get(f"HTTP_{key}")
     return None if value is None else str(value)
+
+
+class PostRoute:
+    """A WSGI app answering `POST` on the paths `PATH` matches (the dispatcher asks `matches` first)."""
+
+    PATH: re.Pattern[str]
+
+    @classmethod
+    def matches(cls, environ: Environ) -> bool:
+        return path_match(environ, "POST", cls.PATH) is not None
+
+    def route_match(self, environ: Environ) -> re.Match[str]:
+        match = path_match(environ, "POST", self.PATH)
+        assert match is not None, "called only after matches()"
+        return match

@@ -123,3 +123,19 @@ class NotePrinter(ProgressListener):
         with self._lock:
             self._stream.write(message + "\n")
             self._stream.flush()
+
+
+class CancelAfterParts(ProgressListener):
+    """Sets `cancel` once `parts` chunks are in: a deliberate interruption (the demo's dropped upload)."""
+
+    def __init__(self, parts: int, cancel: threading.Event) -> None:
+        self.parts = parts
+        self.cancel = cancel
+        self.done = 0
+        self._lock = threading.Lock()
+
+    def part_done(self, part_number: int, nbytes: int) -> None:
+        with self._lock:
+            self.done += 1
+            if self.done >= self.parts:
+                self.cancel.set()

@@ -3,12 +3,13 @@ started once for all of them as `reelstack up` in a subprocess."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.support.waiting import wait_for as _wait_for
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
@@ -21,15 +22,6 @@ def fixture_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         FIXTURES / "template.yaml", tmp_path_factory.mktemp("fixture-cloud"), visibility_timeout_cap=2
     ) as cloud:
         yield cloud
-
-
-def _wait_for(predicate: Callable[[], Any], timeout: float = 20.0, interval: float = 0.2) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(interval)
 
 
 @pytest.fixture

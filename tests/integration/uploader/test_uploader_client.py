@@ -13,15 +13,16 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from reelstack_tools.uploader import ProgressListener, UploadInterrupted, upload_file
+from reelstack_tools.uploader import UploadInterrupted, upload_file
 from reelstack_tools.uploader.api import ApiClient
+from reelstack_tools.uploader.progress import CancelAfterParts
 from reelstack_tools.uploader.resume import ResumeKey, ResumeStore
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -40,29 +41,6 @@ def write_video(path: Path, size: int, seed: int) -> bytes:
             digest.update(block)
             left -= len(block)
     return digest.digest()
-
-
-def wait_for(predicate: Any, timeout: float = 60.0, interval: float = 0.2) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(interval)
-
-
-class CancelAfter(ProgressListener):
-    """Sets ``cancel`` once ``parts`` chunks are in (as the demo does from another thread)."""
-
-    def __init__(self, parts: int, cancel: threading.Event) -> None:
-        self.parts, self.cancel, self.done = parts, cancel, 0
-        self.lock = threading.Lock()
-
-    def part_done(self, part_number: int, nbytes: int) -> None:
-        with self.lock:
-            self.done += 1
-            if self.done >= self.parts:
-                self.cancel.set()
 
 
 @pytest.fixture()
@@ -149,7 +127,7 @@ def test_an_interrupted_upload_resumes_with_only_the_missing_chunks(
         "resume_dir": records,
     }
     with pytest.raises(UploadInterrupted) as interrupted:
-        upload_file(video, progress=CancelAfter(3, cancel), cancel=cancel, **common)
+        upload_file(video, progress=CancelAfterParts(3, cancel), cancel=cancel, **common)
     upload_id = interrupted.value.upload_id
     assert upload_id is not None
     # WHEN the server is asked what it holds
@@ -187,7 +165,7 @@ def test_a_record_of_an_aborted_upload_starts_a_new_one(
         "resume_dir": tmp_path / "records",
     }
     with pytest.raises(UploadInterrupted) as interrupted:
-        upload_file(video, progress=CancelAfter(1, cancel), cancel=cancel, **common)
+        upload_file(video, progress=CancelAfterParts(1, cancel), cancel=cancel, **common)
     assert interrupted.value.upload_id is not None
     api.abort(interrupted.value.upload_id)
     # WHEN the same upload is run again
