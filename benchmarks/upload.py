@@ -3,9 +3,11 @@
     .venv/bin/python benchmarks/upload.py [--size-mib 256] [--runs 3]
 
 Starts its own local cloud. For 8 MiB chunks x 4 parallel (S3 merges the parts server-side at
-`complete`) and for 1 MiB chunks x 4 parallel (the merge function coalesces them; the time runs until
-the upload is COMPLETED), it prints the throughput ratio against a single `put_object` of the same
-file, and the upload client's peak RSS against its bound (64 MiB + chunk_size x parallel).
+`complete`) and for 1 MiB chunks x 4 parallel (the merge function coalesces them), it prints two
+throughput ratios against a single `put_object` of the same file: the chunk transfer (open, presign,
+PUTs) and the whole upload until it is COMPLETED (merge included). The issue's targets judge the 8 MiB
+transfer (>= 0.8) and the 1 MiB upload merge included (>= 0.5). It also prints the upload client's
+peak RSS against its bound (64 MiB + chunk_size x parallel).
 
 Fairness: both sides are timed best-of-N, with the stored objects deleted between runs (moto keeps
 objects in memory, and a fuller moto is a slower one). The client is timed by its own clock, from
@@ -36,7 +38,8 @@ TARGETS = {8: 0.8, 1: 0.5}
 
 @dataclass(frozen=True)
 class ClientRun:
-    upload_seconds: float  # the client's own clock, plus the wait for COMPLETED (the merge)
+    transfer_seconds: float  # open + presign + chunk PUTs, by the client's own clock
+    upload_seconds: float  # the same plus `complete` and the wait for COMPLETED (the merge)
     wall_seconds: float  # the whole process, interpreter start-up included
     peak_rss: int
     video_id: str
@@ -119,6 +122,7 @@ def client_run(cloud: CloudHandle, path: Path, chunk_mib: int, parallel: int, st
     wait_completed(cloud, result["upload_id"], token)
     merge_wait = time.perf_counter() - exited
     return ClientRun(
+        transfer_seconds=float(result["seconds"]) - float(result["complete_seconds"]),
         upload_seconds=float(result["seconds"]) + merge_wait,
         wall_seconds=time.perf_counter() - started,
         peak_rss=rss.result(),
@@ -155,17 +159,24 @@ def main() -> int:
                 forget(cloud, run.video_id)
                 runs.append(run)
             best = min(runs, key=lambda r: r.upload_seconds)
+            best_transfer = min(r.transfer_seconds for r in runs)
             peak = max(r.peak_rss for r in runs)
-            ratio = (args.size_mib / best.upload_seconds) / base_mibps
+            transfer_ratio = baseline / best_transfer
+            ratio = baseline / best.upload_seconds
             bound = 64 * MiB + chunk_mib * MiB * args.parallel
-            merge = "S3 merges at complete" if chunk_mib >= 5 else "merge function included"
+            merge = "S3 merges at complete" if chunk_mib >= 5 else "merge function"
             print(
-                f"{chunk_mib} MiB chunks x {args.parallel} ({merge}): best {best.upload_seconds:.2f} s "
-                f"({args.size_mib / best.upload_seconds:.0f} MiB/s; process wall {best.wall_seconds:.2f} s); "
-                f"ratio vs put_object = {ratio:.2f} (target >= {target}); "
-                f"client peak RSS {peak / MiB:.1f} MiB (bound {bound / MiB:.0f} MiB)"
+                f"{chunk_mib} MiB chunks x {args.parallel}: chunk transfer {best_transfer:.2f} s, ratio "
+                f"{transfer_ratio:.2f}; until COMPLETED ({merge} included) {best.upload_seconds:.2f} s, ratio "
+                f"{ratio:.2f} (process wall {best.wall_seconds:.2f} s); client peak RSS {peak / MiB:.1f} MiB "
+                f"(bound {bound / MiB:.0f} MiB)"
             )
-            failed |= ratio < target or peak > bound
+            # The targets: the 8 MiB upload through presigned chunks, the 1 MiB one merge included.
+            judged = transfer_ratio if chunk_mib >= 5 else ratio
+            print(
+                f"  -> judged ratio {judged:.2f} against target >= {target}: {'met' if judged >= target else 'NOT met'}"
+            )
+            failed |= judged < target or peak > bound
         return 1 if failed else 0
 
 

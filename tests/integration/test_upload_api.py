@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import random
 import time
+from pathlib import Path
+from typing import Any
 
+import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.support.http import Api, put, split
 from tests.support.waiting import wait_for
@@ -49,6 +55,9 @@ def test_one_mib_chunks_are_staged_then_merged_into_the_original(alice: Api, clo
         lambda: alice.call("GET", f"/uploads/{opened['upload_id']}").body["status"] == "COMPLETED"
     )
     assert cloud_s3.get_object(Bucket=media_bucket, Key=key)["Body"].read() == data
+    # AND the staged chunks are freed once merged
+    staged = cloud_s3.list_objects_v2(Bucket=media_bucket, Prefix=f"staging/{opened['upload_id']}/")
+    assert staged.get("KeyCount", 0) == 0
     video = alice.call("GET", f"/videos/{opened['video_id']}").body
     assert (video["title"], video["tags"], video["status"]) == ("Staged", ["demo"], "PROCESSING")
 
@@ -272,3 +281,93 @@ def test_a_poison_message_reaches_the_dlq_without_blocking_the_queue(
         return any(m["Body"] == marker for m in got.get("Messages", []))
 
     assert wait_for(in_dlq, timeout=90, interval=0.5)
+
+
+def _resigned(local_cloud: Any, claims_update: dict[str, Any], key: Any = None) -> str:
+    """A local-issuer token with some claims changed, signed with the issuer's key (or `key`)."""
+    genuine = local_cloud.token("alice")
+    claims = jwt.decode(genuine, options={"verify_signature": False}) | claims_update
+    if key is None:
+        key = serialization.load_pem_private_key(Path(local_cloud.info["signing_key"]).read_bytes(), None)
+    return jwt.encode(
+        claims, key, algorithm="RS256", headers={"kid": jwt.get_unverified_header(genuine)["kid"]}
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        ({"aud": "some-other-app"}, "invalid_audience"),
+        ({"iss": "https://issuer.example/other"}, "invalid_issuer"),
+        ("foreign-key", "invalid_token"),
+    ],
+)
+def test_tokens_for_another_audience_issuer_or_key_are_refused(
+    local_cloud: Any, change: Any, code: str
+) -> None:
+    # GIVEN a token that is well-formed but not for this API (audience, issuer) or not signed by its issuer
+    if change == "foreign-key":
+        token = _resigned(local_cloud, {}, key=rsa.generate_private_key(public_exponent=65537, key_size=2048))
+    else:
+        token = _resigned(local_cloud, change)
+    # WHEN it is used THEN the API answers 401 with the reason's code
+    reply = Api(local_cloud.api_url, token).call("GET", "/videos/anything")
+    assert (reply.status, reply.body["code"]) == (401, code)
+
+
+def test_a_duplicated_s3_event_starts_nothing_twice(
+    alice: Api,
+    cloud_sqs: Any,
+    cloud_sfn: Any,
+    ingest_queue_url: str,
+    ingest_state_machine: str,
+    media_bucket: str,
+) -> None:
+    # GIVEN an upload whose original has started its execution
+    opened = upload_all(alice, video_bytes(MiB, seed=14), MiB)
+    alice.call("POST", f"/uploads/{opened['upload_id']}/complete")
+
+    def executions() -> list[dict[str, Any]]:
+        listed = cloud_sfn.list_executions(stateMachineArn=ingest_state_machine)["executions"]
+        return [e for e in listed if e["name"] == opened["video_id"]]
+
+    assert wait_for(executions)
+    # WHEN S3 delivers the same notification again, twice, URL-encoded as S3 sends keys
+    record = {
+        "eventName": "ObjectCreated:Put",
+        "s3": {
+            "bucket": {"name": media_bucket},
+            "object": {"key": f"originals%2F{opened['video_id']}", "size": MiB, "eTag": "x"},
+        },
+    }
+    for _ in range(2):
+        cloud_sqs.send_message(QueueUrl=ingest_queue_url, MessageBody=json.dumps({"Records": [record]}))
+    time.sleep(3)
+    # THEN there is still exactly one execution, and the queue has drained
+    assert len(executions()) == 1
+    attributes = cloud_sqs.get_queue_attributes(
+        QueueUrl=ingest_queue_url, AttributeNames=["ApproximateNumberOfMessages"]
+    )["Attributes"]
+    assert attributes["ApproximateNumberOfMessages"] == "0"
+
+
+def test_completing_again_after_s3_merged_but_the_answer_was_lost(
+    alice: Api, cloud_s3: Any, media_bucket: str
+) -> None:
+    # GIVEN an upload that S3 completed (as if the API's CompleteMultipartUpload answer had been lost)
+    data = video_bytes(11 * MiB, seed=15)
+    opened = upload_all(alice, data, 5 * MiB)
+    key = f"originals/{opened['video_id']}"
+    uploads = cloud_s3.list_multipart_uploads(Bucket=media_bucket, Prefix=key)["Uploads"]
+    s3_upload_id = uploads[0]["UploadId"]
+    parts = cloud_s3.list_parts(Bucket=media_bucket, Key=key, UploadId=s3_upload_id)["Parts"]
+    cloud_s3.complete_multipart_upload(
+        Bucket=media_bucket,
+        Key=key,
+        UploadId=s3_upload_id,
+        MultipartUpload={"Parts": [{"PartNumber": p["PartNumber"], "ETag": p["ETag"]} for p in parts]},
+    )
+    # WHEN the client completes THEN the upload is recognised as merged rather than expired
+    done = alice.call("POST", f"/uploads/{opened['upload_id']}/complete")
+    assert (done.status, done.body["upload_status"]) == (202, "COMPLETED")
+    assert cloud_s3.get_object(Bucket=media_bucket, Key=key)["Body"].read() == data

@@ -28,6 +28,7 @@ from reelstack_tools.localcloud.stack import Stack
 log = logging.getLogger(LOG)
 
 POLL_WAIT_SECONDS = 1
+FILL_INTERVAL = 0.05  # seconds between short polls in the last second of a batching window
 DEFAULT_POLLERS = 2
 
 
@@ -175,6 +176,15 @@ class SqsPoller:
         )
         return list(response.get("Messages") or [])
 
+    def _fill(self, count: int, remaining: float) -> list[dict[str, Any]]:
+        """One more receive inside the batching window. WaitTimeSeconds is whole seconds: long-poll while a
+        second is left, then short polls spaced FILL_INTERVAL apart (not a zero-wait spin that starves moto)."""
+        if remaining >= 1.0:
+            return self._receive(count, int(min(POLL_WAIT_SECONDS, remaining)))
+        if self._stop.wait(min(FILL_INTERVAL, max(0.0, remaining))):
+            return []
+        return self._receive(count, 0)
+
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
@@ -187,8 +197,7 @@ class SqsPoller:
                     and time.monotonic() < closes
                     and not self._stop.is_set()
                 ):
-                    wait = int(min(POLL_WAIT_SECONDS, max(0.0, closes - time.monotonic())))
-                    batch += self._receive(self.mapping.batch_size - len(batch), wait)
+                    batch += self._fill(self.mapping.batch_size - len(batch), closes - time.monotonic())
                 self._process(batch)
             except Exception:
                 if self._stop.is_set():

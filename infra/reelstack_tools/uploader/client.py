@@ -55,18 +55,20 @@ class UploadResult:
     mode: str  # "multipart" | "staged"
     bytes: int  # the file's size
     bytes_sent: int  # chunk bytes this call sent (0 when everything was already there)
-    seconds: float
+    seconds: float  # the whole call: open (or resume), chunk transfer, complete
     chunk_size: int
     chunk_count: int
     parts_sent: int  # chunks this call PUT (re-uploads included)
     resumed_parts: int  # chunks already on the server when this call started
     sha256: str | None  # the whole-file hex digest declared to the API, if any
     video_url: str  # GET this (with the token) to see the video
+    complete_seconds: float = 0.0  # of `seconds`, the time `complete` took (S3's merge of multipart parts)
 
     def summary(self) -> dict[str, Any]:
         """The ``--json`` summary."""
         data = asdict(self)
         data["seconds"] = round(self.seconds, 3)
+        data["complete_seconds"] = round(self.complete_seconds, 3)
         return data
 
 
@@ -183,7 +185,9 @@ class _Upload:
                     done_parts=len(already),
                 )
                 sent_parts, sent_bytes = self._send(session, reader, plan, book, todo, len(already))
+                completing = time.monotonic()
                 completion, more_parts, more_bytes = self._complete(session, reader, plan, book, len(already))
+                complete_seconds = time.monotonic() - completing
             except UploadError as exc:
                 if session is not None and exc.upload_id is None:
                     exc.upload_id = session.upload_id
@@ -201,6 +205,7 @@ class _Upload:
             bytes=self.size,
             bytes_sent=sent_bytes + more_bytes,
             seconds=time.monotonic() - started,
+            complete_seconds=complete_seconds,
             chunk_size=session.chunk_size,
             chunk_count=session.chunk_count,
             parts_sent=sent_parts + more_parts,

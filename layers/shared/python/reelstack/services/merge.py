@@ -21,6 +21,7 @@ from reelstack.domain.uploads import (
     UploadStatus,
     coalesce_groups,
     staged_chunk_key,
+    staging_prefix,
 )
 from reelstack.domain.videos import Failure, VideoStatus, original_key
 from reelstack.observability import logger
@@ -118,9 +119,11 @@ class MergeService:
         return hasher.hexdigest()
 
     def _completed(self, session: UploadSession) -> str:
+        """The original has landed: record it, then free the staged chunks (they would double the storage)."""
         self.repos.transition_upload(
             session.upload_id, [UploadStatus.MERGING], UploadStatus.COMPLETED, iso(utc_now())
         )
+        self.storage.delete_prefix(staging_prefix(session.upload_id))
         logger.info("upload merged", extra={"upload_id": session.upload_id, "video_id": session.video_id})
         return UploadStatus.COMPLETED.value
 

@@ -206,20 +206,14 @@ class UploadService:
         if session.status in (UploadStatus.MERGING, UploadStatus.COMPLETED):
             return self._resume_accepted(session)
         self._require_open(session)
-        stored = self._stored_parts(session)
-        check = self._check(session, stored)
-        if check.missing:
-            raise Conflict(
-                f"{len(check.missing)} of {session.chunk_count} chunks are missing",
-                code="missing_parts",
-                missing_parts=list(check.missing),
-            )
-        if check.wrong_size:
-            raise Conflict(
-                "some chunks do not have the declared size; upload them again",
-                code="part_size_mismatch",
-                parts=list(check.wrong_size),
-            )
+        try:
+            stored = self._stored_parts(session)
+        except Gone:
+            if not self._landed_already(session):
+                raise
+            stored = None  # S3 completed it but the answer was lost: the redrive below records it
+        if stored is not None:
+            self._require_every_chunk(session, stored)
         now = iso(utc_now())
         if not self.repos.transition_upload(
             upload_id, [UploadStatus.OPEN], UploadStatus.MERGING, now, merge_started_at=now
@@ -228,14 +222,21 @@ class UploadService:
         self.repos.transition_video(session.video_id, [VideoStatus.UPLOADING], VideoStatus.PROCESSING, now)
         if session.merged_by_s3:
             self._finish_server_side_merge(session, stored)
+            upload_status = UploadStatus.COMPLETED
         else:
             self.merger.invoke({"upload_id": upload_id})
-        return self._accepted(self._reload(upload_id))
+            upload_status = UploadStatus.MERGING
+        # This call won the OPEN -> MERGING transition: the statuses it just wrote are the answer.
+        return Accepted(session.video_id, upload_id, VideoStatus.PROCESSING.value, upload_status.value)
 
     def _finish_server_side_merge(self, session: UploadSession, stored: dict[int, StoredPart] | None) -> None:
-        """CompleteMultipartUpload into `originals/`; safe to run again after a crash half-way."""
+        """CompleteMultipartUpload into `originals/`; safe to run again after a crash half-way.
+
+        `stored` is given on a first attempt (the parts just listed); a redrive passes None and first
+        checks whether the earlier attempt already landed the original.
+        """
         assert session.assembly_key and session.s3_upload_id
-        landed = self.storage.head(session.assembly_key)
+        landed = None if stored is not None else self.storage.head(session.assembly_key)
         if landed is None or landed.size != session.size:
             parts = (
                 stored
@@ -258,6 +259,29 @@ class UploadService:
         self.repos.transition_upload(
             session.upload_id, [UploadStatus.MERGING], UploadStatus.COMPLETED, iso(utc_now())
         )
+
+    def _require_every_chunk(self, session: UploadSession, stored: dict[int, StoredPart]) -> None:
+        """409 listing what is missing or has the wrong size: the client re-sends those and completes again."""
+        check = self._check(session, stored)
+        if check.missing:
+            raise Conflict(
+                f"{len(check.missing)} of {session.chunk_count} chunks are missing",
+                code="missing_parts",
+                missing_parts=list(check.missing),
+            )
+        if check.wrong_size:
+            raise Conflict(
+                "some chunks do not have the declared size; upload them again",
+                code="part_size_mismatch",
+                parts=list(check.wrong_size),
+            )
+
+    def _landed_already(self, session: UploadSession) -> bool:
+        """A server-side merge whose multipart upload is gone because it completed: the original is there."""
+        if not session.merged_by_s3 or session.assembly_key is None:
+            return False
+        landed = self.storage.head(session.assembly_key)
+        return landed is not None and landed.size == session.size
 
     def _resume_accepted(self, session: UploadSession) -> Accepted:
         """Completing again: same answer; and if an earlier merge was lost, finish it."""
