@@ -20,9 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from reelstack_tools.localcloud import cloudfile
+from reelstack_tools.localcloud.cloudfile import default_state_dir
+
 HELP = "print an ID token from the local issuer (the local cloud's Cognito stand-in)"
 KEY_FILE = "issuer-key.pem"
-CLOUD_FILE = "cloud.json"
 _USER_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://reelstack.local/users")
 
 
@@ -40,10 +42,12 @@ class IssuerState:
 
     @classmethod
     def from_state_dir(cls, state_dir: Path | str) -> IssuerState:
-        cloud_file = Path(state_dir) / CLOUD_FILE
-        if not cloud_file.is_file():
-            raise IssuerNotFound(f"{cloud_file} not found: start the local cloud with `reelstack up` first")
-        info = json.loads(cloud_file.read_text(encoding="utf-8"))
+        info = cloudfile.read(Path(state_dir)) or {}
+        if not all(isinstance(info.get(key), str) for key in ("issuer", "audience", "signing_key")):
+            raise IssuerNotFound(
+                f"no local cloud state in {cloudfile.path(Path(state_dir))}: "
+                "start the local cloud with `reelstack up` first"
+            )
         return cls(
             issuer=info["issuer"],
             audience=info["audience"],
@@ -51,10 +55,6 @@ class IssuerState:
             user_pool_id=info.get("user_pool_id", ""),
             client_id=info.get("client_id", ""),
         )
-
-
-def default_state_dir() -> Path:
-    return Path(os.environ.get("REELSTACK_STATE_DIR") or ".reelstack")
 
 
 def ensure_signing_key(path: Path) -> Path:

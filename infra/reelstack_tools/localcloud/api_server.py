@@ -12,7 +12,9 @@ import time
 import uuid
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import parse_qsl, unquote
+
+import jwt
 
 from reelstack_tools.localcloud.api_proxy import (
     HttpRequest,
@@ -29,6 +31,7 @@ from reelstack_tools.localcloud.wsgi import (
     content_length,
     json_response,
     read_body,
+    request_headers,
     request_path,
     respond,
 )
@@ -38,27 +41,6 @@ log = logging.getLogger(LOG)
 
 PAYLOAD_LIMIT = 10 * 1024 * 1024
 _HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "upgrade"}
-
-
-def _request_headers(environ: Environ) -> list[tuple[str, str]]:
-    headers = []
-    for key, value in environ.items():
-        if key.startswith("HTTP_"):
-            name = "-".join(part.capitalize() for part in key[5:].split("_"))
-            headers.append((name, str(value)))
-    for key, name in (("CONTENT_TYPE", "Content-Type"), ("CONTENT_LENGTH", "Content-Length")):
-        if environ.get(key):
-            headers.append((name, str(environ[key])))
-    return headers
-
-
-def _query(environ: Environ) -> list[tuple[str, str]]:
-    pairs = []
-    for part in str(environ.get("QUERY_STRING", "")).split("&"):
-        if part:
-            key, _, value = part.partition("=")
-            pairs.append((unquote(key.replace("+", " ")), unquote(value.replace("+", " "))))
-    return pairs
 
 
 class ApiGateway:
@@ -111,9 +93,13 @@ class ApiGateway:
 
         def recording(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             status_holder["status"] = status
-            return start_response(status, headers)
+            return start_response(status, headers, exc_info)
 
-        answer = self._handle(environ, recording, method, raw_path)
+        try:
+            answer = self._handle(environ, recording, method, raw_path)
+        except Exception:  # e.g. the function is throttled, or the cloud is stopping: API Gateway's 500
+            log.exception("API %s %s could not be served", method, raw_path)
+            answer = json_response(recording, 500, {"message": "Internal server error"})
         log.info(
             "API %s %s -> %s (%.0f ms)",
             method,
@@ -159,8 +145,8 @@ class ApiGateway:
         request = HttpRequest(
             method=method,
             path=unquote(raw_path),
-            headers=_request_headers(environ),
-            query=_query(environ),
+            headers=request_headers(environ),
+            query=parse_qsl(str(environ.get("QUERY_STRING", "")), keep_blank_values=True),
             body=body,
             source_ip=str(environ.get("REMOTE_ADDR", "127.0.0.1")),
             host=str(environ.get("HTTP_HOST", "127.0.0.1")),
@@ -204,7 +190,7 @@ class ApiGateway:
             return None, True
         try:
             return self._verifier.verify(token), False
-        except Exception:
+        except jwt.PyJWTError:
             return None, True
 
     def _preflight(self, start_response: StartResponse, raw_path: str) -> list[bytes] | None:

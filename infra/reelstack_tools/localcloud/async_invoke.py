@@ -20,7 +20,7 @@ from typing import Any
 from reelstack_tools.localcloud.destinations import Destinations
 from reelstack_tools.localcloud.functions import Destination, FunctionSpec
 from reelstack_tools.localcloud.local_env import LOG
-from reelstack_tools.localcloud.pool import InvokeResult, Throttled
+from reelstack_tools.localcloud.pool import CloudStopping, InvokeResult, Throttled, error_result
 from reelstack_tools.localcloud.runtime import LambdaRuntime
 
 log = logging.getLogger(LOG)
@@ -55,8 +55,11 @@ class AsyncInvoker:
                 result = self._runtime.invoke(spec.name, payload, request_id=request_id)
             except Throttled:
                 result = None
-            except RuntimeError:
-                return  # stopping
+            except CloudStopping:
+                return
+            except Exception as error:  # the local Lambda service failed (e.g. no worker could start)
+                log.exception("%s: event %s could not be invoked", spec.name, request_id)
+                result = error_result(request_id, "ServiceException", f"{type(error).__name__}: {error}")
             if result is not None and result.error_type is None:
                 if spec.on_success:
                     self._deliver(spec.on_success, self._record(spec, payload, result, attempts, "Success"))

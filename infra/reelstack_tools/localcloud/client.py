@@ -288,9 +288,8 @@ def running_local_cloud(
         extra_args=extra_args,
         env=env,
     )
-    info = wait_until_ready(process, directory.resolve(), timeout)
-    handle = CloudHandle(info, process, startup_seconds=time.monotonic() - started)
-    try:
-        yield handle
+    try:  # also while waiting: Ctrl-C or an error there must not leave the cloud running
+        info = wait_until_ready(process, directory.resolve(), timeout)
+        yield CloudHandle(info, process, startup_seconds=time.monotonic() - started)
     finally:
         stop_cloud_process(process)

@@ -9,9 +9,12 @@ process-wide).
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -115,33 +118,38 @@ class LocalCloud:
         return self.info
 
     def stop(self) -> None:
-        if self._api is not None:
-            self._api.stop()
-        if self.scheduler is not None:
-            self.scheduler.stop()
-        for poller in self._pollers:
-            poller.stop()
-        if self._async is not None:
-            self._async.stop()
-        for runtime in (self.runtime, self._models):
-            if runtime is not None:
-                runtime.stop()
-        for poller in self._pollers:
-            poller.join(timeout=3)
-        if self._moto is not None:
-            self._moto.stop()
-        if self._redis is not None:
-            self._redis.stop()
-        if self._logs is not None:
-            self._logs.close()
+        """Undo `start()`. Every step runs even when one before it fails (that one is logged), so a failure
+        cannot leave redis-server or workers behind."""
+        pollers = self._pollers
+        steps: list[Callable[[], object] | None] = [
+            self._api.stop if self._api else None,
+            self.scheduler.stop if self.scheduler else None,
+            *(poller.stop for poller in pollers),
+            self._async.stop if self._async else None,
+            *(runtime.stop for runtime in (self.runtime, self._models) if runtime),
+            *(functools.partial(poller.join, timeout=3) for poller in pollers),  # their invocations ended
+            self._moto.stop if self._moto else None,
+            self._redis.stop if self._redis else None,
+            self._logs.close if self._logs else None,
+            self._mark_stopped,
+        ]
+        for step in steps:
+            if step is None:
+                continue
+            try:
+                step()
+            except Exception:
+                log.exception("stopping the local cloud: %r failed", step)
+        self._api = self.scheduler = self._async = self.runtime = self._models = None
+        self._moto = self._redis = self._logs = None
+        self._pollers = []
+
+    def _mark_stopped(self) -> None:
         if self.info.get("ready"):
             self.info["ready"] = False
             current = cloudfile.read(self.state_dir)
             if current is None or current.get("pid") == os.getpid():
                 cloudfile.write(self.state_dir, self.info)
-        self._api = self.scheduler = self._async = self.runtime = self._models = None
-        self._moto = self._redis = self._logs = None
-        self._pollers = []
 
     # -- operations -------------------------------------------------------------------------------------
 
@@ -149,8 +157,6 @@ class LocalCloud:
         self, function: str, event: Any = None, invocation_type: str = "RequestResponse"
     ) -> InvokeResult | str:
         """Invoke a function; an `Event` invocation returns its request id."""
-        import json
-
         assert self.runtime is not None and self._async is not None, "the local cloud is not running"
         payload = json.dumps({} if event is None else event)
         if invocation_type == "Event":

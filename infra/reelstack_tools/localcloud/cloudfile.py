@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,6 +30,12 @@ if TYPE_CHECKING:
     from reelstack_tools.tokens import IssuerState
 
 CLOUD_FILE = "cloud.json"
+
+
+def default_state_dir(env: Mapping[str, str] | None = None) -> Path:
+    """`$REELSTACK_STATE_DIR`, else `.reelstack` in the working directory (`reelstack up` and its clients)."""
+    env = os.environ if env is None else env
+    return Path(env.get("REELSTACK_STATE_DIR") or ".reelstack")
 
 
 def path(state_dir: Path) -> Path:
@@ -47,7 +53,7 @@ def write(state_dir: Path, info: dict[str, Any]) -> Path:
 def read(state_dir: Path) -> dict[str, Any] | None:
     try:
         document = json.loads(path(state_dir).read_text(encoding="utf-8"))
-    except (FileNotFoundError, ValueError):
+    except (OSError, ValueError):
         return None
     return document if isinstance(document, dict) else None
 

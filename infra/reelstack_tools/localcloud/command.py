@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import sys
 import threading
@@ -11,10 +10,6 @@ from pathlib import Path
 from typing import Any
 
 HELP = "run the whole template on loopback (AWS APIs, Lambda, API Gateway, Redis) until Ctrl-C"
-
-
-def _state_dir_default() -> Path:
-    return Path(os.environ.get("REELSTACK_STATE_DIR") or ".reelstack")
 
 
 def _parameter(text: str) -> tuple[str, str]:
@@ -115,6 +110,7 @@ def summary(info: dict[str, Any], state_dir_given: bool) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from reelstack_tools.localcloud.cloud import CloudOptions, LocalCloud
+    from reelstack_tools.localcloud.cloudfile import default_state_dir
 
     _configure_logging(args.quiet)
     stop = threading.Event()
@@ -122,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
         signal.signal(signum, lambda *_: stop.set())
     options = CloudOptions(
         template=args.template,
-        state_dir=args.state_dir or _state_dir_default(),
+        state_dir=args.state_dir or default_state_dir(),
         host=args.host,
         aws_port=args.aws_port,
         api_port=args.api_port,

@@ -11,6 +11,7 @@ from typing import Any
 
 from reelstack_tools.localcloud.clients import Clients
 from reelstack_tools.localcloud.local_env import ACCOUNT_ID
+from reelstack_tools.localcloud.naming import event_bus_name
 from reelstack_tools.localcloud.pool import InvokeResult
 
 AsyncInvoke = Callable[[str, str], str]
@@ -52,16 +53,15 @@ class Destinations:
                 "MessageBody": body,
             }
             if attributes:
-                message["MessageAttributes"] = {
-                    key: {"DataType": "String", "StringValue": value} for key, value in attributes.items()
-                }
+                message["MessageAttributes"] = _string_attributes(attributes)
             if name.endswith(".fifo"):
                 message["MessageGroupId"] = "default"
                 message["MessageDeduplicationId"] = str(uuid.uuid4())
             self._clients.get("sqs").send_message(**message)
             return f"sent to queue {name}"
         if service == "sns":
-            self._clients.get("sns").publish(TopicArn=target_arn, Message=body)
+            extra = {"MessageAttributes": _string_attributes(attributes)} if attributes else {}
+            self._clients.get("sns").publish(TopicArn=target_arn, Message=body, **extra)
             return f"published to {target_arn}"
         if service == "lambda":
             request_id = self._invoke_async(target_arn, body)
@@ -73,7 +73,7 @@ class Destinations:
             )
             return f"started {target_arn} execution {name}"
         if service == "events":
-            bus = target_arn.split("event-bus/", 1)[-1]
+            bus = event_bus_name(target_arn)
             document = json.loads(body)
             entry = {
                 "EventBusName": bus,
@@ -84,3 +84,8 @@ class Destinations:
             self._clients.get("events").put_events(Entries=[entry])
             return f"put on event bus {bus}"
         raise ValueError(f"cannot deliver to {target_arn}")
+
+
+def _string_attributes(attributes: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    """SQS/SNS message attributes (a dead-letter message's RequestID, ErrorCode, ErrorMessage)."""
+    return {key: {"DataType": "String", "StringValue": value} for key, value in attributes.items()}

@@ -16,8 +16,9 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from reelstack_tools.localcloud.local_env import ACCOUNT_ID, LOG, REGION
+from reelstack_tools.localcloud.naming import event_bus_name
 from reelstack_tools.localcloud.stack import Stack
-from reelstack_tools.localcloud.wsgi import Environ, StartResponse, WsgiApp, read_body
+from reelstack_tools.localcloud.wsgi import Environ, JsonTargetEdge, StartResponse, WsgiApp
 
 log = logging.getLogger(LOG)
 
@@ -45,10 +46,6 @@ class PatternRule:
     enabled: bool = True
 
 
-def _bus_name(value: Any) -> str:
-    return str(value or "default").split("event-bus/")[-1]
-
-
 def _target(props: dict[str, Any], arn: str) -> RuleTarget:
     return RuleTarget(
         arn=arn,
@@ -58,8 +55,16 @@ def _target(props: dict[str, Any], arn: str) -> RuleTarget:
     )
 
 
-def _pattern(value: Any) -> dict[str, Any]:
+def parse_pattern(value: Any) -> dict[str, Any]:
+    """An event pattern (EventBridge rules, SQS event filters) given as JSON text or as an object."""
     return json.loads(value) if isinstance(value, str) else dict(value or {})
+
+
+def compile_pattern(pattern: dict[str, Any]) -> Any:
+    """moto's matcher for a pattern: `.matches_event(event)`."""
+    from moto.events.models import EventPattern
+
+    return EventPattern.load(json.dumps(pattern))
 
 
 def rules_from_stack(stack: Stack) -> list[PatternRule]:
@@ -77,8 +82,8 @@ def rules_from_stack(stack: Stack) -> list[PatternRule]:
             rules.append(
                 PatternRule(
                     name=stack.physical_name(resource.logical_id),
-                    bus=_bus_name(props.get("EventBusName")),
-                    pattern=_pattern(props["EventPattern"]),
+                    bus=event_bus_name(props.get("EventBusName")),
+                    pattern=parse_pattern(props["EventPattern"]),
                     targets=targets,
                     enabled=str(props.get("State", "ENABLED")) == "ENABLED",
                 )
@@ -88,8 +93,8 @@ def rules_from_stack(stack: Stack) -> list[PatternRule]:
         rules.append(
             PatternRule(
                 name=str(props.get("RuleName") or f"{event.owner.logical_id}{event.event_id}"),
-                bus=_bus_name(props.get("EventBusName")),
-                pattern=_pattern(props.get("Pattern")),
+                bus=event_bus_name(props.get("EventBusName")),
+                pattern=parse_pattern(props.get("Pattern")),
                 targets=(_target(props, event.owner_arn),),
                 enabled=str(props.get("State", "ENABLED")) == "ENABLED"
                 and props.get("Enabled", True) is not False,
@@ -140,11 +145,9 @@ def target_input(target: RuleTarget, event: dict[str, Any]) -> str:
 
 class EventRouter:
     def __init__(self, rules: list[PatternRule], deliver: Deliver) -> None:
-        from moto.events.models import EventPattern
-
         self.rules = rules
         self._deliver = deliver
-        self._patterns = [EventPattern.load(json.dumps(rule.pattern)) for rule in rules]
+        self._patterns = [compile_pattern(rule.pattern) for rule in rules]
 
     def route(self, event: dict[str, Any], bus: str) -> int:
         delivered = 0
@@ -160,31 +163,30 @@ class EventRouter:
         return delivered
 
 
-class EventsEdge:
+class EventsEdge(JsonTargetEdge):
     """PutEvents through moto, then to the routed rules."""
 
-    def __init__(self, app: WsgiApp, router: EventRouter) -> None:
-        self._app = app
+    TARGET = TARGET
+
+    def __init__(self, moto: WsgiApp, router: EventRouter) -> None:
+        super().__init__(moto)
         self._router = router
 
-    @staticmethod
-    def matches(environ: Environ) -> bool:
-        return environ.get("HTTP_X_AMZ_TARGET") == TARGET
-
-    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
-        request = json.loads(read_body(environ) or b"{}")
+    def handle(
+        self, request: dict[str, Any], environ: Environ, start_response: StartResponse
+    ) -> Iterable[bytes]:
         captured: dict[str, Any] = {}
 
         def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             captured["status"] = status
             return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
 
-        body = b"".join(self._app(environ, capture))
+        body = b"".join(self.moto(environ, capture))
         if str(captured.get("status", "")).startswith("200"):
             answers = json.loads(body or b"{}").get("Entries", [])
             for entry, answer in zip(request.get("Entries", []), answers, strict=False):
                 if "EventId" in answer:
                     self._router.route(
-                        event_from_entry(entry, answer["EventId"]), _bus_name(entry.get("EventBusName"))
+                        event_from_entry(entry, answer["EventId"]), event_bus_name(entry.get("EventBusName"))
                     )
         return [body]

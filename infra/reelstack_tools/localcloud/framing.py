@@ -1,12 +1,14 @@
 """Length-prefixed JSON frames between the cloud and a function's worker process.
 
 A frame is a 4-byte big-endian length followed by that many bytes of UTF-8 JSON. The worker side uses
-blocking file objects; the cloud side reads a raw pipe descriptor with a deadline.
+blocking file objects; the cloud side reads a raw pipe descriptor with a deadline (`poll`, which, unlike
+`select`, accepts descriptors numbered 1024 and above, as a busy cloud process has).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import select
 import struct
@@ -26,7 +28,10 @@ def encode(message: Any) -> bytes:
 
 
 def write_frame(stream: IO[bytes], message: Any) -> None:
-    stream.write(encode(message))
+    """Write one whole frame; a raw (unbuffered) pipe may take only part of it per call."""
+    data = memoryview(encode(message))
+    while data:
+        data = data[stream.write(data) :]
     stream.flush()
 
 
@@ -55,12 +60,11 @@ def read_frame_fd(fd: int, deadline: float) -> Any | None:
 def _read_exactly(fd: int, size: int, deadline: float) -> bytes | None:
     chunks: list[bytes] = []
     remaining = size
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
     while remaining:
         wait = deadline - time.monotonic()
-        if wait <= 0:
-            raise FrameTimeout()
-        readable, _, _ = select.select([fd], [], [], wait)
-        if not readable:
+        if wait <= 0 or not poller.poll(max(1, math.ceil(wait * 1000))):
             raise FrameTimeout()
         chunk = os.read(fd, min(remaining, 1 << 20))
         if not chunk:

@@ -11,9 +11,10 @@ import json
 import re
 import uuid
 from collections.abc import Iterable
+from urllib.parse import unquote
 
 from reelstack_tools.localcloud.async_invoke import AsyncInvoker
-from reelstack_tools.localcloud.naming import function_arn
+from reelstack_tools.localcloud.naming import function_arn, function_name
 from reelstack_tools.localcloud.pool import Throttled
 from reelstack_tools.localcloud.runtime import FunctionNotFound, LambdaRuntime
 from reelstack_tools.localcloud.wsgi import (
@@ -49,10 +50,8 @@ class LambdaApi(PostRoute):
         try:
             spec = self._runtime.find(function)
         except FunctionNotFound:
-            name = function.split(":function:")[-1].split(":")[0]
-            return _error(
-                start_response, 404, "ResourceNotFoundException", f"Function not found: {function_arn(name)}"
-            )
+            message = f"Function not found: {function_arn(function_name(unquote(function)))}"
+            return _error(start_response, 404, "ResourceNotFoundException", message)
         invocation_type = header(environ, "X-Amz-Invocation-Type") or "RequestResponse"
         body = read_body(environ)
         limit = ASYNC_PAYLOAD_LIMIT if invocation_type == "Event" else SYNC_PAYLOAD_LIMIT

@@ -55,5 +55,9 @@ class MotoServer:
             response.read()
 
     def stop(self) -> None:
-        self._server.shutdown()
+        """Stop serving and close the socket; safe before `start` (shutdown() alone would wait forever)."""
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join(timeout=5)
+            self._thread = None
         self._server.server_close()

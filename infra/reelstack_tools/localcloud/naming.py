@@ -169,6 +169,16 @@ def function_arn(name: str) -> str:
     return arn("lambda", f"function:{name}")
 
 
+def function_name(name_or_arn: str) -> str:
+    """A function's name from its name or its full or partial ARN, with or without a qualifier."""
+    return name_or_arn.split(":function:")[-1].split(":")[0]
+
+
+def event_bus_name(name_or_arn: Any) -> str:
+    """An event bus's name from its name or ARN; no value is the default bus."""
+    return str(name_or_arn or "default").split("event-bus/")[-1]
+
+
 def state_machine_arn(name: str) -> str:
     return arn("states", f"stateMachine:{name}")
 

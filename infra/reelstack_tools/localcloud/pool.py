@@ -1,14 +1,18 @@
 """Worker processes of one function: cold starts, warm reuse, a concurrency cap, timeouts, crashes.
 
 Each worker is `python -m reelstack_tools.localcloud.worker` with the function's own environment, in
-its own session (Ctrl-C in a terminal reaches only the cloud, which then stops its workers). A worker
-that overruns the function's Timeout is killed and the caller gets `Sandbox.Timedout`; a worker that
-dies mid-invocation yields `Runtime.ExitError` and is replaced on the next invocation.
+its own session (Ctrl-C in a terminal reaches only the cloud, which then stops its workers; a worker is
+killed together with every process it started). A worker that overruns the function's Timeout is killed
+and the caller gets `Sandbox.Timedout`; a worker that dies mid-invocation yields `Runtime.ExitError` and
+is replaced on the next invocation; a worker whose init failed is replaced on the next invocation too.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
 import subprocess
 import sys
 import threading
@@ -26,6 +30,10 @@ INIT_TIMEOUT_SECONDS = 30.0  # Lambda allows 10 s; this machine is small and col
 
 class Throttled(Exception):
     """No concurrency left for a function with reserved concurrency."""
+
+
+class CloudStopping(RuntimeError):
+    """The local cloud is stopping: it takes no new invocations."""
 
 
 @dataclass
@@ -103,9 +111,11 @@ class WorkerProcess:
         return frame if isinstance(frame, dict) else None
 
     def kill(self) -> None:
-        """SIGKILL only: safe from any thread (the thread using the pipes sees end of stream)."""
+        """SIGKILL the worker and every process it started (its session's process group, so an ffmpeg
+        child does not outlive it). SIGKILL only: safe from any thread (the pipes' user sees end of stream)."""
         if self.alive():
-            self.process.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
 
     def close(self) -> None:
         """Kill, reap and close the pipes; only by the thread that owns the worker."""
@@ -119,7 +129,7 @@ class WorkerProcess:
         try:
             code = self.process.wait(timeout=2)
         except subprocess.TimeoutExpired:
-            self.process.kill()
+            self.kill()
             code = self.process.wait()
         return "signal: killed" if code == -9 else (f"signal: {-code}" if code < 0 else f"exit status {code}")
 
@@ -197,7 +207,7 @@ class FunctionPool:
     def _take(self) -> tuple[WorkerProcess, bool]:
         with self._lock:
             if self._stopped:
-                raise RuntimeError("the local cloud is stopping")
+                raise CloudStopping("the local cloud is stopping")
             while self._idle:
                 worker = self._idle.pop()
                 if worker.alive():
@@ -208,7 +218,7 @@ class FunctionPool:
         with self._lock:
             if self._stopped:
                 worker.close()
-                raise RuntimeError("the local cloud is stopping")
+                raise CloudStopping("the local cloud is stopping")
             self._busy.add(worker)
         return worker, True
 
@@ -222,14 +232,8 @@ class FunctionPool:
 
     def _run(self, worker: WorkerProcess, cold: bool, payload: str, request_id: str) -> InvokeResult:
         spec = self.spec
-        if cold and not worker.wait_ready(INIT_TIMEOUT_SECONDS):
-            if worker.alive():
-                worker.close()
-                return error_result(
-                    request_id, "Sandbox.Timedout", f"Init timed out after {INIT_TIMEOUT_SECONDS} s"
-                )
-            message = f"RequestId: {request_id} Error: Runtime exited with error: {worker.exit_description()}"
-            return error_result(request_id, "Runtime.ExitError", message)
+        if cold and (failed := self._cold_start(worker, request_id)) is not None:
+            return failed
         started = time.monotonic()
         request = {
             "payload": payload,
@@ -251,13 +255,35 @@ class FunctionPool:
             return error_result(request_id, "Sandbox.Timedout", message)
         duration = (time.monotonic() - started) * 1000
         if answer is None:
-            message = f"RequestId: {request_id} Error: Runtime exited with error: {worker.exit_description()}"
-            self._logs.write(spec.name, message)
-            return error_result(request_id, "Runtime.ExitError", message)
+            return self._exited(worker, request_id)
         if answer.get("ok"):
             body = str(answer.get("payload", "null")).encode()
             return InvokeResult(body, request_id, duration_ms=duration, cold_start=cold)
-        error = dict(answer.get("error") or {})
-        error.setdefault("requestId", request_id)
-        error_type = str(error.get("errorType") or "Unhandled")
-        return InvokeResult(json.dumps(error).encode(), request_id, error_type, duration, cold)
+        return _function_error(answer.get("error"), request_id, duration, cold)
+
+    def _cold_start(self, worker: WorkerProcess, request_id: str) -> InvokeResult | None:
+        """None once the new worker is ready; else what the invocation gets (and the worker is discarded)."""
+        if not worker.wait_ready(INIT_TIMEOUT_SECONDS):
+            if not worker.alive():
+                return self._exited(worker, request_id)
+            worker.close()
+            return error_result(
+                request_id, "Sandbox.Timedout", f"Init timed out after {INIT_TIMEOUT_SECONDS} s"
+            )
+        if worker.init_error is not None:
+            worker.close()  # as in Lambda, a failed init is tried again in a fresh sandbox next time
+            return _function_error(worker.init_error, request_id, 0.0, cold=True)
+        return None
+
+    def _exited(self, worker: WorkerProcess, request_id: str) -> InvokeResult:
+        message = f"RequestId: {request_id} Error: Runtime exited with error: {worker.exit_description()}"
+        self._logs.write(self.spec.name, message)
+        return error_result(request_id, "Runtime.ExitError", message)
+
+
+def _function_error(error: Any, request_id: str, duration_ms: float, cold: bool) -> InvokeResult:
+    """The result of an invocation the function (or its init) failed, from the worker's error document."""
+    body = dict(error or {})
+    body.setdefault("requestId", request_id)
+    error_type = str(body.get("errorType") or "Unhandled")
+    return InvokeResult(json.dumps(body).encode(), request_id, error_type, duration_ms, cold)

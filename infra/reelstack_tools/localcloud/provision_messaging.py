@@ -13,6 +13,7 @@ from typing import Any
 
 from reelstack_tools.localcloud.clients import Clients
 from reelstack_tools.localcloud.intrinsics import to_text
+from reelstack_tools.localcloud.naming import event_bus_name
 from reelstack_tools.localcloud.stack import Stack
 from reelstack_tools.localcloud.template import Resource
 
@@ -101,7 +102,7 @@ def create_pattern_rule(stack: Stack, clients: Clients, resource: Resource) -> N
         return  # a schedule: the Scheduler runs it
     events = clients.get("events")
     name = stack.physical_name(resource.logical_id)
-    bus = str(props.get("EventBusName", "default")).split("event-bus/")[-1]
+    bus = event_bus_name(props.get("EventBusName"))
     pattern = props["EventPattern"]
     events.put_rule(
         Name=name,

@@ -47,19 +47,18 @@ class RedisServer:
         if binary is None:
             raise RedisUnavailable("redis-server is not installed (make sysdeps installs it)")
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        log_file = (self.data_dir / "redis.log").open("ab")
         command = [binary, "--port", str(self.port), "--bind", self.host, "--save", "", "--appendonly", "no"]
         command += ["--daemonize", "no", "--dir", str(self.data_dir)]
         in_main_thread = threading.current_thread() is threading.main_thread()
-        self.process = subprocess.Popen(
-            command,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-            preexec_fn=_die_with_parent if in_main_thread else None,
-        )
-        log_file.close()
+        with (self.data_dir / "redis.log").open("ab") as log_file:  # the child keeps its own copy
+            self.process = subprocess.Popen(
+                command,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                preexec_fn=_die_with_parent if in_main_thread else None,
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

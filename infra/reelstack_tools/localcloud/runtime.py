@@ -14,7 +14,8 @@ from urllib.parse import unquote
 from reelstack_tools.localcloud.functions import FunctionSpec
 from reelstack_tools.localcloud.local_env import LOG
 from reelstack_tools.localcloud.logs import FunctionLogs
-from reelstack_tools.localcloud.pool import FunctionPool, InvokeResult
+from reelstack_tools.localcloud.naming import function_name
+from reelstack_tools.localcloud.pool import CloudStopping, FunctionPool, InvokeResult
 
 log = logging.getLogger(LOG)
 
@@ -45,11 +46,7 @@ class LambdaRuntime:
 
     def find(self, name_or_arn: str) -> FunctionSpec:
         """Accept a name, a full or partial ARN, with an optional `:$LATEST`-style qualifier."""
-        text = unquote(name_or_arn)
-        if ":function:" in text:
-            text = text.split(":function:", 1)[1]
-        name = text.split(":", 1)[0]
-        spec = self.specs.get(name)
+        spec = self.specs.get(function_name(unquote(name_or_arn)))
         if spec is None:
             raise FunctionNotFound(name_or_arn)
         return spec
@@ -82,7 +79,7 @@ class LambdaRuntime:
     def _pool(self, spec: FunctionSpec) -> FunctionPool:
         with self._lock:
             if self._stopped:
-                raise RuntimeError("the local cloud is stopping")
+                raise CloudStopping("the local cloud is stopping")
             pool = self._pools.get(spec.name)
             if pool is None:
                 cap = spec.reserved_concurrency

@@ -3,8 +3,8 @@
 1. Presigned requests (`X-Amz-Signature` in the query) are rejected once expired (403 AccessDenied
    "Request has expired") and when their SigV4 query signature does not match the request actually
    received (403 SignatureDoesNotMatch), which also catches a client that drops a signed header.
-2. Any PUT that carries `x-amz-checksum-sha256` (and is not `aws-chunked`) has its body hashed while it
-   is read; a mismatch is 400 BadDigest. The body is then handed to moto as an in-memory stream.
+2. Any PUT that carries `x-amz-checksum-sha256` (and is not `aws-chunked`) has its body read and hashed;
+   a mismatch is 400 BadDigest. The body is then handed to moto as an in-memory stream.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import io
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -24,12 +23,11 @@ from reelstack_tools.localcloud.wsgi import (
     Environ,
     StartResponse,
     WsgiApp,
-    content_length,
+    read_body,
+    request_headers,
     request_path,
     respond,
 )
-
-READ_CHUNK = 1 << 20
 
 
 def is_s3_request(environ: Environ) -> bool:
@@ -40,19 +38,6 @@ def is_s3_request(environ: Environ) -> bool:
     if authorization:
         return "/s3/aws4_request" in authorization
     return environ.get("REQUEST_METHOD") == "PUT" and "HTTP_X_AMZ_CHECKSUM_SHA256" in environ
-
-
-def request_headers(environ: Environ) -> dict[str, str]:
-    """Lower-cased header names to values, as the client sent them."""
-    headers = {
-        key[5:].lower().replace("_", "-"): str(value)
-        for key, value in environ.items()
-        if key.startswith("HTTP_")
-    }
-    for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-        if environ.get(key):
-            headers[key.lower().replace("_", "-")] = str(environ[key])
-    return headers
 
 
 def s3_error(
@@ -118,7 +103,7 @@ class S3Edge:
                 start_response, 403, "InvalidAccessKeyId", message, {"AWSAccessKeyId": query.access_key}
             )
         raw_path = request_path(environ)
-        headers = request_headers(environ)
+        headers = {name.lower(): value for name, value in request_headers(environ)}
         method = str(environ.get("REQUEST_METHOD", "GET"))
         expected = sigv4.signature(secret, query, method, raw_path, headers)
         if sigv4.signature_matches(expected, query.signature):
@@ -145,28 +130,15 @@ class S3Edge:
             return s3_error(
                 start_response, 400, "InvalidRequest", "Value for x-amz-checksum-sha256 header is invalid."
             )
-        body, digest = _read_hashed(environ)
-        environ["wsgi.input"] = io.BytesIO(body)
-        environ["CONTENT_LENGTH"] = str(len(body))
+        body = read_body(environ)  # a chunked (Transfer-Encoding) body too, which has no Content-Length
+        digest = hashlib.sha256(body).digest()
+        # The body is whole in memory: werkzeug may hand the stream to moto as it is, instead of
+        # wrapping it in a LimitedStream that re-reads (and re-copies) it 64 KiB at a time.
+        environ["wsgi.input_terminated"] = True
         if digest != claimed:
             message = "The SHA256 you specified did not match the calculated checksum."
             return s3_error(start_response, 400, "BadDigest", message)
         return None
-
-
-def _read_hashed(environ: Environ) -> tuple[bytes, bytes]:
-    stream = environ["wsgi.input"]
-    remaining = content_length(environ)
-    digest = hashlib.sha256()
-    chunks: list[bytes] = []
-    while remaining > 0:
-        chunk = stream.read(min(remaining, READ_CHUNK))
-        if not chunk:
-            break
-        digest.update(chunk)
-        chunks.append(chunk)
-        remaining -= len(chunk)
-    return b"".join(chunks), digest.digest()
 
 
 def _aws_chunked(environ: Environ) -> bool:

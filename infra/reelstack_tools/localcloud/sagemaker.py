@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reelstack_tools.localcloud.functions import FunctionSpec
-from reelstack_tools.localcloud.local_env import ACCOUNT_ID
+from reelstack_tools.localcloud.local_env import ACCOUNT_ID, arn
 from reelstack_tools.localcloud.runtime import FunctionNotFound, LambdaRuntime
 from reelstack_tools.localcloud.stack import Stack
 from reelstack_tools.localcloud.template import TemplateError
@@ -125,7 +125,7 @@ class SageMakerRuntimeApi(PostRoute):
                 "OriginalStatusCode": 500,
                 "OriginalMessage": message,
                 "message": f'Received server error (500) from primary with message "{message}".',
-                "LogStreamArn": f"arn:aws:logs:us-east-1:{ACCOUNT_ID}:log-group:/aws/sagemaker/Endpoints/{name}",
+                "LogStreamArn": arn("logs", f"log-group:/aws/sagemaker/Endpoints/{name}"),
             }
             return json_response(start_response, 424, error, [("x-amzn-ErrorType", "ModelError")])
         body = base64.b64decode(answer["body"])

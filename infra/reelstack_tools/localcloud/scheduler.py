@@ -192,4 +192,6 @@ class Scheduler:
             spec = self.find(name)
             log.info("schedule %s fired (%s)", spec.name, spec.expression)
             self._fire(spec, when, wait=False)
-            due[name] = spec.parsed().next_after(when, started)
+            # The next tick after now, not after `when`: ticks missed while the machine slept are skipped, as
+            # EventBridge does, instead of all firing at once.
+            due[name] = spec.parsed().next_after(max(when, self._clock()), started)

@@ -8,7 +8,6 @@ arriving together cannot both start a run.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterable
 from typing import Any
@@ -16,30 +15,26 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from reelstack_tools.localcloud.clients import Clients
-from reelstack_tools.localcloud.wsgi import Environ, StartResponse, WsgiApp, json_response, read_body
+from reelstack_tools.localcloud.wsgi import Environ, JsonTargetEdge, StartResponse, WsgiApp, json_response
 
 TARGET = "AWSStepFunctions.StartExecution"
 
 
-class StepFunctionsEdge:
-    def __init__(self, app: WsgiApp, clients: Clients) -> None:
-        self._app = app
+class StepFunctionsEdge(JsonTargetEdge):
+    TARGET = TARGET
+
+    def __init__(self, moto: WsgiApp, clients: Clients) -> None:
+        super().__init__(moto)
         self._clients = clients
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
 
-    @staticmethod
-    def matches(environ: Environ) -> bool:
-        return environ.get("HTTP_X_AMZ_TARGET") == TARGET
-
-    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
-        try:
-            request = json.loads(read_body(environ) or b"{}")
-        except ValueError:
-            return self._app(environ, start_response)
+    def handle(
+        self, request: dict[str, Any], environ: Environ, start_response: StartResponse
+    ) -> Iterable[bytes]:
         machine, name = request.get("stateMachineArn"), request.get("name")
         if not machine or not name:
-            return self._app(environ, start_response)
+            return self.moto(environ, start_response)
         with self._lock_for(str(machine)):
             existing = self._existing(str(machine), str(name))
             if existing is not None:
@@ -55,7 +50,7 @@ class StepFunctionsEdge:
                 return json_response(
                     start_response, 400, error, [("x-amzn-ErrorType", "ExecutionAlreadyExists")]
                 )
-            return list(self._app(environ, start_response))
+            return list(self.moto(environ, start_response))
 
     def _lock_for(self, machine: str) -> threading.Lock:
         with self._guard:

@@ -20,8 +20,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reelstack_tools.localcloud.clients import Clients
+from reelstack_tools.localcloud.eventbridge import compile_pattern, parse_pattern
 from reelstack_tools.localcloud.local_env import ACCOUNT_ID, LOG, REGION
-from reelstack_tools.localcloud.pool import InvokeResult
+from reelstack_tools.localcloud.naming import function_name
+from reelstack_tools.localcloud.pool import CloudStopping, InvokeResult
 from reelstack_tools.localcloud.runtime import LambdaRuntime
 from reelstack_tools.localcloud.stack import Stack
 
@@ -51,9 +53,7 @@ class SqsMapping:
 def _mapping(function: str, props: dict[str, Any], queue_arn: str) -> SqsMapping:
     scaling = props.get("ScalingConfig") or {}
     filters = tuple(
-        json.loads(item["Pattern"])
-        if isinstance(item.get("Pattern"), str)
-        else dict(item.get("Pattern") or {})
+        parse_pattern(item.get("Pattern"))
         for item in (props.get("FilterCriteria") or {}).get("Filters") or []
     )
     return SqsMapping(
@@ -76,8 +76,7 @@ def sqs_mappings(stack: Stack) -> list[SqsMapping]:
         props = stack.properties(resource.logical_id)
         source = str(props.get("EventSourceArn", ""))
         if source.startswith("arn:aws:sqs:"):
-            function = str(props["FunctionName"]).split(":function:")[-1].split(":")[0]
-            mappings.append(_mapping(function, props, source))
+            mappings.append(_mapping(function_name(str(props["FunctionName"])), props, source))
     return mappings
 
 
@@ -144,11 +143,7 @@ class SqsPoller:
         self._queue_url = f"{clients.endpoint}/{ACCOUNT_ID}/{mapping.queue_name}"
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._patterns: list[Any] = []
-        if mapping.filters:
-            from moto.events.models import EventPattern
-
-            self._patterns = [EventPattern.load(json.dumps(pattern)) for pattern in mapping.filters]
+        self._patterns = [compile_pattern(pattern) for pattern in mapping.filters]
 
     def start(self) -> None:
         for index in range(self.mapping.pollers):
@@ -217,7 +212,7 @@ class SqsPoller:
                 return
         try:
             result = self._runtime.invoke(self.mapping.function, json.dumps({"Records": records}))
-        except RuntimeError:
+        except CloudStopping:
             return  # the cloud is stopping; the messages come back after their visibility timeout
         stay = failed_ids(
             result, {record["messageId"] for record in records}, self.mapping.report_batch_item_failures
@@ -240,5 +235,11 @@ class SqsPoller:
                 {"Id": str(index), "ReceiptHandle": record["receiptHandle"]}
                 for index, record in enumerate(records[start : start + 10])
             ]
-            if entries:
-                self._sqs.delete_message_batch(QueueUrl=self._queue_url, Entries=entries)
+            answer = self._sqs.delete_message_batch(QueueUrl=self._queue_url, Entries=entries)
+            for failure in answer.get("Failed") or []:
+                log.warning(
+                    "could not delete a processed message from %s (%s: %s); it will be delivered again",
+                    self.mapping.queue_name,
+                    failure.get("Code"),
+                    failure.get("Message"),
+                )

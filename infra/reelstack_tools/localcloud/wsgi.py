@@ -75,6 +75,19 @@ def request_path(environ: Environ) -> str:
     return raw.split("?", 1)[0] or "/"
 
 
+def request_headers(environ: Environ) -> list[tuple[str, str]]:
+    """The request's headers as (name, value) pairs, names in Title-Case (WSGI keeps no original case)."""
+    headers = [
+        ("-".join(part.capitalize() for part in key[5:].split("_")), str(value))
+        for key, value in environ.items()
+        if key.startswith("HTTP_")
+    ]
+    for key, name in (("CONTENT_TYPE", "Content-Type"), ("CONTENT_LENGTH", "Content-Length")):
+        if environ.get(key):
+            headers.append((name, str(environ[key])))
+    return headers
+
+
 def header(environ: Environ, name: str) -> str | None:
     key = name.upper().replace("-", "_")
     if key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
@@ -96,3 +109,34 @@ class PostRoute:
         match = path_match(environ, "POST", self.PATH)
         assert match is not None, "called only after matches()"
         return match
+
+
+class JsonTargetEdge:
+    """A WSGI app in front of moto for one JSON-protocol operation (the `X-Amz-Target` header `TARGET`).
+
+    A request whose body is not a JSON object goes to moto unchanged (moto answers it as AWS does); any
+    other is given, parsed, to `handle`, which may pass it on to `self.moto` (the body can be read again).
+    """
+
+    TARGET: str
+
+    def __init__(self, moto: WsgiApp) -> None:
+        self.moto = moto
+
+    @classmethod
+    def matches(cls, environ: Environ) -> bool:
+        return environ.get("HTTP_X_AMZ_TARGET") == cls.TARGET
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        try:
+            request = json.loads(read_body(environ) or b"{}")
+        except ValueError:
+            request = None
+        if not isinstance(request, dict):
+            return self.moto(environ, start_response)
+        return self.handle(request, environ, start_response)
+
+    def handle(
+        self, request: dict[str, Any], environ: Environ, start_response: StartResponse
+    ) -> Iterable[bytes]:
+        raise NotImplementedError

@@ -398,7 +398,7 @@ class _Upload:
                 )
                 self.listener.transfer_started(
                     total_bytes=self.size,
-                    done_bytes=self.size,
+                    done_bytes=self.size - plan.bytes_in(p for p in redo if 1 <= p <= plan.chunk_count),
                     total_parts=plan.chunk_count,
                     done_parts=plan.chunk_count - len(redo),
                 )

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from reelstack_tools.localcloud import cloudfile
 
 from .errors import UploadError
 
@@ -19,20 +20,12 @@ class ConfigError(UploadError):
 
 def cloud_state_path(env: Mapping[str, str] | None = None, cwd: Path | None = None) -> Path:
     """``$REELSTACK_STATE_DIR/cloud.json``, else ``./.reelstack/cloud.json``."""
-    env = os.environ if env is None else env
-    state_dir = env.get("REELSTACK_STATE_DIR")
-    if state_dir:
-        return Path(state_dir) / "cloud.json"
-    return (cwd or Path.cwd()) / ".reelstack" / "cloud.json"
+    return cloudfile.path((cwd or Path.cwd()) / cloudfile.default_state_dir(env))
 
 
 def load_cloud_state(env: Mapping[str, str] | None = None, cwd: Path | None = None) -> dict[str, Any] | None:
     """The running local cloud's state, or ``None`` when there is none (or it is unreadable)."""
-    try:
-        state = json.loads(cloud_state_path(env, cwd).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return state if isinstance(state, dict) else None
+    return cloudfile.read(cloud_state_path(env, cwd).parent)
 
 
 def resolve_api_url(

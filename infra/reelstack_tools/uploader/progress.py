@@ -92,8 +92,8 @@ class RichProgress(ProgressListener):
                 self._task = self._progress.add_task(
                     self._label, total=total_bytes, completed=done_bytes, parts=self._parts_text()
                 )
-            else:  # a re-upload round after the server listed missing chunks
-                self._progress.update(self._task, parts=self._parts_text())
+            else:  # a re-upload round after the server listed missing chunks: they are not done any more
+                self._progress.update(self._task, completed=done_bytes, parts=self._parts_text())
 
     def sent(self, nbytes: int) -> None:
         if self._task is not None:

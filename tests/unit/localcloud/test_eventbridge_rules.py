@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+from typing import Any
+
+from werkzeug.test import EnvironBuilder
 
 from reelstack_tools.localcloud.eventbridge import (
     EventRouter,
+    EventsEdge,
     PatternRule,
     RuleTarget,
     event_from_entry,
@@ -58,3 +62,25 @@ def test_rules_route_matching_events_on_their_bus() -> None:
     assert router.route(event_from_entry(small, "2"), "default") == 0
     # THEN only the matching one reached only the default bus's rule
     assert [arn.rsplit(":", 1)[1] for arn, _ in delivered] == ["F"]
+
+
+def test_a_malformed_put_events_request_is_left_to_moto() -> None:
+    # GIVEN the PutEvents edge in front of a stand-in for moto
+    seen: list[bytes] = []
+
+    def moto(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        seen.append(environ["wsgi.input"].read())
+        start_response("400 Bad Request", [])
+        return [b'{"__type": "SerializationException"}']
+
+    edge = EventsEdge(moto, EventRouter([], lambda arn, body: None))
+    environ = EnvironBuilder(method="POST", data=b"{not json").get_environ()
+    # WHEN a body that is not JSON arrives
+    status: list[str] = []
+    answer = b"".join(edge(environ, lambda line, headers, exc_info=None: status.append(line)))
+    # THEN moto gets the request as sent and its answer goes back (not a 500 from the edge)
+    assert (seen, status, answer) == (
+        [b"{not json"],
+        ["400 Bad Request"],
+        b'{"__type": "SerializationException"}',
+    )

@@ -116,3 +116,23 @@ def test_which_requests_are_s3() -> None:
         {"HTTP_AUTHORIZATION": "AWS4-HMAC-SHA256 Credential=t/20240101/us-east-1/sqs/aws4_request"}
     )
     assert is_s3_request({"REQUEST_METHOD": "PUT", "HTTP_X_AMZ_CHECKSUM_SHA256": DIGEST})
+
+
+def test_a_chunked_body_without_content_length_is_hashed_whole() -> None:
+    # GIVEN a checksummed PUT sent with Transfer-Encoding: chunked (the server sees no Content-Length)
+    recorder = Recorder()
+    environ = EnvironBuilder(
+        path="/media/staging/u1/00002",
+        method="PUT",
+        base_url="http://127.0.0.1:4566",
+        headers=Headers({"x-amz-checksum-sha256": DIGEST}),
+        data=BODY,
+    ).get_environ()
+    del environ["CONTENT_LENGTH"]
+    environ["wsgi.input_terminated"] = True
+    status: list[str] = []
+    # WHEN it passes the edge
+    b"".join(S3Edge(recorder, {"testing": "testing"})(environ, lambda line, *_: status.append(line)))
+    # THEN the whole body was checked against its checksum, and moto reads all of it
+    assert status[0].startswith("200")
+    assert recorder.bodies == [BODY]

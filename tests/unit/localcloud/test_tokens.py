@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 
 import jwt
 import pytest
 
-from reelstack_tools.tokens import IssuerState, TokenVerifier, ensure_signing_key, issue_token, jwks, user_sub
+from reelstack_tools.tokens import (
+    IssuerState,
+    TokenVerifier,
+    add_arguments,
+    ensure_signing_key,
+    issue_token,
+    jwks,
+    run,
+    user_sub,
+)
 
 ISSUER = "http://127.0.0.1:4566/cognito/us-east-1_local"
 
@@ -61,3 +71,18 @@ def test_the_state_can_come_from_a_state_dir(tmp_path: Path) -> None:
     (tmp_path / "cloud.json").write_text(json.dumps(cloud))
     token = issue_token(tmp_path, "carol")
     assert TokenVerifier(IssuerState.from_state_dir(tmp_path)).verify(token)["cognito:username"] == "carol"
+
+
+@pytest.mark.parametrize("content", ["{not json", json.dumps({"ready": False}), "[]"])
+def test_an_unreadable_state_file_is_reported_not_a_traceback(
+    tmp_path: Path, content: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN a state dir whose cloud.json is garbled or not a local cloud's
+    (tmp_path / "cloud.json").write_text(content)
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    # WHEN `reelstack token` runs against it
+    code = run(parser.parse_args(["--user", "dave", "--state-dir", str(tmp_path)]))
+    # THEN it exits 1 with a sentence saying to start the local cloud
+    assert code == 1
+    assert "start the local cloud with `reelstack up` first" in capsys.readouterr().err
