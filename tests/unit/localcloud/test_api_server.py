@@ -13,6 +13,7 @@ from werkzeug.test import EnvironBuilder
 from reelstack_tools.localcloud.api_routes import ApiSettings, Route, RouteTable
 from reelstack_tools.localcloud.api_server import ApiGateway
 from reelstack_tools.localcloud.pool import InvokeResult, Throttled
+from tests.unit.localcloud.stub_runtime import StubRuntime
 
 API = ApiSettings(
     logical_id="Api",
@@ -23,16 +24,6 @@ API = ApiSettings(
 ROUTES = RouteTable(
     [Route("/me", "GET", "MeFunction", "Api"), Route("/open", "GET", "MeFunction", "Api", "NONE")]
 )
-
-
-class Runtime:
-    def __init__(self, outcome: InvokeResult | Exception) -> None:
-        self.outcome = outcome
-
-    def invoke(self, function: str, payload: str, **_: Any) -> InvokeResult:
-        if isinstance(self.outcome, Exception):
-            raise self.outcome
-        return self.outcome
 
 
 class Verifier:
@@ -52,7 +43,7 @@ def call(gateway: ApiGateway, path: str) -> tuple[str, Any]:
 
 def test_a_throttled_function_is_api_gateways_internal_server_error(caplog: pytest.LogCaptureFixture) -> None:
     # GIVEN a route whose function cannot run (no concurrency left)
-    gateway = ApiGateway(ROUTES, {"Api": API}, Runtime(Throttled("MeFunction")), None)  # type: ignore[arg-type]
+    gateway = ApiGateway(ROUTES, {"Api": API}, StubRuntime(Throttled("MeFunction")), None)  # type: ignore[arg-type]
     # WHEN it is called
     with caplog.at_level(logging.INFO):
         status, body = call(gateway, "/open")
@@ -64,7 +55,7 @@ def test_a_throttled_function_is_api_gateways_internal_server_error(caplog: pyte
 
 def test_only_an_invalid_token_is_unauthorized() -> None:
     # GIVEN a Cognito-protected route
-    ok = Runtime(InvokeResult(b'{"statusCode": 200, "body": "{}"}', "r"))
+    ok = StubRuntime(InvokeResult(b'{"statusCode": 200, "body": "{}"}', "r"))
     # WHEN the token is invalid THEN 401
     rejecting = ApiGateway(ROUTES, {"Api": API}, ok, Verifier(jwt.InvalidTokenError("bad")))  # type: ignore[arg-type]
     assert call(rejecting, "/me")[0].startswith("401")

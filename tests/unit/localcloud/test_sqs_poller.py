@@ -9,6 +9,7 @@ import pytest
 
 from reelstack_tools.localcloud.pool import CloudStopping, InvokeResult
 from reelstack_tools.localcloud.sqs_poller import SqsMapping, SqsPoller
+from tests.unit.localcloud.stub_runtime import StubRuntime
 
 QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:work"
 
@@ -41,28 +42,18 @@ class FakeClients:
         return self.sqs
 
 
-class FakeRuntime:
-    def __init__(self, outcome: InvokeResult | Exception) -> None:
-        self.outcome = outcome
-
-    def invoke(self, function: str, payload: str, **_: Any) -> InvokeResult:
-        if isinstance(self.outcome, Exception):
-            raise self.outcome
-        return self.outcome
-
-
 def messages(count: int) -> list[dict[str, Any]]:
     return [{"MessageId": f"m{n}", "ReceiptHandle": f"rh{n}", "Body": "x"} for n in range(count)]
 
 
-def poller(runtime: FakeRuntime, sqs: FakeSqs) -> SqsPoller:
+def poller(runtime: StubRuntime, sqs: FakeSqs) -> SqsPoller:
     return SqsPoller(SqsMapping("Worker", QUEUE_ARN), runtime, FakeClients(sqs))  # type: ignore[arg-type]
 
 
 def test_a_batch_left_by_a_stopping_cloud_stays_on_the_queue_quietly() -> None:
     # GIVEN a batch received just as the cloud stops WHEN it is processed
     sqs = FakeSqs()
-    poller(FakeRuntime(CloudStopping("stopping")), sqs)._process(messages(2))
+    poller(StubRuntime(CloudStopping("stopping")), sqs)._process(messages(2))
     # THEN nothing is deleted (the messages come back after their visibility timeout)
     assert sqs.deleted == []
 
@@ -72,7 +63,7 @@ def test_a_failure_of_the_local_service_is_not_mistaken_for_a_shutdown() -> None
     sqs = FakeSqs()
     # WHEN a batch is processed THEN the error reaches the poll loop, which logs it, and nothing is deleted
     with pytest.raises(RuntimeError, match="bug"):
-        poller(FakeRuntime(RuntimeError("bug")), sqs)._process(messages(2))
+        poller(StubRuntime(RuntimeError("bug")), sqs)._process(messages(2))
     assert sqs.deleted == []
 
 
@@ -81,7 +72,7 @@ def test_messages_that_could_not_be_deleted_are_reported(caplog: pytest.LogCaptu
     sqs = FakeSqs(failed_deletes=1)
     # WHEN it is processed
     with caplog.at_level(logging.WARNING):
-        poller(FakeRuntime(InvokeResult(b"null", "r")), sqs)._process(messages(3))
+        poller(StubRuntime(InvokeResult(b"null", "r")), sqs)._process(messages(3))
     # THEN the others are deleted and the refusal is logged, not dropped
     assert sqs.deleted == ["rh1", "rh2"]
     assert "could not delete a processed message from work (ReceiptHandleIsInvalid: stale)" in caplog.text
