@@ -1,0 +1,210 @@
+"""The probe against a bad-media corpus made by ffmpeg at test time: each file ends accepted, or refused
+with the right code. Needs ffmpeg/ffprobe on PATH, no cloud.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from reelstack.adapters.probe import probe_file, scan_boxes
+from reelstack.domain.media import MediaInfo, ProbePolicy, UnplayableMedia
+
+pytestmark = pytest.mark.integration
+
+FFMPEG = ["ffmpeg", "-nostdin", "-v", "error", "-y"]
+X264 = ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
+TRUNCATED_AT = (0.3, 0.6, 0.9)
+# 59.94 fps with frames dropped irregularly (every 7th from the 4th, every 11th from the 6th): gaps of 1-3.
+IRREGULAR_DROPS = r"select='not(eq(mod(n\,7)\,3)+eq(mod(n\,11)\,5))'"
+
+
+def ffmpeg(*args: str | Path) -> None:
+    subprocess.run([*FFMPEG, *map(str, args)], check=True, capture_output=True, timeout=60)
+
+
+def pattern(size: str = "320x240", rate: str = "30", seconds: float = 2) -> list[str]:
+    return ["-f", "lavfi", "-i", f"testsrc2=size={size}:rate={rate}:duration={seconds}"]
+
+
+def flat(size: str, seconds: float = 2) -> list[str]:
+    """A single-colour source: cheap to encode at 4K."""
+    return ["-f", "lavfi", "-i", f"color=c=navy:size={size}:rate=30:duration={seconds}"]
+
+
+def tone(seconds: float) -> list[str]:
+    return ["-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}"]
+
+
+def cut(source: Path, target: Path, fraction: float) -> Path:
+    data = source.read_bytes()
+    target.write_bytes(data[: int(len(data) * fraction)])
+    return target
+
+
+def cut_at_packet_end(source: Path, target: Path, fraction: float) -> Path:
+    """Cut exactly where a packet ends (at or after `fraction` of the bytes): no packet is left partial."""
+    packets = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_entries", "packet=pos,size", "-of", "csv=p=0", str(source)],
+        check=True, capture_output=True, text=True,
+    ).stdout.split()  # fmt: skip
+    ends = sorted(int(pos) + int(size) for pos, size in (line.split(",")[:2] for line in packets))
+    data = source.read_bytes()
+    target.write_bytes(data[: next(end for end in ends if end >= len(data) * fraction)])
+    return target
+
+
+@pytest.fixture(scope="session")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Every file of the corpus, by case name."""
+    if shutil.which("ffmpeg") is None or shutil.which("ffprobe") is None:
+        pytest.fail("ffmpeg and ffprobe must be on PATH")
+    d = tmp_path_factory.mktemp("bad-media")
+    files: dict[str, Path] = {}
+
+    files["zero_bytes"] = d / "zero.mp4"
+    files["zero_bytes"].write_bytes(b"")
+    files["text_renamed"] = d / "notes.mp4"
+    files["text_renamed"].write_text("These are my holiday notes, not a video.\n" * 20)
+
+    # A 3 s 320x240 H.264/AAC clip, index ("moov") at the end as ffmpeg writes it by default...
+    files["three_seconds"] = d / "clip.mp4"
+    ffmpeg(*pattern(seconds=3), *tone(3), *X264, "-c:a", "aac", "-shortest", files["three_seconds"])
+    # ...and the same remuxed with the index first ("faststart", as uploaded by most apps).
+    files["faststart"] = d / "clip_faststart.mp4"
+    ffmpeg("-i", files["three_seconds"], "-c", "copy", "-movflags", "+faststart", files["faststart"])
+    files["matroska"] = d / "clip.mkv"
+    ffmpeg("-i", files["three_seconds"], "-c", "copy", files["matroska"])
+    for fraction in TRUNCATED_AT:
+        percent = int(fraction * 100)
+        for name in ("three_seconds", "faststart", "matroska"):
+            whole = files[name]
+            target = d / f"{whole.stem}_cut{percent}{whole.suffix}"
+            files[f"{name}_cut_{percent}"] = cut(whole, target, fraction)
+    at_packet_end = d / "clip_faststart_cut_at_packet_end.mp4"
+    files["faststart_cut_at_packet_end"] = cut_at_packet_end(files["faststart"], at_packet_end, 0.6)
+
+    audio = d / "tone.m4a"
+    ffmpeg(*tone(2), "-c:a", "aac", audio)
+    files["audio_only"] = audio.rename(d / "tone.mp4")
+    files["single_frame"] = d / "one_frame.mp4"
+    ffmpeg(*pattern(), "-frames:v", "1", *X264, files["single_frame"])
+
+    # Portrait as phones record it: 1280x720 coded, a display matrix turning it 90 degrees clockwise.
+    # ffmpeg 5.1 has no -display_rotation; the `rotate` tag is honoured only when stream-copying, and is
+    # written counter-clockwise there, so rotate=270 gives the phone's matrix (ffprobe: rotation -90).
+    landscape = d / "landscape_1280x720.mp4"
+    ffmpeg(*pattern("1280x720"), *X264, landscape)
+    files["portrait_rotated"] = d / "portrait.mp4"
+    ffmpeg("-i", landscape, "-c", "copy", "-metadata:s:v:0", "rotate=270", files["portrait_rotated"])
+
+    files["vfr_59_94"] = d / "vfr.mp4"
+    ffmpeg(*pattern(rate="60000/1001", seconds=3), "-vf", IRREGULAR_DROPS, "-fps_mode", "vfr", *X264,
+           files["vfr_59_94"])  # fmt: skip
+    files["uhd_4k"] = d / "uhd.mp4"
+    ffmpeg(*flat("3840x2160"), *X264, files["uhd_4k"])
+    files["dci_4k"] = d / "dci.mp4"
+    ffmpeg(*flat("4096x2160"), *X264, files["dci_4k"])
+    files["no_audio"] = d / "silent.mp4"
+    ffmpeg(*pattern(), *X264, "-an", files["no_audio"])
+    return files
+
+
+def refusal(path: Path, policy: ProbePolicy | None = None) -> str:
+    with pytest.raises(UnplayableMedia) as caught:
+        probe_file(str(path), policy or ProbePolicy())
+    return caught.value.code
+
+
+REFUSED = {
+    "zero_bytes": "empty_file",
+    "text_renamed": "not_media",
+    "audio_only": "no_video_stream",
+    "single_frame": "too_short",
+    "dci_4k": "resolution_too_large",
+    **{f"{name}_cut_{int(f * 100)}": "truncated_media" for f in TRUNCATED_AT for name in ("three_seconds", "faststart", "matroska")},
+    "faststart_cut_at_packet_end": "truncated_media",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(("case", "code"), sorted(REFUSED.items()))
+def test_bad_media_is_refused_with_its_code(corpus: dict[str, Path], case: str, code: str) -> None:
+    # GIVEN a file of the bad-media corpus
+    # WHEN it is probed under the default policy
+    # THEN it is refused with the code that names what is wrong with it
+    assert refusal(corpus[case]) == code
+
+
+def test_longer_than_the_limit_is_refused(corpus: dict[str, Path]) -> None:
+    # GIVEN a 3 s clip and a policy allowing at most 2 s
+    # WHEN probed
+    # THEN too long
+    assert refusal(corpus["three_seconds"], ProbePolicy(max_duration_s=2)) == "too_long"
+
+
+def accepted(path: Path) -> MediaInfo:
+    return probe_file(str(path), ProbePolicy())
+
+
+def test_a_complete_clip_is_accepted_whatever_its_layout(corpus: dict[str, Path]) -> None:
+    # GIVEN the same 3 s clip with its index at the end, first, and in Matroska
+    # WHEN probed
+    # THEN each is accepted with its facts
+    for name in ("three_seconds", "faststart", "matroska"):
+        info = accepted(corpus[name])
+        assert (info.width, info.height, info.rotation, info.display_aspect) == (320, 240, 0, "4:3")
+        assert (info.video_codec, info.audio_codec, info.has_audio) == ("h264", "aac", True)
+        assert info.duration_s == pytest.approx(3.0, abs=0.05)
+        assert (info.frame_rate, info.variable_frame_rate) == (30.0, False)
+        assert info.size_bytes == corpus[name].stat().st_size and (info.bitrate or 0) > 0
+
+
+def test_portrait_with_rotation_metadata_is_accepted_turned(corpus: dict[str, Path]) -> None:
+    # GIVEN 1280x720 coded with a display matrix turning it a quarter clockwise
+    info = accepted(corpus["portrait_rotated"])
+    # THEN it is recorded as a 720x1280 portrait video
+    assert (info.width, info.height, info.rotation) == (1280, 720, 90)
+    assert (info.display_width, info.display_height, info.display_aspect) == (720, 1280, "9:16")
+
+
+def test_59_94_fps_with_dropped_frames_is_accepted_as_variable(corpus: dict[str, Path]) -> None:
+    # GIVEN 59.94 fps timestamps with 40 of 180 frames dropped irregularly
+    info = accepted(corpus["vfr_59_94"])
+    # THEN accepted, its average rate recorded and flagged variable
+    assert info.variable_frame_rate
+    assert info.frame_rate == pytest.approx(140 / 3.003, abs=0.05)
+
+
+def test_4k_uhd_is_accepted(corpus: dict[str, Path]) -> None:
+    info = accepted(corpus["uhd_4k"])
+    assert (info.width, info.height, info.display_aspect) == (3840, 2160, "16:9")
+
+
+def test_a_clip_without_audio_is_accepted(corpus: dict[str, Path]) -> None:
+    info = accepted(corpus["no_audio"])
+    assert (info.has_audio, info.audio_codec, info.container) == (False, None, "mov,mp4,m4a,3gp,3g2,mj2")
+
+
+def test_the_box_walk_tells_a_cut_mp4_from_a_text_file(corpus: dict[str, Path]) -> None:
+    # GIVEN ffprobe says "moov atom not found" for both a cut MP4 (index at the end) and a text file
+    # WHEN their top-level boxes are walked
+    # THEN the MP4 is ISO base media missing its index, the text file is not ISO base media at all
+    cut_mp4, text = scan_boxes(str(corpus["three_seconds_cut_60"])), scan_boxes(str(corpus["text_renamed"]))
+    assert (cut_mp4.isobmff, cut_mp4.truncated, cut_mp4.has_moov) == (True, True, False)
+    assert not text.isobmff
+    whole = scan_boxes(str(corpus["faststart"]))
+    assert (whole.isobmff, whole.truncated, whole.has_moov) == (True, False, True)
+
+
+def test_refusals_carry_a_readable_message(corpus: dict[str, Path]) -> None:
+    # GIVEN refusals whose message comes from ffprobe's or ffmpeg's log
+    for case in ("text_renamed", "matroska_cut_60"):
+        # WHEN refused
+        with pytest.raises(UnplayableMedia) as caught:
+            probe_file(str(corpus[case]))
+        # THEN the message says why, without the temporary path or ffmpeg's log context addresses
+        message = caught.value.message
+        assert message and "@ 0x" not in message and str(corpus[case]) not in message
