@@ -17,7 +17,6 @@ from chalice.app import Request
 from reelstack.adapters.functions import AsyncInvoker
 from reelstack.adapters.repositories import Repositories
 from reelstack.adapters.storage import MediaStorage
-from reelstack.adapters.tables import bind_tables
 from reelstack.adapters.tokens import JwtVerifier
 from reelstack.domain.identity import Principal
 from reelstack.errors import InvalidRequest, ReelstackError
@@ -35,8 +34,7 @@ app.api.cors = True  # browsers need the CORS headers on every answer, not only 
 
 @cache
 def _repos() -> Repositories:
-    settings = api_settings()
-    return Repositories(bind_tables(settings.uploads_table, settings.videos_table, settings.aws_region))
+    return Repositories.from_settings(api_settings())
 
 
 @cache

@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
-from reelstack.adapters.repositories import Repositories
-from reelstack.adapters.storage import MediaStorage
-from reelstack.adapters.tables import bind_tables
 from reelstack.domain.workflow import WorkflowDocument
 from reelstack.observability import logger, metrics, tracer
-from reelstack.services.ingest import IngestStages
-from reelstack.settings import ingest_settings
-
-
-@cache
-def _stages() -> IngestStages:
-    settings = ingest_settings()
-    tables = bind_tables(settings.uploads_table, settings.videos_table, settings.aws_region)
-    return IngestStages(MediaStorage(settings.media_bucket), Repositories(tables))
+from reelstack.wiring import ingest_stages
 
 
 @logger.inject_lambda_context(correlation_id_path="document.video_id")
@@ -29,4 +17,4 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     document = WorkflowDocument.model_validate(
         event["document"] | {"execution_id": event.get("execution_id")}
     )
-    return _stages().admit(document).model_dump(exclude_none=True)
+    return ingest_stages().admit(document).model_dump(exclude_none=True)

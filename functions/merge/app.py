@@ -7,7 +7,6 @@ from typing import Any
 
 from reelstack.adapters.repositories import Repositories
 from reelstack.adapters.storage import MediaStorage
-from reelstack.adapters.tables import bind_tables
 from reelstack.errors import InvalidRequest
 from reelstack.observability import logger, metrics, tracer
 from reelstack.services.merge import MergeService
@@ -17,10 +16,9 @@ from reelstack.settings import merge_settings
 @cache
 def _service() -> MergeService:
     settings = merge_settings()
-    tables = bind_tables(settings.uploads_table, settings.videos_table, settings.aws_region)
     return MergeService(
         MediaStorage(settings.media_bucket),
-        Repositories(tables),
+        Repositories.from_settings(settings),
         settings.merge_part_size,
         settings.merge_parallelism,
     )

@@ -5,6 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 
+def coded_message(code: str, message: str) -> str:
+    """`[code] message`: how an error's code travels inside a plain-text cause."""
+    return f"[{code}] {message}"
+
+
+def split_coded_message(text: str) -> tuple[str | None, str]:
+    """The inverse of `coded_message`; text without a code gives (None, text)."""
+    if text.startswith("[") and "] " in text:
+        code, message = text[1:].split("] ", 1)
+        return code, message
+    return None, text
+
+
 class ReelstackError(Exception):
     """Base of every error reelstack reports to a caller."""
 
@@ -19,7 +32,7 @@ class ReelstackError(Exception):
 
     def __str__(self) -> str:
         # Step Functions records str(exc) as the cause: the code travels with the message.
-        return f"[{self.code}] {self.message}"
+        return coded_message(self.code, self.message)
 
     def to_dict(self) -> dict[str, Any]:
         return {"code": self.code, "message": self.message, **self.details}

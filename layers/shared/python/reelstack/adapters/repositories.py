@@ -10,10 +10,11 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, PynamoDBException, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from reelstack.adapters.tables import BoundTables, UploadRecord, VideoRecord
+from reelstack.adapters.tables import BoundTables, UploadRecord, VideoRecord, bind_tables
 from reelstack.domain.uploads import UploadMode, UploadSession, UploadStatus
 from reelstack.domain.videos import Failure, Video, VideoStatus
 from reelstack.errors import Conflict, DependencyFailed
+from reelstack.settings import TableSettings
 
 
 def _is_condition_failure(exc: PynamoDBException) -> bool:
@@ -67,6 +68,11 @@ class Repositories:
 
     def __init__(self, tables: BoundTables) -> None:
         self.tables = tables
+
+    @classmethod
+    def from_settings(cls, settings: TableSettings) -> Repositories:
+        """The deployed tables named by a function's settings."""
+        return cls(bind_tables(settings.uploads_table, settings.videos_table, settings.aws_region))
 
     # -- reads ---------------------------------------------------------------------------------------
     def get_upload(self, upload_id: str) -> UploadSession | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from reelstack.domain.videos import Failure
+from reelstack.errors import split_coded_message
 
 _CODES = {
     "States.Timeout": "timeout",
@@ -35,6 +36,6 @@ def failure_from_error(stage: str, error: str, cause: str) -> Failure:
         parsed = {}
     if isinstance(parsed, dict) and "errorMessage" in parsed:
         message = str(parsed["errorMessage"])
-    if message.startswith("[") and "] " in message:
-        code, message = message[1:].split("] ", 1)
+    domain_code, message = split_coded_message(message)
+    code = domain_code or code
     return Failure(stage=stage, code=code, message=message[:1000] or error)
