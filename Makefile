@@ -31,7 +31,7 @@ bench: sysdeps venv ## measured comparisons, each printing its ratio against its
 venv: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev]'
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev,moderation]'
 	rm -f $(VENV)/.installed-* && touch $@
 
 sysdeps: ## ffmpeg and redis-server from apt when missing

@@ -21,8 +21,9 @@ VISIBILITY_TIMEOUT_CAP_SECONDS = 2
 @pytest.fixture(scope="session")
 def local_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     """`reelstack up` on template.yaml (free ports, a temporary state dir, queue visibility timeouts
-    capped at 2 s), as a `CloudHandle`: `.api_url`, `.aws_endpoint`, `.client(service)`,
+    capped at 2 s, the demo's moderation policy), as a `CloudHandle`: `.api_url`, `.aws_endpoint`, `.client(service)`,
     `.token(user, roles=())`, `.invoke(...)`, `.kill_worker(fn)`, `.fire_schedule(name)`, `.resources`."""
+    from reelstack_tools.demo_media import faces_held_policy
     from reelstack_tools.localcloud.testing import running_local_cloud
 
     template = ROOT / "template.yaml"
@@ -32,5 +33,7 @@ def local_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
         template,
         tmp_path_factory.mktemp("local-cloud"),
         visibility_timeout_cap=VISIBILITY_TIMEOUT_CAP_SECONDS,
+        # As the demo: faces are held for review, so a public-domain portrait exercises the review path.
+        extra_args=["--parameter", f"ModerationPolicy={faces_held_policy()}"],
     ) as cloud:
         yield cloud

@@ -15,14 +15,18 @@ from chalice import Chalice, Response
 from chalice.app import Request
 
 from reelstack.adapters.functions import AsyncInvoker
+from reelstack.adapters.media_urls import MediaUrls
 from reelstack.adapters.repositories import Repositories
 from reelstack.adapters.storage import MediaStorage
 from reelstack.adapters.tokens import JwtVerifier
+from reelstack.adapters.waiting_tasks import WaitingTasks
+from reelstack.adapters.workflow import TaskCallbacks
 from reelstack.domain.identity import Principal
 from reelstack.errors import InvalidRequest, ReelstackError
 from reelstack.http_errors import internal_error_body, status_for
 from reelstack.observability import logger, metrics, tracer
 from reelstack.services.auth import Authenticator
+from reelstack.services.review import ReviewService
 from reelstack.services.uploads import UploadService
 from reelstack.services.videos import VideoService
 from reelstack.settings import api_settings
@@ -50,8 +54,26 @@ def _uploads() -> UploadService:
 
 
 @cache
+def _urls() -> MediaUrls:
+    settings = api_settings()
+    return MediaUrls(settings.media_bucket, settings.playback_base_url)
+
+
+@cache
 def _videos() -> VideoService:
-    return VideoService(_repos())
+    return VideoService(_repos(), _urls())
+
+
+@cache
+def _reviews() -> ReviewService:
+    settings = api_settings()
+    return ReviewService(
+        _repos(),
+        WaitingTasks(settings.waiting_tasks_table, settings.aws_region),
+        TaskCallbacks(),
+        _urls(),
+        reviewer_group=settings.auth_reviewer_group,
+    )
 
 
 @cache
@@ -137,6 +159,33 @@ def complete_upload(upload_id: str) -> Response:
 @json_errors
 def abort_upload(upload_id: str) -> dict[str, Any]:
     return _uploads().abort(_principal(), upload_id)
+
+
+def _query(name: str) -> str | None:
+    params = _request().query_params
+    value = params.get(name) if params else None
+    return str(value) if value is not None else None
+
+
+@app.route("/videos", methods=["GET"])
+@json_errors
+def list_videos() -> dict[str, Any]:
+    return _videos().list_by_author(_principal(), _query("author"), _query("limit"), _query("cursor"))
+
+
+@app.route("/moderation/queue", methods=["GET"])
+@json_errors
+def moderation_queue() -> dict[str, Any]:
+    limit = _query("limit") or "20"
+    if not limit.isdigit():
+        raise InvalidRequest(f"limit={limit!r} is not a number", code="invalid_limit")
+    return _reviews().queue(_principal(), int(limit), _query("cursor"))
+
+
+@app.route("/moderation/{video_id}/decision", methods=["POST"])
+@json_errors
+def moderation_decision(video_id: str) -> dict[str, Any]:
+    return _reviews().decide(_principal(), video_id, _json_body())
 
 
 @app.route("/videos/{video_id}", methods=["GET"])

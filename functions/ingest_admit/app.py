@@ -6,6 +6,7 @@ from typing import Any
 
 from reelstack.domain.workflow import WorkflowDocument
 from reelstack.observability import logger, metrics, tracer
+from reelstack.services.timeline import run_stage
 from reelstack.wiring import ingest_stages
 
 
@@ -17,4 +18,5 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     document = WorkflowDocument.model_validate(
         event["document"] | {"execution_id": event.get("execution_id")}
     )
-    return ingest_stages().admit(document).model_dump(exclude_none=True)
+    stages = ingest_stages()
+    return run_stage(stages.repos, "Admit", document, stages.admit)

@@ -17,6 +17,7 @@ COMMAND_MODULES: dict[str, str] = {
     "token": "reelstack_tools.tokens",
     "upload": "reelstack_tools.uploader.command",
     "demo": "reelstack_tools.demo",
+    "executions": "reelstack_tools.executions_command",
 }
 
 

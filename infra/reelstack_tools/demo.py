@@ -2,7 +2,9 @@
 
 It starts a local cloud, makes a short test video with ffmpeg, uploads it in 1 MiB chunks (staged,
 merged by the merge function) and in 8 MiB chunks (S3 multipart, merged by S3), interrupts a third
-upload half-way and resumes it, then shows each video with its ingest execution.
+upload half-way and resumes it. Each original runs the ingest workflow (probe, plan, transcode to HLS,
+moderate, publish); a clip showing a person is held for review and approved by a reviewer; a cut file
+fails with its reason. It ends with ffprobe playing a published master playlist and a summary.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 class DemoUpload:
     label: str
     result: UploadResult
+    expected_status: str = "PUBLISHED"
 
 
 def make_test_video(path: Path, seconds: int) -> Path:
@@ -108,7 +112,7 @@ class Demo:
         )
         return resumed
 
-    def finished_execution(self, video_id: str, timeout: float = 60) -> dict[str, Any] | None:
+    def finished_execution(self, video_id: str, timeout: float = 180) -> dict[str, Any] | None:
         sfn = self.cloud.client("stepfunctions")
         arn = self.cloud.arn("IngestStateMachine")
         deadline = time.monotonic() + timeout
@@ -120,23 +124,106 @@ class Demo:
         return None
 
     def video_record(self, video_id: str) -> dict[str, Any]:
+        return dict(self.call("GET", f"/videos/{video_id}"))
+
+    def call(self, method: str, path: str, body: Any = None, token: str | None = None) -> Any:
+        data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(
-            f"{self.cloud.api_url}/videos/{video_id}", headers={"Authorization": f"Bearer {self.token}"}
+            f"{self.cloud.api_url}{path}",
+            data=data,
+            method=method,
+            headers={"Authorization": f"Bearer {token or self.token}", "Content-Type": "application/json"},
         )
-        with urllib.request.urlopen(request) as response:
-            return dict(json.load(response))
+        try:
+            with urllib.request.urlopen(request) as response:
+                return json.load(response)
+        except urllib.error.HTTPError as error:
+            return {"http_status": error.code, **json.load(error)}
+
+    def wait_for_status(
+        self, video_id: str, statuses: tuple[str, ...], timeout: float = 180
+    ) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            record = self.video_record(video_id)
+            if record["status"] in statuses or time.monotonic() > deadline:
+                return record
+            time.sleep(0.3)
+
+    def review_and_approve(self, video: Path) -> UploadResult:
+        """A clip showing a person: held for review, listed to a reviewer, approved, then published."""
+        result = self.upload_file(video, "review", "A portrait (held for review)")
+        held = self.wait_for_status(result.video_id, ("IN_REVIEW", "PUBLISHED", "FAILED", "REJECTED"))
+        self.console.print(
+            f"  video {result.video_id} is [bold]{held['status']}[/]: {'; '.join(held['moderation']['reasons'])}"
+        )
+        refused = self.call("GET", "/moderation/queue")
+        self.console.print(
+            f"  the uploader asks for the review queue: {refused['http_status']} {refused['code']}"
+        )
+        reviewer = self.cloud.token("rita", roles=["reviewer"])
+        queue = self.call("GET", "/moderation/queue", token=reviewer)
+        for item in queue["items"]:
+            frames = ", ".join(
+                f"{f['label']} {f['score']:.2f} at {f['time_s']:.1f} s" for f in item["flagged_frames"]
+            )
+            self.console.print(
+                f"  reviewer rita sees {item['video_id']} waiting since {item['waiting_since']}: {frames}"
+            )
+        decision = {"decision": "approve", "reason": "a portrait, nothing to hide"}
+        answer = self.call("POST", f"/moderation/{result.video_id}/decision", decision, token=reviewer)
+        self.console.print(f"  rita approves: {answer}")
+        published = self.wait_for_status(result.video_id, ("PUBLISHED", "FAILED", "REJECTED"))
+        self.console.print(f"  video {result.video_id} is [bold]{published['status']}[/]")
+        return result
+
+    def upload_file(self, video: Path, tag: str, title: str) -> UploadResult:
+        from reelstack_tools.uploader.client import upload_file
+
+        return upload_file(video, title=title, tags=["demo", tag], chunk_size=8 * MiB, **self.common)
+
+    def play(self, video_id: str) -> bool:
+        """ffprobe opens the master playlist a player would: every rendition, from the playback URL."""
+        record = self.video_record(video_id)
+        url = record.get("playback_url")
+        if not url:
+            self.console.print(f"  video {video_id} has no playback URL ({record['status']})")
+            return False
+        probed = subprocess.run(
+            ["ffprobe", "-v", "error", "-show_entries", "stream=codec_name,width,height", "-of", "json", url],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        if probed.returncode != 0:
+            self.console.print(f"  [red]ffprobe could not play {url}: {probed.stderr.strip()}")
+            return False
+        streams = json.loads(probed.stdout)["streams"]
+        videos = sorted({(s["width"], s["height"]) for s in streams if s.get("width")}, reverse=True)
+        audio = sorted({s["codec_name"] for s in streams if not s.get("width")})
+        self.console.print(f"  playback_url {url}")
+        self.console.print(
+            "  ffprobe plays it: "
+            + ", ".join(f"{w}x{h} h264" for w, h in videos)
+            + (f" + {', '.join(audio)} audio" if audio else "")
+        )
+        for rendition in record["renditions"]:
+            self.console.print(
+                f"    {rendition['name']:>6}  {rendition['width']}x{rendition['height']}  "
+                f"{rendition['bitrate'] / 1000:,.0f} kbps  CODECS={rendition['codecs']}"
+            )
+        return True
 
     def report(self, uploads: list[DemoUpload]) -> bool:
         """Each video with its execution's per-state timeline, then a summary table."""
+        from rich.markup import escape
         from rich.table import Table
 
         from reelstack_tools.executions import execution_timeline
 
         sfn = self.cloud.client("stepfunctions")
         table = Table(title="reelstack demo: summary")
-        for column in ("upload", "video id", "chunks", "resumed", "video status", "execution", "states"):
+        for column in ("upload", "video id", "chunks", "video status", "execution", "states"):
             table.add_column(column)
-        all_succeeded = True
+        as_expected = True
         for upload in uploads:
             result = upload.result
             execution = self.finished_execution(result.video_id)
@@ -147,24 +234,30 @@ class Demo:
             self.console.print(
                 f"  {upload.label}: video {result.video_id} is [bold]{record['status']}[/]; execution {status}: {timeline}"
             )
-            all_succeeded &= status == "SUCCEEDED"
+            if record.get("failure"):
+                failure = record["failure"]
+                self.console.print(
+                    f"    failed at {failure['stage']}: "
+                    + escape(f"[{failure['code']}] {failure['message']}")
+                )
+            as_expected &= record["status"] == upload.expected_status
             table.add_row(
                 upload.label,
                 result.video_id[:12],
                 f"{result.chunk_count} x {result.chunk_size / MiB:g} MiB",
-                str(result.resumed_parts),
                 record["status"],
                 status,
-                " -> ".join(s.name for s in steps),
+                " -> ".join(s.name for s in steps if not s.name.endswith("Failed")),
             )
         self.console.print()
         self.console.print(table)
-        return all_succeeded
+        return as_expected
 
 
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
+    from reelstack_tools.demo_media import faces_held_policy, photo_clip
     from reelstack_tools.localcloud.client import running_local_cloud
 
     console = Console(width=None if Console().is_terminal else 120)
@@ -172,7 +265,11 @@ def run(args: argparse.Namespace) -> int:
     console.print("Starting the local cloud: the same template.yaml and handlers that `sam deploy` ships ...")
     with (
         tempfile.TemporaryDirectory(prefix="reelstack-demo-") as tmp,
-        running_local_cloud(args.template, Path(tmp) / "cloud") as cloud,
+        running_local_cloud(
+            args.template,
+            Path(tmp) / "cloud",
+            extra_args=["--parameter", f"ModerationPolicy={faces_held_policy()}"],
+        ) as cloud,
     ):
         console.print(f"  up in {cloud.startup_seconds:.1f} s")
         console.print(f"  HTTP API      {cloud.api_url}")
@@ -190,12 +287,25 @@ def run(args: argparse.Namespace) -> int:
         uploads.append(DemoUpload("8 MiB chunks", demo.upload("multipart", "Multipart upload", 8 * MiB)))
         console.rule("3. an upload interrupted half-way, then resumed")
         uploads.append(DemoUpload("interrupted + resumed", demo.interrupted_then_resumed()))
-        console.rule("4. each original starts one ingest execution (named after the video)")
-        all_succeeded = demo.report(uploads)
+        console.rule("4. a clip showing a person: held for review, approved by a reviewer")
         console.print(
-            "Three uploads of the same video reached S3 as one merged original each, through presigned "
-            "chunk URLs that S3 checked chunk by chunk (SHA-256). Each original started exactly one ingest "
-            "workflow execution, which admitted the video for processing (status PROCESSING). The "
-            "interrupted upload resumed by asking the server which chunks S3 already held."
+            "  (the demo's moderation policy also holds faces for a human; the clip shows NASA's public-domain "
+            "portrait of astronaut Eileen Collins)"
         )
-        return 0 if all_succeeded else 1
+        portrait, _ = photo_clip(Path(tmp) / "portrait.mp4")
+        uploads.append(DemoUpload("held, then approved", demo.review_and_approve(portrait)))
+        console.rule("5. a file cut short in transit: refused with its reason")
+        broken = Path(tmp) / "cut.mp4"
+        broken.write_bytes(video.read_bytes()[: video.stat().st_size * 6 // 10])
+        uploads.append(DemoUpload("cut file", demo.upload_file(broken, "broken", "A cut file"), "FAILED"))
+        console.rule("6. every execution, per state (what `reelstack executions` shows)")
+        as_expected = demo.report(uploads)
+        console.rule("7. play a published video")
+        played = demo.play(uploads[0].result.video_id)
+        console.print(
+            "\nThree uploads of the same video reached S3 through presigned chunk URLs checked chunk by chunk "
+            "(SHA-256), one resumed after an interruption. Each original ran one ingest execution: probe, "
+            "plan, one-decode transcode to an HLS fMP4 ladder, NudeNet moderation, publish (VideoPublished "
+            "on EventBridge). The portrait waited for a reviewer; the cut file failed at Probe with its code."
+        )
+        return 0 if as_expected and played else 1

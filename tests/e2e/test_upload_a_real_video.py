@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -54,14 +55,14 @@ def finished_status(sfn: Any, execution_arn: str, timeout: float = 60) -> str:
 
 
 @pytest.mark.parametrize("chunk_size", ["1MiB", "5MiB"])
-def test_a_real_video_uploaded_by_the_cli_is_admitted_by_its_workflow(
+def test_a_real_video_uploaded_by_the_cli_is_published_by_its_workflow(
     local_cloud: Any, real_video: Path, tmp_path: Path, chunk_size: str
 ) -> None:
     # GIVEN a real H.264/AAC video made by ffmpeg
     # WHEN the CLI uploads it with titles and tags
     result = cli_upload(local_cloud, real_video, tmp_path, "--title", "Real clip", "--tags", "e2e,ffmpeg",
                         "--chunk-size", chunk_size, "--parallel", "3")  # fmt: skip
-    # THEN the ingest execution named after the video admits it, which the owner sees through the API
+    # THEN the ingest execution named after the video runs to the end: the video is published
     sfn = local_cloud.client("stepfunctions")
     arn = f"{local_cloud.arn('IngestStateMachine').replace(':stateMachine:', ':execution:')}:{result['video_id']}"
     assert finished_status(sfn, arn) == "SUCCEEDED"
@@ -72,5 +73,24 @@ def test_a_real_video_uploaded_by_the_cli_is_admitted_by_its_workflow(
     video = (
         Api(local_cloud.api_url, local_cloud.token("carol")).call("GET", f"/videos/{result['video_id']}").body
     )
-    assert (video["status"], video["title"], video["tags"]) == ("PROCESSING", "Real clip", ["e2e", "ffmpeg"])
+    assert (video["status"], video["title"], video["tags"]) == ("PUBLISHED", "Real clip", ["e2e", "ffmpeg"])
     assert video["size"] == real_video.stat().st_size
+    assert [run["stage"] for run in video["timeline"]] == [
+        "Admit", "Probe", "Plan", "Transcode", "Moderate", "Publish",
+    ]  # fmt: skip
+    assert all(run["outcome"] == "succeeded" for run in video["timeline"])
+    # AND a player gets the 360p rendition (never upscaled) with its audio from the playback URL
+    probed = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_entries", "stream=codec_name,width,height", "-of", "json", video["playback_url"]],
+        check=True, capture_output=True, text=True, timeout=60,
+    ).stdout  # fmt: skip
+    streams = json.loads(probed)["streams"]
+    assert {(s["codec_name"], s.get("width"), s.get("height")) for s in streams} == {
+        ("h264", 640, 360), ("aac", None, None),
+    }  # fmt: skip
+    assert video["renditions"] == [
+        {"name": "360p", "width": 640, "height": 360, "codec": "h264", "bitrate": video["renditions"][0]["bitrate"],
+         "codecs": "avc1.64001e,mp4a.40.2"},
+    ]  # fmt: skip
+    with urllib.request.urlopen(video["poster_url"], timeout=10) as poster:
+        assert poster.read(3) == b"\xff\xd8\xff"

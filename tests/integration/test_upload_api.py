@@ -59,7 +59,20 @@ def test_one_mib_chunks_are_staged_then_merged_into_the_original(alice: Api, clo
     staged = cloud_s3.list_objects_v2(Bucket=media_bucket, Prefix=f"staging/{opened['upload_id']}/")
     assert staged.get("KeyCount", 0) == 0
     video = alice.call("GET", f"/videos/{opened['video_id']}").body
-    assert (video["title"], video["tags"], video["status"]) == ("Staged", ["demo"], "PROCESSING")
+    assert (video["title"], video["tags"]) == ("Staged", ["demo"])
+    # AND random bytes are no video: the workflow refuses them at Probe, keeping the original
+    failed = wait_for(lambda: _final_video(alice, opened["video_id"]))
+    assert (failed["status"], failed["failure"]["stage"], failed["failure"]["code"]) == (
+        "FAILED",
+        "Probe",
+        "not_media",
+    )
+    assert cloud_s3.head_object(Bucket=media_bucket, Key=key)["ContentLength"] == len(data)
+
+
+def _final_video(api: Api, video_id: str) -> dict | None:
+    video = api.call("GET", f"/videos/{video_id}").body
+    return video if video["status"] in ("FAILED", "PUBLISHED", "REJECTED") else None
 
 
 def test_eight_mib_chunks_are_multipart_parts_merged_by_s3(alice: Api, cloud_s3, media_bucket) -> None:
@@ -88,17 +101,19 @@ def test_the_original_starts_exactly_one_ingest_execution(
     assert (first.status, second.status) == (202, 202)
     assert first.body["video_id"] == second.body["video_id"] == opened["video_id"]
 
-    # AND exactly one execution, named after the video, runs and admits it
+    # AND exactly one execution, named after the video, runs it to its end (random bytes: FAILED at Probe)
     def executions() -> list[dict]:
         listed = cloud_sfn.list_executions(stateMachineArn=ingest_state_machine)["executions"]
         return [e for e in listed if e["name"] == opened["video_id"]]
 
-    assert wait_for(lambda: [e for e in executions() if e["status"] == "SUCCEEDED"])
+    assert wait_for(lambda: [e for e in executions() if e["status"] != "RUNNING"])
     time.sleep(1.5)  # let any duplicate event be delivered
     assert len(executions()) == 1
     video = alice.call("GET", f"/videos/{opened['video_id']}").body
-    assert video["status"] == "PROCESSING"
+    assert video["status"] == "FAILED" and video["failure"]["code"] == "not_media"
     assert video["execution_arn"]
+    assert [run["stage"] for run in video["timeline"]] == ["Admit", "Probe"]
+    assert [run["outcome"] for run in video["timeline"]] == ["succeeded", "failed"]
 
 
 def test_an_interrupted_upload_resumes_from_what_s3_holds(alice: Api) -> None:

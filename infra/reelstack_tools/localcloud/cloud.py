@@ -24,6 +24,7 @@ from reelstack_tools.localcloud import cloudfile
 from reelstack_tools.localcloud.api_routes import RouteTable, routes_from_stack
 from reelstack_tools.localcloud.api_server import ApiGateway
 from reelstack_tools.localcloud.async_invoke import AsyncInvoker
+from reelstack_tools.localcloud.cdn import LocalCdn
 from reelstack_tools.localcloud.clients import Clients
 from reelstack_tools.localcloud.control import ControlApi
 from reelstack_tools.localcloud.destinations import Destinations
@@ -242,6 +243,7 @@ class LocalCloud:
         dispatcher.mount(LambdaApi.matches, LambdaApi(runtime, invoker))
         dispatcher.mount(SageMakerRuntimeApi.matches, SageMakerRuntimeApi(endpoints, self._models))
         dispatcher.mount(IdentityApi.matches, IdentityApi(issuer))
+        dispatcher.mount(LocalCdn.matches, LocalCdn())
         dispatcher.mount(StepFunctionsEdge.matches, StepFunctionsEdge(dispatcher.moto_app, clients))
         dispatcher.mount(EventsEdge.matches, EventsEdge(dispatcher.moto_app, router))
 

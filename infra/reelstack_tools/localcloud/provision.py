@@ -11,7 +11,12 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from reelstack_tools.localcloud import provision_messaging, provision_storage, provision_workflows
+from reelstack_tools.localcloud import (
+    provision_cdn,
+    provision_messaging,
+    provision_storage,
+    provision_workflows,
+)
 from reelstack_tools.localcloud.clients import Clients
 from reelstack_tools.localcloud.local_env import LOG
 from reelstack_tools.localcloud.stack import Stack
@@ -39,6 +44,8 @@ SERVED_ELSEWHERE = frozenset(
         "AWS::ElastiCache::CacheCluster",
         "AWS::ElastiCache::ReplicationGroup",
         "AWS::ElastiCache::ServerlessCache",
+        # Origin access is not enforced by the local S3.
+        "AWS::CloudFront::OriginAccessControl",
     }
 )
 
@@ -87,6 +94,7 @@ def provision(stack: Stack, clients: Clients, visibility_timeout_cap: int | None
         "AWS::Events::Rule": provision_messaging.create_pattern_rule,
         "AWS::Serverless::StateMachine": provision_workflows.create_state_machine,
         "AWS::StepFunctions::StateMachine": provision_workflows.create_state_machine,
+        "AWS::CloudFront::Distribution": provision_cdn.serve_distribution,
     }
     report = ProvisionReport()
     active = [logical_id for logical_id in stack.template.resources if stack.active(logical_id)]
@@ -96,7 +104,7 @@ def provision(stack: Stack, clients: Clients, visibility_timeout_cap: int | None
         if provisioner is not None:
             try:
                 provisioner(stack, clients, resource)
-            except provision_messaging.UnsupportedTarget as error:
+            except (provision_messaging.UnsupportedTarget, provision_cdn.UnservableDistribution) as error:
                 report.unsupported.append(f"{logical_id} ({error})")
                 continue
             except Exception as error:

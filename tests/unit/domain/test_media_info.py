@@ -12,6 +12,7 @@ from reelstack.domain.media import (
     UnplayableMedia,
     media_info_from_ffprobe,
     parse_rate,
+    steady_frame_rate,
     validate,
 )
 from reelstack.errors import InvalidRequest
@@ -64,7 +65,7 @@ def test_a_plain_landscape_clip_is_read_whole() -> None:
     assert info == MediaInfo(
         duration_s=3.0, width=1280, height=720, rotation=0, display_width=1280, display_height=720,
         display_aspect="16:9", frame_rate=30.0, variable_frame_rate=False, video_codec="h264",
-        audio_codec="aac", has_audio=True, size_bytes=300_000, bitrate=800_000, container=MP4,
+        audio_codec="aac", has_audio=True, size_bytes=300_000, bitrate=800_000, container=MP4, nominal_frame_rate=30.0,
     )  # fmt: skip
     assert info.to_dict()["display_aspect"] == "16:9"
     assert not info.portrait
@@ -216,3 +217,28 @@ def test_refusals_are_invalid_requests_with_details() -> None:
     assert caught.value.to_dict()["max_duration_s"] == 600
     assert str(caught.value).startswith("[too_long] ")
     assert UnplayableMedia("x").code == "unplayable_media"
+
+
+def _vfr(average: float, nominal: float, variable: bool = True) -> MediaInfo:
+    return MediaInfo(
+        duration_s=3.0, width=320, height=240, rotation=0, display_width=320, display_height=240,
+        display_aspect="4:3", frame_rate=average, variable_frame_rate=variable, video_codec="h264",
+        audio_codec=None, has_audio=False, size_bytes=1000, bitrate=None, container="mov",
+        nominal_frame_rate=nominal,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("average", "nominal", "variable", "steady"),
+    [
+        (29.97, 29.97, False, 29.97),  # constant: as it is
+        (46.62, 59.94, True, 59.94),  # a 59.94 recording with drops: its nominal rate
+        (27.3, 90000.0, True, 29.97),  # an odd time base: the first standard rate at or above the average
+        (118.0, 1000.0, True, 119.88),
+    ],
+)
+def test_variable_frame_rate_sources_are_encoded_at_a_steady_standard_rate(
+    average: float, nominal: float, variable: bool, steady: float
+) -> None:
+    # GIVEN a source's average and nominal rates WHEN the encode rate is chosen THEN it is steady and standard
+    assert steady_frame_rate(_vfr(average, nominal, variable)) == pytest.approx(steady, abs=0.001)

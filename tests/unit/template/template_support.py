@@ -91,10 +91,13 @@ class OfflineManagedPolicyMap:
 
 
 def offline_sam_input(template: dict[str, Any]) -> dict[str, Any]:
-    """The template as `sam package` would hand it over: code in S3, ASL definitions inline."""
+    """The template as `sam package` would hand it over: code in S3, images in ECR, ASL definitions inline."""
     sam_input = copy.deepcopy(template)
     for name, resource in sam_input["Resources"].items():
         properties = resource.get("Properties", {})
+        if properties.get("PackageType") == "Image":
+            tag = resource.get("Metadata", {}).get("DockerTag", "latest")
+            properties["ImageUri"] = f"123456789012.dkr.ecr.us-east-1.amazonaws.com/{name.lower()}:{tag}"
         for key in ("CodeUri", "ContentUri"):
             if isinstance(properties.get(key), str):
                 properties[key] = f"s3://reelstack-artifacts/{name}.zip"

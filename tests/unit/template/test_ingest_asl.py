@@ -93,7 +93,7 @@ def test_every_task_retries_transient_errors_and_catches_everything(machine: dic
 def test_stage_failures_are_recorded_before_failing(machine: dict[str, Any]) -> None:
     """GIVEN each Task's Catch (RecordFailure's own excepted)
     WHEN followed
-    THEN it keeps the input (ResultPath $.error), names the stage, then reaches RecordFailure."""
+    THEN it keeps the input (ResultPath $.error), names its stage, then reaches RecordFailure."""
     states = _states(machine["asl"])
     for name, state in states.items():
         if state["Type"] != "Task" or name == "RecordFailure":
@@ -102,7 +102,9 @@ def test_stage_failures_are_recorded_before_failing(machine: dict[str, Any]) -> 
             assert catcher["ResultPath"] == "$.error", name
             namer = states[catcher["Next"]]
             assert namer["Type"] == "Pass", name
-            assert namer["ResultPath"] == "$.failed_stage" and namer["Result"] == name, name
+            # The stage a failure names is the state itself, or the stage it is a variant of
+            # (TranscodeWithFfmpeg / TranscodeWithMediaConvert / TranscodeWithGpu fail as "Transcode").
+            assert namer["ResultPath"] == "$.failed_stage" and name.startswith(namer["Result"]), name
             assert namer["Next"] == "RecordFailure", name
     record = states["RecordFailure"]
     assert record["Parameters"]["Payload"] == {
@@ -159,12 +161,17 @@ def test_every_transition_lands_on_a_state_and_every_state_is_reachable(machine:
 
 
 def test_lambda_tasks_pass_the_document_and_return_the_enriched_document(machine: dict[str, Any]) -> None:
-    """GIVEN each stage Task (RecordFailure excepted) WHEN its input and output paths are read
-    THEN it sends the whole workflow document (alone, or as `document` beside the execution id)
-    and passes on what the function returns."""
+    """GIVEN each Lambda stage Task (RecordFailure excepted) WHEN its input and output paths are read
+    THEN it sends the whole workflow document (alone, or as `document` beside other fields) and
+    passes on what the function returns; a task-token wait keeps the document and adds its result."""
     for name, state in _states(machine["asl"]).items():
-        if state["Type"] != "Task" or name == "RecordFailure":
+        if state["Type"] != "Task" or name == "RecordFailure" or "lambda:invoke" not in state["Resource"]:
             continue
         parameters = state["Parameters"]
         assert parameters.get("Payload.$") == "$" or parameters["Payload"]["document.$"] == "$", name
-        assert state["OutputPath"] == "$.Payload", name
+        if state["Resource"].endswith(".waitForTaskToken"):
+            assert parameters["Payload"]["task_token.$"] == "$$.Task.Token", name
+            assert state["ResultPath"] == "$.outputs" and "OutputPath" not in state, name
+            assert state["TimeoutSeconds"] > 0, name
+        else:
+            assert state["OutputPath"] == "$.Payload", name

@@ -20,6 +20,15 @@ SETTINGS_OF_FUNCTION = {
     "IngestTriggerFunction": "IngestTriggerSettings",
     "IngestAdmitFunction": "IngestSettings",
     "IngestFailFunction": "IngestSettings",
+    "IngestProbeFunction": "IngestSettings",
+    "IngestPlanFunction": "IngestSettings",
+    "IngestTranscodeFunction": "IngestSettings",
+    "IngestModerateFunction": "IngestSettings",
+    "IngestPublishFunction": "IngestSettings",
+    "IngestRejectFunction": "IngestSettings",
+    "ReviewIntakeFunction": "ReviewSettings",
+    "TranscodeSubmitFunction": "TranscodeBackendSettings",
+    "MediaConvertResumeFunction": "TranscodeBackendSettings",
 }
 # Read by Powertools itself, or informational for operators.
 NOT_SETTINGS = {
@@ -71,12 +80,18 @@ def test_every_function_is_mapped_to_its_settings(template: dict[str, Any]) -> N
 
 @pytest.mark.parametrize("name", sorted(SETTINGS_OF_FUNCTION))
 def test_handler_is_defined_in_the_code(template: dict[str, Any], name: str) -> None:
-    """GIVEN a function's CodeUri and Handler `module.attribute`
-    WHEN the module's source is parsed (not imported)
+    """GIVEN a function's handler `module.attribute` (Handler in CodeUri, or an image's Command on its
+    local Python path) WHEN the module's source is parsed (not imported)
     THEN it defines that attribute at top level."""
-    properties = _functions(template)[name]["Properties"]
-    module, attribute = properties["Handler"].rsplit(".", 1)
-    source = REPO_ROOT / properties["CodeUri"] / f"{module.replace('.', '/')}.py"
+    resource = _functions(template)[name]
+    properties = resource["Properties"]
+    if properties.get("PackageType") == "Image":
+        module, attribute = properties["ImageConfig"]["Command"][0].rsplit(".", 1)
+        code_dir = REPO_ROOT / resource["Metadata"]["LocalPythonPath"][0]
+    else:
+        module, attribute = properties["Handler"].rsplit(".", 1)
+        code_dir = REPO_ROOT / properties["CodeUri"]
+    source = code_dir / f"{module.replace('.', '/')}.py"
 
     assert source.is_file(), f"{name}: no {source.relative_to(REPO_ROOT)}"
     assert attribute in _top_level_names(source), f"{name}: {source.name} defines no {attribute!r}"

@@ -7,7 +7,7 @@ import tomllib
 from typing import Any
 
 from packaging.requirements import Requirement
-from template_support import REPO_ROOT
+from template_support import REPO_ROOT, resources_of_type
 
 
 def _pins(lines: list[str]) -> dict[str, str]:
@@ -32,18 +32,48 @@ def test_layer_requirements_pin_the_project_dependencies() -> None:
     assert all(specifier.startswith("==") for specifier in layer.values())
 
 
-def test_every_function_runs_on_what_the_layer_supports(template: dict[str, Any]) -> None:
-    """GIVEN the shared layer and the functions' Globals WHEN compared
-    THEN the layer supports their runtime and architecture, and holds the reelstack package."""
+def test_every_zip_function_runs_on_what_the_layer_supports(template: dict[str, Any]) -> None:
+    """GIVEN the shared layer and each zip-packaged function WHEN compared
+    THEN the function uses the layer, whose runtime and architecture it supports, and which holds the
+    reelstack package."""
     layer = template["Resources"]["SharedLayer"]
-    globals_ = template["Globals"]["Function"]
+    architectures = template["Globals"]["Function"]["Architectures"]
+    zip_functions = {
+        name: resource["Properties"]
+        for name, resource in resources_of_type(template, "AWS::Serverless::Function").items()
+        if resource["Properties"].get("PackageType", "Zip") == "Zip"
+    }
 
-    assert globals_["Runtime"] in layer["Properties"]["CompatibleRuntimes"]
-    assert set(globals_["Architectures"]) <= set(layer["Properties"]["CompatibleArchitectures"])
-    assert layer["Metadata"]["BuildArchitecture"] in globals_["Architectures"]
-    assert globals_["Layers"] == [{"Ref": "SharedLayer"}]
+    assert zip_functions
+    for name, properties in zip_functions.items():
+        assert properties["Runtime"] in layer["Properties"]["CompatibleRuntimes"], name
+        assert properties["Layers"] == [{"Ref": "SharedLayer"}], name
+    assert set(architectures) <= set(layer["Properties"]["CompatibleArchitectures"])
+    assert layer["Metadata"]["BuildArchitecture"] in architectures
     content = REPO_ROOT / layer["Properties"]["ContentUri"]
     assert (content / "python" / "reelstack" / "__init__.py").is_file()
+
+
+def test_image_functions_build_from_the_repository_and_run_locally(template: dict[str, Any]) -> None:
+    """GIVEN each container-image function WHEN its build metadata is read
+    THEN its Dockerfile exists in its build context, its handler module is on its local Python path,
+    and it declares neither Runtime, Handler nor Layers (SAM refuses them on images)."""
+    images = {
+        name: resource
+        for name, resource in resources_of_type(template, "AWS::Serverless::Function").items()
+        if resource["Properties"].get("PackageType") == "Image"
+    }
+
+    assert images
+    for name, resource in images.items():
+        properties, metadata = resource["Properties"], resource["Metadata"]
+        assert not {"Runtime", "Handler", "Layers", "CodeUri"} & set(properties), name
+        context = REPO_ROOT / metadata["DockerContext"]
+        assert (context / metadata["Dockerfile"]).is_file(), name
+        module, _ = properties["ImageConfig"]["Command"][0].rsplit(".", 1)
+        paths = [REPO_ROOT / p for p in metadata["LocalPythonPath"]]
+        assert any((path / f"{module}.py").is_file() for path in paths), name
+        assert any((path / "reelstack" / "__init__.py").is_file() for path in paths), name
 
 
 def test_samconfig_overrides_only_declared_parameters(template: dict[str, Any]) -> None:

@@ -22,7 +22,7 @@ def test_media_bucket_is_private_and_encrypted(template: dict[str, Any]) -> None
 def test_media_bucket_denies_plain_http(template: dict[str, Any]) -> None:
     """GIVEN the bucket policy WHEN read THEN requests without TLS are denied on the bucket and its objects."""
     policy = template["Resources"]["MediaBucketPolicy"]["Properties"]
-    (statement,) = policy["PolicyDocument"]["Statement"]
+    (statement,) = [s for s in policy["PolicyDocument"]["Statement"] if s["Sid"] == "DenyInsecureTransport"]
 
     assert policy["Bucket"] == {"Ref": "MediaBucket"}
     assert statement["Effect"] == "Deny"
@@ -59,7 +59,7 @@ def test_tables_are_on_demand_encrypted_and_recoverable(template: dict[str, Any]
     """GIVEN each table WHEN read THEN it is PAY_PER_REQUEST with SSE and point-in-time recovery."""
     tables = resources_of_type(template, "AWS::DynamoDB::Table")
 
-    assert set(tables) == {"UploadsTable", "VideosTable"}
+    assert set(tables) == {"UploadsTable", "VideosTable", "WaitingTasksTable"}
     for name, table in tables.items():
         properties = table["Properties"]
         assert properties["BillingMode"] == "PAY_PER_REQUEST", name

@@ -63,10 +63,27 @@ class AuthSettings(_Base):
         return f"{self.issuer_url}/.well-known/jwks.json"
 
 
-class ApiSettings(StorageSettings, TableSettings, UploadLimits, AuthSettings):
+class PlaybackSettings(_Base):
+    """Where players fetch published media: the CDN's domain (CloudFront's, or the local S3 path)."""
+
+    playback_domain: str = ""
+
+    @property
+    def playback_base_url(self) -> str:
+        """`https://<domain>`; plain http for a loopback domain (the local cloud); "" when unset."""
+        domain = self.playback_domain.strip().rstrip("/")
+        if not domain or "://" in domain:
+            return domain
+        host = domain.split("/", 1)[0].rsplit(":", 1)[0]
+        local = host in ("127.0.0.1", "localhost", "[::1]")
+        return f"{'http' if local else 'https'}://{domain}"
+
+
+class ApiSettings(StorageSettings, TableSettings, UploadLimits, AuthSettings, PlaybackSettings):
     """The HTTP API function."""
 
     merge_function_name: str
+    waiting_tasks_table: str
 
 
 class MergeSettings(StorageSettings, TableSettings):
@@ -82,8 +99,27 @@ class IngestTriggerSettings(_Base):
     ingest_state_machine_arn: str
 
 
-class IngestSettings(StorageSettings, TableSettings):
+class IngestSettings(StorageSettings, TableSettings, PlaybackSettings):
     """The ingest workflow's stage functions."""
+
+    # Probe policy: what the platform accepts (4K = 3840x2160 in either orientation).
+    min_duration_seconds: float = 1.0
+    max_duration_seconds: float = 600.0
+    max_long_side: int = 3840
+    max_short_side: int = 2160
+    # Plan: the declared rendition spec (`reelstack.domain.rendition_spec` grammar; "" = the default).
+    rendition_spec: str = ""
+    # Moderation policy (`reelstack.domain.moderation` grammar; "" = the default).
+    moderation_policy: str = ""
+    # Publish: the bus `VideoPublished` goes to.
+    event_bus_name: str = "default"
+    scratch_dir: str = "/tmp"
+
+
+class ReviewSettings(TableSettings, StorageSettings):
+    """Human review of held videos: the waiting tasks (Step Functions task tokens) and their frames."""
+
+    waiting_tasks_table: str
 
 
 @cache
@@ -104,3 +140,28 @@ def ingest_trigger_settings() -> IngestTriggerSettings:
 @cache
 def ingest_settings() -> IngestSettings:
     return IngestSettings()  # type: ignore[call-arg]
+
+
+@cache
+def review_settings() -> ReviewSettings:
+    return ReviewSettings()  # type: ignore[call-arg]
+
+
+class TranscodeBackendSettings(StorageSettings):
+    """The MediaConvert and GPU (AWS Batch) transcode backends: submitting jobs, resuming the workflow."""
+
+    waiting_tasks_table: str
+    # MediaConvert: the role it assumes to read originals and write renditions; "" = no MediaConvert.
+    mediaconvert_role_arn: str = ""
+    mediaconvert_queue_arn: str = ""  # "" = the account's Default queue
+    # GPU: the AWS Batch job queue and job definition of the NVENC container; "" = no GPU backend.
+    gpu_job_queue: str = ""
+    gpu_job_definition: str = ""
+    # The stage jobs are tagged with (MediaConvert user metadata: the EventBridge rule filters on it).
+    reelstack_stage: str = "dev"
+    scratch_dir: str = "/tmp"
+
+
+@cache
+def transcode_backend_settings() -> TranscodeBackendSettings:
+    return TranscodeBackendSettings()  # type: ignore[call-arg]

@@ -4,10 +4,31 @@ from __future__ import annotations
 
 from functools import cache
 
+from reelstack.adapters.batch_jobs import BatchJobs
+from reelstack.adapters.events import EventPublisher
+from reelstack.adapters.keyframes import KeyframeSampler
+from reelstack.adapters.media_urls import MediaUrls
+from reelstack.adapters.mediaconvert import MediaConvertJobs
+from reelstack.adapters.nudity_detector import NudeNetDetector
+from reelstack.adapters.probe import MediaProber
 from reelstack.adapters.repositories import Repositories
+from reelstack.adapters.sprite_tiles import SpriteTiler
 from reelstack.adapters.storage import MediaStorage
+from reelstack.adapters.transcoder import FfmpegTranscoder
+from reelstack.adapters.waiting_tasks import WaitingTasks
+from reelstack.adapters.workflow import TaskCallbacks
+from reelstack.domain.backends import LambdaBudget
+from reelstack.domain.media import ProbePolicy
+from reelstack.domain.moderation import parse_moderation_policy
+from reelstack.domain.rendition_spec import parse_rendition_spec
 from reelstack.services.ingest import IngestStages
-from reelstack.settings import ingest_settings
+from reelstack.services.mediaconvert_completion import MediaConvertCompletion
+from reelstack.services.moderation import ModerationStage
+from reelstack.services.processing import ProcessingStages
+from reelstack.services.review import ReviewService
+from reelstack.services.transcode import TranscodeStage
+from reelstack.services.transcode_backends import BackendConfig, TranscodeBackends
+from reelstack.settings import ingest_settings, review_settings, transcode_backend_settings
 
 
 @cache
@@ -15,3 +36,92 @@ def ingest_stages() -> IngestStages:
     """The ingest workflow's record-keeping stages (Admit, RecordFailure)."""
     settings = ingest_settings()
     return IngestStages(MediaStorage(settings.media_bucket), Repositories.from_settings(settings))
+
+
+@cache
+def processing_stages() -> ProcessingStages:
+    """Probe, Plan, Publish and Reject, configured by the ingest settings."""
+    settings = ingest_settings()
+    return ProcessingStages(
+        MediaStorage(settings.media_bucket),
+        Repositories.from_settings(settings),
+        prober=MediaProber(),
+        probe_policy=ProbePolicy(
+            min_duration_s=settings.min_duration_seconds,
+            max_duration_s=settings.max_duration_seconds,
+            max_long_side=settings.max_long_side,
+            max_short_side=settings.max_short_side,
+        ),
+        rendition_spec=parse_rendition_spec(settings.rendition_spec),
+        budget=LambdaBudget(),
+        events=EventPublisher(settings.event_bus_name),
+        urls=MediaUrls(settings.media_bucket, settings.playback_base_url),
+        scratch_root=settings.scratch_dir,
+    )
+
+
+@cache
+def review_service() -> ReviewService:
+    """The review queue's consumer side (holding videos for reviewers)."""
+    settings = review_settings()
+    return ReviewService(
+        Repositories.from_settings(settings),
+        WaitingTasks(settings.waiting_tasks_table, settings.aws_region),
+        TaskCallbacks(),
+        MediaUrls(settings.media_bucket),
+    )
+
+
+@cache
+def moderation_stage() -> ModerationStage:
+    """Moderate: keyframes through NudeNet under the configured policy (the model loads on first use)."""
+    settings = ingest_settings()
+    return ModerationStage(
+        MediaStorage(settings.media_bucket),
+        KeyframeSampler(),
+        NudeNetDetector(),
+        parse_moderation_policy(settings.moderation_policy),
+        scratch_root=settings.scratch_dir,
+    )
+
+
+@cache
+def transcode_stage() -> TranscodeStage:
+    """Transcode on the ffmpeg Lambda: the plan's ladder from one decode, uploaded under renditions/."""
+    settings = ingest_settings()
+    return TranscodeStage(
+        MediaStorage(settings.media_bucket), FfmpegTranscoder(), scratch_root=settings.scratch_dir
+    )
+
+
+@cache
+def transcode_backends() -> TranscodeBackends:
+    """Submitting MediaConvert and GPU (AWS Batch) jobs for the ingest workflow's transcode Tasks."""
+    settings = transcode_backend_settings()
+    return TranscodeBackends(
+        MediaStorage(settings.media_bucket),
+        WaitingTasks(settings.waiting_tasks_table, settings.aws_region),
+        MediaConvertJobs(),
+        BatchJobs(),
+        BackendConfig(
+            mediaconvert_role_arn=settings.mediaconvert_role_arn,
+            mediaconvert_queue_arn=settings.mediaconvert_queue_arn,
+            gpu_job_queue=settings.gpu_job_queue,
+            gpu_job_definition=settings.gpu_job_definition,
+            stage=settings.reelstack_stage,
+        ),
+        scratch_root=settings.scratch_dir,
+    )
+
+
+@cache
+def mediaconvert_completion() -> MediaConvertCompletion:
+    """Finishing MediaConvert's outputs (poster, sprite) and resuming the execution waiting on the job."""
+    settings = transcode_backend_settings()
+    return MediaConvertCompletion(
+        MediaStorage(settings.media_bucket),
+        WaitingTasks(settings.waiting_tasks_table, settings.aws_region),
+        TaskCallbacks(),
+        SpriteTiler(),
+        scratch_root=settings.scratch_dir,
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -10,9 +11,10 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, PynamoDBException, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
+from reelstack.adapters.cursors import decode_cursor, encode_cursor
 from reelstack.adapters.tables import BoundTables, UploadRecord, VideoRecord, bind_tables
 from reelstack.domain.uploads import UploadMode, UploadSession, UploadStatus
-from reelstack.domain.videos import Failure, Video, VideoStatus
+from reelstack.domain.videos import Failure, Playback, StageRun, Video, VideoStatus
 from reelstack.errors import Conflict, DependencyFailed
 from reelstack.settings import TableSettings
 
@@ -45,6 +47,11 @@ def _upload_from(record: UploadRecord) -> UploadSession:
     )
 
 
+def _plain(item: Any) -> dict[str, Any]:
+    """An element of an untyped list attribute as a plain dict."""
+    return item.as_dict() if hasattr(item, "as_dict") else dict(item)
+
+
 def _video_from(record: VideoRecord) -> Video:
     failure = Failure(**record.failure) if record.failure else None
     return Video(
@@ -60,7 +67,18 @@ def _video_from(record: VideoRecord) -> Video:
         size=int(record.size) if record.size is not None else None,
         execution_arn=record.execution_arn,
         failure=failure,
+        media=record.media,
+        playback=Playback.from_dict(record.playback) if record.playback else None,
+        moderation=record.moderation,
+        timeline=tuple(StageRun.from_dict(_plain(item)) for item in record.timeline or ()),
+        published_at=record.published_at,
     )
+
+
+@dataclass(frozen=True)
+class VideoPage:
+    videos: list[Video]
+    cursor: str | None  # opaque; pass back for the next page
 
 
 class Repositories:
@@ -90,6 +108,18 @@ class Repositories:
             return None
         except PynamoDBException as exc:
             raise DependencyFailed(f"reading video failed: {exc.msg}") from exc
+
+    def videos_of(self, owner: str, limit: int, cursor: str | None) -> VideoPage:
+        """An owner's videos, newest first, a page at a time (the owner-created index)."""
+        index = self.tables.videos.by_owner
+        try:
+            result = index.query(
+                owner, scan_index_forward=False, limit=limit, last_evaluated_key=decode_cursor(cursor)
+            )
+            videos = [_video_from(record) for record in result]
+            return VideoPage(videos, encode_cursor(result.last_evaluated_key))
+        except PynamoDBException as exc:
+            raise DependencyFailed(f"listing videos failed: {exc.msg}") from exc
 
     # -- writes --------------------------------------------------------------------------------------
     def create_upload_with_video(self, upload: UploadSession, video: Video, forget_at: datetime) -> None:
@@ -153,6 +183,21 @@ class Repositories:
         """Move a video to `target` only from one of `allowed`; False otherwise."""
         model = self.tables.videos
         actions = [model.status.set(target.value), model.updated_at.set(now)]
+        actions += [getattr(model, name).set(value) for name, value in fields.items()]
+        return self._conditional_update(
+            model(video_id=video_id), actions, model.status.is_in(*(s.value for s in allowed))
+        )
+
+    def append_stage_run(self, video_id: str, run: StageRun) -> None:
+        """Add one stage run to the video's timeline (only while the video exists)."""
+        model = self.tables.videos
+        actions = [model.timeline.set((model.timeline | []).append([run.to_dict()]))]
+        self._conditional_update(model(video_id=video_id), actions, model.video_id.exists())
+
+    def update_video(self, video_id: str, allowed: Iterable[VideoStatus], now: str, **fields: Any) -> bool:
+        """Set fields on a video whose status is one of `allowed`, leaving the status as it is."""
+        model = self.tables.videos
+        actions = [model.updated_at.set(now)]
         actions += [getattr(model, name).set(value) for name, value in fields.items()]
         return self._conditional_update(
             model(video_id=video_id), actions, model.status.is_in(*(s.value for s in allowed))

@@ -1,14 +1,17 @@
-"""The media bucket: multipart uploads, staged chunks, presigned PUTs, merges, and streaming reads."""
+"""The media bucket: multipart uploads, staged chunks, presigned PUTs, merges, streaming reads and file transfers."""
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from boto3.exceptions import S3UploadFailedError
 from botocore.exceptions import BotoCoreError, ClientError
 
 from reelstack.adapters.aws import client, error_code
@@ -188,6 +191,34 @@ class MediaStorage:
 
     def read(self, key: str) -> bytes:
         return b"".join(self.read_chunks(key))
+
+    def download_to(self, key: str, path: str) -> int:
+        """Stream an object into a local file (one chunk in memory); no partial file is left on failure."""
+        size = 0
+        try:
+            with open(path, "wb") as file:
+                for chunk in self.read_chunks(key):
+                    file.write(chunk)
+                    size += len(chunk)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(path)
+            raise
+        return size
+
+    def upload_file(self, key: str, path: str, content_type: str, cache_control: str | None = None) -> None:
+        """Stream a local file to `key` (multipart when large), with its Content-Type and Cache-Control."""
+        extra = {"ContentType": content_type}
+        if cache_control is not None:
+            extra["CacheControl"] = cache_control
+        try:
+            self.s3.upload_file(path, self.bucket, key, ExtraArgs=extra)
+        except S3UploadFailedError as exc:
+            raise DependencyFailed(f"S3 upload of {key} failed: {exc}") from exc
+        except ClientError as exc:
+            raise DependencyFailed(f"S3 upload of {key} failed: {error_code(exc) or exc}") from exc
+        except BotoCoreError as exc:
+            raise DependencyFailed(f"S3 upload of {key} failed: {exc}") from exc
 
     def copy(self, source_key: str, target_key: str) -> None:
         """Server-side copy (multipart beyond 5 GB), keeping the content type."""

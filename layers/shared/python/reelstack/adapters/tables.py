@@ -72,6 +72,12 @@ class VideoRecord(Model):
     size = NumberAttribute(null=True)
     execution_arn = UnicodeAttribute(null=True)
     failure = JSONAttribute(null=True)
+    media = JSONAttribute(null=True)
+    playback = JSONAttribute(null=True)
+    moderation = JSONAttribute(null=True)
+    published_at = UnicodeAttribute(null=True)
+    # Stage runs, appended by each stage as it ends: a list of maps (untyped ListAttribute).
+    timeline = ListAttribute(null=True)  # type: ignore[var-annotated]
     by_owner = OwnerCreatedIndex()
 
 

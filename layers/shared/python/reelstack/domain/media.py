@@ -48,6 +48,7 @@ class MediaInfo:
     size_bytes: int
     bitrate: int | None  # bits per second, as the container declares it
     container: str  # ffprobe's format_name, e.g. "mov,mp4,m4a,3gp,3g2,mj2"
+    nominal_frame_rate: float = 0.0  # the stream's base rate (r_frame_rate); 0.0 when unknown
 
     @property
     def portrait(self) -> bool:
@@ -230,4 +231,26 @@ def media_info_from_ffprobe(data: Mapping[str, Any], size_bytes: int) -> MediaIn
         size_bytes=size_bytes,
         bitrate=_positive_int(fmt.get("bit_rate")),
         container=container,
+        nominal_frame_rate=round(real_rate or 0.0, 3),
     )
+
+
+# Frame rates players and encoders expect (film, PAL, NTSC and their doubles).
+STANDARD_FRAME_RATES = (24000 / 1001, 24.0, 25.0, 30000 / 1001, 30.0, 48.0, 50.0, 60000 / 1001, 60.0,
+                        100.0, 120000 / 1001, 120.0)  # fmt: skip
+
+
+def steady_frame_rate(info: MediaInfo) -> float:
+    """The constant rate to encode a source at.
+
+    A constant-rate source keeps its rate. A variable-rate one (phones drop frames when busy) is
+    encoded at its nominal rate when that is a standard one (a 59.94 fps recording with drops stays
+    59.94, duplicating frames where it dropped some), else at the first standard rate at or above
+    its average (odd time bases such as 90000/1 say nothing about motion).
+    """
+    if not info.variable_frame_rate:
+        return info.frame_rate
+    for rate in STANDARD_FRAME_RATES:
+        if abs(rate - info.nominal_frame_rate) < 0.01:
+            return round(rate, 3)
+    return round(next((r for r in STANDARD_FRAME_RATES if r >= info.frame_rate - 0.01), 120.0), 3)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -17,6 +19,23 @@ class WorkflowDocument(BaseModel):
     etag: str = ""
     owner: str | None = None
     execution_id: str | None = None
+    # Added stage by stage:
+    media: dict[str, Any] | None = None  # Probe: `MediaInfo.to_dict()`
+    plan: dict[str, Any] | None = None  # Plan: `Plan.to_dict()`
+    outputs: dict[str, Any] | None = None  # Transcode: master, poster, sprite, measured renditions
+    moderation: dict[str, Any] | None = None  # Moderate: the verdict
+    review: dict[str, Any] | None = None  # AwaitReview: the reviewer's decision
+
+
+class ReviewDecision(BaseModel):
+    """What a reviewer sends back to a held execution."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Literal["approve", "reject"]
+    reason: str = Field(default="", max_length=1000)
+    reviewer: str = ""
+    decided_at: str = ""
 
 
 class StageError(BaseModel):

@@ -98,8 +98,10 @@ class IngestStages:
             iso(utc_now()),
             failure=failure.to_dict(),
         )
+        # `message` is a reserved LogRecord attribute: the failure goes under its own key.
         logger.warning(
-            "ingest failed", extra={"video_id": document.video_id, **failure.to_dict(), "recorded": moved}
+            "ingest failed",
+            extra={"video_id": document.video_id, "failure": failure.to_dict(), "recorded": moved},
         )
         return {
             "video_id": document.video_id,

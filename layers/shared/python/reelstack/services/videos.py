@@ -4,22 +4,45 @@ from __future__ import annotations
 
 from typing import Any
 
+from reelstack.adapters.media_urls import MediaUrls
 from reelstack.adapters.repositories import Repositories
 from reelstack.domain.identity import Principal
-from reelstack.errors import NotFound
+from reelstack.domain.videos import Video
+from reelstack.errors import InvalidRequest, NotFound
+
+MAX_PAGE = 100
 
 
 class VideoService:
-    def __init__(self, repos: Repositories) -> None:
+    def __init__(self, repos: Repositories, urls: MediaUrls) -> None:
         self.repos = repos
+        self.urls = urls
+
+    def _view(self, principal: Principal, video: Video) -> dict[str, Any]:
+        body = video.to_public_dict(self.urls.public)
+        if principal.user_id == video.owner:
+            body["upload_id"] = video.upload_id
+            body["execution_arn"] = video.execution_arn
+        return body
 
     def get(self, principal: Principal, video_id: str) -> dict[str, Any]:
         video = self.repos.get_video(video_id)
         if video is None or not video.readable_by(principal):
             # Unpublished videos of others answer like missing ones: their existence is not disclosed.
             raise NotFound(f"no video {video_id}", code="video_not_found")
-        body = video.to_public_dict()
-        if principal.user_id == video.owner:
-            body["upload_id"] = video.upload_id
-            body["execution_arn"] = video.execution_arn
-        return body
+        return self._view(principal, video)
+
+    def list_by_author(
+        self, principal: Principal, author: str | None, limit_text: str | None, cursor: str | None
+    ) -> dict[str, Any]:
+        """`?author=me` (or the caller's own id): the caller's videos at every stage, newest first."""
+        if author not in ("me", principal.user_id):
+            raise InvalidRequest("only author=me is supported", code="invalid_author")
+        try:
+            limit = int(limit_text) if limit_text else 20
+        except ValueError:
+            raise InvalidRequest(f"limit={limit_text!r} is not a number", code="invalid_limit") from None
+        if not 1 <= limit <= MAX_PAGE:
+            raise InvalidRequest(f"limit must be 1..{MAX_PAGE}", code="invalid_limit")
+        page = self.repos.videos_of(principal.user_id, limit, cursor)
+        return {"items": [self._view(principal, video) for video in page.videos], "cursor": page.cursor}

@@ -1,0 +1,23 @@
+"""Transcode submit: starts a MediaConvert or GPU (AWS Batch) job for a waiting ingest Task.
+
+Invoked by `TranscodeWithMediaConvert` / `TranscodeWithGpu` (`lambda:invoke.waitForTaskToken`) with
+`{backend, document, task_token}`. The Task waits for the job to report back with the token; what this
+function returns is only logged by Step Functions. A failure here ends the wait through the Task's Catch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reelstack.observability import logger, metrics, tracer
+from reelstack.services.transcode_backends import parse_submit_request
+from reelstack.wiring import transcode_backends
+
+
+@logger.inject_lambda_context(correlation_id_path="document.video_id")
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Event: `{"backend": "mediaconvert" | "gpu", "document": <workflow document>, "task_token": "..."}`."""
+    request = parse_submit_request(event)
+    return transcode_backends().submit(request.backend, request.document, request.task_token)

@@ -1,0 +1,249 @@
+"""The GPU transcoder container's entry point: one AWS Batch job per video, started by Step Functions.
+
+Environment: VIDEO_ID, PLAN_KEY (the plan's JSON in the media bucket), SOURCE_KEY, MEDIA_BUCKET,
+TASK_TOKEN (of the waiting Step Functions task: the submit function or a
+`batch:submitJob.waitForTaskToken` state puts it in the container's environment); optional HEARTBEAT_SECONDS
+(default 60), FFMPEG_TIMEOUT_SECONDS (default 3 h), WORK_DIR (default the system temp folder).
+
+1. Read the plan and download the original; probe its first video stream (ffprobe) to decide whether
+   decoded frames can stay in GPU memory (`gpu_command.frames_stay_on_gpu`).
+2. Run `gpu_command.nvenc_ladder_command` through the ffmpeg Lambda's `FfmpegTranscoder`, which checks
+   every output, measures bitrates and writes the master playlist (`reelstack.domain.hls`) and the
+   sprite's WebVTT index: the GPU and the Lambda produce the same keys.
+3. Upload every file under the plan's output prefix, the master playlist last (it appears only when
+   everything it names is there).
+4. SendTaskSuccess with what was made (the workflow's `outputs`: bucket keys of the master playlist,
+   poster, sprite and index, and each rendition as measured), or SendTaskFailure with the error's
+   class and coded message.
+   While working, a heartbeat tells Step Functions the container is alive (the Task's HeartbeatSeconds
+   ends the wait if the container dies without reporting).
+
+Exit status: 0 when the success was reported, 1 when a failure was reported, 2 when neither could be.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from reelstack.adapters.aws import client, error_code
+from reelstack.adapters.transcoder import FfmpegTranscoder, TranscodeOutput
+from reelstack.domain.gpu_command import frames_stay_on_gpu, nvenc_ladder_command
+from reelstack.domain.media import rotation_of, video_stream
+from reelstack.domain.renditions import Plan
+from reelstack.errors import DependencyFailed, InvalidRequest, NotFound, ReelstackError, coded_message
+
+log = logging.getLogger("gpu-transcoder")
+MAX_ERROR_CHARS = 256  # SendTaskFailure limits
+MAX_CAUSE_CHARS = 32768
+
+
+@dataclass(frozen=True)
+class JobEnv:
+    video_id: str
+    plan_key: str
+    source_key: str
+    bucket: str
+    task_token: str
+    heartbeat_s: float
+    ffmpeg_timeout_s: float
+    work_dir: str | None
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> JobEnv:
+        missing = [
+            n
+            for n in ("VIDEO_ID", "PLAN_KEY", "SOURCE_KEY", "MEDIA_BUCKET", "TASK_TOKEN")
+            if not environ.get(n)
+        ]
+        if missing:
+            raise InvalidRequest(f"missing environment: {', '.join(missing)}", code="invalid_job")
+        return cls(
+            video_id=environ["VIDEO_ID"],
+            plan_key=environ["PLAN_KEY"],
+            source_key=environ["SOURCE_KEY"],
+            bucket=environ["MEDIA_BUCKET"],
+            task_token=environ["TASK_TOKEN"],
+            heartbeat_s=float(environ.get("HEARTBEAT_SECONDS", "60")),
+            ffmpeg_timeout_s=float(environ.get("FFMPEG_TIMEOUT_SECONDS", "10800")),
+            work_dir=environ.get("WORK_DIR") or None,
+        )
+
+
+class NvencTranscoder(FfmpegTranscoder):
+    """The ffmpeg Lambda's transcoder (checks, master playlist, sprite index) with the NVENC command."""
+
+    def __init__(self, frames_on_gpu: bool, timeout_s: float) -> None:
+        super().__init__(timeout_s=timeout_s)
+        self.frames_on_gpu = frames_on_gpu
+
+    def command(self, plan: Plan, source_path: str, out_dir: str) -> list[str]:
+        return nvenc_ladder_command(
+            plan, source_path, out_dir, frames_on_gpu=self.frames_on_gpu, ffmpeg=self.ffmpeg
+        )
+
+
+def _s3_call(what: str, call: Any, *args: Any, **kwargs: Any) -> Any:
+    """One S3 call; its errors as domain errors (a missing object is `storage_not_found`)."""
+    try:
+        return call(*args, **kwargs)
+    except ClientError as exc:
+        code = error_code(exc)
+        if code in {"404", "NoSuchKey", "NotFound"}:
+            raise NotFound(f"{what}: not found", code="storage_not_found") from exc
+        raise DependencyFailed(f"{what} failed: {code or exc}") from exc
+    except BotoCoreError as exc:
+        raise DependencyFailed(f"{what} failed: {exc}") from exc
+
+
+def load_plan(s3: Any, env: JobEnv) -> Plan:
+    body = _s3_call(f"reading the plan {env.plan_key}", s3.get_object, Bucket=env.bucket, Key=env.plan_key)[
+        "Body"
+    ].read()
+    try:
+        plan = Plan.from_dict(json.loads(body))
+    except json.JSONDecodeError as exc:
+        raise InvalidRequest(f"the plan at {env.plan_key} is not JSON: {exc}", code="invalid_plan") from None
+    if plan.video_id != env.video_id:
+        raise InvalidRequest(f"the plan is for {plan.video_id}, not {env.video_id}", code="invalid_plan")
+    return plan
+
+
+def frames_on_gpu(source_path: str) -> bool:
+    """Probe the first video stream: keep frames on the GPU unless rotation, codec or chroma forbid it."""
+    command = ["ffprobe", "-v", "error", "-show_streams", "-of", "json", source_path]
+    result = subprocess.run(command, capture_output=True, timeout=120, check=False)
+    stream = video_stream(json.loads(result.stdout or b"{}")) if result.returncode == 0 else None
+    if stream is None:
+        return False  # the transcoder's own checks report what is wrong with the source
+    codec, pixel_format = str(stream.get("codec_name", "")), str(stream.get("pix_fmt", ""))
+    return frames_stay_on_gpu(codec, pixel_format, rotation_of(stream))
+
+
+def upload(s3: Any, env: JobEnv, plan: Plan, made: TranscodeOutput) -> None:
+    """Every file under the output prefix; `made.files` ends with the master playlist."""
+    for file in made.files:
+        key = f"{plan.output_prefix}{file.key}"
+        extra = {"ContentType": file.content_type}
+        _s3_call(f"uploading {key}", s3.upload_file, file.path, env.bucket, key, ExtraArgs=extra)
+
+
+def _full(plan: Plan, key: str | None) -> str | None:
+    return None if key is None else f"{plan.output_prefix}{key}"
+
+
+def task_output(plan: Plan, made: TranscodeOutput) -> dict[str, Any]:
+    """The workflow's `outputs` (what Publish reads), with bucket keys: the ffmpeg Lambda's shape."""
+    renditions = []
+    for rendition in made.renditions:
+        fields = rendition.to_dict()
+        fields["playlist_key"] = _full(plan, fields.pop("playlist"))
+        renditions.append(fields)
+    return {
+        "backend": "gpu",
+        "master_key": _full(plan, made.master_key),
+        "poster_key": _full(plan, made.poster_key),
+        "sprite_key": _full(plan, made.sprite_key),
+        "sprite_index_key": _full(plan, made.sprite_index_key),
+        "renditions": renditions,
+        "duration_s": made.duration_s,
+        "encode_seconds": made.encode_seconds,
+        "files": len(made.files),
+    }
+
+
+@contextmanager
+def heartbeats(sfn: Any, token: str, every_s: float) -> Iterator[None]:
+    """SendTaskHeartbeat every `every_s` until the block ends (stops if the task no longer waits)."""
+    done = threading.Event()
+
+    def beat() -> None:
+        while not done.wait(every_s):
+            try:
+                sfn.send_task_heartbeat(taskToken=token)
+            except ClientError as exc:
+                log.warning("heartbeat refused (%s): the task no longer waits", error_code(exc))
+                return
+            except BotoCoreError as exc:
+                log.warning("heartbeat failed: %s", exc)
+
+    thread = threading.Thread(target=beat, name="heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join(timeout=5)
+
+
+def transcode(env: JobEnv, s3: Any) -> dict[str, Any]:
+    plan = load_plan(s3, env)
+    with tempfile.TemporaryDirectory(prefix="reelstack-gpu-", dir=env.work_dir) as work:
+        source_path, out_dir = os.path.join(work, "source"), os.path.join(work, "out")
+        os.makedirs(out_dir)
+        _s3_call(f"downloading {env.source_key}", s3.download_file, env.bucket, env.source_key, source_path)
+        on_gpu = frames_on_gpu(source_path)
+        log.info(
+            "transcoding %s: %d renditions, frames on GPU: %s", env.video_id, len(plan.renditions), on_gpu
+        )
+        made = NvencTranscoder(on_gpu, env.ffmpeg_timeout_s).run(plan, source_path, out_dir)
+        upload(s3, env, plan, made)
+        log.info(
+            "uploaded %d files under %s in %.1f s of encoding",
+            len(made.files),
+            plan.output_prefix,
+            made.encode_seconds,
+        )
+        return task_output(plan, made)
+
+
+def failure(exc: BaseException) -> tuple[str, str]:
+    """SendTaskFailure's (error, cause): the class name a Catch matches, and a coded message."""
+    if isinstance(exc, ReelstackError):
+        return type(exc).__name__[:MAX_ERROR_CHARS], str(exc)[:MAX_CAUSE_CHARS]
+    return "TranscodeFailed", coded_message("gpu_transcoder_crashed", f"{type(exc).__name__}: {exc}")[
+        :MAX_CAUSE_CHARS
+    ]
+
+
+def main(environ: Mapping[str, str]) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    try:
+        env = JobEnv.from_environ(environ)
+    except (InvalidRequest, ValueError):
+        log.exception("the job's environment is unusable; no task token to report to")
+        return 2
+    sfn, s3 = client("stepfunctions"), client("s3")
+    try:
+        with heartbeats(sfn, env.task_token, env.heartbeat_s):
+            output = transcode(env, s3)
+    except Exception as exc:
+        log.exception("transcoding %s failed", env.video_id)
+        error, cause = failure(exc)
+        try:
+            sfn.send_task_failure(taskToken=env.task_token, error=error, cause=cause)
+        except (ClientError, BotoCoreError):
+            log.exception("SendTaskFailure failed")
+            return 2
+        return 1
+    try:
+        sfn.send_task_success(taskToken=env.task_token, output=json.dumps(output))
+    except (ClientError, BotoCoreError):
+        log.exception("SendTaskSuccess failed")
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(os.environ))

@@ -1,0 +1,100 @@
+"""Reading executions through injected AWS clients (Step Functions, CloudFormation); SDK errors become
+`ExecutionsError`. Everything it returns is plain data for `execution_rows`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from reelstack_tools.execution_rows import ExecutionQuery, ExecutionRow, execution_arn, execution_row, select
+
+PAGE = 1000  # the largest page ListExecutions and GetExecutionHistory serve
+
+
+class ExecutionsError(Exception):
+    """The executions could not be read (no such state machine or stack, no access, no endpoint)."""
+
+
+def _explain(error: Exception) -> ExecutionsError:
+    if isinstance(error, ClientError):
+        body = error.response.get("Error", {})
+        return ExecutionsError(f"{body.get('Code', 'Error')}: {body.get('Message', error)}")
+    return ExecutionsError(str(error))
+
+
+class StepFunctionsExecutions:
+    """ListExecutions, DescribeExecution and GetExecutionHistory, paginated, over one client."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def summaries(
+        self, state_machine_arn: str, status: str | None = None, limit: int = 20
+    ) -> list[dict[str, Any]]:
+        """Up to `limit` executions, as the service orders them (newest first)."""
+        kwargs: dict[str, Any] = {"stateMachineArn": state_machine_arn, "maxResults": min(limit, PAGE)}
+        if status:
+            kwargs["statusFilter"] = status
+        found: list[dict[str, Any]] = []
+        try:
+            while len(found) < limit:
+                page = self.client.list_executions(**kwargs)
+                found.extend(page.get("executions", []))
+                if not page.get("nextToken"):
+                    break
+                kwargs["nextToken"] = page["nextToken"]
+        except (ClientError, BotoCoreError) as error:
+            raise _explain(error) from error
+        return found[:limit]
+
+    def summary(self, arn: str) -> dict[str, Any] | None:
+        """One execution's description, or None when there is no such execution."""
+        try:
+            return dict(self.client.describe_execution(executionArn=arn))
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ExecutionDoesNotExist":
+                return None
+            raise _explain(error) from error
+        except BotoCoreError as error:
+            raise _explain(error) from error
+
+    def history(self, arn: str) -> list[dict[str, Any]]:
+        """Every event of one execution, all pages."""
+        events: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"executionArn": arn, "maxResults": PAGE}
+        try:
+            while True:
+                page = self.client.get_execution_history(**kwargs)
+                events.extend(page["events"])
+                if not page.get("nextToken"):
+                    return events
+                kwargs["nextToken"] = page["nextToken"]
+        except (ClientError, BotoCoreError) as error:
+            raise _explain(error) from error
+
+    def rows(self, query: ExecutionQuery, as_of: datetime) -> list[ExecutionRow]:
+        """The executions the query asks for, each joined with its history, newest first."""
+        if query.video is not None:
+            found = self.summary(execution_arn(query.state_machine_arn, query.video))
+            summaries = [] if found is None else [found]
+        else:
+            summaries = self.summaries(query.state_machine_arn, query.status, query.limit)
+        return [
+            execution_row(summary, self.history(str(summary["executionArn"])), as_of)
+            for summary in select(summaries, query)
+        ]
+
+
+def stack_state_machine_arn(cloudformation: Any, stack: str, logical_id: str = "IngestStateMachine") -> str:
+    """The ARN of a deployed stack's state machine (its physical id) from CloudFormation."""
+    try:
+        resource = cloudformation.describe_stack_resource(StackName=stack, LogicalResourceId=logical_id)
+    except (ClientError, BotoCoreError) as error:
+        raise _explain(error) from error
+    arn = str(resource["StackResourceDetail"].get("PhysicalResourceId") or "")
+    if not arn.startswith("arn:"):
+        raise ExecutionsError(f"stack {stack}: {logical_id} has no state machine ARN yet ({arn or 'none'})")
+    return arn

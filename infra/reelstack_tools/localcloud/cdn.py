@@ -1,0 +1,89 @@
+"""The local stand-in for a CloudFront distribution over the media bucket: `GET /_cdn/<bucket>/<key>`.
+
+CloudFront reads a private bucket through origin access control (it signs its own requests); the
+local CDN reads moto's S3 store directly, so players fetch published renditions with plain HTTP GETs
+and relative HLS paths, exactly as from `https://<id>.cloudfront.net/<key>`. It answers GET and
+HEAD, single byte ranges (players seek with them), CORS for web players, and refuses objects in an
+archive storage class that has not been restored, as S3 does behind CloudFront.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import unquote
+
+from reelstack_tools.localcloud.local_env import ACCOUNT_ID, PARTITION
+from reelstack_tools.localcloud.wsgi import Environ, StartResponse, respond
+
+PREFIX = "/_cdn/"
+ARCHIVED = frozenset({"GLACIER", "DEEP_ARCHIVE"})
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def cdn_path(bucket: str, origin_path: str = "") -> str:
+    """The path a distribution over `bucket` (and its origin path) is served under."""
+    return f"{PREFIX}{bucket}{origin_path.rstrip('/')}"
+
+
+def _backend() -> Any:
+    from moto.s3.models import s3_backends
+
+    return s3_backends[ACCOUNT_ID][PARTITION]
+
+
+def _byte_range(header: str, size: int) -> tuple[int, int] | None:
+    """(first, last) of a single `bytes=` range within `size`; None for no (or an unsupported) range."""
+    match = _RANGE.match(header.strip())
+    if match is None or match.groups() == ("", ""):
+        return None
+    first_text, last_text = match.groups()
+    if first_text == "":
+        first, last = max(0, size - int(last_text)), size - 1
+    else:
+        first, last = int(first_text), min(int(last_text), size - 1) if last_text else size - 1
+    return (first, last) if first <= last and first < size else (size, size)
+
+
+class LocalCdn:
+    @staticmethod
+    def matches(environ: Environ) -> bool:
+        return str(environ.get("PATH_INFO", "")).startswith(PREFIX)
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        cors = [("Access-Control-Allow-Origin", "*")]
+        method = environ.get("REQUEST_METHOD")
+        if method == "OPTIONS":
+            allow = [("Access-Control-Allow-Methods", "GET, HEAD"), ("Access-Control-Allow-Headers", "Range")]
+            return respond(start_response, 204, b"", [*cors, *allow])
+        if method not in ("GET", "HEAD"):
+            return respond(start_response, 405, b"", [*cors, ("Allow", "GET, HEAD, OPTIONS")])
+        bucket, _, key = unquote(str(environ["PATH_INFO"])[len(PREFIX) :]).partition("/")
+        stored = _backend().get_object(bucket, key) if bucket and key else None
+        if stored is None:
+            return respond(start_response, 404, b"Not Found", cors)
+        if stored.storage_class in ARCHIVED and getattr(stored, "status", None) != "RESTORED":
+            return respond(start_response, 403, b"InvalidObjectState: the object is archived", cors)
+        body, size = stored.value, stored.size
+        headers = [
+            *cors,
+            ("Content-Type", str(stored.metadata.get("Content-Type") or "binary/octet-stream")),
+            ("ETag", stored.etag),
+            ("Last-Modified", stored.last_modified_RFC1123),
+            ("Accept-Ranges", "bytes"),
+        ]
+        if stored.metadata.get("Cache-Control"):
+            headers.append(("Cache-Control", str(stored.metadata["Cache-Control"])))
+        status, wanted = 200, _byte_range(str(environ.get("HTTP_RANGE", "")), size)
+        if wanted is not None:
+            first, last = wanted
+            if first >= size:
+                return respond(start_response, 416, b"", [*cors, ("Content-Range", f"bytes */{size}")])
+            body, status = body[first : last + 1], 206
+            headers.append(("Content-Range", f"bytes {first}-{last}/{size}"))
+        if method == "HEAD":
+            headers.append(("Content-Length", str(len(body))))
+            start_response(f"{status} {'OK' if status == 200 else 'Partial Content'}", headers)
+            return [b""]
+        return respond(start_response, status, body, headers)

@@ -1,0 +1,153 @@
+"""The GPU backend's one ffmpeg run: decode once on NVDEC, scale on CUDA, encode every rendition on NVENC.
+
+    ffmpeg -hwaccel cuda -hwaccel_output_format cuda -i SRC -filter_complex
+      [0:v:0]fps=R,split=5[r0][r1][r2][poster][sprite]
+      [r0]scale_cuda=w=1920:h=1080:format=nv12:interp_algo=lanczos,setsar=1[v0]     (per rendition)
+      [poster]trim=start=T,scale_cuda=...,hwdownload,format=nv12,setsar=1[p]        (to the CPU: JPEG)
+      [sprite]fps=1/I,trim=end_frame=N,scale_cuda=...,hwdownload,format=nv12,setsar=1,tile=CxR[s]
+
+Everything but the encoder and the CUDA filters is `ffmpeg_ladder`'s (the ffmpeg Lambda's), so the
+outputs are interchangeable: each rendition is `{name}/playlist.m3u8`, `{name}/init.mp4`,
+`{name}/seg_%05d.m4s` (VOD, fMP4, `-hls_time` = the exact GOP length, the plan's audio muxed in),
+plus `poster.jpg` and `sprite.jpg`; `FfmpegTranscoder` then checks them and adds the master
+playlist and the sprite's WebVTT index exactly as it does for the Lambda.
+
+NVENC: VBR at the planned target, peak and buffer (`-b:v -maxrate -bufsize`), keyframes only on the
+GOP cadence (`-g` = `keyframe_interval_frames`, forced IDR frames at the same frame numbers as the CPU
+ladder, `-no-scenecut 1` so lookahead adds none, `-strict_gop 1`), the plan's profile and level.
+
+Frames stay in GPU memory unless the source needs the CPU first (`frames_stay_on_gpu`): ffmpeg's
+autorotate is a CPU transpose, and a codec or chroma format NVDEC cannot decode falls back to the
+CPU decoder. Then `frames_on_gpu=False` decodes without `-hwaccel_output_format cuda` and uploads the
+frames (once, after `fps`) with `hwupload_cuda`.
+"""
+
+from __future__ import annotations
+
+import os
+from fractions import Fraction
+
+from reelstack.domain import ffmpeg_ladder
+from reelstack.domain.renditions import AudioPlan, Plan, PosterPlan, Rendition, SpritePlan
+
+NVENC_PRESET = "p5"  # slow (good quality); p4 is NVENC's default "medium"
+LOOKAHEAD_FRAMES = 20  # VBR rate-control lookahead; -no-scenecut keeps it from adding I-frames
+SCALE_ALGORITHM = "lanczos"
+EXTRA_DECODER_SURFACES = 8  # frames held by fps/split while every encoder catches up
+
+# What every NVDEC since Turing (g4dn's T4) decodes, in 8-bit 4:2:0; 10-bit only for HEVC and VP9 (NVDEC
+# has no H.264 High 10). AV1 needs Ampere (g5) or later, so it takes the CPU-decode path.
+NVDEC_CODECS = frozenset({"h264", "hevc", "vp9", "mpeg1video", "mpeg2video", "mpeg4", "vc1"})
+EIGHT_BIT_420 = frozenset({"yuv420p", "yuvj420p", "nv12"})
+TEN_BIT_420 = frozenset({"yuv420p10le", "p010le"})
+TEN_BIT_CODECS = frozenset({"hevc", "vp9"})
+
+
+def frames_stay_on_gpu(codec: str, pixel_format: str, rotation: int) -> bool:
+    """Whether decoded frames can stay in GPU memory: NVDEC decodes it (4:2:0) and no rotation is due."""
+    if rotation % 360 != 0 or codec not in NVDEC_CODECS:
+        return False
+    return pixel_format in EIGHT_BIT_420 or (codec in TEN_BIT_CODECS and pixel_format in TEN_BIT_420)
+
+
+def _seconds_text(value: float) -> str:
+    return f"{value:.6f}".rstrip("0").rstrip(".") or "0"
+
+
+def _scale(width: int, height: int) -> str:
+    return f"scale_cuda=w={width}:h={height}:format=nv12:interp_algo={SCALE_ALGORITHM}"
+
+
+def _poster_chain(poster: PosterPlan) -> str:
+    return (
+        f"trim=start={_seconds_text(poster.time_s)},{_scale(poster.width, poster.height)},"
+        "hwdownload,format=nv12,setsar=1"
+    )
+
+
+def _sprite_chain(sprite: SpritePlan) -> str:
+    every = Fraction(1) / Fraction(str(sprite.interval_s))
+    return (
+        f"fps={every.numerator}/{every.denominator},trim=end_frame={sprite.count},"
+        f"{_scale(sprite.thumb_width, sprite.thumb_height)},hwdownload,format=nv12,setsar=1,"
+        f"tile={sprite.columns}x{sprite.rows}"
+    )
+
+
+def filter_graph(plan: Plan, *, frames_on_gpu: bool = True) -> str:
+    """One decode -> fps -> (upload) -> split into every rendition, the poster and the sprite."""
+    head = f"fps={plan.renditions[0].frame_rate_fraction}" + ("" if frames_on_gpu else ",hwupload_cuda")
+    branches = [f"r{index}" for index in range(len(plan.renditions))]
+    chains = [f"[r{i}]{_scale(r.width, r.height)},setsar=1[v{i}]" for i, r in enumerate(plan.renditions)]
+    if plan.poster is not None:
+        branches.append("poster")
+        chains.append(f"[poster]{_poster_chain(plan.poster)}[p]")
+    if plan.sprite is not None:
+        branches.append("sprite")
+        chains.append(f"[sprite]{_sprite_chain(plan.sprite)}[s]")
+    split = f"[0:v:0]{head},split={len(branches)}" + "".join(f"[{b}]" for b in branches)
+    return ";".join([split, *chains])
+
+
+def _encoder_options(rendition: Rendition) -> list[str]:
+    gop = str(rendition.keyframe_interval_frames)
+    return [
+        "-c:v", "h264_nvenc", "-preset", NVENC_PRESET, "-tune", "hq",
+        "-profile:v", rendition.profile, "-level:v", rendition.level,
+        "-rc", "vbr",
+        "-b:v", f"{rendition.video_bitrate_kbps}k",
+        "-maxrate", f"{rendition.max_bitrate_kbps}k",
+        "-bufsize", f"{rendition.buffer_kbps}k",
+        "-g", gop, "-keyint_min", gop,
+        "-force_key_frames", f"expr:eq(mod(n,{gop}),0)", "-forced-idr", "1",
+        "-rc-lookahead", str(LOOKAHEAD_FRAMES), "-no-scenecut", "1", "-strict_gop", "1",
+        "-spatial-aq", "1",
+    ]  # fmt: skip
+
+
+def _audio_options(audio: AudioPlan | None) -> list[str]:
+    if audio is None:
+        return ["-an"]
+    return ["-map", "0:a:0", "-c:a", audio.codec, "-b:a", f"{audio.bitrate_kbps}k",
+            "-ac", str(audio.channels), "-ar", str(audio.sample_rate_hz)]  # fmt: skip
+
+
+def _hls_output(rendition: Rendition, out_dir: str) -> list[str]:
+    folder = os.path.join(out_dir, rendition.name)
+    return [
+        "-map_metadata", "-1", "-map_chapters", "-1",
+        "-f", "hls", "-hls_time", ffmpeg_ladder.hls_time(rendition), "-hls_playlist_type", "vod",
+        "-hls_segment_type", "fmp4", "-hls_fmp4_init_filename", ffmpeg_ladder.INIT_SEGMENT,
+        "-hls_flags", "independent_segments", "-max_muxing_queue_size", "4096",
+        "-hls_segment_filename", os.path.join(folder.replace("%", "%%"), ffmpeg_ladder.SEGMENT_PATTERN),
+        os.path.join(folder, ffmpeg_ladder.PLAYLIST),
+    ]  # fmt: skip
+
+
+def _image_output(label: str, quality: int, path: str) -> list[str]:
+    return ["-map", f"[{label}]", "-frames:v", "1", "-update", "1", "-q:v", str(quality),
+            "-map_metadata", "-1", path]  # fmt: skip
+
+
+def nvenc_ladder_command(
+    plan: Plan, source: str, out_dir: str, *, frames_on_gpu: bool = True, ffmpeg: str = "ffmpeg"
+) -> list[str]:
+    """The whole ffmpeg argv: every rendition (with the plan's audio), the poster and the sprite.
+
+    The rendition folders under `out_dir` must exist first (`ffmpeg_ladder.output_dirs`).
+    """
+    decode = ["-hwaccel", "cuda", "-hwaccel_output_format", "cuda"] if frames_on_gpu else ["-hwaccel", "cuda"]
+    command = [
+        ffmpeg, "-nostdin", "-hide_banner", "-nostats", "-v", "error", "-y",
+        *decode, "-extra_hw_frames", str(EXTRA_DECODER_SURFACES),
+        "-i", source,
+        "-filter_complex", filter_graph(plan, frames_on_gpu=frames_on_gpu),
+    ]  # fmt: skip
+    for index, rendition in enumerate(plan.renditions):
+        command += ["-map", f"[v{index}]", *_encoder_options(rendition), *_audio_options(plan.audio)]
+        command += _hls_output(rendition, out_dir)
+    if plan.poster is not None:
+        command += _image_output("p", ffmpeg_ladder.POSTER_QUALITY, os.path.join(out_dir, plan.poster.key))
+    if plan.sprite is not None:
+        command += _image_output("s", ffmpeg_ladder.SPRITE_QUALITY, os.path.join(out_dir, plan.sprite.key))
+    return command

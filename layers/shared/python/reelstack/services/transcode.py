@@ -1,0 +1,134 @@
+"""The Transcode stage on the ffmpeg Lambda: original -> scratch -> ffmpeg ladder -> the plan's keys in S3.
+
+One invocation works in its own scratch folder under `scratch_root` (Lambda's /tmp), removed at the
+end whatever happens. The original is streamed to disk, the transcoder makes every output, and the
+outputs are uploaded under `plan.output_prefix` in an order that never exposes a playlist naming a
+missing file: segments, init segments and images first (in parallel), then the media playlists,
+the master playlist last. Running the stage again for the same plan overwrites the same keys.
+
+Cache-Control: playlists and the sprite index may be rewritten by a later run, so caches keep them
+5 minutes; segments and images are immutable under their keys (the same plan makes the same GOPs).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Sequence
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from typing import Any, Protocol
+
+from reelstack.adapters.storage import MediaStorage
+from reelstack.adapters.transcoder import OutputFile, TranscodeOutput
+from reelstack.domain.backends import Backend
+from reelstack.domain.renditions import Plan
+from reelstack.errors import InvalidRequest
+from reelstack.observability import logger
+
+PLAYLIST_CACHE_CONTROL = "public, max-age=300"
+MEDIA_CACHE_CONTROL = "public, max-age=31536000, immutable"
+_REWRITABLE = (".m3u8", ".vtt")
+
+
+class Transcoder(Protocol):
+    def run(self, plan: Plan, source_path: str, out_dir: str) -> TranscodeOutput: ...
+
+
+def cache_control(key: str) -> str:
+    return PLAYLIST_CACHE_CONTROL if key.endswith(_REWRITABLE) else MEDIA_CACHE_CONTROL
+
+
+def upload_batches(made: TranscodeOutput) -> list[list[OutputFile]]:
+    """The files in upload order: media, then media playlists, then the master playlist alone."""
+    master = [f for f in made.files if f.key == made.master_key]
+    playlists = [f for f in made.files if f.key.endswith(".m3u8") and f.key != made.master_key]
+    media = [f for f in made.files if not f.key.endswith(".m3u8")]
+    return [batch for batch in (media, playlists, master) if batch]
+
+
+def _full(plan: Plan, key: str | None) -> str | None:
+    return None if key is None else f"{plan.output_prefix}{key}"
+
+
+def stage_output(plan: Plan, made: TranscodeOutput) -> dict[str, Any]:
+    """The workflow's `outputs` (what Moderate and Publish read): bucket keys and measured renditions."""
+    renditions = []
+    for rendition in made.renditions:
+        fields = rendition.to_dict()
+        fields["playlist_key"] = _full(plan, fields.pop("playlist"))
+        renditions.append(fields)
+    return {
+        "backend": Backend.LAMBDA.value,
+        "master_key": _full(plan, made.master_key),
+        "poster_key": _full(plan, made.poster_key),
+        "sprite_key": _full(plan, made.sprite_key),
+        "sprite_index_key": _full(plan, made.sprite_index_key),
+        "renditions": renditions,
+        "duration_s": made.duration_s,
+        "encode_seconds": made.encode_seconds,
+        "files": len(made.files),
+    }
+
+
+class TranscodeStage:
+    def __init__(
+        self,
+        storage: MediaStorage,
+        transcoder: Transcoder,
+        scratch_root: str = "/tmp",
+        upload_parallelism: int = 8,
+    ) -> None:
+        self.storage = storage
+        self.transcoder = transcoder
+        self.scratch_root = scratch_root
+        self.upload_parallelism = max(1, upload_parallelism)
+
+    def transcode(self, video_id: str, original_key: str, plan: Plan) -> dict[str, Any]:
+        """Make and upload every output of `plan` for the original at `original_key`."""
+        if plan.video_id != video_id:
+            raise InvalidRequest(f"the plan is for {plan.video_id}, not {video_id}", code="invalid_plan")
+        os.makedirs(self.scratch_root, exist_ok=True)
+        scratch = tempfile.mkdtemp(prefix="transcode-", dir=self.scratch_root)
+        try:
+            source = os.path.join(scratch, "original")
+            out_dir = os.path.join(scratch, "out")
+            os.makedirs(out_dir)
+            self.storage.download_to(original_key, source)
+            made = self.transcoder.run(plan, source, out_dir)
+            for batch in upload_batches(made):
+                self._upload(plan, batch)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        logger.info(
+            "transcoded",
+            extra={
+                "video_id": video_id,
+                "renditions": [r.name for r in made.renditions],
+                "files": len(made.files),
+                "encode_seconds": made.encode_seconds,
+            },
+        )
+        return stage_output(plan, made)
+
+    def _upload(self, plan: Plan, files: Sequence[OutputFile]) -> None:
+        """Upload one batch in parallel; the first failure cancels what has not started and is raised."""
+        pool = ThreadPoolExecutor(max_workers=min(self.upload_parallelism, len(files)))
+        try:
+            futures = [
+                pool.submit(
+                    self.storage.upload_file,
+                    f"{plan.output_prefix}{file.key}",
+                    file.path,
+                    file.content_type,
+                    cache_control(file.key),
+                )
+                for file in files
+            ]
+            wait(futures, return_when=FIRST_EXCEPTION)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        for future in futures:
+            error = None if future.cancelled() else future.exception()
+            if error is not None:
+                raise error

@@ -1,0 +1,128 @@
+"""Human review on the local cloud: a held video waits IN_REVIEW until a reviewer decides; only
+reviewers see the queue and decide; the decision resumes the workflow (publish or reject).
+
+The session's cloud runs the demo's moderation policy, which holds any face for review; the clip shows
+NASA's public-domain portrait of an astronaut between test patterns.
+"""
+
+from __future__ import annotations
+
+import urllib.request
+from typing import Any
+
+import pytest
+
+from reelstack_tools.demo_media import photo_clip
+from tests.support.http import Api
+from tests.support.workflow import upload_bytes, wait_for_status
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    path, _ = photo_clip(tmp_path_factory.mktemp("review") / "portrait.mp4")
+    return path.read_bytes()
+
+
+@pytest.fixture(scope="module")
+def reviewer(local_cloud: Any) -> Api:
+    return Api(local_cloud.api_url, local_cloud.token("rita", roles=["reviewer"]))
+
+
+@pytest.fixture(scope="module")
+def held(alice: Api, clip: bytes) -> dict[str, dict[str, Any]]:
+    """Two uploads of the clip, each held for review (one to approve, one to reject)."""
+    ids = {name: upload_bytes(alice, clip, title=f"portrait {name}") for name in ("approve", "reject")}
+    return {
+        name: wait_for_status(alice, video_id, ("IN_REVIEW", "PUBLISHED", "REJECTED", "FAILED"))
+        for name, video_id in ids.items()
+    }
+
+
+def _queue(api: Api) -> dict[str, Any]:
+    reply = api.call("GET", "/moderation/queue?limit=50")
+    assert reply.status == 200, reply.body
+    return reply.body
+
+
+def test_a_flagged_video_waits_in_review_with_its_reasons(held: dict[str, dict[str, Any]]) -> None:
+    # GIVEN a clip in which the model finds a face WHEN the workflow moderates it
+    for video in held.values():
+        # THEN it is IN_REVIEW (not published), with the model's verdict and why
+        assert video["status"] == "IN_REVIEW", video
+        assert video["moderation"]["decision"] == "review"
+        assert any("FACE_FEMALE" in reason for reason in video["moderation"]["reasons"])
+        assert "playback_url" not in video
+
+
+def test_only_reviewers_see_the_queue(alice: Api, reviewer: Api, held: dict[str, dict[str, Any]]) -> None:
+    # GIVEN held videos WHEN a non-reviewer asks for the queue THEN 403 with a code
+    refused = alice.call("GET", "/moderation/queue")
+    assert (refused.status, refused.body["code"]) == (403, "reviewer_only")
+    # WHEN a reviewer asks THEN both videos are listed with links to the frames that held them
+    items = {item["video_id"]: item for item in _queue(reviewer)["items"]}
+    for video in held.values():
+        item = items[video["video_id"]]
+        assert item["title"] == video["title"] and item["reasons"]
+        assert item["flagged_frames"], item
+        frame = item["flagged_frames"][0]
+        assert frame["label"] == "FACE_FEMALE" and frame["score"] >= 0.5
+        with urllib.request.urlopen(frame["url"], timeout=10) as response:
+            assert response.read(3) == b"\xff\xd8\xff"  # a JPEG
+
+
+def test_only_reviewers_decide_and_bad_decisions_are_refused(
+    alice: Api, reviewer: Api, held: dict[str, dict[str, Any]]
+) -> None:
+    video_id = held["approve"]["video_id"]
+    # GIVEN a held video WHEN its owner tries to approve it THEN 403
+    assert alice.call("POST", f"/moderation/{video_id}/decision", {"decision": "approve"}).status == 403
+    # WHEN a reviewer sends a decision that is not one THEN 400 with a code, and the video still waits
+    for body in ({"decision": "maybe"}, {}, {"decision": "approve", "extra": 1}, [1]):
+        reply = reviewer.call("POST", f"/moderation/{video_id}/decision", body)
+        assert (reply.status, reply.body["code"]) in ((400, "invalid_decision"), (400, "invalid_body")), body
+    assert alice.call("GET", f"/videos/{video_id}").body["status"] == "IN_REVIEW"
+    # AND a decision on a video that is not waiting is 404
+    unknown = reviewer.call("POST", "/moderation/nosuchvideo/decision", {"decision": "approve"})
+    assert (unknown.status, unknown.body["code"]) == (404, "not_in_review")
+
+
+def test_an_approved_video_is_published(alice: Api, reviewer: Api, held: dict[str, dict[str, Any]]) -> None:
+    video_id = held["approve"]["video_id"]
+    # GIVEN a held video WHEN a reviewer approves it
+    reply = reviewer.call(
+        "POST", f"/moderation/{video_id}/decision", {"decision": "approve", "reason": "a portrait"}
+    )
+    assert reply.status == 200, reply.body
+    # THEN the workflow resumes and publishes it, recording who decided and why
+    video = wait_for_status(alice, video_id)
+    assert video["status"] == "PUBLISHED", video
+    review = video["moderation"]["review"]
+    assert (video["moderation"]["decision"], review["decision"], review["reviewer"], review["reason"]) == (
+        "approve", "approve", "rita", "a portrait",
+    )  # fmt: skip
+    assert video["playback_url"]
+    # AND it has left the queue; deciding again is 404
+    assert video_id not in {item["video_id"] for item in _queue(reviewer)["items"]}
+    again = reviewer.call("POST", f"/moderation/{video_id}/decision", {"decision": "reject"})
+    assert (again.status, again.body["code"]) == (404, "not_in_review")
+
+
+def test_a_rejected_video_is_removed_from_playback(
+    alice: Api, reviewer: Api, held: dict[str, dict[str, Any]], cloud_s3: Any, media_bucket: str
+) -> None:
+    video_id = held["reject"]["video_id"]
+    # GIVEN a held video WHEN a reviewer rejects it
+    reply = reviewer.call(
+        "POST", f"/moderation/{video_id}/decision", {"decision": "reject", "reason": "not ok"}
+    )
+    assert reply.status == 200, reply.body
+    # THEN it is REJECTED, its renditions are gone, its original is kept (an appeal can re-run it)
+    video = wait_for_status(alice, video_id)
+    assert (video["status"], video["moderation"]["decision"]) == ("REJECTED", "reject")
+    listed = cloud_s3.list_objects_v2(Bucket=media_bucket, Prefix=f"renditions/{video_id}/")
+    assert listed.get("KeyCount", 0) == 0
+    assert cloud_s3.head_object(Bucket=media_bucket, Key=f"originals/{video_id}")["ContentLength"] > 0
+    # AND nobody but its owner can read it
+    assert reviewer.call("GET", f"/videos/{video_id}").status == 404

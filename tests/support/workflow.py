@@ -1,0 +1,34 @@
+"""Driving videos through the ingest workflow of the local cloud: upload bytes, wait for the outcome."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from tests.support.http import Api, split
+
+FINAL_STATUSES = ("PUBLISHED", "REJECTED", "FAILED")
+MiB = 1024 * 1024
+
+
+def upload_bytes(api: Api, data: bytes, title: str = "clip", chunk_size: int = 8 * MiB) -> str:
+    """Open, send every chunk, complete: the video id."""
+    opened = api.open_upload(data, chunk_size, title=title)
+    assert opened.status == 201, opened.body
+    upload_id = opened.body["upload_id"]
+    assert all(reply.status == 200 for reply in api.put_chunks(upload_id, split(data, chunk_size)))
+    done = api.call("POST", f"/uploads/{upload_id}/complete")
+    assert done.status == 202, done.body
+    return str(opened.body["video_id"])
+
+
+def wait_for_status(
+    api: Api, video_id: str, statuses: tuple[str, ...] = FINAL_STATUSES, timeout: float = 120
+) -> dict[str, Any]:
+    """The video once its status is one of `statuses` (the last answer when the time runs out)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        video = api.call("GET", f"/videos/{video_id}").body
+        if video.get("status") in statuses or time.monotonic() > deadline:
+            return dict(video)
+        time.sleep(0.25)
