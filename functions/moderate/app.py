@@ -19,7 +19,14 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     stage = moderation_stage()
 
     def moderate(doc: WorkflowDocument) -> WorkflowDocument:
-        verdict = stage.moderate(doc.video_id, doc.key)
+        outputs, media = doc.outputs or {}, doc.media or {}
+        if outputs.get("stills_prefix") and media.get("duration_s"):
+            # The ffmpeg transcode's decode left candidate stills: score those, decode nothing.
+            verdict = stage.moderate_stills(
+                doc.video_id, float(media["duration_s"]), outputs["stills_prefix"]
+            )
+        else:  # MediaConvert / GPU outputs: sample the original
+            verdict = stage.moderate(doc.video_id, doc.key)
         return doc.model_copy(update={"moderation": verdict})
 
     return run_stage(processing_stages().repos, "Moderate", document, moderate)

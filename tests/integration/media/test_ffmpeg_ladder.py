@@ -418,3 +418,24 @@ def test_a_failed_stage_uploads_nothing_and_cleans_its_scratch(
     # THEN nothing was uploaded and the scratch folder is gone
     assert storage.list_objects(plan.output_prefix) == []
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_same_decode_leaves_candidate_stills_at_each_scene(tmp_path: Path) -> None:
+    # GIVEN three 2 s scenes (test pattern, red, bars) and a transcoder that keeps stills for moderation
+    from reelstack.domain.moderation import DEFAULT_POLICY
+    from reelstack_tools.demo_media import three_scene_clip
+
+    source = three_scene_clip(tmp_path / "scenes.mp4")
+    plan = plan_for(source, RenditionSpec(ladder=(240,)))
+    out = tmp_path / "out"
+    out.mkdir()
+    # WHEN the ladder runs
+    made = FfmpegTranscoder(moderation=DEFAULT_POLICY).run(plan, str(source), str(out))
+    # THEN there are JPEG stills, timed, including one within 0.25 s after each scene starts
+    times = [time_s for time_s, _ in made.stills]
+    assert times == sorted(times) and len(times) <= 5 * DEFAULT_POLICY.max_frames
+    for scene_start in (0.0, 2.0, 4.0):
+        assert any(0 <= t - scene_start <= 0.25 for t in times), (scene_start, times)
+    assert all(Path(path).read_bytes()[:3] == b"\xff\xd8\xff" for _, path in made.stills)
+    # AND stills are not among the files published under renditions/
+    assert not any(file.key.startswith("stills/") for file in made.files)

@@ -8,7 +8,8 @@ from fractions import Fraction
 
 import pytest
 
-from reelstack.domain.ffmpeg_ladder import hls_time, ladder_command, single_rendition_command
+from reelstack.domain.ffmpeg_ladder import hls_time, ladder_command, single_rendition_command, still_time
+from reelstack.domain.moderation import CandidateStills
 from reelstack.domain.renditions import LambdaBudget, Plan, Rendition, RenditionSpec, plan_renditions
 
 OUT = "/scratch/out"
@@ -272,3 +273,28 @@ def test_a_different_top_rate_changes_every_branch_s_rate() -> None:
     slowed = replace(p, renditions=tuple(replace(r, frame_rate_fraction="25/1") for r in p.renditions))
     # THEN the shared fps filter follows the plan (not a constant)
     assert chains(parse(ladder_command(slowed, SOURCE, OUT)).graph)["split"].startswith("fps=25/1,")
+
+
+def test_candidate_stills_ride_along_in_the_same_decode() -> None:
+    # GIVEN a plan and the moderation policy's candidate stills
+    stills = CandidateStills(every_s=1.25, scene_gap_s=0.5)
+    argv = ladder_command(plan(), SOURCE, OUT, stills=stills)
+    # THEN the one run has one input, and its graph splits a branch that samples 5 fps, keeps the first
+    # frame, one per 1.25 s and scene cuts 0.5 s apart, into timestamp-numbered JPEGs under stills/
+    assert argv.count("-i") == 1
+    graph = argv[argv.index("-filter_complex") + 1]
+    branch = next(chain for chain in graph.split(";") if chain.startswith("[stills]"))
+    assert "fps=5," in branch and "isnan(prev_selected_t)" in branch
+    assert (
+        "gte(t-prev_selected_t\\,1.25)" in branch and "gt(scene\\,0.3)*gte(t-prev_selected_t\\,0.5)" in branch
+    )
+    assert argv[-1] == f"{OUT}/stills/still_%08d.jpg"
+    assert argv[argv.index("-frame_pts") + 1] == "1"
+    # AND without stills there is no such branch; a still's name gives its time
+    assert (
+        "[stills]"
+        not in ladder_command(plan(), SOURCE, OUT)[
+            ladder_command(plan(), SOURCE, OUT).index("-filter_complex") + 1
+        ]
+    )
+    assert still_time("still_00000012.jpg") == 2.4

@@ -18,8 +18,10 @@ from reelstack.domain.moderation import (
     SOFT_LABELS,
     FrameScores,
     ModerationPolicy,
+    candidate_stills,
     format_moderation_policy,
     parse_moderation_policy,
+    pick_stills,
     sample_times,
     verdict,
 )
@@ -278,3 +280,26 @@ def test_random_inputs_keep_every_property() -> None:
 def test_every_label_in_a_policy_comes_from_the_detector_vocabulary() -> None:
     assert set(DEFAULT_POLICY.reject) | set(DEFAULT_POLICY.review) <= set(LABELS)
     assert len(set(LABELS)) == 18
+
+
+def test_candidate_stills_are_bounded_by_the_policy_for_any_length() -> None:
+    # GIVEN the default policy (12 frames, 0.5 s apart) and videos from 2 s to 10 min
+    for duration in (2.0, 15.0, 60.0, 600.0):
+        stills = candidate_stills(duration, DEFAULT_POLICY)
+        # THEN at most ~5 x 12 candidates (or one per 5 fps frame in a short clip): one per `every_s`,
+        # scene cuts at most one per `scene_gap_s`
+        bound = duration / stills.every_s + duration / stills.scene_gap_s + 1
+        assert bound <= max(5 * DEFAULT_POLICY.max_frames + 1, duration / 0.15 + 1), duration
+        assert stills.every_s >= DEFAULT_POLICY.min_gap_s and stills.scene_gap_s >= 0.15
+
+
+def test_stills_are_picked_among_the_candidates_covering_the_video() -> None:
+    # GIVEN 30 candidates over a 15 s video (one every 0.5 s)
+    candidates = [i * 0.5 for i in range(30)]
+    picked = pick_stills(15.0, candidates, DEFAULT_POLICY)
+    # THEN at most max_frames distinct candidates, sorted, from the start to the end of the video
+    assert 1 < len(picked) <= DEFAULT_POLICY.max_frames
+    assert picked == sorted(set(picked))
+    assert candidates[picked[0]] <= 1.0 and candidates[picked[-1]] >= 13.5
+    # AND no candidates means nothing to pick
+    assert pick_stills(15.0, [], DEFAULT_POLICY) == []

@@ -89,9 +89,9 @@ def moderation_stage() -> ModerationStage:
 def transcode_stage() -> TranscodeStage:
     """Transcode on the ffmpeg Lambda: the plan's ladder from one decode, uploaded under renditions/."""
     settings = ingest_settings()
-    return TranscodeStage(
-        MediaStorage(settings.media_bucket), FfmpegTranscoder(), scratch_root=settings.scratch_dir
-    )
+    # The same decode keeps candidate stills for Moderate, as its policy wants them.
+    transcoder = FfmpegTranscoder(moderation=parse_moderation_policy(settings.moderation_policy))
+    return TranscodeStage(MediaStorage(settings.media_bucket), transcoder, scratch_root=settings.scratch_dir)
 
 
 @cache

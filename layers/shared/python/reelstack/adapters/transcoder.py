@@ -30,6 +30,7 @@ from reelstack.domain.hls import (
     parse_media_playlist,
     sprite_index,
 )
+from reelstack.domain.moderation import CandidateStills, ModerationPolicy, candidate_stills
 from reelstack.domain.renditions import Plan, Rendition
 from reelstack.errors import DependencyFailed, ReelstackError
 
@@ -92,6 +93,7 @@ class TranscodeOutput:
     sprite_index_key: str | None
     duration_s: float  # of the top rendition, from its playlist
     encode_seconds: float  # ffmpeg's wall time
+    stills: tuple[tuple[float, str], ...] = ()  # (time s, local path): candidate frames for moderation
 
 
 def _last_meaningful_line(stderr: str, paths: tuple[str, ...]) -> str:
@@ -123,23 +125,36 @@ class FfmpegTranscoder:
         timeout_s: float = DEFAULT_TIMEOUT_S,
         threads: int | None = None,
         ffprobe: str = "ffprobe",
+        moderation: ModerationPolicy | None = None,
     ) -> None:
         self.ffmpeg = ffmpeg
         self.preset = preset
         self.timeout_s = timeout_s
         self.threads = threads
         self.ffprobe = ffprobe
+        self.moderation = moderation  # set: the same decode also keeps candidate stills for Moderate
+
+    def stills(self, plan: Plan) -> CandidateStills | None:
+        if self.moderation is None:
+            return None
+        return candidate_stills(plan.source.duration_s, self.moderation)
 
     def command(self, plan: Plan, source_path: str, out_dir: str) -> list[str]:
         return ffmpeg_ladder.ladder_command(
-            plan, source_path, out_dir, ffmpeg=self.ffmpeg, preset=self.preset, threads=self.threads
+            plan,
+            source_path,
+            out_dir,
+            ffmpeg=self.ffmpeg,
+            preset=self.preset,
+            threads=self.threads,
+            stills=self.stills(plan),
         )
 
     def run(self, plan: Plan, source_path: str, out_dir: str) -> TranscodeOutput:
         """Make every output of `plan` under `out_dir`; raise `TranscodeFailed` with nothing left behind."""
-        written = _planned_outputs(plan)
+        written = [*_planned_outputs(plan), ffmpeg_ladder.STILLS_DIR]
         try:
-            for folder in ffmpeg_ladder.output_dirs(plan):
+            for folder in ffmpeg_ladder.output_dirs(plan, self.stills(plan)):
                 os.makedirs(os.path.join(out_dir, folder), exist_ok=True)
             seconds = self._encode(plan, source_path, out_dir)
             return self._collect(plan, out_dir, seconds)
@@ -200,6 +215,7 @@ class FfmpegTranscoder:
             sprite_index_key=sprite_index_key,
             duration_s=duration,
             encode_seconds=round(seconds, 3),
+            stills=_stills(out_dir),
         )
 
     def _rendition_files(self, rendition: Rendition, out_dir: str) -> tuple[MediaPlaylist, list[OutputFile]]:
@@ -264,6 +280,14 @@ def _write(out_dir: str, key: str, text: str) -> OutputFile:
     with open(path, "w", encoding="utf-8") as file:
         file.write(text)
     return OutputFile(key, path, content_type(key))
+
+
+def _stills(out_dir: str) -> tuple[tuple[float, str], ...]:
+    folder = os.path.join(out_dir, ffmpeg_ladder.STILLS_DIR)
+    if not os.path.isdir(folder):
+        return ()
+    names = sorted(name for name in os.listdir(folder) if name.endswith(".jpg"))
+    return tuple((ffmpeg_ladder.still_time(name), os.path.join(folder, name)) for name in names)
 
 
 def _planned_outputs(plan: Plan) -> list[str]:

@@ -39,6 +39,7 @@ import math
 import os
 from fractions import Fraction
 
+from reelstack.domain.moderation import CandidateStills
 from reelstack.domain.renditions import AudioPlan, Plan, PosterPlan, Rendition, SpritePlan
 
 DEFAULT_PRESET = "veryfast"
@@ -47,6 +48,10 @@ SEGMENT_PATTERN = "seg_%05d.m4s"
 PLAYLIST = "playlist.m3u8"
 POSTER_QUALITY = 3  # mjpeg qscale: 2 (best) .. 31
 SPRITE_QUALITY = 5
+STILLS_QUALITY = 3
+STILLS_DIR = "stills"
+STILL_PATTERN = "still_%08d.jpg"  # numbered by presentation timestamp, in 1/STILLS_RATE units
+STILLS_RATE = 5  # candidate stills are looked for among 5 frames a second (cuts found within 0.2 s)
 
 
 def gop_seconds(rendition: Rendition) -> Fraction:
@@ -77,9 +82,26 @@ def _pattern_safe(path: str) -> str:
     return path.replace("%", "%%")
 
 
-def output_dirs(plan: Plan) -> list[str]:
+def output_dirs(plan: Plan, stills: CandidateStills | None = None) -> list[str]:
     """The folders (relative to the output directory) that must exist before ffmpeg runs."""
-    return [rendition.name for rendition in plan.renditions]
+    return [rendition.name for rendition in plan.renditions] + ([STILLS_DIR] if stills else [])
+
+
+def _stills_chain(stills: CandidateStills) -> str:
+    """Frames for moderation: the first, one every `every_s`, and scene cuts `scene_gap_s` apart."""
+    box = stills.long_side
+    keep = (
+        f"isnan(prev_selected_t)+gte(t-prev_selected_t\\,{_seconds_text(stills.every_s)})"
+        f"+gt(scene\\,{stills.scene_threshold:g})*gte(t-prev_selected_t\\,{_seconds_text(stills.scene_gap_s)})"
+    )
+    return (
+        f"fps={STILLS_RATE},scale={box}:{box}:force_original_aspect_ratio=decrease,setsar=1,select='{keep}'"
+    )
+
+
+def still_time(filename: str) -> float:
+    """The time (s) of a still written by the ladder: its number is its timestamp in 1/STILLS_RATE s."""
+    return int(os.path.splitext(filename)[0].rsplit("_", 1)[1]) / STILLS_RATE
 
 
 def _head(ffmpeg: str, source: str, threads: int | None) -> list[str]:
@@ -165,8 +187,10 @@ def ladder_command(
     preset: str = DEFAULT_PRESET,
     threads: int | None = None,
     images: bool = True,
+    stills: CandidateStills | None = None,
 ) -> list[str]:
-    """One ffmpeg run: one decode, every rendition, and (when `images` and planned) poster and sprite."""
+    """One ffmpeg run: one decode, every rendition, (when `images` and planned) poster and sprite, and
+    (when `stills` is given) the candidate frames for moderation under `stills/`."""
     poster = plan.poster if images else None
     sprite = plan.sprite if images else None
     branches = [f"r{index}" for index in range(len(plan.renditions))]
@@ -182,6 +206,11 @@ def ladder_command(
         branches.append("sprite")
         chains.append(f"[sprite]{_sprite_chain(sprite)}[s]")
         outputs += _image_output("s", SPRITE_QUALITY, os.path.join(out_dir, sprite.key))
+    if stills is not None:
+        branches.append("stills")
+        chains.append(f"[stills]{_stills_chain(stills)}[st]")
+        outputs += ["-map", "[st]", "-fps_mode", "passthrough", "-frame_pts", "1", "-q:v", str(STILLS_QUALITY),
+                    "-map_metadata", "-1", os.path.join(out_dir, STILLS_DIR, STILL_PATTERN)]  # fmt: skip
     rate = plan.renditions[0].frame_rate_fraction
     split = f"[0:v:0]fps={rate},split={len(branches)}" + "".join(f"[{b}]" for b in branches)
     graph = ";".join([split, *chains])

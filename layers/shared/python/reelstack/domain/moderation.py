@@ -357,3 +357,39 @@ def verdict(frames: Sequence[FrameScores], policy: ModerationPolicy) -> Verdict:
     if decision == "approve":
         reasons = (f"no label reached a review or reject threshold in {len(frames)} frames",)
     return Verdict(decision, reasons, flagged, max_view)
+
+
+@dataclass(frozen=True)
+class CandidateStills:
+    """Frames the transcode's single decode sets aside for moderation (so Moderate decodes nothing).
+
+    One frame every `every_s`, and the first frame of each scene at least `scene_gap_s` after the
+    last one kept: about `duration / every_s + duration / scene_gap_s` frames, bounded by the policy
+    (at most ~5 x max_frames per video). Moderate then picks up to `max_frames` of them.
+    """
+
+    every_s: float
+    scene_gap_s: float
+    long_side: int = 640  # the detector works on 320-640 px
+    scene_threshold: float = 0.3  # ffmpeg's scene score (0..1) that counts as a cut
+
+
+def candidate_stills(duration_s: float, policy: ModerationPolicy) -> CandidateStills:
+    frames = policy.max_frames
+    return CandidateStills(
+        every_s=round(max(policy.min_gap_s, duration_s / frames), 3),
+        # A cut right after a regular pick still counts (one 5 fps frame later); long videos space them.
+        scene_gap_s=round(max(0.15, duration_s / (4 * frames)), 3),
+    )
+
+
+def pick_stills(duration_s: float, candidate_times: list[float], policy: ModerationPolicy) -> list[int]:
+    """Indexes (into `candidate_times`, sorted) of the stills to score: `sample_times` over the
+    candidates (scene cuts preferred, the whole video covered), each mapped to its nearest candidate."""
+    if not candidate_times:
+        return []
+    wanted = sample_times(duration_s, candidate_times, policy.max_frames, policy.min_gap_s)
+    nearest = {
+        min(range(len(candidate_times)), key=lambda i: abs(candidate_times[i] - time_s)) for time_s in wanted
+    }
+    return sorted(nearest)[: policy.max_frames]

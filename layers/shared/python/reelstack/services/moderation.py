@@ -11,11 +11,12 @@ import re
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from reelstack.adapters.storage import MediaStorage
-from reelstack.domain.moderation import FrameScores, ModerationPolicy, verdict
-from reelstack.errors import DependencyFailed, InvalidRequest
+from reelstack.domain.moderation import FrameScores, ModerationPolicy, pick_stills, verdict
+from reelstack.errors import InvalidRequest
 from reelstack.observability import logger
 
 JPEG = "image/jpeg"
@@ -64,34 +65,69 @@ class ModerationStage:
         scratch = tempfile.mkdtemp(prefix="moderate-", dir=self.scratch_root)
         try:
             source = os.path.join(scratch, "source")
-            self._download(source_key, source)
+            self.storage.download_to(source_key, source)
             stills = self.sampler.keyframes(
                 source, os.path.join(scratch, "frames"), self.policy.max_frames, self.policy.min_gap_s
             )
-            started = time.perf_counter()
-            scores = self.detector.scores([path for _, path in stills])
-            ms_per_frame = (time.perf_counter() - started) * 1000 / max(1, len(stills))
-            frames = [
-                FrameScores(index, time_s, frame_scores)
-                for index, ((time_s, _), frame_scores) in enumerate(zip(stills, scores, strict=True))
-            ]
-            result = verdict(frames, self.policy)
-            flagged = []
-            for flag in result.flagged:
-                key = frame_key(video_id, flag.index)
-                self._put_jpeg(key, stills[flag.index][1])
-                flagged.append(
-                    {
-                        "index": flag.index,
-                        "time_s": flag.time_s,
-                        "label": flag.label,
-                        "score": round(flag.score, 4),
-                        "level": flag.level,
-                        "key": key,
-                    }
-                )
+            return self._judge(
+                video_id, stills, keep=lambda index, path: self._put_jpeg(frame_key(video_id, index), path)
+            )
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
+
+    def moderate_stills(self, video_id: str, duration_s: float, prefix: str) -> dict[str, Any]:
+        """The verdict from candidate stills the transcode's decode left under `prefix` (named by their
+        time in ms): up to `max_frames` are picked and scored; flagged ones stay for the reviewer, the
+        rest are removed. Nothing is decoded here."""
+        if not _VIDEO_ID.match(video_id):
+            raise InvalidRequest(f"video id {video_id!r} is not a plain identifier", code="invalid_video_id")
+        candidates = sorted(
+            (int(obj.key.rsplit("/", 1)[1].split(".")[0]) / 1000, obj.key)
+            for obj in self.storage.list_objects(prefix)
+            if obj.key.endswith(".jpg")
+        )
+        if not candidates:
+            raise InvalidRequest(f"no candidate stills under {prefix}", code="no_candidate_stills")
+        chosen = [candidates[i] for i in pick_stills(duration_s, [t for t, _ in candidates], self.policy)]
+        scratch = tempfile.mkdtemp(prefix="moderate-", dir=self.scratch_root)
+        try:
+            stills = []
+            for index, (time_s, key) in enumerate(chosen):
+                path = os.path.join(scratch, f"{index:03d}.jpg")
+                self.storage.download_to(key, path)
+                stills.append((time_s, path))
+            outcome = self._judge(video_id, stills, keep=lambda index, path: chosen[index][1])
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        flagged_keys = {frame["key"] for frame in outcome["flagged"]}
+        for _, key in candidates:
+            if key not in flagged_keys:
+                self.storage.delete(key)
+        return outcome
+
+    def _judge(
+        self, video_id: str, stills: list[tuple[float, str]], keep: Callable[[int, str], str]
+    ) -> dict[str, Any]:
+        """Score the stills, apply the policy; `keep(index, path)` stores a flagged still, giving its key."""
+        started = time.perf_counter()
+        scores = self.detector.scores([path for _, path in stills])
+        ms_per_frame = (time.perf_counter() - started) * 1000 / max(1, len(stills))
+        frames = [
+            FrameScores(index, time_s, frame_scores)
+            for index, ((time_s, _), frame_scores) in enumerate(zip(stills, scores, strict=True))
+        ]
+        result = verdict(frames, self.policy)
+        flagged = [
+            {
+                "index": flag.index,
+                "time_s": flag.time_s,
+                "label": flag.label,
+                "score": round(flag.score, 4),
+                "level": flag.level,
+                "key": keep(flag.index, stills[flag.index][1]),
+            }
+            for flag in result.flagged
+        ]
         outcome = {
             "decision": result.decision,
             "reasons": list(result.reasons),
@@ -102,24 +138,10 @@ class ModerationStage:
             "ms_per_frame": round(ms_per_frame, 1),
         }
         logger.info(
-            "moderated",
-            extra={"video_id": video_id, "decision": result.decision, "frames": len(frames)},
+            "moderated", extra={"video_id": video_id, "decision": result.decision, "frames": len(frames)}
         )
         return outcome
 
-    def _download(self, key: str, path: str) -> None:
-        """The object, streamed to a local file (memory stays at one chunk)."""
-        with open(path, "wb") as file:
-            for chunk in self.storage.read_chunks(key):
-                file.write(chunk)
-
-    def _put_jpeg(self, key: str, path: str) -> None:
-        # MediaStorage has no upload of a local file yet: its client, with the SDK's errors made coded.
-        with open(path, "rb") as file:
-            body = file.read()
-        try:
-            self.storage.s3.put_object(Bucket=self.storage.bucket, Key=key, Body=body, ContentType=JPEG)
-        except Exception as exc:  # botocore's ClientError / BotoCoreError: adapters own those types
-            raise DependencyFailed(
-                f"S3 put_object of {key} failed: {exc}", code="storage_put_failed"
-            ) from exc
+    def _put_jpeg(self, key: str, path: str) -> str:
+        self.storage.upload_file(key, path, JPEG)
+        return key

@@ -47,6 +47,11 @@ def upload_batches(made: TranscodeOutput) -> list[list[OutputFile]]:
     return [batch for batch in (media, playlists, master) if batch]
 
 
+def stills_prefix(video_id: str) -> str:
+    """Where the transcode leaves candidate frames for Moderate (private: not under renditions/)."""
+    return f"moderation/{video_id}/candidates/"
+
+
 def _full(plan: Plan, key: str | None) -> str | None:
     return None if key is None else f"{plan.output_prefix}{key}"
 
@@ -68,6 +73,7 @@ def stage_output(plan: Plan, made: TranscodeOutput) -> dict[str, Any]:
         "duration_s": made.duration_s,
         "encode_seconds": made.encode_seconds,
         "files": len(made.files),
+        **({"stills_prefix": stills_prefix(plan.video_id)} if made.stills else {}),
     }
 
 
@@ -96,6 +102,7 @@ class TranscodeStage:
             os.makedirs(out_dir)
             self.storage.download_to(original_key, source)
             made = self.transcoder.run(plan, source, out_dir)
+            self._upload_stills(video_id, made)
             for batch in upload_batches(made):
                 self._upload(plan, batch)
         finally:
@@ -111,17 +118,27 @@ class TranscodeStage:
         )
         return stage_output(plan, made)
 
+    def _upload_stills(self, video_id: str, made: TranscodeOutput) -> None:
+        """Candidate frames for Moderate: private, under moderation/, named by their time in ms."""
+        files = [
+            OutputFile(f"{stills_prefix(video_id)}{round(time_s * 1000):08d}.jpg", path, "image/jpeg")
+            for time_s, path in made.stills
+        ]
+        if files:
+            self._upload_keys(files)
+
     def _upload(self, plan: Plan, files: Sequence[OutputFile]) -> None:
+        self._upload_keys(
+            [OutputFile(f"{plan.output_prefix}{file.key}", file.path, file.content_type) for file in files]
+        )
+
+    def _upload_keys(self, files: Sequence[OutputFile]) -> None:
         """Upload one batch in parallel; the first failure cancels what has not started and is raised."""
         pool = ThreadPoolExecutor(max_workers=min(self.upload_parallelism, len(files)))
         try:
             futures = [
                 pool.submit(
-                    self.storage.upload_file,
-                    f"{plan.output_prefix}{file.key}",
-                    file.path,
-                    file.content_type,
-                    cache_control(file.key),
+                    self.storage.upload_file, file.key, file.path, file.content_type, cache_control(file.key)
                 )
                 for file in files
             ]
