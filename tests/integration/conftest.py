@@ -52,3 +52,13 @@ def ingest_queue_url(local_cloud: Any) -> str:
 @pytest.fixture(scope="session")
 def ingest_dlq_url(local_cloud: Any) -> str:
     return str(local_cloud.queue_url("IngestDLQ"))
+
+
+@pytest.fixture(scope="module")
+def cloud_sdk_environment(local_cloud: Any) -> Any:
+    """This process's AWS SDK (boto3, PynamoDB) pointed at the local cloud for one test module (then
+    restored: other modules use in-process moto mocks, which an endpoint variable would bypass)."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in local_cloud.environment().items():
+            patch.setenv(name, value)
+        yield local_cloud
