@@ -16,6 +16,7 @@ from chalice.app import Request
 
 from reelstack.adapters.functions import AsyncInvoker
 from reelstack.adapters.media_urls import MediaUrls
+from reelstack.adapters.notification_store import NotificationStore
 from reelstack.adapters.repositories import Repositories
 from reelstack.adapters.storage import MediaStorage
 from reelstack.adapters.tokens import JwtVerifier
@@ -26,6 +27,7 @@ from reelstack.errors import InvalidRequest, ReelstackError
 from reelstack.http_errors import internal_error_body, status_for
 from reelstack.observability import logger, metrics, tracer
 from reelstack.services.auth import Authenticator
+from reelstack.services.notifications import NotificationService
 from reelstack.services.review import ReviewService
 from reelstack.services.uploads import UploadService
 from reelstack.services.videos import VideoService
@@ -62,6 +64,15 @@ def _urls() -> MediaUrls:
 @cache
 def _videos() -> VideoService:
     return VideoService(_repos(), _urls())
+
+
+@cache
+def _notifications() -> NotificationService:
+    settings = api_settings()
+    store = NotificationStore(
+        settings.notifications_table, settings.aws_region, settings.notification_window_seconds
+    )
+    return NotificationService(store)
 
 
 @cache
@@ -186,6 +197,12 @@ def moderation_queue() -> dict[str, Any]:
 @json_errors
 def moderation_decision(video_id: str) -> dict[str, Any]:
     return _reviews().decide(_principal(), video_id, _json_body())
+
+
+@app.route("/notifications", methods=["GET"])
+@json_errors
+def list_notifications() -> dict[str, Any]:
+    return _notifications().newest(_principal(), _query("limit"), _query("cursor"))
 
 
 @app.route("/videos/{video_id}", methods=["GET"])

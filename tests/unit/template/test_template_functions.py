@@ -27,6 +27,7 @@ SETTINGS_OF_FUNCTION = {
     "IngestPublishFunction": "IngestSettings",
     "IngestRejectFunction": "IngestSettings",
     "ReviewIntakeFunction": "ReviewSettings",
+    "NotificationsFunction": "NotificationSettings",
     "TranscodeSubmitFunction": "TranscodeBackendSettings",
     "MediaConvertResumeFunction": "TranscodeBackendSettings",
 }

@@ -79,7 +79,16 @@ class PlaybackSettings(_Base):
         return f"{'http' if local else 'https'}://{domain}"
 
 
-class ApiSettings(StorageSettings, TableSettings, UploadLimits, AuthSettings, PlaybackSettings):
+class NotificationSettings(_Base):
+    """Author notifications: their table and the aggregation window."""
+
+    notifications_table: str
+    notification_window_seconds: int = 3600
+
+
+class ApiSettings(
+    StorageSettings, TableSettings, UploadLimits, AuthSettings, PlaybackSettings, NotificationSettings
+):
     """The HTTP API function."""
 
     merge_function_name: str
@@ -165,3 +174,8 @@ class TranscodeBackendSettings(StorageSettings):
 @cache
 def transcode_backend_settings() -> TranscodeBackendSettings:
     return TranscodeBackendSettings()  # type: ignore[call-arg]
+
+
+@cache
+def notification_settings() -> NotificationSettings:
+    return NotificationSettings()  # type: ignore[call-arg]

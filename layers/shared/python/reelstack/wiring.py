@@ -9,6 +9,7 @@ from reelstack.adapters.events import EventPublisher
 from reelstack.adapters.keyframes import KeyframeSampler
 from reelstack.adapters.media_urls import MediaUrls
 from reelstack.adapters.mediaconvert import MediaConvertJobs
+from reelstack.adapters.notification_store import NotificationStore
 from reelstack.adapters.nudity_detector import NudeNetDetector
 from reelstack.adapters.probe import MediaProber
 from reelstack.adapters.repositories import Repositories
@@ -24,11 +25,17 @@ from reelstack.domain.rendition_spec import parse_rendition_spec
 from reelstack.services.ingest import IngestStages
 from reelstack.services.mediaconvert_completion import MediaConvertCompletion
 from reelstack.services.moderation import ModerationStage
+from reelstack.services.notifications import NotificationService
 from reelstack.services.processing import ProcessingStages
 from reelstack.services.review import ReviewService
 from reelstack.services.transcode import TranscodeStage
 from reelstack.services.transcode_backends import BackendConfig, TranscodeBackends
-from reelstack.settings import ingest_settings, review_settings, transcode_backend_settings
+from reelstack.settings import (
+    ingest_settings,
+    notification_settings,
+    review_settings,
+    transcode_backend_settings,
+)
 
 
 @cache
@@ -125,3 +132,13 @@ def mediaconvert_completion() -> MediaConvertCompletion:
         SpriteTiler(),
         scratch_root=settings.scratch_dir,
     )
+
+
+@cache
+def notification_service() -> NotificationService:
+    """VideoLiked -> aggregated author notifications."""
+    settings = notification_settings()
+    store = NotificationStore(
+        settings.notifications_table, settings.aws_region, settings.notification_window_seconds
+    )
+    return NotificationService(store)
