@@ -1,0 +1,116 @@
+"""Token buckets in Redis, one per user per route: `ratelimit:{route}:{user}` is a hash of `tokens`
+and `at_ms` (when they were counted). ONE Lua script refills for the time elapsed, takes a token when
+there is one, and stores the level (PEXPIRE: an idle bucket is full again after `burst / rate`, so it
+need not be kept longer). The time is Redis's own (`TIME`, one clock for every API instance) unless a
+clock is injected (tests). The arithmetic is `reelstack.domain.rate_limits.take`.
+
+Redis down: the limiter fails open (allows, and says so with `Decision.remaining = -1`); refusing
+every like and play because the limiter's store is unreachable would turn a cache outage into an API
+outage, and API Gateway's own throttling still caps the stage.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+import redis
+from redis.commands.core import Script
+
+from reelstack.domain.rate_limits import Decision, TokenBucket, refusal
+
+# KEYS: bucket. ARGV: rate_per_s, burst, cost, now_ms (-1 = Redis TIME).
+# Returns {allowed, retry_after_ms, remaining_millitokens}.
+_TAKE = """
+local rate = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3])
+local now = tonumber(ARGV[4])
+if now < 0 then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'at_ms')
+local tokens = tonumber(state[1])
+local at = tonumber(state[2])
+if tokens == nil or at == nil then
+  tokens = burst
+  at = now
+end
+local elapsed = now - at
+if elapsed < 0 then elapsed = 0 end
+tokens = math.min(burst, tokens + elapsed * rate / 1000)
+local allowed = 0
+local retry_ms = 0
+if tokens >= cost then
+  tokens = tokens - cost
+  allowed = 1
+else
+  retry_ms = math.ceil((cost - tokens) * 1000 / rate)
+end
+redis.call('HSET', KEYS[1], 'tokens', string.format('%.6f', tokens), 'at_ms', now)
+redis.call('PEXPIRE', KEYS[1], math.ceil(burst * 1000 / rate) + 1000)
+return {allowed, retry_ms, math.floor(tokens * 1000)}
+"""
+
+
+def bucket_key(route: str, user_id: str) -> str:
+    return f"ratelimit:{route}:{{{user_id}}}"
+
+
+class RateLimiter:
+    """`check(user, route)` -> Decision; `enforce` raises `TooManyRequests`. Routes without a bucket
+    are not limited. `client` is injected, or built lazily from `url` on first use."""
+
+    def __init__(
+        self,
+        limits: Mapping[str, TokenBucket],
+        url: str | None = None,
+        *,
+        client: Any = None,
+        clock: Callable[[], datetime] | None = None,
+        socket_timeout: float = 0.2,
+    ) -> None:
+        if client is None and not url:
+            raise ValueError("a rate limiter needs a Redis client or URL")
+        self.limits = dict(limits)
+        self._url = url
+        self._client = client
+        self._clock = clock
+        self._socket_timeout = socket_timeout
+        self._script: Script | None = None
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = redis.Redis.from_url(
+                str(self._url),
+                socket_timeout=self._socket_timeout,
+                socket_connect_timeout=self._socket_timeout,
+                health_check_interval=30,
+            )
+        return self._client
+
+    def check(self, user_id: str, route: str, cost: float = 1.0) -> Decision:
+        bucket = self.limits.get(route)
+        if bucket is None:
+            return Decision(True, 0.0, math.inf)
+        now_ms = int(self._clock().timestamp() * 1000) if self._clock else -1
+        try:
+            if self._script is None:
+                self._script = self.client.register_script(_TAKE)
+            allowed, retry_ms, millitokens = self._script(
+                keys=[bucket_key(route, user_id)], args=[bucket.rate_per_s, bucket.burst, cost, now_ms]
+            )
+        except redis.RedisError:
+            return Decision(True, 0.0, -1.0)  # fail open (module docstring)
+        return Decision(bool(int(allowed)), int(retry_ms) / 1000, int(millitokens) / 1000)
+
+    def enforce(self, user_id: str, route: str, cost: float = 1.0) -> Decision:
+        """`check`, raising `TooManyRequests` (code `rate_limited`, `retry_after_s`) when refused."""
+        decision = self.check(user_id, route, cost)
+        if not decision.allowed:
+            raise refusal(route, decision)
+        return decision

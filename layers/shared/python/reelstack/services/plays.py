@@ -1,0 +1,133 @@
+"""Plays: the beacon use case (`POST /videos/{id}/plays` -> 202) and the SQS aggregator behind it.
+
+`PlayService.record`: rate limit (route "play") -> validate the body -> the video must exist and be
+readable by the caller (404 `video_not_found` otherwise) -> the threshold (`domain.plays.counts`) ->
+Redis, which opens the viewer's window and moves every counter atomically or says "duplicate" ->
+queue the counted play. If queueing fails the window is reopened and the caller gets 503, so a
+retried beacon counts (Redis keeps the extra fast-counter increment: it is a cache).
+
+`PlayAggregator.handle_batch`: the whole SQS batch is folded into one delta per (video, day) and
+each delta is one DynamoDB transaction (`adapters.play_daily_stats`). It returns the ids of the
+messages to redeliver: malformed ones (they reach the DLQ after the queue's maxReceiveCount) and
+those of deltas whose write failed. The handler answers `{"batchItemFailures": [...]}` with them: it
+cannot use BatchProcessor's one-record-at-a-time callback, which would be one write per play.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from reelstack.adapters.play_daily_stats import AddResult
+from reelstack.domain.identity import Principal
+from reelstack.domain.plays import (
+    DailyDelta,
+    PlayEvent,
+    PlayPolicy,
+    aggregate,
+    counts,
+    parse_play,
+    play_from_message,
+    play_message,
+)
+from reelstack.domain.videos import Video
+from reelstack.errors import DependencyFailed, NotFound, ReelstackError
+
+PLAY_ROUTE = "play"
+
+
+class VideoLookup(Protocol):
+    def get_video(self, video_id: str) -> Video | None: ...
+
+
+class PlayCounters(Protocol):
+    def record(self, play: PlayEvent, tags: Sequence[str] = ()) -> bool: ...
+
+    def forget(self, play: PlayEvent) -> None: ...
+
+
+class Sender(Protocol):
+    def send(self, message: dict[str, Any]) -> object: ...
+
+
+class Limiter(Protocol):
+    def enforce(self, user_id: str, route: str, cost: float = 1.0) -> Any: ...
+
+
+class DailyStore(Protocol):
+    def add(self, deltas: Sequence[DailyDelta]) -> AddResult: ...
+
+
+def duration_ms(video: Video) -> int | None:
+    """The video's length as probed (playback first, then the probe's media facts); None if unknown."""
+    seconds: Any = video.playback.duration_s if video.playback is not None else None
+    if not seconds and video.media:
+        seconds = video.media.get("duration_s")
+    try:
+        return int(float(seconds) * 1000) if seconds else None
+    except (TypeError, ValueError):
+        return None
+
+
+class PlayService:
+    def __init__(
+        self,
+        videos: VideoLookup,
+        counters: PlayCounters,
+        sender: Sender,
+        policy: PlayPolicy | None = None,
+        *,
+        limiter: Limiter | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.videos = videos
+        self.counters = counters
+        self.sender = sender
+        self.policy = policy or PlayPolicy()
+        self.limiter = limiter
+        self.clock = clock or (lambda: datetime.now(UTC))
+
+    def record(self, principal: Principal, video_id: str, body: Any) -> dict[str, Any]:
+        """-> `{video_id, counted, reason}`; reason: "counted" | "below_threshold" | "duplicate"."""
+        if self.limiter is not None:
+            self.limiter.enforce(principal.user_id, PLAY_ROUTE)
+        event = parse_play(video_id, principal.user_id, body, self.clock())
+        video = self.videos.get_video(video_id)
+        if video is None or not video.readable_by(principal):
+            raise NotFound(f"no video {video_id}", code="video_not_found")
+        if not counts(event, duration_ms(video), self.policy):
+            return {"video_id": video_id, "counted": False, "reason": "below_threshold"}
+        if not self.counters.record(event, video.tags):
+            return {"video_id": video_id, "counted": False, "reason": "duplicate"}
+        try:
+            self.sender.send(play_message(event))
+        except Exception as exc:
+            self.counters.forget(event)
+            raise DependencyFailed("the play could not be queued; retry", code="play_not_queued") from exc
+        return {"video_id": video_id, "counted": True, "reason": "counted"}
+
+
+def _body(record: Mapping[str, Any]) -> Any:
+    body = record.get("body")
+    return json.loads(body) if isinstance(body, str | bytes) else body
+
+
+class PlayAggregator:
+    def __init__(self, store: DailyStore) -> None:
+        self.store = store
+
+    def handle_batch(self, records: Sequence[Mapping[str, Any]]) -> list[str]:
+        """SQS records (`messageId`, `body`) -> the ids to redeliver (see the module docstring)."""
+        failed: list[str] = []
+        plays: list[tuple[str, PlayEvent]] = []
+        for record in records:
+            message_id = str(record.get("messageId") or "")
+            try:
+                plays.append((message_id, play_from_message(_body(record))))
+            except (ValueError, ReelstackError):  # JSONDecodeError is a ValueError
+                failed.append(message_id)
+        result = self.store.add(aggregate(plays))
+        failed.extend(source for delta in result.failed for source in delta.sources)
+        return failed

@@ -1,0 +1,355 @@
+"""Plays against the local cloud: the threshold and the once-per-window gate, unique viewers, the hot
+list, decaying interests (real redis-server); daily stats in DynamoDB with one write per video per
+day per batch, and a redelivered batch counted once (moto); the token bucket (real redis-server).
+
+The plays table is not in the template yet: this module creates it (unique name) with the local
+cloud's DynamoDB client. Time comes from injected clocks, far from now and different per run, so the
+time-bucketed hot list and the windows of this module share nothing with other tests.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from reelstack.adapters.play_daily_stats import DailyStats, DayStats
+from reelstack.adapters.play_stats import PlayStats
+from reelstack.adapters.rate_limiter import RateLimiter
+from reelstack.domain.identity import Principal
+from reelstack.domain.plays import PlayEvent, aggregate, play_message
+from reelstack.domain.rate_limits import TokenBucket, TooManyRequests
+from reelstack.domain.videos import Video, VideoStatus
+from reelstack.errors import DependencyFailed, NotFound
+from reelstack.services.plays import PlayAggregator, PlayService
+
+pytestmark = pytest.mark.integration
+
+HALF_LIFE_S = 3600.0
+
+
+class Clock:
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+class Videos:
+    """The video lookup port, in memory (the videos table belongs to the foundation's tests)."""
+
+    def __init__(self) -> None:
+        self.videos: dict[str, Video] = {}
+
+    def add(
+        self, duration_s: float, tags: tuple[str, ...] = (), status: VideoStatus = VideoStatus.PUBLISHED
+    ) -> str:
+        video_id = uuid.uuid4().hex
+        self.videos[video_id] = Video(
+            video_id, "owner", status, "t", tags, "", "", media={"duration_s": duration_s}
+        )
+        return video_id
+
+    def get_video(self, video_id: str) -> Video | None:
+        return self.videos.get(video_id)
+
+
+class Outbox:
+    def __init__(self) -> None:
+        self.messages: list[dict[str, Any]] = []
+        self.broken = False
+
+    def send(self, message: dict[str, Any]) -> None:
+        if self.broken:
+            raise ConnectionError("queue unreachable")
+        self.messages.append(message)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    # A random minute of 2031-2040: no other test's hot buckets or windows are there.
+    start = datetime(2031, 1, 1, tzinfo=UTC) + timedelta(minutes=random.randrange(5_000_000))
+    return Clock(start.replace(second=0, microsecond=0))
+
+
+@pytest.fixture
+def stats(local_cloud: Any, clock: Clock) -> PlayStats:
+    return PlayStats(
+        local_cloud.redis_url,
+        clock=clock,
+        interest_half_life_s=HALF_LIFE_S,
+        hot_bucket_s=600,
+        hot_buckets=6,
+        hot_half_life_s=1800,
+    )
+
+
+@pytest.fixture(scope="module")
+def daily_table(local_cloud: Any) -> Iterator[str]:
+    """The plays table as template.yaml will declare it, and PynamoDB pointed at the local cloud."""
+    client = local_cloud.client("dynamodb")
+    name = f"play-daily-stats-{uuid.uuid4().hex[:8]}"
+    client.create_table(
+        TableName=name,
+        AttributeDefinitions=[
+            {"AttributeName": "video_id", "AttributeType": "S"},
+            {"AttributeName": "day", "AttributeType": "S"},
+        ],
+        KeySchema=[
+            {"AttributeName": "video_id", "KeyType": "HASH"},
+            {"AttributeName": "day", "KeyType": "RANGE"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    client.get_waiter("table_exists").wait(TableName=name)
+    client.update_time_to_live(
+        TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at_epoch"}
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in local_cloud.environment().items():
+            patch.setenv(key, value)
+        yield name
+    client.delete_table(TableName=name)
+
+
+@pytest.fixture
+def daily(local_cloud: Any, daily_table: str) -> DailyStats:
+    return DailyStats(daily_table, local_cloud.region)
+
+
+def _writes(daily: DailyStats) -> dict[str, int]:
+    """Count DynamoDB write calls on the adapter's own botocore client (instrumentation, no mock)."""
+    calls = {"TransactWriteItems": 0, "UpdateItem": 0, "PutItem": 0, "BatchWriteItem": 0}
+
+    def count(event_name: str, **_: Any) -> None:
+        calls[event_name.rsplit(".", 1)[-1]] += 1
+
+    for operation in calls:
+        daily.connection.client.meta.events.register(f"before-call.dynamodb.{operation}", count)
+    return calls
+
+
+# -- Redis: threshold, window, unique viewers, hot list, interests -------------------------------------
+
+
+def test_a_play_counts_past_the_threshold_once_per_viewer_per_window(stats: PlayStats, clock: Clock) -> None:
+    videos, outbox = Videos(), Outbox()
+    service = PlayService(videos, stats, outbox, clock=clock)
+    alice = Principal("alice-" + uuid.uuid4().hex, "alice")
+    video = videos.add(duration_s=60)
+
+    def play(watched_ms: int) -> str:
+        answer = service.record(alice, video, {"session_id": "s1", "watched_ms": watched_ms})
+        assert answer["video_id"] == video
+        return str(answer["reason"])
+
+    # GIVEN a 60 s video WHEN alice watches 2.999 s THEN it does not count; 3 s does
+    assert play(2999) == "below_threshold"
+    assert play(3000) == "counted"
+    # WHEN she plays it again within the hour THEN it is a duplicate, however long she watches
+    clock.advance(minutes=59, seconds=59)
+    assert play(60_000) == "duplicate"
+    # WHEN the hour since her counted play is over THEN it counts again
+    clock.advance(seconds=1)
+    assert play(3000) == "counted"
+    assert stats.plays_today(video) == 2 and stats.unique_viewers(video) == 1
+    assert [m["watched_ms"] for m in outbox.messages] == [3000, 3000]
+    # a 4 s clip counts at half its length
+    short = videos.add(duration_s=4)
+    assert service.record(alice, short, {"session_id": "s1", "watched_ms": 2000})["counted"] is True
+
+
+def test_unknown_or_unpublished_videos_are_not_found(stats: PlayStats, clock: Clock) -> None:
+    videos = Videos()
+    service = PlayService(videos, stats, Outbox(), clock=clock)
+    held = videos.add(duration_s=10, status=VideoStatus.IN_REVIEW)
+    for video_id in (held, "missing"):
+        with pytest.raises(NotFound) as caught:
+            service.record(Principal("bob", "bob"), video_id, {"session_id": "s", "watched_ms": 9000})
+        assert caught.value.code == "video_not_found"
+
+
+def test_a_play_that_cannot_be_queued_reopens_the_window(stats: PlayStats, clock: Clock) -> None:
+    videos, outbox = Videos(), Outbox()
+    service = PlayService(videos, stats, outbox, clock=clock)
+    video, viewer = videos.add(duration_s=30), Principal(uuid.uuid4().hex, "carol")
+    outbox.broken = True
+    with pytest.raises(DependencyFailed) as caught:
+        service.record(viewer, video, {"session_id": "s", "watched_ms": 5000})
+    assert caught.value.code == "play_not_queued"
+    outbox.broken = False
+    assert service.record(viewer, video, {"session_id": "s", "watched_ms": 5000})["counted"] is True
+    assert len(outbox.messages) == 1
+
+
+def test_unique_viewers_come_from_the_hyperloglog(stats: PlayStats, clock: Clock) -> None:
+    video = uuid.uuid4().hex
+    viewers = [f"viewer-{i}" for i in range(2000)]
+    for _round in range(2):  # each viewer twice, an hour apart: 4000 plays, 2000 viewers
+        for viewer in viewers:
+            assert stats.record(PlayEvent(video, viewer, "s", 5000, clock()))
+        clock.advance(hours=1)
+    assert stats.unique_viewers(video) == pytest.approx(2000, rel=0.03)
+    assert stats.unique_viewers(uuid.uuid4().hex) == 0
+
+
+def test_the_hot_list_ranks_recent_plays_and_forgets_old_ones(stats: PlayStats, clock: Clock) -> None:
+    names = {name: f"{name}-{uuid.uuid4().hex[:8]}" for name in ("a", "b", "c", "d", "e")}
+
+    def plays(name: str, count: int, at: datetime) -> None:
+        for i in range(count):
+            assert stats.record(PlayEvent(names[name], f"u{i}", "s", 5000, at))
+
+    now = clock()
+    plays("e", 100, now - timedelta(minutes=70))  # 7 buckets ago: out of the list
+    plays("d", 8, now - timedelta(minutes=30))  # 3 buckets (30 min) ago: weighs 0.5 -> 4
+    plays("a", 5, now)
+    plays("b", 3, now)
+    plays("c", 1, now)
+    ranked = stats.hot(10)
+    mine = [(video.split("-")[0], score) for video, score in ranked if video in names.values()]
+    assert mine == [("a", 5.0), ("d", pytest.approx(4.0)), ("b", 3.0), ("c", 1.0)]
+    assert len(stats.hot(2)) == 2 and stats.hot(0) == []
+
+
+def test_interest_tags_decay_with_the_half_life(stats: PlayStats, clock: Clock) -> None:
+    user = "viewer-" + uuid.uuid4().hex
+    stats.record(PlayEvent(uuid.uuid4().hex, user, "s", 5000, clock()), tags=["cats", "dogs"])
+    clock.advance(seconds=HALF_LIFE_S)
+    stats.record(PlayEvent(uuid.uuid4().hex, user, "s", 5000, clock()), tags=["dogs", "dogs"])
+    # dogs: 1 decayed to 0.5, plus 1 (a repeated tag counts once); cats: 0.5
+    assert stats.interests(user, 5) == [("dogs", pytest.approx(1.5)), ("cats", pytest.approx(0.5))]
+    clock.advance(seconds=2 * HALF_LIFE_S)
+    assert stats.interests(user, 1) == [("dogs", pytest.approx(0.375))]
+    assert stats.interests("nobody-" + uuid.uuid4().hex, 5) == []
+
+
+# -- DynamoDB: one write per video per day per batch, exactly once across redelivery --------------------
+
+
+def _records(plays: list[PlayEvent]) -> list[dict[str, Any]]:
+    return [{"messageId": str(uuid.uuid4()), "body": json.dumps(play_message(p))} for p in plays]
+
+
+def test_a_batch_is_one_write_per_video_per_day_and_a_redelivery_counts_nothing(
+    daily: DailyStats, clock: Clock
+) -> None:
+    v1, v2, v3 = (uuid.uuid4().hex for _ in range(3))
+    today, tomorrow = clock(), clock() + timedelta(days=1)
+    plays = [PlayEvent(v1, f"u{i}", "s", 4000, today) for i in range(20)]
+    plays += [PlayEvent(v2, f"u{i}", "s", 10_000, today) for i in range(7)]
+    plays += [PlayEvent(v1, f"u{i}", "s", 5000, tomorrow) for i in range(3)]
+    plays += [PlayEvent(v3, "u0", "s", 3000, today)]
+    records = _records(plays)
+    random.shuffle(records)
+    writes = _writes(daily)
+    aggregator = PlayAggregator(daily)
+
+    # WHEN 31 plays of 3 videos over 2 days arrive in one batch THEN 4 writes, nothing failed
+    assert aggregator.handle_batch(records) == []
+    assert writes == {"TransactWriteItems": 4, "UpdateItem": 0, "PutItem": 0, "BatchWriteItem": 0}
+    day1, day2 = today.strftime("%Y-%m-%d"), tomorrow.strftime("%Y-%m-%d")
+    assert daily.series(v1, 3, until=tomorrow.date())[1:] == [
+        DayStats(day1, 20, 80_000),
+        DayStats(day2, 3, 15_000),
+    ]
+    assert daily.total(v2) == DayStats("total", 7, 70_000)
+
+    # WHEN the same batch is delivered again (a worker died before deleting it) THEN nothing moves
+    assert aggregator.handle_batch(list(reversed(records))) == []
+    assert daily.total(v1) == DayStats("total", 23, 95_000)
+    assert daily.total(v2) == DayStats("total", 7, 70_000)
+    assert daily.total(v3) == DayStats("total", 1, 3000)
+
+    # WHEN only the messages of one delta come back (a redelivered partial failure) THEN nothing moves
+    v2_records = [r for r in records if json.loads(r["body"])["video_id"] == v2]
+    assert aggregator.handle_batch(v2_records) == []
+    assert daily.total(v2) == DayStats("total", 7, 70_000)
+
+    # WHEN new plays of v2 arrive THEN they count
+    assert aggregator.handle_batch(_records([PlayEvent(v2, "new", "s", 3000, today)])) == []
+    assert daily.total(v2) == DayStats("total", 8, 73_000)
+
+
+def test_series_fills_the_days_without_plays(daily: DailyStats, clock: Clock) -> None:
+    video = uuid.uuid4().hex
+    assert PlayAggregator(daily).handle_batch(_records([PlayEvent(video, "u", "s", 3000, clock())])) == []
+    series = daily.series(video, 3, until=(clock() + timedelta(days=1)).date())
+    assert [(s.plays, s.watched_ms) for s in series] == [(0, 0), (1, 3000), (0, 0)]
+    assert [s.day for s in series][1] == clock().strftime("%Y-%m-%d")
+    assert daily.total(uuid.uuid4().hex) == DayStats("total", 0, 0)
+
+
+def test_poison_messages_and_failed_writes_are_reported_for_redelivery(
+    daily: DailyStats, local_cloud: Any, clock: Clock
+) -> None:
+    video = uuid.uuid4().hex
+    good = _records([PlayEvent(video, "u", "s", 3000, clock())])
+    poison = [
+        {"messageId": "not-json", "body": "{"},
+        {"messageId": "not-a-play", "body": json.dumps({"kind": "like"})},
+    ]
+    assert PlayAggregator(daily).handle_batch(good + poison) == ["not-json", "not-a-play"]
+    assert daily.total(video).plays == 1
+    # GIVEN a store whose table is gone WHEN a batch arrives THEN every message is to be redelivered
+    missing = DailyStats("no-such-table-" + uuid.uuid4().hex[:6], local_cloud.region)
+    fresh = _records([PlayEvent(video, "u2", "s", 3000, clock())])
+    assert PlayAggregator(missing).handle_batch(fresh) == [fresh[0]["messageId"]]
+
+
+# -- rate limits -------------------------------------------------------------------------------------------
+
+
+def test_the_token_bucket_allows_the_burst_then_refuses_with_a_retry_after(
+    local_cloud: Any, clock: Clock
+) -> None:
+    limiter = RateLimiter({"like": TokenBucket(rate_per_s=2, burst=5)}, local_cloud.redis_url, clock=clock)
+    user = uuid.uuid4().hex
+    assert [limiter.check(user, "like").allowed for _ in range(5)] == [True] * 5
+    refused = limiter.check(user, "like")
+    assert not refused.allowed and refused.retry_after_s == pytest.approx(0.5)
+    with pytest.raises(TooManyRequests) as caught:
+        limiter.enforce(user, "like")
+    assert caught.value.code == "rate_limited" and caught.value.retry_after_header == "1"
+    assert limiter.check("someone-else-" + user, "like").allowed  # per user
+    clock.advance(seconds=0.25)
+    assert limiter.check(user, "like").retry_after_s == pytest.approx(0.25)
+    clock.advance(seconds=0.25)
+    assert limiter.check(user, "like").allowed
+    assert limiter.check(user, "unlimited-route").allowed
+
+
+def test_the_token_bucket_on_redis_time(local_cloud: Any) -> None:
+    limiter = RateLimiter({"play": TokenBucket(rate_per_s=1, burst=3)}, local_cloud.redis_url)
+    user = uuid.uuid4().hex
+    decisions = [limiter.check(user, "play") for _ in range(4)]
+    assert [d.allowed for d in decisions] == [True, True, True, False]
+    assert 0.5 < decisions[-1].retry_after_s <= 1.0
+
+
+def test_the_play_route_is_rate_limited(local_cloud: Any, stats: PlayStats, clock: Clock) -> None:
+    videos = Videos()
+    limiter = RateLimiter({"play": TokenBucket(rate_per_s=1, burst=2)}, local_cloud.redis_url, clock=clock)
+    service = PlayService(videos, stats, Outbox(), limiter=limiter, clock=clock)
+    video, user = videos.add(duration_s=20), Principal(uuid.uuid4().hex, "dan")
+    for _ in range(2):
+        service.record(user, video, {"session_id": "s", "watched_ms": 100})
+    with pytest.raises(TooManyRequests):
+        service.record(user, video, {"session_id": "s", "watched_ms": 100})
+
+
+def test_the_ledger_recognises_an_applied_delta(daily: DailyStats, clock: Clock) -> None:
+    video = uuid.uuid4().hex
+    delta = aggregate([("m1", PlayEvent(video, "u", "s", 3000, clock()))])
+    first, again = daily.add(delta), daily.add(delta)
+    assert (len(first.applied), len(again.applied) + len(again.duplicates)) == (1, 1)
+    assert daily.total(video) == DayStats("total", 1, 3000)
