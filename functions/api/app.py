@@ -24,7 +24,7 @@ from reelstack.adapters.waiting_tasks import WaitingTasks
 from reelstack.adapters.workflow import TaskCallbacks
 from reelstack.domain.identity import Principal
 from reelstack.errors import InvalidRequest, ReelstackError
-from reelstack.http_errors import internal_error_body, status_for
+from reelstack.http_errors import headers_for, internal_error_body, status_for
 from reelstack.observability import logger, metrics, tracer
 from reelstack.services.auth import Authenticator
 from reelstack.services.notifications import NotificationService
@@ -122,9 +122,7 @@ def json_errors(view: Callable[..., Any]) -> Callable[..., Any]:
             return view(*args, **kwargs)
         except ReelstackError as exc:
             status = status_for(exc)
-            headers: dict[str, str | list[str]] = (
-                {"WWW-Authenticate": 'Bearer error="invalid_token"'} if status == 401 else {}
-            )
+            headers: dict[str, str | list[str]] = dict(headers_for(exc))
             if status >= 500:
                 logger.exception("dependency failed")
             return Response(body=exc.to_dict(), status_code=status, headers=headers)

@@ -61,3 +61,12 @@ def test_the_refusal_is_a_coded_error_with_a_retry_after() -> None:
     assert error.retry_after_s == pytest.approx(1.6)
     assert error.retry_after_header == "2"
     assert error.to_dict()["retry_after_s"] == pytest.approx(1.6)
+
+
+def test_a_refusal_is_a_429_with_a_whole_second_retry_after() -> None:
+    # GIVEN a refusal 0.2 s before the next token WHEN mapped to HTTP THEN 429 and Retry-After: 1
+    from reelstack.errors import TooManyRequests
+    from reelstack.http_errors import headers_for, status_for
+
+    refused = TooManyRequests("slow down", retry_after_s=0.2)
+    assert (status_for(refused), headers_for(refused)) == (429, {"Retry-After": "1"})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 
@@ -84,3 +85,18 @@ class DependencyFailed(ReelstackError):
     """A backing service failed in a way the caller may retry (HTTP 503)."""
 
     code = "dependency_failed"
+
+
+class TooManyRequests(ReelstackError):
+    """The caller exhausted its token bucket for a route (HTTP 429 with `Retry-After`)."""
+
+    code = "rate_limited"
+
+    @property
+    def retry_after_s(self) -> float:
+        return float(self.details.get("retry_after_s", 1.0))
+
+    @property
+    def retry_after_header(self) -> str:
+        """`Retry-After` takes whole seconds: round up, at least 1."""
+        return str(max(1, math.ceil(self.retry_after_s)))

@@ -13,6 +13,7 @@ from reelstack.errors import (
     NotFound,
     ReelstackError,
     TooLarge,
+    TooManyRequests,
     Unauthorized,
 )
 
@@ -24,8 +25,18 @@ _STATUS: dict[type[ReelstackError], int] = {
     Conflict: 409,
     Gone: 410,
     TooLarge: 413,
+    TooManyRequests: 429,
     DependencyFailed: 503,
 }
+
+
+def headers_for(error: ReelstackError) -> dict[str, str]:
+    """Headers an error answer carries: `Retry-After` when rate limited, the bearer challenge on 401."""
+    if isinstance(error, TooManyRequests):
+        return {"Retry-After": error.retry_after_header}
+    if isinstance(error, Unauthorized):
+        return {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+    return {}
 
 
 def status_for(error: ReelstackError) -> int:

@@ -13,27 +13,12 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from reelstack.errors import ReelstackError
+from reelstack.errors import TooManyRequests
 
 _UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0}
 _RULE = re.compile(
     r"^(?P<route>[a-z][a-z0-9_-]*)=(?P<rate>\d+(?:\.\d+)?)/(?P<unit>[smh])(?::burst=(?P<burst>\d+))?$"
 )
-
-
-class TooManyRequests(ReelstackError):
-    """The caller exhausted its token bucket for a route (HTTP 429 with `Retry-After`)."""
-
-    code = "rate_limited"
-
-    @property
-    def retry_after_s(self) -> float:
-        return float(self.details.get("retry_after_s", 1.0))
-
-    @property
-    def retry_after_header(self) -> str:
-        """`Retry-After` takes whole seconds: round up, at least 1."""
-        return str(max(1, math.ceil(self.retry_after_s)))
 
 
 @dataclass(frozen=True)
