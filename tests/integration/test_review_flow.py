@@ -7,6 +7,7 @@ NASA's public-domain portrait of an astronaut between test patterns.
 
 from __future__ import annotations
 
+import urllib.error
 import urllib.request
 from typing import Any
 
@@ -31,13 +32,14 @@ def reviewer(local_cloud: Any) -> Api:
 
 
 @pytest.fixture(scope="module")
-def held(alice: Api, clip: bytes) -> dict[str, dict[str, Any]]:
-    """Two uploads of the clip, each held for review (one to approve, one to reject)."""
+def held(alice: Api, reviewer: Api, clip: bytes) -> dict[str, dict[str, Any]]:
+    """Uploads of the clip, each held for review: alice's to approve and to reject, and one of the
+    reviewer's own."""
     ids = {name: upload_bytes(alice, clip, title=f"portrait {name}") for name in ("approve", "reject")}
-    return {
-        name: wait_for_status(alice, video_id, ("IN_REVIEW", "PUBLISHED", "REJECTED", "FAILED"))
-        for name, video_id in ids.items()
-    }
+    ids["own"] = upload_bytes(reviewer, clip, title="portrait of my own")
+    owners = {"approve": alice, "reject": alice, "own": reviewer}
+    statuses = ("IN_REVIEW", "PUBLISHED", "REJECTED", "FAILED")
+    return {name: wait_for_status(owners[name], video_id, statuses) for name, video_id in ids.items()}
 
 
 def _queue(api: Api) -> dict[str, Any]:
@@ -46,7 +48,22 @@ def _queue(api: Api) -> dict[str, Any]:
     return reply.body
 
 
-def test_a_flagged_video_waits_in_review_with_its_reasons(held: dict[str, dict[str, Any]]) -> None:
+def _cdn_url(local_cloud: Any, media_bucket: str, video_id: str) -> str:
+    """Where the master playlist would be served from (the local CloudFront stand-in)."""
+    return f"{local_cloud.aws_endpoint}/_cdn/{media_bucket}/renditions/{video_id}/master.m3u8"
+
+
+def _http_status(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+
+
+def test_a_flagged_video_waits_in_review_with_its_reasons(
+    held: dict[str, dict[str, Any]], local_cloud: Any, media_bucket: str
+) -> None:
     # GIVEN a clip in which the model finds a face WHEN the workflow moderates it
     for video in held.values():
         # THEN it is IN_REVIEW (not published), with the model's verdict and why
@@ -54,6 +71,8 @@ def test_a_flagged_video_waits_in_review_with_its_reasons(held: dict[str, dict[s
         assert video["moderation"]["decision"] == "review"
         assert any("FACE_FEMALE" in reason for reason in video["moderation"]["reasons"])
         assert "playback_url" not in video
+        # AND its renditions exist but the CDN does not serve them: nothing plays before a decision
+        assert _http_status(_cdn_url(local_cloud, media_bucket, video["video_id"])) == 403
 
 
 def test_only_reviewers_see_the_queue(alice: Api, reviewer: Api, held: dict[str, dict[str, Any]]) -> None:
@@ -88,6 +107,12 @@ def test_only_reviewers_decide_and_bad_decisions_are_refused(
     assert (unknown.status, unknown.body["code"]) == (404, "not_in_review")
 
 
+def test_reviewers_do_not_decide_on_their_own_videos(reviewer: Api, held: dict[str, dict[str, Any]]) -> None:
+    # GIVEN a reviewer's own held video WHEN they try to approve it THEN 403 own_video
+    reply = reviewer.call("POST", f"/moderation/{held['own']['video_id']}/decision", {"decision": "approve"})
+    assert (reply.status, reply.body["code"]) == (403, "own_video")
+
+
 def test_an_approved_video_is_published(alice: Api, reviewer: Api, held: dict[str, dict[str, Any]]) -> None:
     video_id = held["approve"]["video_id"]
     # GIVEN a held video WHEN a reviewer approves it
@@ -99,10 +124,17 @@ def test_an_approved_video_is_published(alice: Api, reviewer: Api, held: dict[st
     video = wait_for_status(alice, video_id)
     assert video["status"] == "PUBLISHED", video
     review = video["moderation"]["review"]
-    assert (video["moderation"]["decision"], review["decision"], review["reviewer"], review["reason"]) == (
-        "approve", "approve", "rita", "a portrait",
-    )  # fmt: skip
-    assert video["playback_url"]
+    assert (video["moderation"]["decision"], review["decision"], review["reason"]) == (
+        "approve",
+        "approve",
+        "a portrait",
+    )
+    assert "reviewer" not in review  # who reviewed stays internal
+    assert _http_status(video["playback_url"]) == 200
+    # AND others see the published video, but not its moderation, timeline or review notes
+    public = reviewer.call("GET", f"/videos/{video_id}").body
+    assert public["status"] == "PUBLISHED" and public["playback_url"] == video["playback_url"]
+    assert not {"moderation", "timeline", "failure"} & set(public)
     # AND it has left the queue; deciding again is 404
     assert video_id not in {item["video_id"] for item in _queue(reviewer)["items"]}
     again = reviewer.call("POST", f"/moderation/{video_id}/decision", {"decision": "reject"})

@@ -3,8 +3,9 @@
 CloudFront reads a private bucket through origin access control (it signs its own requests); the
 local CDN reads moto's S3 store directly, so players fetch published renditions with plain HTTP GETs
 and relative HLS paths, exactly as from `https://<id>.cloudfront.net/<key>`. It answers GET and
-HEAD, single byte ranges (players seek with them), CORS for web players, and refuses objects in an
-archive storage class that has not been restored, as S3 does behind CloudFront.
+HEAD, single byte ranges (players seek with them), CORS for web players. Like the bucket policy in
+AWS, it serves only objects tagged `visibility=public` (Publish tags a video's renditions) with 403
+otherwise, and refuses objects in an archive storage class that has not been restored.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from reelstack_tools.localcloud.local_env import ACCOUNT_ID, PARTITION
 from reelstack_tools.localcloud.wsgi import Environ, StartResponse, respond
 
 PREFIX = "/_cdn/"
+PUBLIC_TAG = ("visibility", "public")  # the bucket policy's s3:ExistingObjectTag condition
 ARCHIVED = frozenset({"GLACIER", "DEEP_ARCHIVE"})
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
@@ -63,6 +65,9 @@ class LocalCdn:
         stored = _backend().get_object(bucket, key) if bucket and key else None
         if stored is None:
             return respond(start_response, 404, b"Not Found", cors)
+        tags = {tag["Key"]: tag["Value"] for tag in _backend().get_object_tagging(stored).get("Tags", [])}
+        if tags.get(PUBLIC_TAG[0]) != PUBLIC_TAG[1]:
+            return respond(start_response, 403, b"AccessDenied: not published", cors)
         if stored.storage_class in ARCHIVED and getattr(stored, "status", None) != "RESTORED":
             return respond(start_response, 403, b"InvalidObjectState: the object is archived", cors)
         body, size = stored.value, stored.size

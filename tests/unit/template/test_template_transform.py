@@ -131,7 +131,14 @@ def test_s3_grants_are_scoped_to_the_media_bucket_prefixes(
             if actions == ["s3:ListBucket"]:
                 assert statement["Condition"]["StringLike"]["s3:prefix"], name
             else:
-                prefixes = ("/staging/*", "/originals/*", "/renditions/*", "/moderation/*", "/work/*")
+                prefixes = (
+                    "/staging/*",
+                    "/originals/*",
+                    "/renditions/*",
+                    "/moderation/*",
+                    "/candidates/*",
+                    "/work/*",
+                )
                 for resource in _as_list(statement["Resource"]):
                     text = json.dumps(resource)
                     assert any(prefix in text for prefix in prefixes), (name, text)

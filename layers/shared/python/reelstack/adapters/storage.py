@@ -7,6 +7,7 @@ import contextlib
 import hashlib
 import os
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -171,7 +172,13 @@ class MediaStorage:
         keys = [o.key for o in self.list_objects(prefix)]
         for start in range(0, len(keys), 1000):
             batch = [{"Key": k} for k in keys[start : start + 1000]]
-            self._call("delete_objects", Delete={"Objects": batch, "Quiet": True})
+            response = self._call("delete_objects", Delete={"Objects": batch, "Quiet": True})
+            if response.get("Errors"):
+                first = response["Errors"][0]
+                raise DependencyFailed(
+                    f"{len(response['Errors'])} objects under {prefix} were not deleted "
+                    f"(first: {first.get('Key')}: {first.get('Code')})"
+                )
         return len(keys)
 
     def head(self, key: str) -> ObjectInfo | None:
@@ -219,6 +226,14 @@ class MediaStorage:
             raise DependencyFailed(f"S3 upload of {key} failed: {error_code(exc) or exc}") from exc
         except BotoCoreError as exc:
             raise DependencyFailed(f"S3 upload of {key} failed: {exc}") from exc
+
+    def tag_prefix(self, prefix: str, tags: dict[str, str], parallelism: int = 16) -> int:
+        """Set `tags` on every object under `prefix` (replacing their tag sets); the count tagged."""
+        tag_set = {"TagSet": [{"Key": key, "Value": value} for key, value in tags.items()]}
+        keys = [obj.key for obj in self.list_objects(prefix)]
+        with ThreadPoolExecutor(max_workers=max(1, min(parallelism, len(keys)))) as pool:
+            list(pool.map(lambda key: self._call("put_object_tagging", Key=key, Tagging=tag_set), keys))
+        return len(keys)
 
     def copy(self, source_key: str, target_key: str) -> None:
         """Server-side copy (multipart beyond 5 GB), keeping the content type."""

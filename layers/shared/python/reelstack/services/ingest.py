@@ -79,13 +79,17 @@ class IngestStages:
             raise InvalidRequest("the original is empty", code="empty_file")
         if video.status in TERMINAL_STATUSES:
             raise Conflict(f"the video is already {video.status.value}", code="video_already_final")
-        self.repos.transition_video(
+        admitted = self.repos.transition_video(
             video.video_id,
             [VideoStatus.UPLOADING, VideoStatus.PROCESSING],
             VideoStatus.PROCESSING,
             iso(utc_now()),
             execution_arn=document.execution_id,
         )
+        if not admitted:
+            raise Conflict(
+                f"a {video.status.value} video is not processed again", code="video_not_admissible"
+            )
         return document.model_copy(update={"owner": video.owner, "size": stored.size, "etag": stored.etag})
 
     def record_failure(self, document: WorkflowDocument, stage: str, error: StageError) -> dict[str, Any]:

@@ -77,8 +77,9 @@ class ModerationStage:
 
     def moderate_stills(self, video_id: str, duration_s: float, prefix: str) -> dict[str, Any]:
         """The verdict from candidate stills the transcode's decode left under `prefix` (named by their
-        time in ms): up to `max_frames` are picked and scored; flagged ones stay for the reviewer, the
-        rest are removed. Nothing is decoded here."""
+        time in ms): up to `max_frames` are picked and scored; flagged ones are copied for the reviewer.
+        Nothing is decoded, and nothing is deleted (a lifecycle rule expires the candidates), so a
+        retried Moderate judges the same frames."""
         if not _VIDEO_ID.match(video_id):
             raise InvalidRequest(f"video id {video_id!r} is not a plain identifier", code="invalid_video_id")
         candidates = sorted(
@@ -96,14 +97,16 @@ class ModerationStage:
                 path = os.path.join(scratch, f"{index:03d}.jpg")
                 self.storage.download_to(key, path)
                 stills.append((time_s, path))
-            outcome = self._judge(video_id, stills, keep=lambda index, path: chosen[index][1])
+            return self._judge(
+                video_id, stills, keep=lambda index, _: self._keep(chosen[index][1], video_id, index)
+            )
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
-        flagged_keys = {frame["key"] for frame in outcome["flagged"]}
-        for _, key in candidates:
-            if key not in flagged_keys:
-                self.storage.delete(key)
-        return outcome
+
+    def _keep(self, candidate_key: str, video_id: str, index: int) -> str:
+        key = frame_key(video_id, index)
+        self.storage.copy(candidate_key, key)
+        return key
 
     def _judge(
         self, video_id: str, stills: list[tuple[float, str]], keep: Callable[[int, str], str]

@@ -28,6 +28,7 @@ from reelstack.errors import Conflict, InvalidRequest, NotFound
 from reelstack.observability import logger
 
 VIDEO_PUBLISHED = "VideoPublished"
+PUBLIC_TAGS = {"visibility": "public"}
 _IN_FLIGHT = (VideoStatus.PROCESSING, VideoStatus.IN_REVIEW)
 
 
@@ -107,6 +108,9 @@ class ProcessingStages:
             duration_s=float(media["duration_s"]),
             renditions=tuple(outputs["renditions"]),
         )
+        # Renditions become readable through the CDN only now (the bucket policy serves objects tagged
+        # visibility=public): nothing is playable while held for review, rejected or failed.
+        self.storage.tag_prefix(f"renditions/{document.video_id}/", PUBLIC_TAGS)
         now = iso(utc_now())
         moved = self.repos.transition_video(
             document.video_id,

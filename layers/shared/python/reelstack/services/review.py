@@ -52,13 +52,17 @@ class ReviewService:
             raise InvalidRequest(f"a review request lacks {exc}", code="invalid_review_request") from None
         moderation = dict(message.get("moderation") or {})
         now = utc_now()
-        self.repos.transition_video(
+        moved = self.repos.transition_video(
             video_id,
             [VideoStatus.PROCESSING, VideoStatus.IN_REVIEW],
             VideoStatus.IN_REVIEW,
             iso(now),
             moderation={key: moderation.get(key) for key in ("decision", "reasons", "model")},
         )
+        if not moved:
+            # A redelivered request for a video already decided (or gone): nothing to file again.
+            logger.info("review request for a video no longer in flight", extra={"video_id": video_id})
+            return
         details = {
             "reasons": moderation.get("reasons", []),
             "flagged": moderation.get("flagged", []),
@@ -82,11 +86,14 @@ class ReviewService:
         items = []
         for task in page.tasks:
             video = self.repos.get_video(task.video_id)
+            if video is None or video.status != VideoStatus.IN_REVIEW:
+                self.waiting.remove(task)  # the wait ended (timed out, deleted): not a reviewer's job now
+                continue
             items.append(
                 {
                     "video_id": task.video_id,
-                    "title": video.title if video else None,
-                    "owner": video.owner if video else None,
+                    "title": video.title,
+                    "owner": video.owner,
                     "waiting_since": task.created_at,
                     "reasons": task.details.get("reasons", []),
                     "flagged_frames": [
@@ -119,6 +126,9 @@ class ReviewService:
         task = self.waiting.get(review_ref(video_id))
         if task is None:
             raise NotFound(f"video {video_id} is not waiting for review", code="not_in_review")
+        video = self.repos.get_video(video_id)
+        if video is not None and video.owner == principal.user_id:
+            raise Forbidden("reviewers do not decide on their own videos", code="own_video")
         try:
             self.callbacks.succeed(task.task_token, decision.model_dump())
         except Gone:

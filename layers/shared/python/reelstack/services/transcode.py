@@ -48,8 +48,9 @@ def upload_batches(made: TranscodeOutput) -> list[list[OutputFile]]:
 
 
 def stills_prefix(video_id: str) -> str:
-    """Where the transcode leaves candidate frames for Moderate (private: not under renditions/)."""
-    return f"moderation/{video_id}/candidates/"
+    """Where the transcode leaves candidate frames for Moderate: private, and expired by a lifecycle rule
+    (never deleted by Moderate, so a retried Moderate sees the same candidates)."""
+    return f"candidates/{video_id}/"
 
 
 def _full(plan: Plan, key: str | None) -> str | None:
@@ -119,7 +120,7 @@ class TranscodeStage:
         return stage_output(plan, made)
 
     def _upload_stills(self, video_id: str, made: TranscodeOutput) -> None:
-        """Candidate frames for Moderate: private, under moderation/, named by their time in ms."""
+        """Candidate frames for Moderate: private, under candidates/, named by their time in ms."""
         files = [
             OutputFile(f"{stills_prefix(video_id)}{round(time_s * 1000):08d}.jpg", path, "image/jpeg")
             for time_s, path in made.stills

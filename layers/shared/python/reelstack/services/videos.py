@@ -11,6 +11,7 @@ from reelstack.domain.videos import Video
 from reelstack.errors import InvalidRequest, NotFound
 
 MAX_PAGE = 100
+OWNER_ONLY = ("moderation", "timeline", "failure", "upload_id", "execution_arn")
 
 
 class VideoService:
@@ -23,6 +24,12 @@ class VideoService:
         if principal.user_id == video.owner:
             body["upload_id"] = video.upload_id
             body["execution_arn"] = video.execution_arn
+            if "review" in body.get("moderation", {}):
+                body["moderation"]["review"].pop("reviewer", None)  # who reviewed stays internal
+        else:
+            # The workings (verdict, reviewer's notes, timeline, failures) are the owner's to see.
+            for private in OWNER_ONLY:
+                body.pop(private, None)
         return body
 
     def get(self, principal: Principal, video_id: str) -> dict[str, Any]:
