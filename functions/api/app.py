@@ -11,22 +11,27 @@ from functools import cache, wraps
 from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
-from chalice import Chalice, Response
+from chalice import Chalice, CORSConfig, Response
 from chalice.app import Request
 
 from reelstack.adapters.functions import AsyncInvoker
+from reelstack.adapters.like_cache import LikeCache
+from reelstack.adapters.like_store import LikeStore
 from reelstack.adapters.media_urls import MediaUrls
 from reelstack.adapters.notification_store import NotificationStore
+from reelstack.adapters.queue_sender import QueueSender
 from reelstack.adapters.repositories import Repositories
 from reelstack.adapters.storage import MediaStorage
 from reelstack.adapters.tokens import JwtVerifier
 from reelstack.adapters.waiting_tasks import WaitingTasks
 from reelstack.adapters.workflow import TaskCallbacks
 from reelstack.domain.identity import Principal
+from reelstack.domain.likes import LikeAnswer
 from reelstack.errors import InvalidRequest, ReelstackError
 from reelstack.http_errors import headers_for, internal_error_body, status_for
 from reelstack.observability import logger, metrics, tracer
 from reelstack.services.auth import Authenticator
+from reelstack.services.likes import LikeService
 from reelstack.services.notifications import NotificationService
 from reelstack.services.review import ReviewService
 from reelstack.services.uploads import UploadService
@@ -35,7 +40,9 @@ from reelstack.settings import api_settings
 
 app = Chalice(app_name="reelstack")
 app.debug = False
-app.api.cors = True  # browsers need the CORS headers on every answer, not only preflights
+DEGRADED_HEADER = "X-Reelstack-Degraded"
+# Browsers need the CORS headers on every answer, not only preflights, and may read the degraded flag.
+app.api.cors = CORSConfig(allow_origin="*", expose_headers=[DEGRADED_HEADER])
 
 
 @cache
@@ -62,8 +69,27 @@ def _urls() -> MediaUrls:
 
 
 @cache
+def _like_store() -> LikeStore:
+    settings = api_settings()
+    return LikeStore(
+        settings.likes_table, settings.like_counters_table, settings.aws_region, settings.like_counter_shards
+    )
+
+
+@cache
+def _likes() -> LikeService:
+    settings = api_settings()
+    cache_ = LikeCache(
+        settings.redis_url,
+        loaded_ttl_seconds=settings.like_cache_ttl_seconds,
+        socket_timeout=settings.like_cache_timeout_seconds,
+    )
+    return LikeService(cache_, _like_store(), QueueSender(settings.likes_queue_url), _repos().get_video)
+
+
+@cache
 def _videos() -> VideoService:
-    return VideoService(_repos(), _urls())
+    return VideoService(_repos(), _urls(), likes=_like_store())
 
 
 @cache
@@ -207,6 +233,30 @@ def list_notifications() -> dict[str, Any]:
 @json_errors
 def get_video(video_id: str) -> dict[str, Any]:
     return _videos().get(_principal(), video_id)
+
+
+def _like_response(answer: LikeAnswer) -> Response:
+    """`{video_id, liked, like_count}`; answered from DynamoDB because Redis is down: flagged in a header."""
+    headers: dict[str, str | list[str]] = {DEGRADED_HEADER: "redis-unavailable"} if answer.degraded else {}
+    return Response(body=answer.to_dict(), status_code=200, headers=headers)
+
+
+@app.route("/videos/{video_id}/like", methods=["POST"])
+@json_errors
+def like_video(video_id: str) -> Response:
+    return _like_response(_likes().like(_principal(), video_id))
+
+
+@app.route("/videos/{video_id}/like", methods=["DELETE"])
+@json_errors
+def unlike_video(video_id: str) -> Response:
+    return _like_response(_likes().unlike(_principal(), video_id))
+
+
+@app.route("/me/likes", methods=["GET"])
+@json_errors
+def my_likes() -> dict[str, Any]:
+    return _likes().liked_videos(_principal(), _query("limit"), _query("cursor"))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

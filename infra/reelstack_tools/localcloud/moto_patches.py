@@ -1,18 +1,39 @@
-"""Performance patches to moto, behaviour unchanged.
+"""Patches to moto: one for speed (behaviour unchanged), one for DynamoDB's write isolation.
 
 moto's `FakeMultipart.complete` (CompleteMultipartUpload) copies the whole object four times: into a
 bytearray, into a second bytearray for the default full-object checksum, and out of each again. For a
 256 MiB upload that is seconds of CPU under the GIL, which real S3 never spends. The replacement joins
 the parts once and checksums that single copy; it raises the same errors (InvalidPart, EntityTooSmall,
 MalformedXML) and returns the same (body, ETag, checksum details) tuple. A unit test compares the two.
+
+DynamoDB applies each write (and each TransactWriteItems, all or nothing) to an item atomically:
+a counter moved by two concurrent `ADD`s moves twice, and a transaction's conditions hold when its
+writes land. moto's server handles requests on threads and its backend takes no lock, so concurrent
+writes to one item can interleave and lose an update. `serialized_writes` puts the backend's write
+operations under one lock, which gives the isolation DynamoDB promises (at moto's speed, one write at
+a time, which is far from a bottleneck locally).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 
 _installed = False
+DYNAMODB_WRITE_LOCK = threading.RLock()
+DYNAMODB_WRITES = ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item")
+
+
+def serialized_writes(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def locked(*args: Any, **kwargs: Any) -> Any:
+        with DYNAMODB_WRITE_LOCK:
+            return method(*args, **kwargs)
+
+    locked.__wrapped_by_reelstack__ = True  # type: ignore[attr-defined]
+    return locked
 
 
 def complete_multipart(
@@ -59,7 +80,12 @@ def install() -> None:
     global _installed
     if _installed:
         return
+    from moto.dynamodb.models import DynamoDBBackend
     from moto.s3.models import FakeMultipart
 
     FakeMultipart.complete = complete_multipart  # type: ignore[method-assign]
+    for name in DYNAMODB_WRITES:
+        original = getattr(DynamoDBBackend, name, None)
+        if original is not None and not getattr(original, "__wrapped_by_reelstack__", False):
+            setattr(DynamoDBBackend, name, serialized_writes(original))
     _installed = True

@@ -52,3 +52,32 @@ def test_the_patched_complete_raises_moto_s_errors() -> None:
         complete_multipart(upload, iter([(1, '"not-the-etag"')]))
     with pytest.raises(MalformedXML):
         complete_multipart(upload, iter([]))
+
+
+def test_dynamodb_writes_are_serialized_like_dynamodb_isolates_them() -> None:
+    # GIVEN the patches installed, and the write lock held elsewhere
+    import threading
+
+    from moto.dynamodb.models import DynamoDBBackend
+
+    from reelstack_tools.localcloud.moto_patches import (
+        DYNAMODB_WRITE_LOCK,
+        DYNAMODB_WRITES,
+        install,
+        serialized_writes,
+    )
+
+    install()
+    assert all(
+        getattr(getattr(DynamoDBBackend, name), "__wrapped_by_reelstack__", False) for name in DYNAMODB_WRITES
+    )
+    entered = threading.Event()
+    write = serialized_writes(lambda: entered.set())
+    with DYNAMODB_WRITE_LOCK:
+        writer = threading.Thread(target=write)
+        writer.start()
+        # WHEN a write is attempted meanwhile THEN it waits for the lock
+        assert not entered.wait(0.2)
+    # AND it proceeds once the lock is free
+    writer.join(5)
+    assert entered.is_set()

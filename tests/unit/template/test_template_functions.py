@@ -28,6 +28,7 @@ SETTINGS_OF_FUNCTION = {
     "IngestRejectFunction": "IngestSettings",
     "ReviewIntakeFunction": "ReviewSettings",
     "NotificationsFunction": "NotificationSettings",
+    "LikesFunction": "LikesWorkerSettings",
     "TranscodeSubmitFunction": "TranscodeBackendSettings",
     "MediaConvertResumeFunction": "TranscodeBackendSettings",
 }

@@ -59,7 +59,14 @@ def test_tables_are_on_demand_encrypted_and_recoverable(template: dict[str, Any]
     """GIVEN each table WHEN read THEN it is PAY_PER_REQUEST with SSE and point-in-time recovery."""
     tables = resources_of_type(template, "AWS::DynamoDB::Table")
 
-    assert set(tables) == {"UploadsTable", "VideosTable", "WaitingTasksTable", "NotificationsTable"}
+    assert set(tables) == {
+        "UploadsTable",
+        "VideosTable",
+        "WaitingTasksTable",
+        "NotificationsTable",
+        "LikesTable",
+        "LikeCountersTable",
+    }
     for name, table in tables.items():
         properties = table["Properties"]
         assert properties["BillingMode"] == "PAY_PER_REQUEST", name

@@ -86,8 +86,32 @@ class NotificationSettings(_Base):
     notification_window_seconds: int = 3600
 
 
+class LikeSettings(_Base):
+    """Likes: the Redis cache (ElastiCache) in front of the DynamoDB truth (likes + sharded counters)."""
+
+    redis_url: str
+    likes_table: str
+    like_counters_table: str
+    like_counter_shards: int = 10  # raise only: lowering it would strand counts on dropped shards
+    like_cache_ttl_seconds: int = 24 * 3600  # a video's cached likes are rebuilt from DynamoDB this often
+    like_cache_timeout_seconds: float = 0.5  # past this Redis counts as down: answers come from DynamoDB
+
+
+class LikesQueueSettings(_Base):
+    """Where the API queues like changes for the durable write."""
+
+    likes_queue_url: str
+
+
 class ApiSettings(
-    StorageSettings, TableSettings, UploadLimits, AuthSettings, PlaybackSettings, NotificationSettings
+    StorageSettings,
+    TableSettings,
+    UploadLimits,
+    AuthSettings,
+    PlaybackSettings,
+    NotificationSettings,
+    LikeSettings,
+    LikesQueueSettings,
 ):
     """The HTTP API function."""
 
@@ -129,6 +153,17 @@ class ReviewSettings(TableSettings, StorageSettings):
     """Human review of held videos: the waiting tasks (Step Functions task tokens) and their frames."""
 
     waiting_tasks_table: str
+
+
+class LikesWorkerSettings(LikeSettings, TableSettings):
+    """The likes queue's consumer: durable writes, cache reconciling, `VideoLiked` to the bus."""
+
+    event_bus_name: str = "default"
+
+
+@cache
+def likes_worker_settings() -> LikesWorkerSettings:
+    return LikesWorkerSettings()  # type: ignore[call-arg]
 
 
 @cache

@@ -7,6 +7,8 @@ from functools import cache
 from reelstack.adapters.batch_jobs import BatchJobs
 from reelstack.adapters.events import EventPublisher
 from reelstack.adapters.keyframes import KeyframeSampler
+from reelstack.adapters.like_cache import LikeCache
+from reelstack.adapters.like_store import LikeStore
 from reelstack.adapters.media_urls import MediaUrls
 from reelstack.adapters.mediaconvert import MediaConvertJobs
 from reelstack.adapters.notification_store import NotificationStore
@@ -23,6 +25,8 @@ from reelstack.domain.media import ProbePolicy
 from reelstack.domain.moderation import parse_moderation_policy
 from reelstack.domain.rendition_spec import parse_rendition_spec
 from reelstack.services.ingest import IngestStages
+from reelstack.services.likes import EVENT_SOURCE as LIKES_EVENT_SOURCE
+from reelstack.services.likes import LikeConsumer, LikeWorker
 from reelstack.services.mediaconvert_completion import MediaConvertCompletion
 from reelstack.services.moderation import ModerationStage
 from reelstack.services.notifications import NotificationService
@@ -32,6 +36,7 @@ from reelstack.services.transcode import TranscodeStage
 from reelstack.services.transcode_backends import BackendConfig, TranscodeBackends
 from reelstack.settings import (
     ingest_settings,
+    likes_worker_settings,
     notification_settings,
     review_settings,
     transcode_backend_settings,
@@ -142,3 +147,23 @@ def notification_service() -> NotificationService:
         settings.notifications_table, settings.aws_region, settings.notification_window_seconds
     )
     return NotificationService(store)
+
+
+@cache
+def like_consumer() -> LikeConsumer:
+    """The likes queue's consumer: durable writes, cache reconciling, `VideoLiked` (source reelstack.likes)."""
+    settings = likes_worker_settings()
+    store = LikeStore(
+        settings.likes_table, settings.like_counters_table, settings.aws_region, settings.like_counter_shards
+    )
+    cache_ = LikeCache(
+        settings.redis_url,
+        loaded_ttl_seconds=settings.like_cache_ttl_seconds,
+        socket_timeout=settings.like_cache_timeout_seconds,
+    )
+    return LikeConsumer(
+        LikeWorker(store, cache_),
+        store,
+        EventPublisher(settings.event_bus_name, source=LIKES_EVENT_SOURCE),
+        Repositories.from_settings(settings).get_video,
+    )

@@ -14,9 +14,10 @@ EVENT_SOURCE = "reelstack.videos"
 
 
 class EventPublisher:
-    def __init__(self, bus_name: str, events: Any = None) -> None:
+    def __init__(self, bus_name: str, events: Any = None, source: str = EVENT_SOURCE) -> None:
         self.bus_name = bus_name
         self._events = events
+        self.source = source
 
     @property
     def events(self) -> Any:
@@ -26,7 +27,7 @@ class EventPublisher:
 
     def publish(self, detail_type: str, detail: dict[str, Any], resources: list[str] | None = None) -> None:
         entry = {
-            "Source": EVENT_SOURCE,
+            "Source": self.source,
             "DetailType": detail_type,
             "Detail": json.dumps(detail, sort_keys=True),
             "EventBusName": self.bus_name,

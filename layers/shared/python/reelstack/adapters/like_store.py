@@ -231,6 +231,13 @@ class LikeStore:
         item = self._item(video_id, user_id)
         return bool(item is not None and item.liked)
 
+    def holds(self, change: LikeChange) -> bool:
+        """The store's item for the change's (video, user) is in exactly this change's state and version."""
+        item = self._item(change.video_id, change.user_id)
+        return bool(
+            item is not None and bool(item.liked) == change.liked and int(item.version or 0) == change.version
+        )
+
     def count(self, video_id: str) -> int:
         """The like count: the sum of the video's counter shards."""
         try:

@@ -9,10 +9,13 @@ flagged `degraded` so the API can say so in a header.
 
 `LikeWorker` serves the likes queue's consumer: it applies one change durably (idempotent, any order)
 and, when the change moved the truth, brings the cache in line unless it has seen newer.
+`LikeConsumer` is what the likes function runs per message: the worker, then `VideoLiked` (source
+`reelstack.likes`) for a like that moved the truth, with the video's owner as author.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
@@ -30,9 +33,13 @@ from reelstack.domain.likes import (
     expected_count,
 )
 from reelstack.domain.videos import Video, VideoStatus
-from reelstack.errors import NotFound
+from reelstack.errors import InvalidRequest, NotFound
+from reelstack.observability import logger
 
 _LOAD_ATTEMPTS = 3
+MAX_PAGE = 100
+VIDEO_LIKED = "VideoLiked"
+EVENT_SOURCE = "reelstack.likes"  # the notifications function's rule matches this source
 
 
 class Cache(Protocol):
@@ -47,10 +54,27 @@ class Store(Protocol):
     def state(self, video_id: str) -> LikeState: ...
     def liked(self, video_id: str, user_id: str) -> bool: ...
     def count(self, video_id: str) -> int: ...
+    def likes_of(self, user_id: str, limit: int, cursor: str | None) -> Any: ...
 
 
 class Sender(Protocol):
     def send(self, message: dict[str, Any]) -> str: ...
+
+
+def _message(change: LikeChange, liker_name: str) -> dict[str, Any]:
+    """The queued message: the change, plus the liker's display name for the author's notification
+    (`LikeChange.from_dict` ignores it)."""
+    return {**change.to_dict(), "liker_name": liker_name}
+
+
+def _liker_name(message: dict[str, Any] | str | bytes) -> str:
+    if isinstance(message, str | bytes):
+        try:
+            message = json.loads(message)
+        except ValueError:
+            return ""
+    name = message.get("liker_name") if isinstance(message, dict) else None
+    return name if isinstance(name, str) else ""
 
 
 def _micros(moment: datetime) -> int:
@@ -87,16 +111,31 @@ class LikeService:
         try:
             toggled = self._toggle(video_id, user, liked)
         except CacheUnavailable:
-            return self._from_store(video_id, user, liked, now)
+            return self._from_store(video_id, user, liked, now, principal.username)
         change = LikeChange(video_id, user, liked, toggled.version, iso(now))
         try:
-            self.queue.send(change.to_dict())
+            self.queue.send(_message(change, principal.username))
         except Exception:
             # Redis is now ahead of the truth: forget the video so the next touch rebuilds it.
             with suppress(CacheUnavailable):
                 self.cache.invalidate(video_id)
             raise
         return LikeAnswer(video_id, toggled.liked, toggled.count)
+
+    def liked_videos(
+        self, principal: Principal, limit_text: str | None, cursor: str | None
+    ) -> dict[str, Any]:
+        """The caller's liked videos, newest like first: `{items: [{video_id, liked_at}], cursor}`.
+        Durable likes only: a like still in the queue shows up once the worker has written it."""
+        try:
+            limit = int(limit_text) if limit_text else 20
+        except ValueError:
+            raise InvalidRequest(f"limit={limit_text!r} is not a number", code="invalid_limit") from None
+        if not 1 <= limit <= MAX_PAGE:
+            raise InvalidRequest(f"limit must be 1..{MAX_PAGE}", code="invalid_limit")
+        page = self.store.likes_of(principal.user_id, limit, cursor)
+        items = [{"video_id": like.video_id, "liked_at": like.liked_at} for like in page.likes]
+        return {"items": items, "cursor": page.cursor}
 
     def _toggle(self, video_id: str, user: str, liked: bool) -> Toggled:
         for _ in range(_LOAD_ATTEMPTS):
@@ -106,11 +145,11 @@ class LikeService:
             self.cache.load(self.store.state(video_id))  # a miss: rebuild from the truth, then retry
         raise CacheUnavailable(f"the like cache keeps losing video {video_id}")
 
-    def _from_store(self, video_id: str, user: str, liked: bool, now: datetime) -> LikeAnswer:
+    def _from_store(self, video_id: str, user: str, liked: bool, now: datetime, name: str = "") -> LikeAnswer:
         """Redis is down: queue the change all the same and answer from DynamoDB, flagged degraded."""
         currently = self.store.liked(video_id, user)
         count = self.store.count(video_id)
-        self.queue.send(LikeChange(video_id, user, liked, _micros(now), iso(now)).to_dict())
+        self.queue.send(_message(LikeChange(video_id, user, liked, _micros(now), iso(now)), name))
         return LikeAnswer(video_id, liked, expected_count(count, currently, liked), degraded=True)
 
 
@@ -138,3 +177,55 @@ class LikeWorker:
             with suppress(CacheUnavailable):  # the cache is best effort: DynamoDB already holds it
                 self.cache.reconcile(change.video_id, change.user_id, change.liked, change.version)
         return Handled(change, applied)
+
+
+class Publisher(Protocol):
+    def publish(
+        self, detail_type: str, detail: dict[str, Any], resources: list[str] | None = None
+    ) -> None: ...
+
+
+class DurableLikes(Protocol):
+    def holds(self, change: LikeChange) -> bool: ...
+
+
+class LikeConsumer:
+    """One likes-queue message: made durable by the worker, then `VideoLiked` for a like that moved
+    the truth (the video's owner as `author`; the notifications function drops self-likes).
+
+    A failed publish fails the message, and its redelivery finds the like already applied: on a
+    redelivery the event goes out again when the store still holds exactly this like (the
+    notification store is idempotent per liker, so a repeat is harmless)."""
+
+    def __init__(
+        self,
+        worker: LikeWorker,
+        store: DurableLikes,
+        events: Publisher,
+        videos_lookup: Callable[[str], Video | None],
+    ) -> None:
+        self.worker = worker
+        self.store = store
+        self.events = events
+        self.videos_lookup = videos_lookup
+
+    def consume(self, message: dict[str, Any] | str | bytes, redelivered: bool = False) -> Handled:
+        handled = self.worker.handle(message)
+        change = handled.change
+        if not change.liked:
+            return handled
+        if not handled.applied and not (redelivered and self.store.holds(change)):
+            return handled
+        video = self.videos_lookup(change.video_id)
+        if video is None:
+            logger.warning("liked video is gone: no VideoLiked", extra={"video_id": change.video_id})
+            return handled
+        detail = {
+            "video_id": change.video_id,
+            "author": video.owner,
+            "liker": change.user_id,
+            "liker_name": _liker_name(message),  # "" = notifications show the liker's id
+            "liked_at": change.at,
+        }
+        self.events.publish(VIDEO_LIKED, detail, resources=[])
+        return handled

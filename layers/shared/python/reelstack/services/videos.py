@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from reelstack.adapters.media_urls import MediaUrls
 from reelstack.adapters.repositories import Repositories
@@ -14,10 +14,18 @@ MAX_PAGE = 100
 OWNER_ONLY = ("moderation", "timeline", "failure", "upload_id", "execution_arn")
 
 
+class LikeReader(Protocol):
+    """The durable likes (the likes store): a count and one user's like, each one cheap read."""
+
+    def count(self, video_id: str) -> int: ...
+    def liked(self, video_id: str, user_id: str) -> bool: ...
+
+
 class VideoService:
-    def __init__(self, repos: Repositories, urls: MediaUrls) -> None:
+    def __init__(self, repos: Repositories, urls: MediaUrls, likes: LikeReader | None = None) -> None:
         self.repos = repos
         self.urls = urls
+        self.likes = likes
 
     def _view(self, principal: Principal, video: Video) -> dict[str, Any]:
         body = video.to_public_dict(self.urls.public)
@@ -37,7 +45,12 @@ class VideoService:
         if video is None or not video.readable_by(principal):
             # Unpublished videos of others answer like missing ones: their existence is not disclosed.
             raise NotFound(f"no video {video_id}", code="video_not_found")
-        return self._view(principal, video)
+        body = self._view(principal, video)
+        if self.likes is not None:
+            # From DynamoDB (a Query of the counter shards and a GetItem): may trail a like still queued.
+            body["like_count"] = self.likes.count(video_id)
+            body["liked_by_me"] = self.likes.liked(video_id, principal.user_id)
+        return body
 
     def list_by_author(
         self, principal: Principal, author: str | None, limit_text: str | None, cursor: str | None
