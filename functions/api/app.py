@@ -70,20 +70,13 @@ def _urls() -> MediaUrls:
 
 @cache
 def _like_store() -> LikeStore:
-    settings = api_settings()
-    return LikeStore(
-        settings.likes_table, settings.like_counters_table, settings.aws_region, settings.like_counter_shards
-    )
+    return LikeStore.from_settings(api_settings())
 
 
 @cache
 def _likes() -> LikeService:
     settings = api_settings()
-    cache_ = LikeCache(
-        settings.redis_url,
-        loaded_ttl_seconds=settings.like_cache_ttl_seconds,
-        socket_timeout=settings.like_cache_timeout_seconds,
-    )
+    cache_ = LikeCache.from_settings(settings)
     return LikeService(cache_, _like_store(), QueueSender(settings.likes_queue_url), _repos().get_video)
 
 
@@ -94,11 +87,7 @@ def _videos() -> VideoService:
 
 @cache
 def _notifications() -> NotificationService:
-    settings = api_settings()
-    store = NotificationStore(
-        settings.notifications_table, settings.aws_region, settings.notification_window_seconds
-    )
-    return NotificationService(store)
+    return NotificationService(NotificationStore.from_settings(api_settings()))
 
 
 @cache

@@ -39,10 +39,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from reelstack.adapters.aws import client, error_code
 from reelstack.adapters.transcoder import FfmpegTranscoder, TranscodeOutput
+from reelstack.domain.backends import Backend
 from reelstack.domain.gpu_command import frames_stay_on_gpu, nvenc_ladder_command
 from reelstack.domain.media import rotation_of, video_stream
 from reelstack.domain.renditions import Plan
 from reelstack.errors import DependencyFailed, InvalidRequest, NotFound, ReelstackError, coded_message
+from reelstack.services.transcode import stage_output
 
 log = logging.getLogger("gpu-transcoder")
 MAX_ERROR_CHARS = 256  # SendTaskFailure limits
@@ -139,30 +141,6 @@ def upload(s3: Any, env: JobEnv, plan: Plan, made: TranscodeOutput) -> None:
         _s3_call(f"uploading {key}", s3.upload_file, file.path, env.bucket, key, ExtraArgs=extra)
 
 
-def _full(plan: Plan, key: str | None) -> str | None:
-    return None if key is None else f"{plan.output_prefix}{key}"
-
-
-def task_output(plan: Plan, made: TranscodeOutput) -> dict[str, Any]:
-    """The workflow's `outputs` (what Publish reads), with bucket keys: the ffmpeg Lambda's shape."""
-    renditions = []
-    for rendition in made.renditions:
-        fields = rendition.to_dict()
-        fields["playlist_key"] = _full(plan, fields.pop("playlist"))
-        renditions.append(fields)
-    return {
-        "backend": "gpu",
-        "master_key": _full(plan, made.master_key),
-        "poster_key": _full(plan, made.poster_key),
-        "sprite_key": _full(plan, made.sprite_key),
-        "sprite_index_key": _full(plan, made.sprite_index_key),
-        "renditions": renditions,
-        "duration_s": made.duration_s,
-        "encode_seconds": made.encode_seconds,
-        "files": len(made.files),
-    }
-
-
 @contextmanager
 def heartbeats(sfn: Any, token: str, every_s: float) -> Iterator[None]:
     """SendTaskHeartbeat every `every_s` until the block ends (stops if the task no longer waits)."""
@@ -205,7 +183,7 @@ def transcode(env: JobEnv, s3: Any) -> dict[str, Any]:
             plan.output_prefix,
             made.encode_seconds,
         )
-        return task_output(plan, made)
+        return stage_output(plan, made, Backend.GPU)
 
 
 def failure(exc: BaseException) -> tuple[str, str]:

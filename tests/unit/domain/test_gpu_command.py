@@ -12,32 +12,11 @@ from reelstack.domain.ffmpeg_ladder import ladder_command
 from reelstack.domain.gpu_command import filter_graph, frames_stay_on_gpu, nvenc_ladder_command
 from reelstack.domain.media import MediaInfo
 from reelstack.domain.renditions import LambdaBudget, Plan, RenditionSpec, plan_renditions
+from tests.support.media_info import media
 
 OUT = "/work/out"
 SOURCE_FILE = "/work/source.mp4"
 FLAGS = {"-an", "-sn", "-dn", "-vn", "-nostdin", "-hide_banner", "-y"}
-
-
-def media(width: int, height: int, fps: float, *, audio: bool = True, rotation: int = 0) -> MediaInfo:
-    quarter_turn = rotation in (90, 270)
-    display_width, display_height = (height, width) if quarter_turn else (width, height)
-    return MediaInfo(
-        duration_s=30.0,
-        width=width,
-        height=height,
-        rotation=rotation,
-        display_width=display_width,
-        display_height=display_height,
-        display_aspect=f"{display_width}:{display_height}",
-        frame_rate=fps,
-        variable_frame_rate=False,
-        video_codec="h264",
-        audio_codec="aac" if audio else None,
-        has_audio=audio,
-        size_bytes=40_000_000,
-        bitrate=None,
-        container="mov,mp4,m4a,3gp,3g2,mj2",
-    )
 
 
 SOURCES = {

@@ -20,6 +20,7 @@ from reelstack.domain.mediaconvert_job import (
 )
 from reelstack.domain.renditions import LambdaBudget, Plan, RenditionSpec, SpriteSpec, plan_renditions
 from reelstack.errors import InvalidRequest
+from tests.support.media_info import media
 
 BUCKET = "reelstack-media-dev-1"
 ROLE = "arn:aws:iam::111122223333:role/reelstack-dev-mediaconvert"
@@ -28,36 +29,6 @@ METADATA = {"application": "reelstack", "stage": "dev"}
 
 MODEL = botocore.session.get_session().get_service_model("mediaconvert")
 CREATE_JOB = MODEL.operation_model("CreateJob").input_shape
-
-
-def media(
-    width: int,
-    height: int,
-    fps: float,
-    *,
-    audio: bool = True,
-    rotation: int = 0,
-    duration_s: float = 30.0,
-) -> MediaInfo:
-    quarter_turn = rotation in (90, 270)
-    display_width, display_height = (height, width) if quarter_turn else (width, height)
-    return MediaInfo(
-        duration_s=duration_s,
-        width=width,
-        height=height,
-        rotation=rotation,
-        display_width=display_width,
-        display_height=display_height,
-        display_aspect=f"{display_width}:{display_height}",
-        frame_rate=fps,
-        variable_frame_rate=False,
-        video_codec="h264",
-        audio_codec="aac" if audio else None,
-        has_audio=audio,
-        size_bytes=40_000_000,
-        bitrate=None,
-        container="mov,mp4,m4a,3gp,3g2,mj2",
-    )
 
 
 SOURCES = {

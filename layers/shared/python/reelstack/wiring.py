@@ -142,25 +142,14 @@ def mediaconvert_completion() -> MediaConvertCompletion:
 @cache
 def notification_service() -> NotificationService:
     """VideoLiked -> aggregated author notifications."""
-    settings = notification_settings()
-    store = NotificationStore(
-        settings.notifications_table, settings.aws_region, settings.notification_window_seconds
-    )
-    return NotificationService(store)
+    return NotificationService(NotificationStore.from_settings(notification_settings()))
 
 
 @cache
 def like_consumer() -> LikeConsumer:
     """The likes queue's consumer: durable writes, cache reconciling, `VideoLiked` (source reelstack.likes)."""
     settings = likes_worker_settings()
-    store = LikeStore(
-        settings.likes_table, settings.like_counters_table, settings.aws_region, settings.like_counter_shards
-    )
-    cache_ = LikeCache(
-        settings.redis_url,
-        loaded_ttl_seconds=settings.like_cache_ttl_seconds,
-        socket_timeout=settings.like_cache_timeout_seconds,
-    )
+    store, cache_ = LikeStore.from_settings(settings), LikeCache.from_settings(settings)
     return LikeConsumer(
         LikeWorker(store, cache_),
         store,

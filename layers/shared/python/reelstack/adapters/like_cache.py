@@ -31,7 +31,9 @@ from typing import Any
 import redis
 from redis.commands.core import Script
 
+from reelstack.adapters.redis_client import redis_from_url
 from reelstack.domain.likes import CacheUnavailable, LikeState, Toggled
+from reelstack.settings import LikeSettings
 
 # KEYS: users, count, seq, versions, loaded. ARGV: user, want (1 like | 0 unlike).
 # Returns {status, liked, count, changed, version}; status 0 = miss (not loaded), 1 = done.
@@ -144,15 +146,18 @@ class LikeCache:
         self._ttl_ms = loaded_ttl_seconds * 1000
         self._scripts: dict[str, Script] = {}
 
+    @classmethod
+    def from_settings(cls, settings: LikeSettings) -> LikeCache:
+        return cls(
+            settings.redis_url,
+            loaded_ttl_seconds=settings.like_cache_ttl_seconds,
+            socket_timeout=settings.like_cache_timeout_seconds,
+        )
+
     @property
     def client(self) -> Any:
         if self._client is None:
-            self._client = redis.Redis.from_url(
-                str(self._url),
-                socket_timeout=self._socket_timeout,
-                socket_connect_timeout=self._socket_timeout,
-                health_check_interval=30,
-            )
+            self._client = redis_from_url(str(self._url), self._socket_timeout)
         return self._client
 
     def _script(self, name: str, source: str) -> Script:

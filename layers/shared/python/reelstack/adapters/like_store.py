@@ -49,9 +49,10 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from reelstack.adapters.cursors import decode_cursor, encode_cursor
-from reelstack.adapters.tables import _bound
+from reelstack.adapters.tables import bound_model
 from reelstack.domain.likes import LikeChange, LikeState, counter_shard
 from reelstack.errors import DependencyFailed
+from reelstack.settings import LikeSettings
 
 DEFAULT_SHARDS = 10
 TOMBSTONE_TTL = timedelta(days=15)  # > SQS's longest retention (14 days)
@@ -126,10 +127,19 @@ class LikeStore:
     ) -> None:
         if shards < 1:
             raise ValueError("like_counter_shards must be at least 1")
-        self.likes: Any = _bound(LikeRecord, likes_table, region)
-        self.counters: Any = _bound(LikeCounterRecord, counters_table, region)
+        self.likes: Any = bound_model(LikeRecord, likes_table, region)
+        self.counters: Any = bound_model(LikeCounterRecord, counters_table, region)
         self.region = region
         self.shards = shards
+
+    @classmethod
+    def from_settings(cls, settings: LikeSettings) -> LikeStore:
+        return cls(
+            settings.likes_table,
+            settings.like_counters_table,
+            settings.aws_region,
+            settings.like_counter_shards,
+        )
 
     # -- writes --------------------------------------------------------------------------------------
     def apply(self, change: LikeChange) -> bool:

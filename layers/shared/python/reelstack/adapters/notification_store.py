@@ -19,9 +19,11 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from reelstack.adapters.cursors import decode_cursor, encode_cursor
+from reelstack.adapters.tables import bound_model
 from reelstack.clock import iso
 from reelstack.domain.notifications import LikeNotice, like_text, notification_key
 from reelstack.errors import DependencyFailed
+from reelstack.settings import NotificationSettings
 
 MAX_LIKERS = 2000
 
@@ -81,19 +83,14 @@ def _notification(record: NotificationRecord) -> Notification:
     )
 
 
-def _bound(table_name: str, region: str) -> type[NotificationRecord]:
-    meta = type("Meta", (), {"table_name": table_name, "region": region, "max_retry_attempts": 3})
-    return type(
-        f"NotificationRecordOn{table_name}",
-        (NotificationRecord,),
-        {"Meta": meta, "by_latest": RecipientLatestIndex()},
-    )
-
-
 class NotificationStore:
     def __init__(self, table_name: str, region: str, window_s: int) -> None:
-        self.model = _bound(table_name, region)
+        self.model: type[NotificationRecord] = bound_model(NotificationRecord, table_name, region)
         self.window_s = window_s
+
+    @classmethod
+    def from_settings(cls, settings: NotificationSettings) -> NotificationStore:
+        return cls(settings.notifications_table, settings.aws_region, settings.notification_window_seconds)
 
     def add_like(self, notice: LikeNotice) -> None:
         """Fold one like into its (author, video, window) notification; idempotent per liker."""

@@ -30,7 +30,6 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
 from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.connection import Connection
@@ -38,6 +37,7 @@ from pynamodb.exceptions import PynamoDBException, TransactWriteError
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
+from reelstack.adapters.tables import bound_model
 from reelstack.domain.plays import DailyDelta
 from reelstack.errors import DependencyFailed
 
@@ -86,11 +86,6 @@ def delta_digest(delta: DailyDelta) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def _bound(model: type[Model], table_name: str, region: str) -> Any:
-    meta = type("Meta", (), {"table_name": table_name, "region": region, "max_retry_attempts": 3})
-    return type(f"{model.__name__}On{table_name}", (model,), {"Meta": meta})
-
-
 class DailyStats:
     def __init__(
         self,
@@ -100,8 +95,8 @@ class DailyStats:
         ledger_ttl_s: int = 16 * 24 * 3600,
         connection: Connection | None = None,
     ) -> None:
-        self.stats: type[DailyStatsRecord] = _bound(DailyStatsRecord, table_name, region)
-        self.ledger: type[PlayLedgerRecord] = _bound(PlayLedgerRecord, table_name, region)
+        self.stats: type[DailyStatsRecord] = bound_model(DailyStatsRecord, table_name, region)
+        self.ledger: type[PlayLedgerRecord] = bound_model(PlayLedgerRecord, table_name, region)
         self.region = region
         self.ledger_ttl_s = ledger_ttl_s
         self._connection = connection

@@ -31,6 +31,7 @@ from typing import Any
 import redis
 from redis.commands.core import Script
 
+from reelstack.adapters.redis_client import redis_from_url
 from reelstack.domain.plays import PlayEvent, day_of, decay_factor, top_interests
 from reelstack.errors import DependencyFailed
 
@@ -124,12 +125,7 @@ class PlayStats:
     @property
     def client(self) -> Any:
         if self._client is None:
-            self._client = redis.Redis.from_url(
-                str(self._url),
-                socket_timeout=self._socket_timeout,
-                socket_connect_timeout=self._socket_timeout,
-                health_check_interval=30,
-            )
+            self._client = redis_from_url(str(self._url), self._socket_timeout)
         return self._client
 
     def _call(self, what: str, operation: Callable[[], Any]) -> Any:

@@ -19,6 +19,7 @@ from typing import Any
 import redis
 from redis.commands.core import Script
 
+from reelstack.adapters.redis_client import redis_from_url
 from reelstack.domain.rate_limits import Decision, TokenBucket, refusal
 
 # KEYS: bucket. ARGV: rate_per_s, burst, cost, now_ms (-1 = Redis TIME).
@@ -85,12 +86,7 @@ class RateLimiter:
     @property
     def client(self) -> Any:
         if self._client is None:
-            self._client = redis.Redis.from_url(
-                str(self._url),
-                socket_timeout=self._socket_timeout,
-                socket_connect_timeout=self._socket_timeout,
-                health_check_interval=30,
-            )
+            self._client = redis_from_url(str(self._url), self._socket_timeout)
         return self._client
 
     def check(self, user_id: str, route: str, cost: float = 1.0) -> Decision:

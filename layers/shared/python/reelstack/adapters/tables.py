@@ -88,7 +88,8 @@ class BoundTables:
     region: str
 
 
-def _bound(model: type[Model], table_name: str, region: str) -> Any:
+def bound_model(model: type[Model], table_name: str, region: str) -> Any:
+    """A subclass of `model` bound to a deployed table name and region, with its own GSI instances."""
     meta = type("Meta", (), {"table_name": table_name, "region": region, "max_retry_attempts": 3})
     namespace: dict[str, Any] = {"Meta": meta}
     # PynamoDB ties an index to the class that declares it: give the bound class its own instances.
@@ -102,7 +103,7 @@ def _bound(model: type[Model], table_name: str, region: str) -> Any:
 def bind_tables(uploads_table: str, videos_table: str, region: str) -> BoundTables:
     """Model classes bound to the deployed table names (endpoint from the SDK's own configuration)."""
     return BoundTables(
-        uploads=_bound(UploadRecord, uploads_table, region),
-        videos=_bound(VideoRecord, videos_table, region),
+        uploads=bound_model(UploadRecord, uploads_table, region),
+        videos=bound_model(VideoRecord, videos_table, region),
         region=region,
     )

@@ -17,6 +17,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from reelstack.adapters.cursors import decode_cursor, encode_cursor
+from reelstack.adapters.tables import bound_model
 from reelstack.errors import DependencyFailed
 
 
@@ -74,18 +75,9 @@ def _task(record: WaitingTaskRecord) -> WaitingTask:
     )
 
 
-def _bound(table_name: str, region: str) -> type[WaitingTaskRecord]:
-    meta = type("Meta", (), {"table_name": table_name, "region": region, "max_retry_attempts": 3})
-    return type(
-        f"WaitingTaskRecordOn{table_name}",
-        (WaitingTaskRecord,),
-        {"Meta": meta, "by_kind": KindCreatedIndex()},
-    )
-
-
 class WaitingTasks:
     def __init__(self, table_name: str, region: str) -> None:
-        self.model = _bound(table_name, region)
+        self.model: type[WaitingTaskRecord] = bound_model(WaitingTaskRecord, table_name, region)
 
     def put(self, task: WaitingTask, expires_at: datetime) -> None:
         """Store (or, on a redelivered message, overwrite with the same content) a waiting task."""

@@ -73,7 +73,7 @@ def _fraction_text(value: Fraction) -> str:
     return f"{value.numerator}/{value.denominator}"
 
 
-def _seconds_text(value: float) -> str:
+def seconds_text(value: float) -> str:
     return f"{value:.6f}".rstrip("0").rstrip(".") or "0"
 
 
@@ -91,8 +91,8 @@ def _stills_chain(stills: CandidateStills) -> str:
     """Frames for moderation: the first, one every `every_s`, and scene cuts `scene_gap_s` apart."""
     box = stills.long_side
     keep = (
-        f"isnan(prev_selected_t)+gte(t-prev_selected_t\\,{_seconds_text(stills.every_s)})"
-        f"+gt(scene\\,{stills.scene_threshold:g})*gte(t-prev_selected_t\\,{_seconds_text(stills.scene_gap_s)})"
+        f"isnan(prev_selected_t)+gte(t-prev_selected_t\\,{seconds_text(stills.every_s)})"
+        f"+gt(scene\\,{stills.scene_threshold:g})*gte(t-prev_selected_t\\,{seconds_text(stills.scene_gap_s)})"
     )
     return (
         f"fps={STILLS_RATE},scale={box}:{box}:force_original_aspect_ratio=decrease,setsar=1,select='{keep}'"
@@ -115,7 +115,7 @@ def _video_chain(rendition: Rendition) -> str:
 
 
 def _poster_chain(poster: PosterPlan) -> str:
-    start = _seconds_text(poster.time_s)
+    start = seconds_text(poster.time_s)
     return f"trim=start={start},trim=end_frame=1,scale={poster.width}:{poster.height},setsar=1"
 
 
@@ -142,20 +142,21 @@ def _encoder_options(rendition: Rendition, preset: str, threads: int | None) -> 
     ]  # fmt: skip
 
 
-def _audio_options(audio: AudioPlan | None) -> list[str]:
+def audio_options(audio: AudioPlan | None) -> list[str]:
     if audio is None:
         return ["-an"]
     return ["-map", "0:a:0", "-c:a", audio.codec, "-b:a", f"{audio.bitrate_kbps}k",
             "-ac", str(audio.channels), "-ar", str(audio.sample_rate_hz)]  # fmt: skip
 
 
-def _hls_output(rendition: Rendition, out_dir: str) -> list[str]:
+def hls_output(rendition: Rendition, out_dir: str, muxer_options: tuple[str, ...] = ()) -> list[str]:
+    """One rendition's HLS fMP4 output (shared by the CPU and NVENC ladders: same files, same muxing)."""
     folder = os.path.join(out_dir, rendition.name)
     return [
         "-map_metadata", "-1", "-map_chapters", "-1",
         "-f", "hls", "-hls_time", hls_time(rendition), "-hls_playlist_type", "vod",
         "-hls_segment_type", "fmp4", "-hls_fmp4_init_filename", INIT_SEGMENT,
-        "-hls_flags", "independent_segments",
+        "-hls_flags", "independent_segments", *muxer_options,
         "-hls_segment_filename", os.path.join(_pattern_safe(folder), SEGMENT_PATTERN),
         os.path.join(folder, PLAYLIST),
     ]  # fmt: skip
@@ -168,12 +169,12 @@ def _rendition_output(
         "-map",
         f"[{label}]",
         *_encoder_options(rendition, preset, threads),
-        *_audio_options(audio),
-        *_hls_output(rendition, out_dir),
+        *audio_options(audio),
+        *hls_output(rendition, out_dir),
     ]
 
 
-def _image_output(label: str, quality: int, path: str) -> list[str]:
+def image_output(label: str, quality: int, path: str) -> list[str]:
     return ["-map", f"[{label}]", "-frames:v", "1", "-update", "1", "-q:v", str(quality),
             "-map_metadata", "-1", path]  # fmt: skip
 
@@ -201,11 +202,11 @@ def ladder_command(
     if poster is not None:
         branches.append("poster")
         chains.append(f"[poster]{_poster_chain(poster)}[p]")
-        outputs += _image_output("p", POSTER_QUALITY, os.path.join(out_dir, poster.key))
+        outputs += image_output("p", POSTER_QUALITY, os.path.join(out_dir, poster.key))
     if sprite is not None:
         branches.append("sprite")
         chains.append(f"[sprite]{_sprite_chain(sprite)}[s]")
-        outputs += _image_output("s", SPRITE_QUALITY, os.path.join(out_dir, sprite.key))
+        outputs += image_output("s", SPRITE_QUALITY, os.path.join(out_dir, sprite.key))
     if stills is not None:
         branches.append("stills")
         chains.append(f"[stills]{_stills_chain(stills)}[st]")

@@ -28,7 +28,7 @@ import os
 from fractions import Fraction
 
 from reelstack.domain import ffmpeg_ladder
-from reelstack.domain.renditions import AudioPlan, Plan, PosterPlan, Rendition, SpritePlan
+from reelstack.domain.renditions import Plan, PosterPlan, Rendition, SpritePlan
 
 NVENC_PRESET = "p5"  # slow (good quality); p4 is NVENC's default "medium"
 LOOKAHEAD_FRAMES = 20  # VBR rate-control lookahead; -no-scenecut keeps it from adding I-frames
@@ -50,17 +50,13 @@ def frames_stay_on_gpu(codec: str, pixel_format: str, rotation: int) -> bool:
     return pixel_format in EIGHT_BIT_420 or (codec in TEN_BIT_CODECS and pixel_format in TEN_BIT_420)
 
 
-def _seconds_text(value: float) -> str:
-    return f"{value:.6f}".rstrip("0").rstrip(".") or "0"
-
-
 def _scale(width: int, height: int) -> str:
     return f"scale_cuda=w={width}:h={height}:format=nv12:interp_algo={SCALE_ALGORITHM}"
 
 
 def _poster_chain(poster: PosterPlan) -> str:
     return (
-        f"trim=start={_seconds_text(poster.time_s)},{_scale(poster.width, poster.height)},"
+        f"trim=start={ffmpeg_ladder.seconds_text(poster.time_s)},{_scale(poster.width, poster.height)},"
         "hwdownload,format=nv12,setsar=1"
     )
 
@@ -105,30 +101,6 @@ def _encoder_options(rendition: Rendition) -> list[str]:
     ]  # fmt: skip
 
 
-def _audio_options(audio: AudioPlan | None) -> list[str]:
-    if audio is None:
-        return ["-an"]
-    return ["-map", "0:a:0", "-c:a", audio.codec, "-b:a", f"{audio.bitrate_kbps}k",
-            "-ac", str(audio.channels), "-ar", str(audio.sample_rate_hz)]  # fmt: skip
-
-
-def _hls_output(rendition: Rendition, out_dir: str) -> list[str]:
-    folder = os.path.join(out_dir, rendition.name)
-    return [
-        "-map_metadata", "-1", "-map_chapters", "-1",
-        "-f", "hls", "-hls_time", ffmpeg_ladder.hls_time(rendition), "-hls_playlist_type", "vod",
-        "-hls_segment_type", "fmp4", "-hls_fmp4_init_filename", ffmpeg_ladder.INIT_SEGMENT,
-        "-hls_flags", "independent_segments", "-max_muxing_queue_size", "4096",
-        "-hls_segment_filename", os.path.join(folder.replace("%", "%%"), ffmpeg_ladder.SEGMENT_PATTERN),
-        os.path.join(folder, ffmpeg_ladder.PLAYLIST),
-    ]  # fmt: skip
-
-
-def _image_output(label: str, quality: int, path: str) -> list[str]:
-    return ["-map", f"[{label}]", "-frames:v", "1", "-update", "1", "-q:v", str(quality),
-            "-map_metadata", "-1", path]  # fmt: skip
-
-
 def nvenc_ladder_command(
     plan: Plan, source: str, out_dir: str, *, frames_on_gpu: bool = True, ffmpeg: str = "ffmpeg"
 ) -> list[str]:
@@ -144,10 +116,19 @@ def nvenc_ladder_command(
         "-filter_complex", filter_graph(plan, frames_on_gpu=frames_on_gpu),
     ]  # fmt: skip
     for index, rendition in enumerate(plan.renditions):
-        command += ["-map", f"[v{index}]", *_encoder_options(rendition), *_audio_options(plan.audio)]
-        command += _hls_output(rendition, out_dir)
+        command += [
+            "-map",
+            f"[v{index}]",
+            *_encoder_options(rendition),
+            *ffmpeg_ladder.audio_options(plan.audio),
+        ]
+        command += ffmpeg_ladder.hls_output(rendition, out_dir, ("-max_muxing_queue_size", "4096"))
     if plan.poster is not None:
-        command += _image_output("p", ffmpeg_ladder.POSTER_QUALITY, os.path.join(out_dir, plan.poster.key))
+        command += ffmpeg_ladder.image_output(
+            "p", ffmpeg_ladder.POSTER_QUALITY, os.path.join(out_dir, plan.poster.key)
+        )
     if plan.sprite is not None:
-        command += _image_output("s", ffmpeg_ladder.SPRITE_QUALITY, os.path.join(out_dir, plan.sprite.key))
+        command += ffmpeg_ladder.image_output(
+            "s", ffmpeg_ladder.SPRITE_QUALITY, os.path.join(out_dir, plan.sprite.key)
+        )
     return command

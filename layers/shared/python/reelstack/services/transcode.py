@@ -57,15 +57,16 @@ def _full(plan: Plan, key: str | None) -> str | None:
     return None if key is None else f"{plan.output_prefix}{key}"
 
 
-def stage_output(plan: Plan, made: TranscodeOutput) -> dict[str, Any]:
-    """The workflow's `outputs` (what Moderate and Publish read): bucket keys and measured renditions."""
+def stage_output(plan: Plan, made: TranscodeOutput, backend: Backend = Backend.LAMBDA) -> dict[str, Any]:
+    """The workflow's `outputs` (what Moderate and Publish read): bucket keys and measured renditions,
+    the same from every backend that runs `FfmpegTranscoder` (the ffmpeg Lambda, the GPU container)."""
     renditions = []
     for rendition in made.renditions:
         fields = rendition.to_dict()
         fields["playlist_key"] = _full(plan, fields.pop("playlist"))
         renditions.append(fields)
     return {
-        "backend": Backend.LAMBDA.value,
+        "backend": backend.value,
         "master_key": _full(plan, made.master_key),
         "poster_key": _full(plan, made.poster_key),
         "sprite_key": _full(plan, made.sprite_key),
