@@ -19,7 +19,10 @@ from reelstack.adapters.like_cache import LikeCache
 from reelstack.adapters.like_store import LikeStore
 from reelstack.adapters.media_urls import MediaUrls
 from reelstack.adapters.notification_store import NotificationStore
+from reelstack.adapters.play_daily_stats import DailyStats
+from reelstack.adapters.play_stats import PlayStats
 from reelstack.adapters.queue_sender import QueueSender
+from reelstack.adapters.rate_limiter import RateLimiter
 from reelstack.adapters.repositories import Repositories
 from reelstack.adapters.storage import MediaStorage
 from reelstack.adapters.tokens import JwtVerifier
@@ -33,6 +36,7 @@ from reelstack.observability import logger, metrics, tracer
 from reelstack.services.auth import Authenticator
 from reelstack.services.likes import LikeService
 from reelstack.services.notifications import NotificationService
+from reelstack.services.plays import PlayService
 from reelstack.services.review import ReviewService
 from reelstack.services.uploads import UploadService
 from reelstack.services.videos import VideoService
@@ -74,15 +78,39 @@ def _like_store() -> LikeStore:
 
 
 @cache
+def _limiter() -> RateLimiter:
+    settings = api_settings()
+    return RateLimiter.from_settings(settings, settings.redis_url)
+
+
+@cache
 def _likes() -> LikeService:
     settings = api_settings()
     cache_ = LikeCache.from_settings(settings)
-    return LikeService(cache_, _like_store(), QueueSender(settings.likes_queue_url), _repos().get_video)
+    sender = QueueSender(settings.likes_queue_url)
+    return LikeService(cache_, _like_store(), sender, _repos().get_video, limiter=_limiter())
+
+
+@cache
+def _daily_plays() -> DailyStats:
+    return DailyStats.from_settings(api_settings())
+
+
+@cache
+def _plays() -> PlayService:
+    settings = api_settings()
+    return PlayService(
+        _repos(),
+        PlayStats.from_settings(settings),
+        QueueSender(settings.plays_queue_url),
+        settings.play_policy(),
+        limiter=_limiter(),
+    )
 
 
 @cache
 def _videos() -> VideoService:
-    return VideoService(_repos(), _urls(), likes=_like_store())
+    return VideoService(_repos(), _urls(), likes=_like_store(), plays=_daily_plays())
 
 
 @cache
@@ -240,6 +268,13 @@ def like_video(video_id: str) -> Response:
 @json_errors
 def unlike_video(video_id: str) -> Response:
     return _like_response(_likes().unlike(_principal(), video_id))
+
+
+@app.route("/videos/{video_id}/plays", methods=["POST"])
+@json_errors
+def record_play(video_id: str) -> Response:
+    """`{session_id, watched_ms}` -> 202 `{video_id, counted, reason}` (counted later, in batches)."""
+    return Response(body=_plays().record(_principal(), video_id, _json_body()), status_code=202)
 
 
 @app.route("/me/likes", methods=["GET"])

@@ -11,9 +11,9 @@ FINAL_STATUSES = ("PUBLISHED", "REJECTED", "FAILED")
 MiB = 1024 * 1024
 
 
-def upload_bytes(api: Api, data: bytes, title: str = "clip", chunk_size: int = 8 * MiB) -> str:
-    """Open, send every chunk, complete: the video id."""
-    opened = api.open_upload(data, chunk_size, title=title)
+def upload_bytes(api: Api, data: bytes, title: str = "clip", chunk_size: int = 8 * MiB, **fields: Any) -> str:
+    """Open (with any other upload `fields`, e.g. tags), send every chunk, complete: the video id."""
+    opened = api.open_upload(data, chunk_size, title=title, **fields)
     assert opened.status == 201, opened.body
     upload_id = opened.body["upload_id"]
     assert all(reply.status == 200 for reply in api.put_chunks(upload_id, split(data, chunk_size)))

@@ -29,6 +29,7 @@ SETTINGS_OF_FUNCTION = {
     "ReviewIntakeFunction": "ReviewSettings",
     "NotificationsFunction": "NotificationSettings",
     "LikesFunction": "LikesWorkerSettings",
+    "PlaysFunction": "PlayDailyStatsSettings",
     "TranscodeSubmitFunction": "TranscodeBackendSettings",
     "MediaConvertResumeFunction": "TranscodeBackendSettings",
 }

@@ -59,3 +59,46 @@ def test_api_events_all_go_through_the_one_api(template: dict[str, Any]) -> None
     for name, event in events.items():
         assert event["Type"] == "Api", name
         assert event["Properties"]["RestApiId"] == {"Ref": "Api"}, name
+
+
+def _method_caps(template: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    """API Gateway's method throttling: (path, METHOD) -> its entry ("/~1a~1b" is the path /a/b)."""
+    settings = template["Resources"]["Api"]["Properties"]["MethodSettings"]
+    return {
+        (entry["ResourcePath"][1:].replace("~1", "/"), entry["HttpMethod"]): entry
+        for entry in settings
+        if entry["ResourcePath"] != "/*"
+    }
+
+
+RATE_LIMITED_ROUTES = {
+    "like": [("/videos/{video_id}/like", "POST"), ("/videos/{video_id}/like", "DELETE")],
+    "play": [("/videos/{video_id}/plays", "POST")],
+}
+
+
+def test_rate_limited_routes_have_api_gateway_caps_above_one_users_bucket(template: dict[str, Any]) -> None:
+    """GIVEN the per-user token buckets (RateLimits's default) and the stage's method throttling
+    WHEN each limited route is looked up THEN API Gateway caps it, and no lower than one user's bucket
+    (else a single user would meet the stage cap before their own 429 with Retry-After)."""
+    from reelstack.domain.rate_limits import parse_rate_limits
+
+    buckets = parse_rate_limits(template["Parameters"]["RateLimits"]["Default"])
+    caps = _method_caps(template)
+    routes = _template_routes(template)
+
+    assert set(buckets) == set(RATE_LIMITED_ROUTES)
+    for route, endpoints in RATE_LIMITED_ROUTES.items():
+        for endpoint in endpoints:
+            assert endpoint in routes, endpoint
+            cap = caps[endpoint]
+            assert cap["ThrottlingRateLimit"] >= buckets[route].rate_per_s, endpoint
+            assert cap["ThrottlingBurstLimit"] >= buckets[route].burst, endpoint
+
+
+def test_the_rate_limits_default_is_the_settings_default(template: dict[str, Any]) -> None:
+    """GIVEN the template parameter and the settings model WHEN compared THEN they agree (the local
+    cloud and a deployment start from the same limits as a bare `ApiSettings`)."""
+    from reelstack.settings import RateLimitSettings
+
+    assert template["Parameters"]["RateLimits"]["Default"] == RateLimitSettings().rate_limits

@@ -66,6 +66,7 @@ def test_tables_are_on_demand_encrypted_and_recoverable(template: dict[str, Any]
         "NotificationsTable",
         "LikesTable",
         "LikeCountersTable",
+        "PlayDailyStatsTable",
     }
     for name, table in tables.items():
         properties = table["Properties"]

@@ -11,6 +11,9 @@ from functools import cache
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from reelstack.domain.plays import PlayPolicy
+from reelstack.domain.rate_limits import TokenBucket, parse_rate_limits
+
 MiB = 1024 * 1024
 GiB = 1024 * MiB
 
@@ -103,6 +106,49 @@ class LikesQueueSettings(_Base):
     likes_queue_url: str
 
 
+class PlayStatsSettings(_Base):
+    """Plays: when one counts (`reelstack.domain.plays`) and the Redis fast side (hot list, interests)."""
+
+    redis_url: str
+    play_min_watched_ms: int = 3000
+    play_min_fraction: float = 0.5  # or half the video, whichever comes first
+    play_dedup_window_seconds: int = 3600  # one counted play per viewer per video per window
+    interest_half_life_seconds: float = 6 * 3600
+    hot_bucket_seconds: int = 600
+    hot_buckets: int = 6  # the hot list spans the last hour by default
+    hot_half_life_seconds: float = 1800
+    play_cache_timeout_seconds: float = 0.5
+
+    def play_policy(self) -> PlayPolicy:
+        return PlayPolicy(
+            min_watched_ms=self.play_min_watched_ms,
+            min_fraction=self.play_min_fraction,
+            dedup_window_s=self.play_dedup_window_seconds,
+        )
+
+
+class PlayDailyStatsSettings(_Base):
+    """The durable side of plays: per video per day in DynamoDB."""
+
+    play_daily_stats_table: str
+
+
+class PlaysQueueSettings(_Base):
+    """Where the API queues counted plays for the daily aggregation."""
+
+    plays_queue_url: str
+
+
+class RateLimitSettings(_Base):
+    """Per-user token buckets per route (`reelstack.domain.rate_limits` grammar; "" = no limits)."""
+
+    rate_limits: str = "like=10/s:burst=20;play=30/s:burst=60"
+    rate_limit_timeout_seconds: float = 0.2
+
+    def buckets(self) -> dict[str, TokenBucket]:
+        return parse_rate_limits(self.rate_limits)
+
+
 class ApiSettings(
     StorageSettings,
     TableSettings,
@@ -112,6 +158,10 @@ class ApiSettings(
     NotificationSettings,
     LikeSettings,
     LikesQueueSettings,
+    PlayStatsSettings,
+    PlayDailyStatsSettings,
+    PlaysQueueSettings,
+    RateLimitSettings,
 ):
     """The HTTP API function."""
 
@@ -159,6 +209,11 @@ class LikesWorkerSettings(LikeSettings, TableSettings):
     """The likes queue's consumer: durable writes, cache reconciling, `VideoLiked` to the bus."""
 
     event_bus_name: str = "default"
+
+
+@cache
+def plays_worker_settings() -> PlayDailyStatsSettings:
+    return PlayDailyStatsSettings()  # type: ignore[call-arg]
 
 
 @cache

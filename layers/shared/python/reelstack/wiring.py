@@ -13,6 +13,7 @@ from reelstack.adapters.media_urls import MediaUrls
 from reelstack.adapters.mediaconvert import MediaConvertJobs
 from reelstack.adapters.notification_store import NotificationStore
 from reelstack.adapters.nudity_detector import NudeNetDetector
+from reelstack.adapters.play_daily_stats import DailyStats
 from reelstack.adapters.probe import MediaProber
 from reelstack.adapters.repositories import Repositories
 from reelstack.adapters.sprite_tiles import SpriteTiler
@@ -30,6 +31,7 @@ from reelstack.services.likes import LikeConsumer, LikeWorker
 from reelstack.services.mediaconvert_completion import MediaConvertCompletion
 from reelstack.services.moderation import ModerationStage
 from reelstack.services.notifications import NotificationService
+from reelstack.services.plays import PlayAggregator
 from reelstack.services.processing import ProcessingStages
 from reelstack.services.review import ReviewService
 from reelstack.services.transcode import TranscodeStage
@@ -38,6 +40,7 @@ from reelstack.settings import (
     ingest_settings,
     likes_worker_settings,
     notification_settings,
+    plays_worker_settings,
     review_settings,
     transcode_backend_settings,
 )
@@ -156,3 +159,9 @@ def like_consumer() -> LikeConsumer:
         EventPublisher(settings.event_bus_name, source=LIKES_EVENT_SOURCE),
         Repositories.from_settings(settings).get_video,
     )
+
+
+@cache
+def play_aggregator() -> PlayAggregator:
+    """The plays queue's consumer: a batch of counted plays -> one DynamoDB write per (video, day)."""
+    return PlayAggregator(DailyStats.from_settings(plays_worker_settings()))

@@ -40,6 +40,7 @@ from pynamodb.transactions import TransactWrite
 from reelstack.adapters.tables import bound_model
 from reelstack.domain.plays import DailyDelta
 from reelstack.errors import DependencyFailed
+from reelstack.settings import PlayDailyStatsSettings
 
 LEDGER_PREFIX = "applied#"
 FIRST_DAY, LAST_DAY = "0000-00-00", "9999-99-99"
@@ -78,6 +79,7 @@ class AddResult:
     applied: list[DailyDelta] = field(default_factory=list)
     duplicates: list[DailyDelta] = field(default_factory=list)  # applied before: nothing changed
     failed: list[DailyDelta] = field(default_factory=list)  # not applied: redeliver their messages
+    errors: list[str] = field(default_factory=list)  # why each failed delta failed (same order)
 
 
 def delta_digest(delta: DailyDelta) -> str:
@@ -100,6 +102,10 @@ class DailyStats:
         self.region = region
         self.ledger_ttl_s = ledger_ttl_s
         self._connection = connection
+
+    @classmethod
+    def from_settings(cls, settings: PlayDailyStatsSettings) -> DailyStats:
+        return cls(settings.play_daily_stats_table, settings.aws_region)
 
     @property
     def connection(self) -> Connection:
@@ -138,8 +144,10 @@ class DailyStats:
                     result.duplicates.append(delta)
                 else:
                     result.failed.append(delta)
-            except PynamoDBException:
+                    result.errors.append(f"{exc.cause_response_code}: {reasons or exc.msg}")
+            except PynamoDBException as exc:
                 result.failed.append(delta)
+                result.errors.append(f"{exc.cause_response_code}: {exc.msg}")
             else:
                 result.applied.append(delta)
         return result

@@ -34,6 +34,7 @@ from redis.commands.core import Script
 from reelstack.adapters.redis_client import redis_from_url
 from reelstack.domain.plays import PlayEvent, day_of, decay_factor, top_interests
 from reelstack.errors import DependencyFailed
+from reelstack.settings import PlayStatsSettings
 
 # KEYS: seen, uv, day, hot, interests.
 # ARGV: now_ms, window_ms, day_ttl_s, hot_keep, hot_ttl_s, half_life_s, weight, viewer, video, tags...
@@ -121,6 +122,18 @@ class PlayStats:
         self.hot_keep = hot_keep
         self.hot_half_life_s = hot_half_life_s
         self.day_ttl_s = day_ttl_s
+
+    @classmethod
+    def from_settings(cls, settings: PlayStatsSettings) -> PlayStats:
+        return cls(
+            settings.redis_url,
+            dedup_window_s=settings.play_dedup_window_seconds,
+            interest_half_life_s=settings.interest_half_life_seconds,
+            hot_bucket_s=settings.hot_bucket_seconds,
+            hot_buckets=settings.hot_buckets,
+            hot_half_life_s=settings.hot_half_life_seconds,
+            socket_timeout=settings.play_cache_timeout_seconds,
+        )
 
     @property
     def client(self) -> Any:

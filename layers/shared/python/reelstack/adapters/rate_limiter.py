@@ -21,6 +21,7 @@ from redis.commands.core import Script
 
 from reelstack.adapters.redis_client import redis_from_url
 from reelstack.domain.rate_limits import Decision, TokenBucket, refusal
+from reelstack.settings import RateLimitSettings
 
 # KEYS: bucket. ARGV: rate_per_s, burst, cost, now_ms (-1 = Redis TIME).
 # Returns {allowed, retry_after_ms, remaining_millitokens}.
@@ -82,6 +83,10 @@ class RateLimiter:
         self._clock = clock
         self._socket_timeout = socket_timeout
         self._script: Script | None = None
+
+    @classmethod
+    def from_settings(cls, settings: RateLimitSettings, redis_url: str) -> RateLimiter:
+        return cls(settings.buckets(), redis_url, socket_timeout=settings.rate_limit_timeout_seconds)
 
     @property
     def client(self) -> Any:

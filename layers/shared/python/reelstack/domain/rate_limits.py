@@ -11,9 +11,12 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from reelstack.errors import TooManyRequests
+
+LIKE_ROUTE = "like"
+PLAY_ROUTE = "play"
 
 _UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0}
 _RULE = re.compile(
@@ -73,3 +76,9 @@ def take(bucket: TokenBucket, tokens: float, elapsed_s: float, cost: float = 1.0
 def refusal(route: str, decision: Decision) -> TooManyRequests:
     details: dict[str, Any] = {"retry_after_s": round(decision.retry_after_s, 3), "route": route}
     return TooManyRequests(f"too many {route} requests; retry in {decision.retry_after_s:.2f} s", **details)
+
+
+class Limiter(Protocol):
+    """What a use case needs of a rate limiter: take a token or raise `TooManyRequests`."""
+
+    def enforce(self, user_id: str, route: str, cost: float = 1.0) -> Decision: ...

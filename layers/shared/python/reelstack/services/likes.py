@@ -5,7 +5,8 @@
 version, and answers from Redis. Every action is queued, even one that changed nothing in Redis:
 the newest action must reach DynamoDB to outrank any older one still in flight. With Redis down the
 change is still queued (stamped with this function's clock) and the answer comes from DynamoDB,
-flagged `degraded` so the API can say so in a header.
+flagged `degraded` so the API can say so in a header. With a limiter, each call first takes a token
+from the caller's "like" bucket (429 `rate_limited` with Retry-After when none is left).
 
 `LikeWorker` serves the likes queue's consumer: it applies one change durably (idempotent, any order)
 and, when the change moved the truth, brings the cache in line unless it has seen newer.
@@ -32,6 +33,7 @@ from reelstack.domain.likes import (
     Toggled,
     expected_count,
 )
+from reelstack.domain.rate_limits import LIKE_ROUTE, Limiter
 from reelstack.domain.videos import Video, VideoStatus
 from reelstack.errors import InvalidRequest, NotFound
 from reelstack.observability import logger
@@ -89,12 +91,15 @@ class LikeService:
         queue_sender: Sender,
         videos_lookup: Callable[[str], Video | None],
         clock: Callable[[], datetime] = utc_now,
+        *,
+        limiter: Limiter | None = None,
     ) -> None:
         self.cache = cache
         self.store = store
         self.queue = queue_sender
         self.videos_lookup = videos_lookup
         self.clock = clock
+        self.limiter = limiter
 
     def like(self, principal: Principal, video_id: str) -> LikeAnswer:
         return self._set(principal, video_id, liked=True)
@@ -103,6 +108,8 @@ class LikeService:
         return self._set(principal, video_id, liked=False)
 
     def _set(self, principal: Principal, video_id: str, liked: bool) -> LikeAnswer:
+        if self.limiter is not None:
+            self.limiter.enforce(principal.user_id, LIKE_ROUTE)
         video = self.videos_lookup(video_id)
         if video is None or video.status != VideoStatus.PUBLISHED:
             raise NotFound(f"no published video {video_id}", code="video_not_found")

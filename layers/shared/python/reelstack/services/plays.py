@@ -1,7 +1,7 @@
 """Plays: the beacon use case (`POST /videos/{id}/plays` -> 202) and the SQS aggregator behind it.
 
 `PlayService.record`: rate limit (route "play") -> validate the body -> the video must exist and be
-readable by the caller (404 `video_not_found` otherwise) -> the threshold (`domain.plays.counts`) ->
+published (404 `video_not_found` otherwise) -> the threshold (`domain.plays.counts`) ->
 Redis, which opens the viewer's window and moves every counter atomically or says "duplicate" ->
 queue the counted play. If queueing fails the window is reopened and the caller gets 503, so a
 retried beacon counts (Redis keeps the extra fast-counter increment: it is a cache).
@@ -32,10 +32,10 @@ from reelstack.domain.plays import (
     play_from_message,
     play_message,
 )
-from reelstack.domain.videos import Video
+from reelstack.domain.rate_limits import PLAY_ROUTE, Limiter
+from reelstack.domain.videos import Video, VideoStatus
 from reelstack.errors import DependencyFailed, NotFound, ReelstackError
-
-PLAY_ROUTE = "play"
+from reelstack.observability import logger
 
 
 class VideoLookup(Protocol):
@@ -50,10 +50,6 @@ class PlayCounters(Protocol):
 
 class Sender(Protocol):
     def send(self, message: dict[str, Any]) -> object: ...
-
-
-class Limiter(Protocol):
-    def enforce(self, user_id: str, route: str, cost: float = 1.0) -> Any: ...
 
 
 class DailyStore(Protocol):
@@ -95,8 +91,8 @@ class PlayService:
             self.limiter.enforce(principal.user_id, PLAY_ROUTE)
         event = parse_play(video_id, principal.user_id, body, self.clock())
         video = self.videos.get_video(video_id)
-        if video is None or not video.readable_by(principal):
-            raise NotFound(f"no video {video_id}", code="video_not_found")
+        if video is None or video.status != VideoStatus.PUBLISHED:
+            raise NotFound(f"no published video {video_id}", code="video_not_found")
         if not counts(event, duration_ms(video), self.policy):
             return {"video_id": video_id, "counted": False, "reason": "below_threshold"}
         if not self.counters.record(event, video.tags):
@@ -129,5 +125,12 @@ class PlayAggregator:
             except (ValueError, ReelstackError):  # JSONDecodeError is a ValueError
                 failed.append(message_id)
         result = self.store.add(aggregate(plays))
+        for delta, error in zip(result.failed, result.errors, strict=False):
+            logger.warning(
+                "daily stats write failed",
+                extra={"video_id": delta.video_id, "day": delta.day, "error": error},
+            )
+        if failed:
+            logger.warning("malformed play messages", extra={"message_ids": failed})
         failed.extend(source for delta in result.failed for source in delta.sources)
         return failed

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from reelstack.adapters.media_urls import MediaUrls
+from reelstack.adapters.play_daily_stats import DayStats
 from reelstack.adapters.repositories import Repositories
 from reelstack.domain.identity import Principal
 from reelstack.domain.videos import Video
@@ -21,11 +22,24 @@ class LikeReader(Protocol):
     def liked(self, video_id: str, user_id: str) -> bool: ...
 
 
+class PlayTotals(Protocol):
+    """The durable daily play stats: a video's plays over every day (one Query)."""
+
+    def total(self, video_id: str) -> DayStats: ...
+
+
 class VideoService:
-    def __init__(self, repos: Repositories, urls: MediaUrls, likes: LikeReader | None = None) -> None:
+    def __init__(
+        self,
+        repos: Repositories,
+        urls: MediaUrls,
+        likes: LikeReader | None = None,
+        plays: PlayTotals | None = None,
+    ) -> None:
         self.repos = repos
         self.urls = urls
         self.likes = likes
+        self.plays = plays
 
     def _view(self, principal: Principal, video: Video) -> dict[str, Any]:
         body = video.to_public_dict(self.urls.public)
@@ -50,6 +64,9 @@ class VideoService:
             # From DynamoDB (a Query of the counter shards and a GetItem): may trail a like still queued.
             body["like_count"] = self.likes.count(video_id)
             body["liked_by_me"] = self.likes.liked(video_id, principal.user_id)
+        if self.plays is not None:
+            # Counted plays once aggregated (the plays queue's batches): trails the beacons by seconds.
+            body["play_count"] = self.plays.total(video_id).plays
         return body
 
     def list_by_author(
