@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from reelstack_tools.localcloud.pool import InvokeResult
-from reelstack_tools.localcloud.sqs_poller import failed_ids, sqs_record
+from reelstack_tools.localcloud.sqs_poller import failed_ids, newest_receipts, sqs_record
 
 ARN = "arn:aws:sqs:us-east-1:123456789012:work"
 
@@ -62,3 +62,17 @@ def test_which_messages_stay() -> None:
     # a malformed report (unknown or empty id) fails the whole batch, as Lambda does
     assert failed_ids(result({"batchItemFailures": [{"itemIdentifier": "zzz"}]}), ids, True) == ids
     assert failed_ids(result({"batchItemFailures": [{"itemIdentifier": ""}]}), ids, True) == ids
+
+
+def test_a_message_received_twice_in_one_window_is_in_the_batch_once_with_its_newest_receipt() -> None:
+    # GIVEN a window's receives where m1 came back (visibility shorter than the window)
+    received = [
+        {"MessageId": "m1", "ReceiptHandle": "old"},
+        {"MessageId": "m2", "ReceiptHandle": "r2"},
+        {"MessageId": "m1", "ReceiptHandle": "new"},
+    ]
+    # WHEN the batch is formed THEN each message is in it once, m1 with the receipt that can delete it
+    assert newest_receipts(received) == [
+        {"MessageId": "m2", "ReceiptHandle": "r2"},
+        {"MessageId": "m1", "ReceiptHandle": "new"},
+    ]
