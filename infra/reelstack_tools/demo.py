@@ -4,7 +4,8 @@ It starts a local cloud, makes a short test video with ffmpeg, uploads it in 1 M
 merged by the merge function) and in 8 MiB chunks (S3 multipart, merged by S3), interrupts a third
 upload half-way and resumes it. Each original runs the ingest workflow (probe, plan, transcode to HLS,
 moderate, publish); a clip showing a person is held for review and approved by a reviewer; a cut file
-fails with its reason. It ends with ffprobe playing a published master playlist and a summary.
+fails with its reason. ffprobe plays a published master playlist; viewers like and watch it, and the
+author is notified. It ends with a summary.
 """
 
 from __future__ import annotations
@@ -257,6 +258,7 @@ class Demo:
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
+    from reelstack_tools.demo_interactions import likes_and_plays
     from reelstack_tools.demo_media import faces_held_policy, photo_clip
     from reelstack_tools.localcloud.client import running_local_cloud
 
@@ -302,10 +304,13 @@ def run(args: argparse.Namespace) -> int:
         as_expected = demo.report(uploads)
         console.rule("7. play a published video")
         played = demo.play(uploads[0].result.video_id)
+        console.rule("8. likes and plays: instant answers from Redis, exact counts in DynamoDB")
+        interactions = likes_and_plays(console, cloud, demo.call, uploads[0].result.video_id, demo.token)
         console.print(
             "\nThree uploads of the same video reached S3 through presigned chunk URLs checked chunk by chunk "
             "(SHA-256), one resumed after an interruption. Each original ran one ingest execution: probe, "
             "plan, one-decode transcode to an HLS fMP4 ladder, NudeNet moderation, publish (VideoPublished "
-            "on EventBridge). The portrait waited for a reviewer; the cut file failed at Probe with its code."
+            "on EventBridge). The portrait waited for a reviewer; the cut file failed at Probe with its code. "
+            "Likes and plays answered from Redis and became exact counts in DynamoDB through their queues."
         )
-        return 0 if as_expected and played else 1
+        return 0 if as_expected and played and interactions else 1

@@ -62,6 +62,15 @@ def test_likes_in_a_window_become_one_notification_counted_once_per_liker(store:
     (only,) = [n for n in items if n.video_id == "v1"]
     assert only.likers == 14
     assert only.text == "alice, erin and 12 others liked your video"
+    # AND the stored names hold one entry per liker (redeliveries add none: the item cannot outgrow)
+    stored = store.model.get("bob", only_ref(store, "v1"))
+    assert len(stored.recent_names or []) == 14
+
+
+def only_ref(store: NotificationStore, video: str) -> str:
+    from reelstack.domain.notifications import notification_key
+
+    return notification_key(like(video, "x", NOON), store.window_s)
 
 
 def test_a_new_window_or_another_video_is_another_notification_newest_first(store: NotificationStore) -> None:

@@ -1,7 +1,8 @@
 """Author notifications in DynamoDB: one item per (recipient, video, window), newest first per recipient.
 
-A like adds its liker to the item's `liker_ids` (a string set: a redelivered like changes nothing)
-and its name to `recent_names` (the read side keeps the newest distinct ones). An item holds at most
+A like adds its liker to the item's `liker_ids` (a string set) and its name to `recent_names`, both
+only when the liker is not yet counted: a redelivered like changes nothing, and `recent_names` holds
+one entry per counted liker (the read side keeps the newest distinct names). An item holds at most
 `MAX_LIKERS` ids (DynamoDB items stop at 400 KB); likes beyond that only move `extra_likes`, which a
 redelivery may count twice: in a window that busy, "and 2,000+ others" is still true.
 The GSI (recipient, latest_at) lists a recipient's notifications newest first.
@@ -106,19 +107,26 @@ class NotificationStore:
             item.update(
                 actions=[*common, model.liker_ids.add({notice.liker})],
                 condition=model.liker_ids.does_not_exist()
-                | (model.liker_ids.contains(notice.liker))
-                | (size(model.liker_ids) < MAX_LIKERS),
+                | (~model.liker_ids.contains(notice.liker) & (size(model.liker_ids) < MAX_LIKERS)),
             )
         except UpdateError as exc:
             if exc.cause_response_code != "ConditionalCheckFailedException":
                 raise DependencyFailed(f"recording a notification failed: {exc.msg}") from exc
-            self._overflow(item, common)
+            self._overflow(item, common, notice.liker)
         except PynamoDBException as exc:
             raise DependencyFailed(f"recording a notification failed: {exc.msg}") from exc
 
-    def _overflow(self, item: NotificationRecord, common: list[Any]) -> None:
+    def _overflow(self, item: NotificationRecord, common: list[Any], liker: str) -> None:
+        """The liker is already counted (a redelivery: nothing to do), or the item is full: count the
+        like in `extra_likes` without a name (so `recent_names` never outgrows MAX_LIKERS entries)."""
         try:
-            item.update(actions=[*common[:3], self.model.extra_likes.add(1)])
+            item.update(
+                actions=[*common[:3], self.model.extra_likes.add(1)],
+                condition=~self.model.liker_ids.contains(liker),
+            )
+        except UpdateError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise DependencyFailed(f"recording a notification failed: {exc.msg}") from exc
         except PynamoDBException as exc:
             raise DependencyFailed(f"recording a notification failed: {exc.msg}") from exc
 

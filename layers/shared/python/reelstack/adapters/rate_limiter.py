@@ -21,6 +21,7 @@ from redis.commands.core import Script
 
 from reelstack.adapters.redis_client import redis_from_url
 from reelstack.domain.rate_limits import Decision, TokenBucket, refusal
+from reelstack.observability import logger
 from reelstack.settings import RateLimitSettings
 
 # KEYS: bucket. ARGV: rate_per_s, burst, cost, now_ms (-1 = Redis TIME).
@@ -105,7 +106,8 @@ class RateLimiter:
             allowed, retry_ms, millitokens = self._script(
                 keys=[bucket_key(route, user_id)], args=[bucket.rate_per_s, bucket.burst, cost, now_ms]
             )
-        except redis.RedisError:
+        except redis.RedisError as exc:
+            logger.warning("rate limiter unavailable: allowing", extra={"route": route, "error": repr(exc)})
             return Decision(True, 0.0, -1.0)  # fail open (module docstring)
         return Decision(bool(int(allowed)), int(retry_ms) / 1000, int(millitokens) / 1000)
 
