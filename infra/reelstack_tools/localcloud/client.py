@@ -1,6 +1,6 @@
 """Use a local cloud that runs as another process: `running_local_cloud(...)` starts `reelstack up` as a
 subprocess and waits until it is ready; `CloudHandle` talks to it (boto3 clients, tokens, invocations,
-killing workers, firing schedules) through its endpoints and cloud.json.
+killing workers, stopping and starting Redis, firing schedules) through its endpoints and cloud.json.
 """
 
 from __future__ import annotations
@@ -148,6 +148,17 @@ class CloudHandle:
         """SIGKILL one of the function's workers (a busy one if any); its pid, or None."""
         killed = self.control("POST", f"functions/{function}/kill")["killed"]
         return None if killed is None else int(killed)
+
+    def stop_redis(self) -> None:
+        """Stop the cloud's redis-server (an ElastiCache outage): the functions' Redis calls fail."""
+        self.control("POST", "redis/stop")
+
+    def start_redis(self) -> str:
+        """Start redis-server again on the same port, empty; its URL (unchanged)."""
+        return str(self.control("POST", "redis/start")["url"])
+
+    def redis_running(self) -> bool:
+        return bool(self.control("GET", "redis")["running"])
 
     def fire_schedule(self, name: str, wait: bool = True) -> list[dict[str, Any]]:
         results: list[dict[str, Any]] = self.control(

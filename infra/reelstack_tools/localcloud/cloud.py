@@ -13,6 +13,7 @@ import functools
 import json
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -94,6 +95,7 @@ class LocalCloud:
         self._pollers: list[SqsPoller] = []
         self._api: ApiGateway | None = None
         self._logs: FunctionLogs | None = None
+        self._redis_lock = threading.Lock()
 
     # -- lifecycle -------------------------------------------------------------------------------------
 
@@ -168,6 +170,33 @@ class LocalCloud:
         assert self.runtime is not None, "the local cloud is not running"
         return self.runtime.kill_worker(function)
 
+    # The ElastiCache node's outages, for tests of the degraded paths (the control API's /redis).
+    @property
+    def redis_url(self) -> str:
+        assert self._redis is not None, "the local cloud is not running"
+        return self._redis.url
+
+    def redis_running(self) -> bool:
+        return self._redis is not None and self._redis.running
+
+    def stop_redis(self) -> None:
+        """Stop redis-server (SIGTERM, then SIGKILL): Redis clients of the functions start failing."""
+        assert self._redis is not None, "the local cloud is not running"
+        with self._redis_lock:
+            self._redis.stop()
+
+    def start_redis(self) -> None:
+        """Start redis-server again on the same port, empty (nothing is persisted); no-op if running."""
+        assert self._redis is not None, "the local cloud is not running"
+        with self._redis_lock:
+            if self._redis.running:
+                return
+            self._redis.start()
+            pid = self._redis.process.pid if self._redis.process else None
+            if self.info.get("ready"):
+                self.info.setdefault("pids", {})["redis"] = pid
+                cloudfile.write(self.state_dir, self.info)
+
     def fire_schedule(self, name: str, wait: bool = True) -> list[dict[str, Any]]:
         assert self.scheduler is not None, "the local cloud is not running"
         return self.scheduler.fire(name, wait=wait)
@@ -239,7 +268,7 @@ class LocalCloud:
         router = EventRouter(rules_from_stack(stack), lambda arn, body: destinations.send(arn, body))
 
         dispatcher = self._moto.dispatcher
-        dispatcher.mount(ControlApi.matches, ControlApi(lambda: self.info, runtime, scheduler))
+        dispatcher.mount(ControlApi.matches, ControlApi(lambda: self.info, runtime, scheduler, redis=self))
         dispatcher.mount(LambdaApi.matches, LambdaApi(runtime, invoker))
         dispatcher.mount(SageMakerRuntimeApi.matches, SageMakerRuntimeApi(endpoints, self._models))
         dispatcher.mount(IdentityApi.matches, IdentityApi(issuer))

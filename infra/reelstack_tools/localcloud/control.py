@@ -7,14 +7,20 @@ that run the cloud as a separate process:
 - `POST /_localcloud/functions/<name>/kill`       SIGKILL one worker (a busy one first): `{"killed": pid|null}`
 - `GET  /_localcloud/schedules`                   the schedules the template declares
 - `POST /_localcloud/schedules/<name>/fire[?wait=true]`  fire now; with wait, function results included
+- `GET  /_localcloud/redis`                        `{"running": bool, "url": ...}` (the ElastiCache stand-in)
+- `POST /_localcloud/redis/stop`                   stop redis-server (SIGTERM, then SIGKILL): `{"redis": "stopped"}`
+- `POST /_localcloud/redis/start`                  start it again on the same port (functions keep their
+                                                  REDIS_URL), empty as after an ElastiCache node restart:
+                                                  `{"redis": "running", "url": ...}`; a no-op when running
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Protocol
 
+from reelstack_tools.localcloud.redis_server import RedisUnavailable
 from reelstack_tools.localcloud.runtime import FunctionNotFound, LambdaRuntime
 from reelstack_tools.localcloud.scheduler import Scheduler, UnknownSchedule
 from reelstack_tools.localcloud.wsgi import Environ, StartResponse, json_response
@@ -24,13 +30,28 @@ _KILL = re.compile(r"^functions/(?P<name>[^/]+)/kill$")
 _FIRE = re.compile(r"^schedules/(?P<name>[^/]+)/fire$")
 
 
+class RedisControl(Protocol):
+    """The cloud's redis-server, as the control API stops and starts it."""
+
+    @property
+    def redis_url(self) -> str: ...
+    def redis_running(self) -> bool: ...
+    def stop_redis(self) -> None: ...
+    def start_redis(self) -> None: ...
+
+
 class ControlApi:
     def __init__(
-        self, info: Callable[[], dict[str, Any]], runtime: LambdaRuntime, scheduler: Scheduler
+        self,
+        info: Callable[[], dict[str, Any]],
+        runtime: LambdaRuntime,
+        scheduler: Scheduler,
+        redis: RedisControl | None = None,
     ) -> None:
         self._info = info
         self._runtime = runtime
         self._scheduler = scheduler
+        self._redis = redis
 
     @staticmethod
     def matches(environ: Environ) -> bool:
@@ -64,6 +85,8 @@ class ControlApi:
                 for spec in self._scheduler.schedules
             ]
             return json_response(start_response, 200, {"schedules": schedules})
+        if path == "redis" or path.startswith("redis/"):
+            return self._redis_request(str(method), path, start_response)
         kill = _KILL.match(path)
         if method == "POST" and kill:
             try:
@@ -79,4 +102,23 @@ class ControlApi:
             except UnknownSchedule:
                 return json_response(start_response, 404, {"message": f"no schedule {fire.group('name')}"})
             return json_response(start_response, 200, {"schedule": fire.group("name"), "results": results})
+        return json_response(start_response, 404, {"message": f"unknown control request {method} {path}"})
+
+    def _redis_request(self, method: str, path: str, start_response: StartResponse) -> Iterable[bytes]:
+        redis = self._redis
+        if redis is None:
+            return json_response(start_response, 404, {"message": "this cloud runs no redis-server"})
+        if method == "GET" and path == "redis":
+            return json_response(
+                start_response, 200, {"running": redis.redis_running(), "url": redis.redis_url}
+            )
+        if method == "POST" and path == "redis/stop":
+            redis.stop_redis()
+            return json_response(start_response, 200, {"redis": "stopped"})
+        if method == "POST" and path == "redis/start":
+            try:
+                redis.start_redis()
+            except RedisUnavailable as exc:
+                return json_response(start_response, 500, {"message": str(exc)})
+            return json_response(start_response, 200, {"redis": "running", "url": redis.redis_url})
         return json_response(start_response, 404, {"message": f"unknown control request {method} {path}"})

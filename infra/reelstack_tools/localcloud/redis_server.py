@@ -1,9 +1,13 @@
-"""A real `redis-server` on loopback (ElastiCache's local stand-in), nothing persisted."""
+"""A real `redis-server` on loopback (ElastiCache's local stand-in), nothing persisted.
+
+`stop()` then `start()` restarts it on the same port, empty (as an ElastiCache node restart): clients
+keep their URL and reconnect on their next command."""
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import queue
 import shutil
 import signal
 import socket
@@ -40,6 +44,10 @@ class RedisServer:
     def url(self) -> str:
         return f"redis://{self.host}:{self.port}/0"
 
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
     def start(self, timeout: float = 10.0) -> None:
         binary = shutil.which("redis-server") or (
             "/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else None
@@ -49,16 +57,7 @@ class RedisServer:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         command = [binary, "--port", str(self.port), "--bind", self.host, "--save", "", "--appendonly", "no"]
         command += ["--daemonize", "no", "--dir", str(self.data_dir)]
-        in_main_thread = threading.current_thread() is threading.main_thread()
-        with (self.data_dir / "redis.log").open("ab") as log_file:  # the child keeps its own copy
-            self.process = subprocess.Popen(
-                command,
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-                preexec_fn=_die_with_parent if in_main_thread else None,
-            )
+        self.process = self._spawn(command)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -69,6 +68,40 @@ class RedisServer:
             time.sleep(0.02)
         self.stop()
         raise RedisUnavailable(f"redis-server did not answer on port {self.port} within {timeout} s")
+
+    def _popen(self, command: list[str]) -> subprocess.Popen[bytes]:
+        with (self.data_dir / "redis.log").open("ab") as log_file:  # the child keeps its own copy
+            return subprocess.Popen(
+                command,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                preexec_fn=_die_with_parent,
+            )
+
+    def _spawn(self, command: list[str]) -> subprocess.Popen[bytes]:
+        """Start the child so that it dies with this process. PR_SET_PDEATHSIG fires when the *thread*
+        that forked it ends: off the main thread (a control request), fork from a keeper thread that
+        lives exactly as long as the child (it waits on it)."""
+        if threading.current_thread() is threading.main_thread():
+            return self._popen(command)
+        spawned: queue.Queue[subprocess.Popen[bytes] | BaseException] = queue.Queue(maxsize=1)
+
+        def keep() -> None:
+            try:
+                process = self._popen(command)
+            except BaseException as exc:  # handed to the caller
+                spawned.put(exc)
+                return
+            spawned.put(process)
+            process.wait()
+
+        threading.Thread(target=keep, name=f"redis-server-{self.port}", daemon=True).start()
+        result = spawned.get()
+        if isinstance(result, BaseException):
+            raise result
+        return result
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
