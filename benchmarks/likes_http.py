@@ -8,7 +8,6 @@ upload API and waits until the ingest workflow has PUBLISHED it.
 from __future__ import annotations
 
 import base64
-import functools
 import hashlib
 import http.client
 import json
@@ -132,15 +131,9 @@ def wait_published(api: KeepAlive, video_ids: list[str], timeout: float = 300) -
 
 
 def mint_tokens(state_dir: Path, users: list[str]) -> list[str]:
-    """The local issuer's tokens for `users`, exactly as `CloudHandle.token` makes them, with the RSA
-    key parsed once: `issue_token` parses it twice per token (~0.25 s each on this machine), which
-    would make minting hundreds of viewers the slowest part of the benchmark."""
+    """The local issuer's tokens for `users`, exactly as `CloudHandle.token` makes them (the issuer's
+    state is read once; the signing key is parsed once by `reelstack_tools.tokens`)."""
     from reelstack_tools import tokens
 
-    original = tokens._private_key
-    tokens._private_key = functools.lru_cache(maxsize=None)(original)
-    try:
-        issuer = tokens.IssuerState.from_state_dir(state_dir)
-        return [tokens.issue_token(issuer, user) for user in users]
-    finally:
-        tokens._private_key = original
+    issuer = tokens.IssuerState.from_state_dir(state_dir)
+    return [tokens.issue_token(issuer, user) for user in users]

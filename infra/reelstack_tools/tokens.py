@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import functools
 import hashlib
 import json
 import os
@@ -75,9 +76,16 @@ def ensure_signing_key(path: Path) -> Path:
 
 
 def _private_key(path: Path) -> Any:
+    """The signing key, parsed once per file version (parsing costs ~100 ms; tools mint many tokens)."""
+    stat = path.stat()
+    return _parsed_private_key(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed_private_key(path: str, mtime_ns: int, size: int) -> Any:
     from cryptography.hazmat.primitives import serialization
 
-    return serialization.load_pem_private_key(path.read_bytes(), password=None)
+    return serialization.load_pem_private_key(Path(path).read_bytes(), password=None)
 
 
 def _b64url_uint(value: int) -> str:

@@ -131,6 +131,15 @@ class LikeStore:
         self.counters: Any = bound_model(LikeCounterRecord, counters_table, region)
         self.region = region
         self.shards = shards
+        self._connection: Connection | None = None
+
+    @property
+    def connection(self) -> Connection:
+        """The connection transactions use: built once (building its botocore client costs more than
+        the transaction itself), then reused by every change this process applies."""
+        if self._connection is None:
+            self._connection = Connection(region=self.region)
+        return self._connection
 
     @classmethod
     def from_settings(cls, settings: LikeSettings) -> LikeStore:
@@ -182,7 +191,7 @@ class LikeStore:
             condition = (likes.liked == True) & (likes.version < v)  # noqa: E712
         shard = counter_shard(change.user_id, self.shards)
         try:
-            with TransactWrite(connection=Connection(region=self.region)) as transaction:
+            with TransactWrite(connection=self.connection) as transaction:
                 transaction.update(
                     likes(video_id=change.video_id, user_id=change.user_id),
                     actions=actions,
