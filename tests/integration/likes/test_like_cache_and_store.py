@@ -305,6 +305,54 @@ def test_a_change_queued_before_a_flush_reaches_the_rebuilt_cache(
     assert worker.handle(sender.messages[0]).applied is False  # redelivery
 
 
+class StoreRacedByTheWorker:
+    """The store as the API sees it during a rebuild, with the likes worker applying a queued change
+    between the API's read of the truth and its load into Redis (the race a rebuild must survive)."""
+
+    def __init__(self, store: LikeStore, worker: LikeWorker, queued: list[dict[str, Any]]) -> None:
+        self.store, self.worker, self.queued = store, worker, queued
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+    def state(self, video_id: str) -> LikeState:
+        state = self.store.state(video_id)  # the API reads the truth ...
+        while self.queued:  # ... the worker applies what was queued before the flush ...
+            assert self.worker.handle(self.queued.pop(0)).applied
+        return state  # ... and the API loads what it read
+
+
+def test_a_change_applied_while_the_cache_is_being_rebuilt_is_not_lost(
+    cache: LikeCache, store: LikeStore, redis_client: redis.Redis, video_id: str
+) -> None:
+    # GIVEN x's like and y's unlike of an earlier like, queued while the video was loaded; then a flush
+    sender = ListSender()
+    service = service_for(cache, store, sender, {video_id: published(video_id)})
+    worker = LikeWorker(store, cache)
+    service.like(Principal("y", "y"), video_id)
+    worker.handle(sender.messages.pop())
+    service.like(Principal("x", "x"), video_id)
+    service.unlike(Principal("y", "y"), video_id)
+    queued = list(sender.messages)
+    sender.messages.clear()
+    redis_client.flushdb()
+
+    # WHEN z's like rebuilds the cache while the worker applies the queued changes in the middle
+    raced = LikeService(
+        cache, StoreRacedByTheWorker(store, worker, queued), sender, {video_id: published(video_id)}.get
+    )
+    answer = raced.like(Principal("z", "z"), video_id)
+    for message in sender.messages:
+        worker.handle(message)
+
+    # THEN the answer and Redis hold the changes applied during the rebuild, as DynamoDB does
+    truth = store.state(video_id)
+    assert set(truth.users) == {"x", "z"} and truth.count == 2
+    assert answer.like_count == 2
+    assert cache.snapshot(video_id) == ({"x", "z"}, 2)
+    assert not redis_client.exists(keys(video_id)["pending"])  # the rebuild took them over
+
+
 def test_a_newer_action_is_not_undone_by_reconciling_an_older_one(
     cache: LikeCache, store: LikeStore, redis_client: redis.Redis, video_id: str
 ) -> None:

@@ -97,8 +97,8 @@ def test_my_likes_lists_the_liked_video_newest_first(alice: Api, bob: Api, video
         items = bob.call("GET", "/me/likes?limit=10").body["items"]
         return [item for item in items if item["video_id"] == video_id] or None
 
-    (item,) = wait_for(listed, timeout=30) or [None]
-    assert item is not None and item["liked_at"]
+    found = wait_for(listed, timeout=30)
+    assert found is not None and len(found) == 1 and found[0]["liked_at"]
     # AND after he unlikes it, it leaves his list; a bad limit is a 400 with a code
     assert bob.call("DELETE", f"/videos/{video_id}/like").status == 200
     assert wait_for(lambda: not listed(), timeout=30)

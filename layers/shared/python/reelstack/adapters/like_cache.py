@@ -7,6 +7,7 @@ Keys of one video share the hash tag `{video_id}`, so every script touches one c
     likes:{V}:seq       the last version issued for V (hybrid logical clock, microseconds)
     likes:{V}:versions  hash user -> the version of that user's newest action the cache has seen
     likes:{V}:loaded    marker: the keys above were rebuilt from DynamoDB (expires: a periodic rebuild)
+    likes:{V}:pending   hash user -> "liked|version": changes DynamoDB applied while V was not loaded
 
 `toggle` runs ONE Lua script (EVALSHA, NOSCRIPT fallback through redis-py's `register_script`) that,
 when the video is loaded, adds or removes the user, moves the counter only if membership changed,
@@ -17,7 +18,12 @@ which writes the truth only if the marker is still missing (two rebuilders canno
 
 `reconcile` lets the likes worker make the cache agree with a change that DynamoDB just applied,
 unless the cache has seen a newer action of that user (the `versions` hash) -- it closes the gap of
-a change queued before a flush and applied after the rebuild.
+a change queued before a flush and applied after the rebuild. When the video is not loaded, the
+change is kept in `pending` (the newest per user) and the next `load` applies it: a rebuild reads
+DynamoDB, then writes what it read, and a change the worker applied in between would otherwise be
+missing from Redis until the marker expired. Every pending change is one DynamoDB accepted as the
+user's newest, so applying it over a state read before or after it is right either way; `load`
+empties `pending`, and changes applied while loaded go straight to the set.
 
 Every Redis error becomes `CacheUnavailable`: the service answers from DynamoDB instead.
 Eviction: run the cluster with `maxmemory-policy noeviction` (or volatile-* with these TTLs):
@@ -74,8 +80,8 @@ end
 return {1, want, count, changed, text}
 """
 
-# KEYS: users, count, seq, versions, loaded. ARGV: ttl_ms, count, version floor, user...
-# Rebuilds only while the marker is missing; returns 1 when it did.
+# KEYS: users, count, seq, versions, loaded, pending. ARGV: ttl_ms, count, version floor, user...
+# Rebuilds only while the marker is missing (then applies and empties `pending`); returns 1 when it did.
 _LOAD = """
 if redis.call('EXISTS', KEYS[5]) == 1 then
   return 0
@@ -84,7 +90,19 @@ redis.call('DEL', KEYS[1], KEYS[2], KEYS[4])
 for i = 4, #ARGV do
   redis.call('SADD', KEYS[1], ARGV[i])
 end
-redis.call('SET', KEYS[2], ARGV[2])
+local count = tonumber(ARGV[2])
+local pending = redis.call('HGETALL', KEYS[6])
+for i = 1, #pending, 2 do
+  local liked, version = string.match(pending[i + 1], '^(%d)|(%d+)$')
+  if liked == '1' then
+    count = count + redis.call('SADD', KEYS[1], pending[i])
+  else
+    count = count - redis.call('SREM', KEYS[1], pending[i])
+  end
+  redis.call('HSET', KEYS[4], pending[i], version)
+end
+redis.call('DEL', KEYS[6])
+redis.call('SET', KEYS[2], count)
 local floor = tonumber(ARGV[3])
 local last = tonumber(redis.call('GET', KEYS[3]) or '0')
 if floor > last then
@@ -97,10 +115,17 @@ redis.call('SET', KEYS[5], '1', 'PX', ttl)
 return 1
 """
 
-# KEYS: users, count, versions, loaded. ARGV: user, liked (1|0), version.
-# Returns 1 when the cache moved to the change, 0 when not loaded or it has seen a newer action.
+# KEYS: users, count, versions, loaded, pending. ARGV: user, liked (1|0), version, pending_ttl_ms.
+# Returns 1 when the cache moved to the change, 0 when it has seen a newer action or is not loaded
+# (then the change waits in `pending`, unless a newer one of the user already does).
 _RECONCILE = """
 if redis.call('EXISTS', KEYS[4]) == 0 then
+  local waiting = redis.call('HGET', KEYS[5], ARGV[1])
+  local waiting_version = waiting and tonumber(string.match(waiting, '|(%d+)$')) or 0
+  if tonumber(ARGV[3]) > waiting_version then
+    redis.call('HSET', KEYS[5], ARGV[1], ARGV[2] .. '|' .. ARGV[3])
+  end
+  redis.call('PEXPIRE', KEYS[5], ARGV[4])
   return 0
 end
 local seen = tonumber(redis.call('HGET', KEYS[3], ARGV[1]) or '0')
@@ -120,10 +145,14 @@ return 1
 """
 
 
+# A pending change outlives any rebuild in flight; a rebuild after it reads the change from DynamoDB.
+PENDING_TTL_MS = 15 * 60 * 1000
+
+
 def keys(video_id: str) -> dict[str, str]:
     """The video's keys, one hash slot (`{video_id}`)."""
     prefix = f"likes:{{{video_id}}}"
-    names = ("users", "count", "seq", "versions", "loaded")
+    names = ("users", "count", "seq", "versions", "loaded", "pending")
     return {name: f"{prefix}:{name}" for name in names}
 
 
@@ -194,15 +223,16 @@ class LikeCache:
     def load(self, state: LikeState) -> bool:
         """Rebuild a video's likes from the truth, atomically and only if still missing; True if it did."""
         k = keys(state.video_id)
-        order = [k["users"], k["count"], k["seq"], k["versions"], k["loaded"]]
+        order = [k["users"], k["count"], k["seq"], k["versions"], k["loaded"], k["pending"]]
         args: list[Any] = [self._ttl_ms, state.count, state.version, *sorted(state.users)]
         return bool(self._run("load", _LOAD, order, args))
 
     def reconcile(self, video_id: str, user_id: str, liked: bool, version: int) -> bool:
         """Make the cache agree with an applied change unless it has seen a newer action of the user."""
         k = keys(video_id)
-        order = [k["users"], k["count"], k["versions"], k["loaded"]]
-        return bool(self._run("reconcile", _RECONCILE, order, [user_id, 1 if liked else 0, version]))
+        order = [k["users"], k["count"], k["versions"], k["loaded"], k["pending"]]
+        args = [user_id, 1 if liked else 0, version, PENDING_TTL_MS]
+        return bool(self._run("reconcile", _RECONCILE, order, args))
 
     def invalidate(self, video_id: str) -> None:
         """Forget that the video is loaded: the next touch rebuilds it from DynamoDB."""
