@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from pynamodb.connection import Connection
 
 from reelstack.adapters.play_daily_stats import DailyStats, DayStats
 from reelstack.adapters.play_stats import PlayStats
@@ -123,7 +124,8 @@ def daily_table(local_cloud: Any) -> Iterator[str]:
 
 @pytest.fixture
 def daily(local_cloud: Any, daily_table: str) -> DailyStats:
-    return DailyStats(daily_table, local_cloud.region)
+    # Its own connection: `_writes` instruments it, and the process's shared one serves other tests.
+    return DailyStats(daily_table, local_cloud.region, connection=Connection(region=local_cloud.region))
 
 
 def _writes(daily: DailyStats) -> dict[str, int]:

@@ -42,14 +42,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute
-from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, PynamoDBException, TransactWriteError, UpdateError
 from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from reelstack.adapters.cursors import decode_cursor, encode_cursor
-from reelstack.adapters.tables import bound_model
+from reelstack.adapters.tables import bound_model, transaction_connection
 from reelstack.domain.likes import LikeChange, LikeState, counter_shard
 from reelstack.errors import DependencyFailed
 from reelstack.settings import LikeSettings
@@ -131,15 +130,6 @@ class LikeStore:
         self.counters: Any = bound_model(LikeCounterRecord, counters_table, region)
         self.region = region
         self.shards = shards
-        self._connection: Connection | None = None
-
-    @property
-    def connection(self) -> Connection:
-        """The connection transactions use: built once (building its botocore client costs more than
-        the transaction itself), then reused by every change this process applies."""
-        if self._connection is None:
-            self._connection = Connection(region=self.region)
-        return self._connection
 
     @classmethod
     def from_settings(cls, settings: LikeSettings) -> LikeStore:
@@ -191,7 +181,7 @@ class LikeStore:
             condition = (likes.liked == True) & (likes.version < v)  # noqa: E712
         shard = counter_shard(change.user_id, self.shards)
         try:
-            with TransactWrite(connection=self.connection) as transaction:
+            with TransactWrite(connection=transaction_connection(self.region)) as transaction:
                 transaction.update(
                     likes(video_id=change.video_id, user_id=change.user_id),
                     actions=actions,

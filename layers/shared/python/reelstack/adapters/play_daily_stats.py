@@ -37,7 +37,7 @@ from pynamodb.exceptions import PynamoDBException, TransactWriteError
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from reelstack.adapters.tables import bound_model
+from reelstack.adapters.tables import bound_model, transaction_connection
 from reelstack.domain.plays import DailyDelta
 from reelstack.errors import DependencyFailed
 from reelstack.settings import PlayDailyStatsSettings
@@ -109,10 +109,8 @@ class DailyStats:
 
     @property
     def connection(self) -> Connection:
-        """The connection transactions use (built lazily; its botocore client is `.client`)."""
-        if self._connection is None:
-            self._connection = Connection(region=self.region, max_retry_attempts=3)
-        return self._connection
+        """The connection transactions use: the injected one, else the process's shared one."""
+        return self._connection or transaction_connection(self.region)
 
     def add(self, deltas: Iterable[DailyDelta]) -> AddResult:
         """Apply each delta with one transaction (ADD + ledger); see the module docstring."""

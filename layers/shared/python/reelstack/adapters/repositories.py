@@ -7,12 +7,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, PynamoDBException, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from reelstack.adapters.cursors import decode_cursor, encode_cursor
-from reelstack.adapters.tables import BoundTables, UploadRecord, VideoRecord, bind_tables
+from reelstack.adapters.tables import (
+    BoundTables,
+    UploadRecord,
+    VideoRecord,
+    bind_tables,
+    transaction_connection,
+)
 from reelstack.domain.uploads import UploadMode, UploadSession, UploadStatus
 from reelstack.domain.videos import Failure, Playback, StageRun, Video, VideoStatus
 from reelstack.errors import Conflict, DependencyFailed
@@ -158,7 +163,7 @@ class Repositories:
             size=video.size,
         )
         try:
-            with TransactWrite(connection=Connection(region=self.tables.region)) as transaction:
+            with TransactWrite(connection=transaction_connection(self.tables.region)) as transaction:
                 transaction.save(upload_item, condition=self.tables.uploads.upload_id.does_not_exist())
                 transaction.save(video_item, condition=self.tables.videos.video_id.does_not_exist())
         except TransactWriteError as exc:

@@ -7,6 +7,7 @@ and region from settings, so importing this module does no I/O and reads no envi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from pynamodb.attributes import (
@@ -16,6 +17,7 @@ from pynamodb.attributes import (
     TTLAttribute,
     UnicodeAttribute,
 )
+from pynamodb.connection import Connection
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -98,6 +100,13 @@ def bound_model(model: type[Model], table_name: str, region: str) -> Any:
         if isinstance(attribute, GlobalSecondaryIndex):
             namespace[name] = type(attribute)()
     return type(f"{model.__name__}On{table_name}", (model,), namespace)
+
+
+@cache
+def transaction_connection(region: str) -> Connection:
+    """The connection TransactWrite uses, one per process and region: building its botocore client
+    costs more than a transaction, so it is built once (as each model's own connection is)."""
+    return Connection(region=region, max_retry_attempts=3)
 
 
 def bind_tables(uploads_table: str, videos_table: str, region: str) -> BoundTables:
