@@ -37,6 +37,7 @@ from reelstack.services.auth import Authenticator
 from reelstack.services.likes import LikeService
 from reelstack.services.notifications import NotificationService
 from reelstack.services.plays import PlayService
+from reelstack.services.published_videos import PublishedVideos
 from reelstack.services.review import ReviewService
 from reelstack.services.uploads import UploadService
 from reelstack.services.videos import VideoService
@@ -78,6 +79,12 @@ def _like_store() -> LikeStore:
 
 
 @cache
+def _published() -> PublishedVideos:
+    """Video lookups of the like and play routes (published videos remembered for 30 s)."""
+    return PublishedVideos(_repos().get_video)
+
+
+@cache
 def _limiter() -> RateLimiter:
     settings = api_settings()
     return RateLimiter.from_settings(settings, settings.redis_url)
@@ -88,7 +95,7 @@ def _likes() -> LikeService:
     settings = api_settings()
     cache_ = LikeCache.from_settings(settings)
     sender = QueueSender(settings.likes_queue_url)
-    return LikeService(cache_, _like_store(), sender, _repos().get_video, limiter=_limiter())
+    return LikeService(cache_, _like_store(), sender, _published(), limiter=_limiter())
 
 
 @cache
@@ -100,7 +107,7 @@ def _daily_plays() -> DailyStats:
 def _plays() -> PlayService:
     settings = api_settings()
     return PlayService(
-        _repos(),
+        _published(),
         PlayStats.from_settings(settings),
         QueueSender(settings.plays_queue_url),
         settings.play_policy(),

@@ -33,6 +33,7 @@ from reelstack.services.moderation import ModerationStage
 from reelstack.services.notifications import NotificationService
 from reelstack.services.plays import PlayAggregator
 from reelstack.services.processing import ProcessingStages
+from reelstack.services.published_videos import PublishedVideos
 from reelstack.services.review import ReviewService
 from reelstack.services.transcode import TranscodeStage
 from reelstack.services.transcode_backends import BackendConfig, TranscodeBackends
@@ -157,7 +158,7 @@ def like_consumer() -> LikeConsumer:
         LikeWorker(store, cache_),
         store,
         EventPublisher(settings.event_bus_name, source=LIKES_EVENT_SOURCE),
-        Repositories.from_settings(settings).get_video,
+        PublishedVideos(Repositories.from_settings(settings).get_video),
     )
 
 
