@@ -28,6 +28,7 @@ lint: venv ## ruff, mypy and cfn-lint
 bench: sysdeps venv ## measured comparisons, each printing its ratio against its baseline
 	$(BIN)/python benchmarks/upload.py
 	$(BIN)/python benchmarks/transcode.py
+	$(BIN)/python benchmarks/likes.py
 
 venv: $(STAMP)
 $(STAMP): pyproject.toml

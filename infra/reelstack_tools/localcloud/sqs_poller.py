@@ -50,6 +50,17 @@ class SqsMapping:
         return self.queue_arn.rsplit(":", 1)[1]
 
 
+VISIBILITY_MARGIN_SECONDS = 0.5
+
+
+def batch_window(window_s: float, visibility_s: float) -> float:
+    """How long a batch may keep filling: the mapping's window, but never until its first message
+    could be received again. The template keeps visibility >= 6 x timeout + window, as Lambda asks;
+    the test cloud caps visibility at 2 s (quick retries), which would otherwise hand a message of a
+    forming batch to a second batch."""
+    return max(0.0, min(window_s, visibility_s - VISIBILITY_MARGIN_SECONDS))
+
+
 def newest_receipts(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One entry per message, its newest receipt kept. A message can come back *within* a batching
     window when its visibility timeout is shorter than the window (the test cloud caps visibility
@@ -155,6 +166,7 @@ class SqsPoller:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._patterns = [compile_pattern(pattern) for pattern in mapping.filters]
+        self._visibility_s: float | None = None
 
     def start(self) -> None:
         for index in range(self.mapping.pollers):
@@ -171,6 +183,15 @@ class SqsPoller:
         deadline = time.monotonic() + timeout
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
+
+    def _visibility(self) -> float:
+        """The queue's visibility timeout (read once; queues do not change it at run time here)."""
+        if self._visibility_s is None:
+            attributes = self._sqs.get_queue_attributes(
+                QueueUrl=self._queue_url, AttributeNames=["VisibilityTimeout"]
+            )["Attributes"]
+            self._visibility_s = float(attributes.get("VisibilityTimeout", 30))
+        return self._visibility_s
 
     def _receive(self, count: int, wait: int) -> list[dict[str, Any]]:
         response = self._sqs.receive_message(
@@ -197,7 +218,7 @@ class SqsPoller:
                 batch = self._receive(self.mapping.batch_size, POLL_WAIT_SECONDS)
                 if not batch:
                     continue
-                closes = time.monotonic() + self.mapping.window_seconds
+                closes = time.monotonic() + batch_window(self.mapping.window_seconds, self._visibility())
                 while (
                     len(batch) < self.mapping.batch_size
                     and time.monotonic() < closes

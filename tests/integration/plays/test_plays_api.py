@@ -50,6 +50,13 @@ def _settled_play_count(local_cloud: Any, api: Api, video_id: str) -> int:
     return int(api.call("GET", f"/videos/{video_id}").body["play_count"])
 
 
+def _stats_items(local_cloud: Any, video_id: str) -> list[dict[str, Any]]:
+    """The video's items in the daily stats table (day items and ledger), for a failure's message."""
+    table = local_cloud.name("PlayDailyStatsTable")
+    query = {"KeyConditionExpression": "video_id = :v", "ExpressionAttributeValues": {":v": {"S": video_id}}}
+    return list(local_cloud.client("dynamodb").query(TableName=table, **query)["Items"])
+
+
 def _viewer(local_cloud: Any, name: str | None = None) -> Api:
     return Api(local_cloud.api_url, local_cloud.token(name or f"viewer-{uuid.uuid4().hex[:8]}"))
 
@@ -74,7 +81,9 @@ def test_a_play_counts_past_the_threshold_once_per_viewer_per_hour(
     assert again.body == {"video_id": video_id, "counted": False, "reason": "duplicate"}
     assert other.body["counted"] is True
     # AND the plays worker aggregates exactly the two counted plays into the daily stats
-    assert wait_for(lambda: _play_count_is(alice, video_id, before + 2), timeout=40)
+    assert wait_for(lambda: _play_count_is(alice, video_id, before + 2), timeout=40), _stats_items(
+        local_cloud, video_id
+    )
 
 
 def test_counted_plays_feed_unique_viewers_and_the_viewers_interests(local_cloud: Any, video_id: str) -> None:

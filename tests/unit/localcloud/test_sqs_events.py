@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from reelstack_tools.localcloud.pool import InvokeResult
-from reelstack_tools.localcloud.sqs_poller import failed_ids, newest_receipts, sqs_record
+from reelstack_tools.localcloud.sqs_poller import batch_window, failed_ids, newest_receipts, sqs_record
 
 ARN = "arn:aws:sqs:us-east-1:123456789012:work"
 
@@ -76,3 +76,12 @@ def test_a_message_received_twice_in_one_window_is_in_the_batch_once_with_its_ne
         {"MessageId": "m2", "ReceiptHandle": "r2"},
         {"MessageId": "m1", "ReceiptHandle": "new"},
     ]
+
+
+def test_a_batch_stops_filling_before_its_first_message_could_come_back() -> None:
+    # GIVEN a 5 s batching window WHEN the queue hides messages for 185 s THEN the window is whole;
+    # WHEN it hides them for 2 s (the test cloud's cap) THEN the batch closes half a second before
+    assert batch_window(5.0, 185.0) == 5.0
+    assert batch_window(5.0, 2.0) == 1.5
+    assert batch_window(0.0, 2.0) == 0.0
+    assert batch_window(5.0, 0.0) == 0.0

@@ -55,14 +55,16 @@ def test_every_consumed_queue_redrives_to_a_dead_letter_queue(template: dict[str
 
 def test_visibility_timeout_covers_six_function_timeouts(template: dict[str, Any]) -> None:
     """GIVEN each consumed queue and its consumer WHEN their timeouts are compared
-    THEN the queue hides a message for at least six times the function timeout."""
+    THEN the queue hides a message for at least six times the function timeout plus the batching
+    window (Lambda's guidance: else a message still in a forming batch is handed out again)."""
     global_timeout = template["Globals"]["Function"]["Timeout"]
     queues = resources_of_type(template, "AWS::SQS::Queue")
     functions = resources_of_type(template, "AWS::Serverless::Function")
     for function, _event, properties in _sqs_event_sources(template):
         timeout = functions[function]["Properties"].get("Timeout", global_timeout)
         queue = queues[_queue_logical_id(properties["Queue"])]["Properties"]
-        assert queue["VisibilityTimeout"] >= SIX_TIMES * timeout, function
+        window = properties.get("MaximumBatchingWindowInSeconds", 0)
+        assert queue["VisibilityTimeout"] >= SIX_TIMES * timeout + window, function
 
 
 def test_every_queue_is_encrypted(template: dict[str, Any]) -> None:
