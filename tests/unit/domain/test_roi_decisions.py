@@ -163,6 +163,18 @@ def test_an_original_in_deep_archive_for_100_days_stays_put_rather_than_pay_80_d
     assert "80 d left of DEEP_ARCHIVE's minimum" in decision.reason
 
 
+def test_an_original_a_reencode_will_read_pays_that_read_in_every_class() -> None:
+    # GIVEN a 1 GiB original of a hot video whose re-encode is planned tonight
+    obj = original()
+    facts = video(obj, rendition("720p", 720, 60 * MiB), plays_30d=50_000)
+    decision = decide_storage_class(facts, obj, P, POLICY, original_needed_soon=True)
+    # THEN Glacier IR costs its 90 days, the transition and one $0.03/GB read: more than Standard
+    assert decision.numbers["cost_GLACIER_IR"] == pytest.approx(0.012 + 0.02 / 1000 + 0.03 + 0.01 / 1000)
+    assert decision.numbers["cost_STANDARD"] == pytest.approx(0.023 + 0.0004 / 1000)
+    assert decision.target is not StorageClass.GLACIER_IR
+    assert "cost_DEEP_ARCHIVE" not in decision.numbers
+
+
 # --- (b) high-heat re-encode -------------------------------------------------------------------
 
 

@@ -179,10 +179,10 @@ def decide_storage_class(
 ) -> ClassDecision:
     """The cheapest allowed class for `obj` over the horizon, with the costs compared."""
     horizon = policy.horizon_days
-    costs = {
-        c: _class_cost(facts, obj, c, prices, policy)
-        for c in _allowed(facts, obj, policy, original_needed_soon)
-    }
+    allowed = _allowed(facts, obj, policy, original_needed_soon)
+    costs = {c: _class_cost(facts, obj, c, prices, policy) for c in allowed}
+    if original_needed_soon and obj.kind is ObjectKind.ORIGINAL:  # the re-encode reads it once
+        costs = {c: v + _one_read(obj, c, prices, policy) for c, v in costs.items()}
     current = obj.storage_class
     stay = costs[current]
     best = min(costs, key=lambda c: (costs[c], c.coldness))
@@ -276,6 +276,12 @@ def _read_cost(
     return restores * one
 
 
+def _one_read(obj: StoredObject, target: StorageClass, prices: Prices, policy: RoiPolicy) -> float:
+    return retrieval_cost(
+        obj.size_bytes, target, prices, requests=obj.objects, tier=policy.restore_tier, restored_days=1.0
+    )
+
+
 def _class_notes(
     obj: StoredObject, prices: Prices, policy: RoiPolicy, costs: Mapping[StorageClass, float]
 ) -> str:
@@ -289,8 +295,11 @@ def _class_notes(
     remaining = prices.min_days(obj.storage_class) - obj.class_since_days
     if remaining > 0:
         notes.append(f"{remaining:g} d left of {obj.storage_class}'s minimum")
-    if StorageClass.GLACIER not in costs and obj.kind is not ObjectKind.ORIGINAL:
-        notes.append("archive classes not allowed: renditions must play instantly")
+    if StorageClass.GLACIER not in costs:
+        if obj.kind is not ObjectKind.ORIGINAL and not policy.renditions_may_wait_for_restore:
+            notes.append("archive classes not allowed: renditions must play instantly")
+        else:
+            notes.append("archive classes not allowed: the video is not cold or its original is needed soon")
     return "; " + "; ".join(notes) if notes else ""
 
 
