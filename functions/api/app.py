@@ -33,6 +33,7 @@ from reelstack.domain.likes import LikeAnswer
 from reelstack.errors import InvalidRequest, ReelstackError
 from reelstack.http_errors import headers_for, internal_error_body, status_for
 from reelstack.observability import logger, metrics, tracer
+from reelstack.services.archive import ArchiveService
 from reelstack.services.auth import Authenticator
 from reelstack.services.likes import LikeService
 from reelstack.services.notifications import NotificationService
@@ -76,6 +77,18 @@ def _urls() -> MediaUrls:
 @cache
 def _like_store() -> LikeStore:
     return LikeStore.from_settings(api_settings())
+
+
+@cache
+def _archive() -> ArchiveService:
+    settings = api_settings()
+    return ArchiveService(
+        _repos(),
+        MediaStorage(settings.media_bucket),
+        _urls().public,
+        restore_tier=settings.restore_tier,
+        restore_days=settings.restore_days,
+    )
 
 
 @cache
@@ -282,6 +295,23 @@ def unlike_video(video_id: str) -> Response:
 def record_play(video_id: str) -> Response:
     """`{session_id, watched_ms}` -> 202 `{video_id, counted, reason}` (counted later, in batches)."""
     return Response(body=_plays().record(_principal(), video_id, _json_body()), status_code=202)
+
+
+@app.route("/videos/{video_id}/archive", methods=["POST"])
+@json_errors
+def archive_video(video_id: str) -> dict[str, Any]:
+    """The owner moves a published video cold (Glacier); its URLs stay the same."""
+    return _archive().archive(_principal(), video_id)
+
+
+@app.route("/videos/{video_id}/playback", methods=["GET"])
+@json_errors
+def playback(video_id: str) -> Response:
+    """200 `{status: READY, playback_url}`, or 202 `{status: RESTORING, retry_after}` for a cold video
+    (the restore starts; ask again after Retry-After)."""
+    status, body = _archive().playback(_principal(), video_id)
+    headers: dict[str, str | list[str]] = {"Retry-After": str(body["retry_after"])} if status == 202 else {}
+    return Response(body=body, status_code=status, headers=headers)
 
 
 @app.route("/me/likes", methods=["GET"])

@@ -17,6 +17,8 @@ from reelstack_tools.localcloud.dispatcher import Dispatcher
 from reelstack_tools.localcloud.local_env import ACCESS_KEY_ID, SECRET_ACCESS_KEY
 from reelstack_tools.localcloud.s3_edge import S3Edge
 
+RESTORE_SECONDS = 3
+
 
 class MotoServer:
     def __init__(self, host: str, port: int) -> None:
@@ -51,6 +53,19 @@ class MotoServer:
         self._thread.start()
         config = json.dumps({"stepfunctions": {"execute_state_machine": True}}).encode()
         request = urllib.request.Request(f"{endpoint}/moto-api/config", data=config, method="POST")
+        with urllib.request.urlopen(request, timeout=30) as response:
+            response.read()
+        # A Glacier restore takes RESTORE_SECONDS here (minutes to hours in AWS; moto's default is
+        # instant), so a cold video shows RESTORING before it plays again.
+        transition = {
+            "model_name": "s3::keyrestore",
+            "transition": {"progression": "time", "seconds": RESTORE_SECONDS},
+        }
+        request = urllib.request.Request(
+            f"{endpoint}/moto-api/state-manager/set-transition",
+            data=json.dumps(transition).encode(),
+            method="POST",
+        )
         with urllib.request.urlopen(request, timeout=30) as response:
             response.read()
 

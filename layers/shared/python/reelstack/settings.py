@@ -149,6 +149,13 @@ class RateLimitSettings(_Base):
         return parse_rate_limits(self.rate_limits)
 
 
+class ArchiveSettings(_Base):
+    """Cold videos: how a play-time restore from Glacier Flexible Retrieval is asked for."""
+
+    restore_tier: str = "Expedited"  # Expedited (1-5 min) | Standard (3-5 h) | Bulk (5-12 h)
+    restore_days: int = 7  # how long S3 keeps the restored copy (the objects are copied back at once)
+
+
 class ApiSettings(
     StorageSettings,
     TableSettings,
@@ -162,6 +169,7 @@ class ApiSettings(
     PlayDailyStatsSettings,
     PlaysQueueSettings,
     RateLimitSettings,
+    ArchiveSettings,
 ):
     """The HTTP API function."""
 

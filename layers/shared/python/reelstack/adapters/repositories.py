@@ -18,6 +18,7 @@ from reelstack.adapters.tables import (
     bind_tables,
     transaction_connection,
 )
+from reelstack.domain.storage_tiers import StorageState
 from reelstack.domain.uploads import UploadMode, UploadSession, UploadStatus
 from reelstack.domain.videos import Failure, Playback, StageRun, Video, VideoStatus
 from reelstack.errors import Conflict, DependencyFailed
@@ -77,6 +78,7 @@ def _video_from(record: VideoRecord) -> Video:
         moderation=record.moderation,
         timeline=tuple(StageRun.from_dict(_plain(item)) for item in record.timeline or ()),
         published_at=record.published_at,
+        storage=StorageState.from_dict(record.storage) if record.storage else None,
     )
 
 

@@ -35,6 +35,20 @@ class StoredPart:
 
 
 @dataclass(frozen=True)
+class RestoreState:
+    storage_class: str
+    requested: bool  # a restore was asked for (in progress or done)
+    restored: bool  # a restored copy can be read now
+
+    @property
+    def readable(self) -> bool:
+        return self.storage_class not in ARCHIVE_CLASSES or self.restored
+
+
+ARCHIVE_CLASSES = frozenset({"GLACIER", "DEEP_ARCHIVE"})
+
+
+@dataclass(frozen=True)
 class ObjectInfo:
     key: str
     size: int
@@ -244,6 +258,44 @@ class MediaStorage:
 
     def delete(self, key: str) -> None:
         self._call("delete_object", Key=key)
+
+    # -- storage classes and restores ------------------------------------------------------------------
+    def set_storage_class(self, key: str, storage_class: str) -> None:
+        """Copy an object onto itself in `storage_class`: key, content type, metadata and tags stay.
+        (Objects over 5 GB would need a multipart copy; renditions and segments are far smaller.)"""
+        self._call(
+            "copy_object",
+            Key=key,
+            CopySource={"Bucket": self.bucket, "Key": key},
+            StorageClass=storage_class,
+            MetadataDirective="COPY",
+            TaggingDirective="COPY",
+        )
+
+    def restore_state(self, key: str) -> RestoreState:
+        """Where an object stands: its class, and for an archived one whether it can be read now."""
+        response = self._call("head_object", Key=key)
+        restore = str(response.get("Restore") or "")
+        return RestoreState(
+            storage_class=str(response.get("StorageClass") or "STANDARD"),
+            requested='ongoing-request="' in restore,
+            restored='ongoing-request="false"' in restore,
+        )
+
+    def request_restore(self, key: str, days: int, tier: str) -> None:
+        """Ask S3 to restore an archived object for `days` (a repeated ask is not an error)."""
+        try:
+            self.s3.restore_object(
+                Bucket=self.bucket,
+                Key=key,
+                RestoreRequest={"Days": days, "GlacierJobParameters": {"Tier": tier}},
+            )
+        except ClientError as exc:
+            if error_code(exc) == "RestoreAlreadyInProgress":
+                return
+            raise DependencyFailed(f"S3 restore of {key} failed: {error_code(exc) or exc}") from exc
+        except BotoCoreError as exc:
+            raise DependencyFailed(f"S3 restore of {key} failed: {exc}") from exc
 
 
 def _number(part: StoredPart) -> int:

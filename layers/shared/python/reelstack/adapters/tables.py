@@ -78,6 +78,7 @@ class VideoRecord(Model):
     playback = JSONAttribute(null=True)
     moderation = JSONAttribute(null=True)
     published_at = UnicodeAttribute(null=True)
+    storage = JSONAttribute(null=True)  # `StorageState.to_dict()`: tier, since, reason
     # Stage runs, appended by each stage as it ends: a list of maps (untyped ListAttribute).
     timeline = ListAttribute(null=True)  # type: ignore[var-annotated]
     by_owner = OwnerCreatedIndex()

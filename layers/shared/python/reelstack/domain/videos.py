@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from reelstack.domain.identity import Principal
+from reelstack.domain.storage_tiers import StorageState, tier_of
 
 
 class VideoStatus(StrEnum):
@@ -17,8 +18,6 @@ class VideoStatus(StrEnum):
     PUBLISHED = "PUBLISHED"
     REJECTED = "REJECTED"
     FAILED = "FAILED"
-    ARCHIVED = "ARCHIVED"
-    RESTORING = "RESTORING"
 
 
 TERMINAL_STATUSES = frozenset({VideoStatus.PUBLISHED, VideoStatus.REJECTED, VideoStatus.FAILED})
@@ -113,6 +112,7 @@ class Video:
     moderation: dict[str, Any] | None = None  # the verdict, and the reviewer's decision when held
     timeline: tuple[StageRun, ...] = ()
     published_at: str | None = None
+    storage: StorageState | None = None  # None: never moved (hot)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def readable_by(self, principal: Principal) -> bool:
@@ -148,6 +148,7 @@ class Video:
                 for r in self.playback.renditions
             ]
             body["published_at"] = self.published_at
+            body["storage_tier"] = tier_of(self.storage).value
         if self.moderation:
             body["moderation"] = public_moderation(self.moderation)
         body["timeline"] = [run.to_dict() for run in self.timeline]

@@ -1,0 +1,72 @@
+"""Where a published video's media lives, and what a player is told when it is cold.
+
+A video's tier says how its renditions are stored (its status stays PUBLISHED, its URLs never change):
+
+    hot        S3 Standard: plays at once
+    warm       Standard-IA or Glacier Instant Retrieval: plays at once (retrieval billed per GB)
+    cold       Glacier Flexible Retrieval: must be restored before it plays
+    restoring  a restore was requested; plays once S3 has restored every object
+
+Asking to play a cold video starts its restore and answers 202 `{status: "RESTORING", retry_after}`;
+each later ask checks, and once everything is restored the objects are copied back to Standard
+(a restored Glacier object is only a temporary copy) and the video is hot again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+
+class Tier(StrEnum):
+    HOT = "hot"
+    WARM = "warm"
+    COLD = "cold"
+    RESTORING = "restoring"
+
+
+PLAYABLE = frozenset({Tier.HOT, Tier.WARM})
+COLD_STORAGE_CLASS = "GLACIER"  # Glacier Flexible Retrieval
+STORAGE_CLASS_OF = {Tier.HOT: "STANDARD", Tier.COLD: COLD_STORAGE_CLASS}
+
+# How long S3 takes to restore from Glacier Flexible Retrieval, per retrieval tier (AWS documents
+# 1-5 minutes expedited, 3-5 hours standard, 5-12 hours bulk): the Retry-After a player is given.
+RESTORE_SECONDS = {"Expedited": 300, "Standard": 5 * 3600, "Bulk": 12 * 3600}
+
+
+@dataclass(frozen=True)
+class StorageState:
+    """A video's tier, since when, and why (an owner's archive, or the nightly ROI decision)."""
+
+    tier: Tier
+    since: str
+    reason: str = ""
+    restore_requested_at: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"tier": self.tier.value, "since": self.since, "reason": self.reason}
+        if self.restore_requested_at is not None:
+            body["restore_requested_at"] = self.restore_requested_at
+        return body
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> StorageState:
+        return cls(
+            tier=Tier(str(raw["tier"])),
+            since=str(raw.get("since") or ""),
+            reason=str(raw.get("reason") or ""),
+            restore_requested_at=raw.get("restore_requested_at"),
+        )
+
+
+def tier_of(state: StorageState | None) -> Tier:
+    """A video that was never moved is hot."""
+    return Tier.HOT if state is None else state.tier
+
+
+def retry_after_seconds(restore_tier: str, requested_s_ago: float = 0.0) -> int:
+    """When to ask again: the restore tier's typical duration minus the time already waited (>= 1 s)."""
+    if restore_tier not in RESTORE_SECONDS:
+        raise ValueError(f"unknown restore tier {restore_tier!r}; one of {sorted(RESTORE_SECONDS)}")
+    return max(1, int(RESTORE_SECONDS[restore_tier] - max(requested_s_ago, 0.0)))
