@@ -33,7 +33,7 @@ bench: sysdeps venv ## measured comparisons, each printing its ratio against its
 venv: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev,moderation]'
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev,moderation,roi]'
 	rm -f $(VENV)/.installed-* && touch $@
 
 sysdeps: ## ffmpeg and redis-server from apt when missing

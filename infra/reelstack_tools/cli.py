@@ -18,6 +18,7 @@ COMMAND_MODULES: dict[str, str] = {
     "upload": "reelstack_tools.uploader.command",
     "demo": "reelstack_tools.demo",
     "executions": "reelstack_tools.executions_command",
+    "roi": "reelstack_tools.roi_command",
 }
 
 
