@@ -158,6 +158,10 @@ class DailyStats:
         span = (first + timedelta(days=offset) for offset in range(max(days, 1)))
         return [found.get(day.isoformat(), DayStats(day.isoformat(), 0, 0)) for day in span]
 
+    def daily_plays(self, video_id: str, days: int) -> list[int]:
+        """The plays of each of the last `days` days, oldest first (the tiering's history)."""
+        return [stats.plays for stats in self.series(video_id, days)]
+
     def total(self, video_id: str) -> DayStats:
         """Every day summed (`day` = "total")."""
         stats: Sequence[DayStats] = self._query(video_id, FIRST_DAY, LAST_DAY)

@@ -9,8 +9,9 @@ import os
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from boto3.exceptions import S3UploadFailedError
 from botocore.exceptions import BotoCoreError, ClientError
@@ -53,6 +54,8 @@ class ObjectInfo:
     key: str
     size: int
     etag: str
+    storage_class: str = "STANDARD"
+    last_modified: datetime | None = None  # a copy onto itself (a class change) resets it
 
 
 def _required_headers(url: str, size: int, content_type: str, checksum: str | None) -> dict[str, str]:
@@ -176,7 +179,14 @@ class MediaStorage:
                 params["ContinuationToken"] = token
             page = self._call("list_objects_v2", **params)
             objects.extend(
-                ObjectInfo(o["Key"], int(o["Size"]), str(o["ETag"])) for o in page.get("Contents", [])
+                ObjectInfo(
+                    o["Key"],
+                    int(o["Size"]),
+                    str(o["ETag"]),
+                    str(o.get("StorageClass") or "STANDARD"),
+                    o.get("LastModified"),
+                )
+                for o in page.get("Contents", [])
             )
             if not page.get("IsTruncated"):
                 return objects
@@ -227,11 +237,21 @@ class MediaStorage:
             raise
         return size
 
-    def upload_file(self, key: str, path: str, content_type: str, cache_control: str | None = None) -> None:
-        """Stream a local file to `key` (multipart when large), with its Content-Type and Cache-Control."""
+    def upload_file(
+        self,
+        key: str,
+        path: str,
+        content_type: str,
+        cache_control: str | None = None,
+        tags: dict[str, str] | None = None,
+    ) -> None:
+        """Stream a local file to `key` (multipart when large), with its Content-Type and Cache-Control,
+        and `tags` set by the same request (an overwritten object is never seen untagged)."""
         extra = {"ContentType": content_type}
         if cache_control is not None:
             extra["CacheControl"] = cache_control
+        if tags:
+            extra["Tagging"] = urlencode(tags)
         try:
             self.s3.upload_file(path, self.bucket, key, ExtraArgs=extra)
         except S3UploadFailedError as exc:

@@ -1,0 +1,275 @@
+"""The nightly tiering of one published video: its facts, the ROI decisions, carried out (or not).
+
+Facts come from S3 and the daily play stats:
+- objects: the original (`originals/{id}`) and each rendition, i.e. every object under
+  `renditions/{id}/<name>/` (its playlist and segments) grouped as one `StoredObject` keyed by that
+  prefix, with their total size, object count, storage class and days in it (S3 resets LastModified
+  when an object is copied onto itself into another class). The master playlist, poster and sprite
+  are a few KB and stay in Standard.
+- plays: the last `history_days` of daily plays since publication; the next 7 and 30 days are
+  predicted by `forecast` (the exponential-decay baseline unless a trained predictor is given).
+
+Decisions are `reelstack.domain.roi.decide_video`'s. Carried out: a MOVE copies every object of the
+group onto itself in the target class; a DROP deletes the group (roi never drops the original or the
+last playable rendition); a REENCODE is handed to `start_reencode` (the heat workflow). The video's
+`storage` record is updated when its tier changes. A dry run decides and reports but changes nothing.
+Idempotent: a second run over the same facts decides KEEP for what the first one did.
+
+Videos the owner archived, or that are being restored for a player, are left alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from reelstack.clock import iso, utc_now
+from reelstack.domain.pricing import Prices, StorageClass
+from reelstack.domain.roi import (
+    Action,
+    ObjectKind,
+    RoiPolicy,
+    StoredObject,
+    VideoDecisions,
+    VideoFacts,
+    decide_video,
+)
+from reelstack.domain.storage_costs import Codec
+from reelstack.domain.storage_tiers import StorageState, Tier, tier_of
+from reelstack.domain.videos import Video, VideoStatus
+
+OWNER_ARCHIVE = "archived by its owner"
+EFFICIENT_SUFFIXES = {"-hevc": Codec.HEVC, "-av1": Codec.AV1}
+Forecast = Callable[[Sequence[int]], tuple[float, float]]  # daily plays since publication -> (7 d, 30 d)
+
+
+class StoredInfo(Protocol):
+    @property
+    def key(self) -> str: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def storage_class(self) -> str: ...
+    @property
+    def last_modified(self) -> datetime | None: ...
+
+
+class Storage(Protocol):
+    def list_objects(self, prefix: str) -> Sequence[StoredInfo]: ...
+    def set_storage_class(self, key: str, storage_class: str) -> None: ...
+    def delete_prefix(self, prefix: str) -> int: ...
+
+
+class Videos(Protocol):
+    def update_video(
+        self, video_id: str, allowed: Sequence[VideoStatus], now: str, **fields: Any
+    ) -> bool: ...
+
+
+class PlaySeries(Protocol):
+    def daily_plays(self, video_id: str, days: int) -> list[int]: ...
+
+
+@dataclass
+class TieringOutcome:
+    """What one video's run decided and did (the report's row)."""
+
+    video_id: str
+    skipped: str = ""  # why the video was left alone ("" = decided)
+    decisions: list[dict[str, Any]] = field(default_factory=list)
+    moved_objects: int = 0
+    dropped_objects: int = 0
+    reencode: bool = False
+    tier: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "video_id": self.video_id,
+            "skipped": self.skipped,
+            "decisions": self.decisions,
+            "moved_objects": self.moved_objects,
+            "dropped_objects": self.dropped_objects,
+            "reencode": self.reencode,
+            "tier": self.tier,
+        }
+
+
+def decay_forecast(daily_plays: Sequence[int]) -> tuple[float, float]:
+    """The exponential-decay baseline (`domain.play_history`) for the next 7 and 30 days."""
+    from reelstack.domain.play_history import PlayHistory, exponential_decay
+
+    row, upload, day = PlayHistory(tuple(daily_plays) or (0,)).as_matrix()
+    return float(exponential_decay(row, upload, day, 7)[0]), float(exponential_decay(row, upload, day, 30)[0])
+
+
+def _days_between(earlier: datetime | None, now: datetime) -> float:
+    if earlier is None:
+        return 0.0
+    moment = earlier if earlier.tzinfo else earlier.replace(tzinfo=UTC)
+    return max(0.0, (now - moment).total_seconds() / 86400)
+
+
+def stored_objects(video: Video, listed: Sequence[StoredInfo], now: datetime) -> tuple[StoredObject, ...]:
+    """S3 objects -> the original and one `StoredObject` per rendition prefix (see the module docstring)."""
+    heights = {
+        str(r.get("name")): int(r.get("height") or 0)
+        for r in (video.playback.renditions if video.playback else ())
+    }
+    groups: dict[str, list[StoredInfo]] = {}
+    result: list[StoredObject] = []
+    prefix = f"renditions/{video.video_id}/"
+    for item in listed:
+        if item.key == video.original_key:
+            result.append(
+                StoredObject(
+                    item.key, ObjectKind.ORIGINAL, item.size, StorageClass(item.storage_class),
+                    _days_between(item.last_modified, now),
+                )
+            )  # fmt: skip
+        elif item.key.startswith(prefix) and "/" in item.key[len(prefix) :]:
+            name = item.key[len(prefix) :].split("/", 1)[0]
+            groups.setdefault(name, []).append(item)
+    for name, items in sorted(groups.items()):
+        classes = sorted({item.storage_class for item in items}, key=lambda c: StorageClass(c).coldness)
+        suffix = next((s for s in EFFICIENT_SUFFIXES if name.endswith(s)), None)
+        base = name[: -len(suffix)] if suffix else name
+        result.append(
+            StoredObject(
+                key=f"{prefix}{name}/",
+                kind=ObjectKind.EFFICIENT_RENDITION if suffix else ObjectKind.RENDITION,
+                size_bytes=sum(item.size for item in items),
+                storage_class=StorageClass(classes[0]),  # the warmest: a half-moved group moves again
+                class_since_days=min(_days_between(item.last_modified, now) for item in items),
+                rendition=base,
+                height=heights.get(name, heights.get(base, 0)),
+                codec=EFFICIENT_SUFFIXES[suffix] if suffix else Codec.AVC,
+                objects=len(items),
+            )
+        )
+    return tuple(result)
+
+
+def tier_after(objects: Sequence[StoredObject], decisions: VideoDecisions) -> Tier:
+    """The video's tier once the decisions are carried out (from its renditions' classes)."""
+    targets = {d.key: d.target for d in decisions.storage}
+    dropped = {d.key for d in decisions.reclaim if d.action is Action.DROP}
+    classes = [
+        targets.get(o.key, o.storage_class)
+        for o in objects
+        if o.kind is not ObjectKind.ORIGINAL and o.key not in dropped
+    ]
+    if any(not c.instant for c in classes):
+        return Tier.COLD
+    return Tier.HOT if all(c is StorageClass.STANDARD for c in classes) else Tier.WARM
+
+
+class TieringService:
+    def __init__(
+        self,
+        storage: Storage,
+        videos: Videos,
+        plays: PlaySeries,
+        *,
+        prices: Prices | None = None,
+        policy: RoiPolicy | None = None,
+        forecast: Forecast = decay_forecast,
+        start_reencode: Callable[[str, Codec], None] | None = None,
+        history_days: int = 60,
+        parallelism: int = 16,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.storage = storage
+        self.videos = videos
+        self.plays = plays
+        self.prices = prices or Prices()
+        self.policy = policy or RoiPolicy()
+        self.forecast = forecast
+        self.start_reencode = start_reencode
+        self.history_days = history_days
+        self.parallelism = parallelism
+        self.clock = clock
+
+    def facts(self, video: Video, now: datetime) -> VideoFacts:
+        listed = [*self.storage.list_objects(f"renditions/{video.video_id}/")]
+        if video.original_key:
+            listed += [
+                o for o in self.storage.list_objects(video.original_key) if o.key == video.original_key
+            ]
+        published = datetime.fromisoformat((video.published_at or video.created_at).replace("Z", "+00:00"))
+        age = _days_between(published, now)
+        days = max(1, min(self.history_days, int(age) + 1))
+        series = self.plays.daily_plays(video.video_id, days)
+        predicted_7d, predicted_30d = self.forecast(series)
+        played = [index for index, plays in enumerate(series) if plays > 0]
+        return VideoFacts(
+            video_id=video.video_id,
+            age_days=age,
+            duration_s=float(video.playback.duration_s if video.playback else 0.0),
+            objects=stored_objects(video, listed, now),
+            predicted_plays_7d=predicted_7d,
+            predicted_plays_30d=predicted_30d,
+            recent_daily_plays=tuple(float(p) for p in series[-30:]),
+            last_played_days_ago=float(len(series) - 1 - played[-1]) if played else None,
+        )
+
+    def run(self, video: Video, dry_run: bool = False) -> TieringOutcome:
+        outcome = TieringOutcome(video.video_id)
+        if video.status != VideoStatus.PUBLISHED:
+            outcome.skipped = f"status {video.status.value}"
+            return outcome
+        current = tier_of(video.storage)
+        if current is Tier.RESTORING or (video.storage is not None and video.storage.reason == OWNER_ARCHIVE):
+            outcome.skipped = "restoring" if current is Tier.RESTORING else OWNER_ARCHIVE
+            return outcome
+        now = self.clock()
+        facts = self.facts(video, now)
+        decisions = decide_video(facts, self.prices, self.policy)
+        outcome.decisions = [
+            *({"key": d.key, "action": d.action.value, "reason": d.reason} for d in decisions.reclaim),
+            {
+                "key": "reencode",
+                "action": decisions.reencode.action.value,
+                "reason": decisions.reencode.reason,
+            },
+            *(
+                {
+                    "key": d.key,
+                    "action": d.action.value,
+                    "from": d.current.value,
+                    "to": d.target.value,
+                    "reason": d.reason,
+                }
+                for d in decisions.storage
+            ),
+        ]
+        tier = tier_after(facts.objects, decisions)
+        outcome.tier = tier.value
+        outcome.reencode = decisions.reencode.action is Action.REENCODE
+        if dry_run:
+            return outcome
+        existing = {o.key for o in facts.objects}
+        for drop in decisions.reclaim:
+            if drop.action is Action.DROP and drop.key in existing:
+                outcome.dropped_objects += self.storage.delete_prefix(drop.key)
+        moves = [d for d in decisions.storage if d.action is Action.MOVE and d.key in existing]
+        keys = [
+            (item.key, d.target.value)
+            for d in moves
+            for item in self.storage.list_objects(d.key)
+            if item.storage_class != d.target.value and (d.key.endswith("/") or item.key == d.key)
+        ]
+        with ThreadPoolExecutor(max_workers=max(1, min(self.parallelism, len(keys)))) as pool:
+            list(pool.map(lambda pair: self.storage.set_storage_class(*pair), keys))
+        outcome.moved_objects = len(keys)
+        if outcome.reencode and self.start_reencode is not None:
+            self.start_reencode(video.video_id, decisions.reencode.codec)
+        if tier is not current:
+            reason = "; ".join(sorted({d.reason for d in moves})) or "nightly ROI decision"
+            state = StorageState(tier, iso(now), reason[:500])
+            self.videos.update_video(
+                video.video_id, [VideoStatus.PUBLISHED], iso(now), storage=state.to_dict()
+            )
+        return outcome

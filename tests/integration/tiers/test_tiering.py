@@ -1,0 +1,84 @@
+"""The nightly tiering of one published video against the local cloud: a dry run changes nothing,
+a run moves its objects to the classes the ROI decisions chose (and says why), a second run changes
+nothing."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reelstack.adapters.play_daily_stats import DailyStats
+from reelstack.adapters.repositories import Repositories
+from reelstack.adapters.storage import MediaStorage
+from reelstack.domain.storage_tiers import tier_of
+from reelstack.services.tiering import TieringService
+from tests.support.http import Api
+from tests.support.workflow import upload_bytes, wait_for_status
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def video_id(alice: Api, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A PUBLISHED 6 s 720p video of alice's (segments well above the 128 KB billing minimum)."""
+    from reelstack_tools.demo import make_test_video
+
+    clip = make_test_video(tmp_path_factory.mktemp("tiering") / "clip.mp4", 6)
+    video = upload_bytes(alice, Path(clip).read_bytes(), title="tier me")
+    assert wait_for_status(alice, video, timeout=180).get("status") == "PUBLISHED"
+    return video
+
+
+@pytest.fixture(scope="module")
+def service(
+    local_cloud: Any, cloud_sdk_environment: Any
+) -> tuple[TieringService, Repositories, MediaStorage]:
+    storage = MediaStorage(local_cloud.name("MediaBucket"), s3=local_cloud.client("s3"))
+    repos = Repositories.from_settings(
+        type(
+            "T",
+            (),
+            {
+                "uploads_table": local_cloud.name("UploadsTable"),
+                "videos_table": local_cloud.name("VideosTable"),
+                "aws_region": local_cloud.region,
+            },
+        )()  # type: ignore[arg-type]
+    )
+    plays = DailyStats(local_cloud.name("PlayDailyStatsTable"), local_cloud.region)
+    return TieringService(storage, repos, plays), repos, storage
+
+
+def _classes(storage: MediaStorage, video_id: str) -> Counter[str]:
+    objects = storage.list_objects(f"renditions/{video_id}/") + storage.list_objects(f"originals/{video_id}")
+    return Counter(item.storage_class for item in objects)
+
+
+def test_dry_run_then_run_then_nothing_left_to_do(service: Any, video_id: str) -> None:
+    tiering, repos, storage = service
+    video = repos.get_video(video_id)
+    before = _classes(storage, video_id)
+    assert set(before) == {"STANDARD"}
+
+    # WHEN a dry run decides THEN it reports decisions with reasons and S3 is untouched
+    dry = tiering.run(video, dry_run=True)
+    assert dry.decisions and all(d["reason"] for d in dry.decisions)
+    moves = [d for d in dry.decisions if d["action"] == "move"]
+    assert moves, dry.decisions  # a new video nobody plays costs less outside Standard
+    assert _classes(storage, video_id) == before and dry.moved_objects == 0
+
+    # WHEN it runs THEN every moved group is in its target class, and the record says the new tier
+    done = tiering.run(video)
+    assert done.moved_objects > 0
+    for decision in moves:
+        targets = {item.storage_class for item in storage.list_objects(decision["key"])}
+        assert targets == {decision["to"]}, decision
+    record = repos.get_video(video_id)
+    assert tier_of(record.storage).value == done.tier == dry.tier
+
+    # WHEN it runs again on what it did THEN nothing moves
+    again = tiering.run(record)
+    assert again.moved_objects == 0 and not [d for d in again.decisions if d["action"] == "move"]
