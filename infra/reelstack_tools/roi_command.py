@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
     done = time.perf_counter()
     sys.stdout.write(
         f"catalog: {params.videos:,} videos x {params.days} days, seed {params.seed}\n"
-        f"trained on {train_videos.size:,} videos, prediction days {MIN_TRAIN_DAY}..{train_until} - horizon "
+        f"trained on {train_videos.size:,} videos, prediction days {MIN_TRAIN_DAY} to {train_until} minus the horizon "
         f"(at most {max_rows:,} rows per horizon)\n"
         f"held out: {held_out.size:,} other videos, prediction days {train_until}.. every {DAY_STEP}\n\n"
         f"{render(results)}\n\n"

