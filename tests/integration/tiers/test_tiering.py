@@ -82,3 +82,29 @@ def test_dry_run_then_run_then_nothing_left_to_do(service: Any, video_id: str) -
     # WHEN it runs again on what it did THEN nothing moves
     again = tiering.run(record)
     assert again.moved_objects == 0 and not [d for d in again.decisions if d["action"] == "move"]
+
+
+def test_a_dry_run_pages_through_the_published_partition_and_reports(service: Any, video_id: str) -> None:
+    from reelstack.domain.videos import published_bucket
+    from reelstack.services.tiering_run import TieringRun, buckets
+
+    tiering, repos, storage = service
+    run = TieringRun(repos, tiering, storage, page_size=1)
+    bucket = published_bucket(video_id)
+    assert bucket in buckets()
+    before = _classes(storage, video_id)
+
+    # WHEN a dry run pages through the video's partition one video at a time
+    seen, cursor, page = 0, None, 0
+    while True:
+        result = run.page("test-run", bucket, cursor, page, dry_run=True)
+        seen += result["counts"]["videos"]
+        cursor, page = result["cursor"], result["page"]
+        if cursor is None:
+            break
+
+    # THEN every page wrote its report, the summary adds them up, and nothing moved
+    summary = run.summarize("test-run", dry_run=True)
+    assert summary["videos"] == seen >= 1 and summary["pages"] == page
+    assert summary["moved_objects"] == 0 and _classes(storage, video_id) == before
+    assert storage.head(summary["report"]) is not None

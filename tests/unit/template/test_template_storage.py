@@ -77,10 +77,11 @@ def test_tables_are_on_demand_encrypted_and_recoverable(template: dict[str, Any]
 
 def test_table_keys_and_indexes(template: dict[str, Any]) -> None:
     """GIVEN the tables WHEN their keys are read
-    THEN uploads are keyed by upload_id and expire by TTL; videos are keyed by video_id and listed by owner."""
+    THEN uploads are keyed by upload_id and expire by TTL; videos are keyed by video_id and listed by
+    owner, and the published ones by partition."""
     uploads = template["Resources"]["UploadsTable"]["Properties"]
     videos = template["Resources"]["VideosTable"]["Properties"]
-    (index,) = videos["GlobalSecondaryIndexes"]
+    index, published = videos["GlobalSecondaryIndexes"]
 
     assert uploads["KeySchema"] == [{"AttributeName": "upload_id", "KeyType": "HASH"}]
     assert uploads["TimeToLiveSpecification"] == {"AttributeName": "expires_at_epoch", "Enabled": True}
@@ -91,6 +92,12 @@ def test_table_keys_and_indexes(template: dict[str, Any]) -> None:
         {"AttributeName": "created_at", "KeyType": "RANGE"},
     ]
     assert index["Projection"] == {"ProjectionType": "ALL"}
+    # Published videos, 16 partitions by video (the nightly tiering pages through them).
+    assert published["IndexName"] == "published-index"
+    assert published["KeySchema"] == [
+        {"AttributeName": "published_bucket", "KeyType": "HASH"},
+        {"AttributeName": "published_at", "KeyType": "RANGE"},
+    ]
     for properties in (uploads, videos):
         declared = {
             attribute["AttributeName"]: attribute["AttributeType"]

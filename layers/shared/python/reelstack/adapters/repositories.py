@@ -128,6 +128,17 @@ class Repositories:
         except PynamoDBException as exc:
             raise DependencyFailed(f"listing videos failed: {exc.msg}") from exc
 
+    def published_page(self, bucket: str, limit: int, cursor: str | None) -> VideoPage:
+        """One page of a published-index partition, oldest publication first."""
+        try:
+            result = self.tables.videos.published.query(
+                bucket, limit=limit, last_evaluated_key=decode_cursor(cursor)
+            )
+            videos = [_video_from(record) for record in result]
+            return VideoPage(videos, encode_cursor(result.last_evaluated_key))
+        except PynamoDBException as exc:
+            raise DependencyFailed(f"listing published videos failed: {exc.msg}") from exc
+
     # -- writes --------------------------------------------------------------------------------------
     def create_upload_with_video(self, upload: UploadSession, video: Video, forget_at: datetime) -> None:
         """Both records or neither (one DynamoDB transaction); the upload record expires at `forget_at`."""

@@ -279,6 +279,10 @@ class MediaStorage:
     def delete(self, key: str) -> None:
         self._call("delete_object", Key=key)
 
+    def put_bytes(self, key: str, body: bytes, content_type: str) -> None:
+        """A small object (a report, a playlist) in one PUT."""
+        self._call("put_object", Key=key, Body=body, ContentType=content_type)
+
     # -- storage classes and restores ------------------------------------------------------------------
     def set_storage_class(self, key: str, storage_class: str) -> None:
         """Copy an object onto itself in `storage_class`: key, content type, metadata and tags stay.

@@ -58,6 +58,17 @@ class OwnerCreatedIndex(GlobalSecondaryIndex["VideoRecord"]):
     created_at = UnicodeAttribute(range_key=True)
 
 
+class PublishedIndex(GlobalSecondaryIndex["VideoRecord"]):
+    """Published videos only (sparse: `published_bucket` is set at Publish), 16 partitions."""
+
+    class Meta:
+        index_name = "published-index"
+        projection = AllProjection()
+
+    published_bucket = UnicodeAttribute(hash_key=True)
+    published_at = UnicodeAttribute(range_key=True)
+
+
 class VideoRecord(Model):
     class Meta:
         table_name = "unbound-videos"
@@ -78,10 +89,12 @@ class VideoRecord(Model):
     playback = JSONAttribute(null=True)
     moderation = JSONAttribute(null=True)
     published_at = UnicodeAttribute(null=True)
+    published_bucket = UnicodeAttribute(null=True)  # `domain.videos.published_bucket`, set at Publish
     storage = JSONAttribute(null=True)  # `StorageState.to_dict()`: tier, since, reason
     # Stage runs, appended by each stage as it ends: a list of maps (untyped ListAttribute).
     timeline = ListAttribute(null=True)  # type: ignore[var-annotated]
     by_owner = OwnerCreatedIndex()
+    published = PublishedIndex()
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -158,6 +159,16 @@ class Video:
 def public_moderation(moderation: dict[str, Any]) -> dict[str, Any]:
     """The verdict as the API shows it: decision, reasons, who decided; no frame keys."""
     return {str(key): moderation[key] for key in ("decision", "reasons", "review") if key in moderation}
+
+
+PUBLISHED_BUCKETS = 16
+
+
+def published_bucket(video_id: str) -> str:
+    """The published-index partition a video is listed in: 16 of them, by crc32 of its id, so one
+    nightly pass over millions of published videos is 16 paginated queries that can run side by side
+    (one partition key per status would be one hot partition)."""
+    return f"published#{zlib.crc32(video_id.encode()) % PUBLISHED_BUCKETS:02d}"
 
 
 def original_key(video_id: str) -> str:

@@ -22,7 +22,7 @@ from reelstack.domain.backends import LambdaBudget
 from reelstack.domain.media import MediaInfo, ProbePolicy, steady_frame_rate
 from reelstack.domain.rendition_spec import RenditionSpec
 from reelstack.domain.renditions import plan_renditions
-from reelstack.domain.videos import Playback, VideoStatus
+from reelstack.domain.videos import Playback, VideoStatus, published_bucket
 from reelstack.domain.workflow import WorkflowDocument
 from reelstack.errors import Conflict, InvalidRequest, NotFound
 from reelstack.observability import logger
@@ -120,6 +120,7 @@ class ProcessingStages:
             playback=playback.to_dict(),
             moderation=self._moderation_record(document),
             published_at=now,
+            published_bucket=published_bucket(document.video_id),
         )
         video = self.repos.get_video(document.video_id)
         if video is None:
