@@ -32,6 +32,9 @@ SETTINGS_OF_FUNCTION = {
     "PlaysFunction": "PlayDailyStatsSettings",
     "TranscodeSubmitFunction": "TranscodeBackendSettings",
     "MediaConvertResumeFunction": "TranscodeBackendSettings",
+    "HeatEncodeFunction": "IngestSettings",
+    "HeatUpdateMasterFunction": "IngestSettings",
+    "HeatFailFunction": "IngestSettings",
 }
 # Read by Powertools itself, or informational for operators.
 NOT_SETTINGS = {

@@ -24,7 +24,9 @@ from reelstack.adapters.workflow import TaskCallbacks
 from reelstack.domain.backends import LambdaBudget
 from reelstack.domain.media import ProbePolicy
 from reelstack.domain.moderation import parse_moderation_policy
+from reelstack.domain.pricing import parse_prices
 from reelstack.domain.rendition_spec import parse_rendition_spec
+from reelstack.services.heat import HeatStages, HevcTranscoder
 from reelstack.services.ingest import IngestStages
 from reelstack.services.likes import EVENT_SOURCE as LIKES_EVENT_SOURCE
 from reelstack.services.likes import LikeConsumer, LikeWorker
@@ -35,6 +37,8 @@ from reelstack.services.plays import PlayAggregator
 from reelstack.services.processing import ProcessingStages
 from reelstack.services.published_videos import PublishedVideos
 from reelstack.services.review import ReviewService
+from reelstack.services.tiering import TieringService
+from reelstack.services.tiering_run import TieringRun
 from reelstack.services.transcode import TranscodeStage
 from reelstack.services.transcode_backends import BackendConfig, TranscodeBackends
 from reelstack.settings import (
@@ -43,6 +47,7 @@ from reelstack.settings import (
     notification_settings,
     plays_worker_settings,
     review_settings,
+    tiering_settings,
     transcode_backend_settings,
 )
 
@@ -111,6 +116,19 @@ def transcode_stage() -> TranscodeStage:
 
 
 @cache
+def heat_stages() -> HeatStages:
+    """The high-heat workflow's stages: HEVC twins on the ffmpeg Lambda, the merged master playlist."""
+    settings = ingest_settings()
+    return HeatStages(
+        MediaStorage(settings.media_bucket),
+        Repositories.from_settings(settings),
+        HevcTranscoder(),
+        parse_rendition_spec(settings.rendition_spec),
+        scratch_root=settings.scratch_dir,
+    )
+
+
+@cache
 def transcode_backends() -> TranscodeBackends:
     """Submitting MediaConvert and GPU (AWS Batch) jobs for the ingest workflow's transcode Tasks."""
     settings = transcode_backend_settings()
@@ -166,3 +184,19 @@ def like_consumer() -> LikeConsumer:
 def play_aggregator() -> PlayAggregator:
     """The plays queue's consumer: a batch of counted plays -> one DynamoDB write per (video, day)."""
     return PlayAggregator(DailyStats.from_settings(plays_worker_settings()))
+
+
+@cache
+def tiering_run() -> TieringRun:
+    """The nightly tiering over the published-index, a page at a time (decay forecast of the play stats)."""
+    settings = tiering_settings()
+    storage = MediaStorage(settings.media_bucket)
+    repos = Repositories.from_settings(settings)
+    tiering = TieringService(
+        storage,
+        repos,
+        DailyStats.from_settings(settings),
+        prices=parse_prices(settings.prices),
+        history_days=settings.tiering_history_days,
+    )
+    return TieringRun(repos, tiering, storage, page_size=settings.tiering_page_size)

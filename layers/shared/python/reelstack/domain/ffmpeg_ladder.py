@@ -104,13 +104,13 @@ def still_time(filename: str) -> float:
     return int(os.path.splitext(filename)[0].rsplit("_", 1)[1]) / STILLS_RATE
 
 
-def _head(ffmpeg: str, source: str, threads: int | None) -> list[str]:
+def input_head(ffmpeg: str, source: str, threads: int | None) -> list[str]:
     decoder_threads = [] if threads is None else ["-threads", str(threads)]
     return [ffmpeg, "-nostdin", "-hide_banner", "-nostats", "-v", "error", "-y",
             *decoder_threads, "-i", source]  # fmt: skip
 
 
-def _video_chain(rendition: Rendition) -> str:
+def video_chain(rendition: Rendition) -> str:
     return f"scale={rendition.width}:{rendition.height},setsar=1,format=yuv420p"
 
 
@@ -195,7 +195,7 @@ def ladder_command(
     poster = plan.poster if images else None
     sprite = plan.sprite if images else None
     branches = [f"r{index}" for index in range(len(plan.renditions))]
-    chains = [f"[r{index}]{_video_chain(r)}[v{index}]" for index, r in enumerate(plan.renditions)]
+    chains = [f"[r{index}]{video_chain(r)}[v{index}]" for index, r in enumerate(plan.renditions)]
     outputs: list[str] = []
     for index, rendition in enumerate(plan.renditions):
         outputs += _rendition_output(f"v{index}", rendition, plan.audio, out_dir, preset, threads)
@@ -215,7 +215,7 @@ def ladder_command(
     rate = plan.renditions[0].frame_rate_fraction
     split = f"[0:v:0]fps={rate},split={len(branches)}" + "".join(f"[{b}]" for b in branches)
     graph = ";".join([split, *chains])
-    return [*_head(ffmpeg, source, threads), "-filter_complex", graph, *outputs]
+    return [*input_head(ffmpeg, source, threads), "-filter_complex", graph, *outputs]
 
 
 def single_rendition_command(
@@ -229,6 +229,6 @@ def single_rendition_command(
     threads: int | None = None,
 ) -> list[str]:
     """One rendition (with the plan's audio) per run, encoded exactly as `ladder_command` encodes it."""
-    graph = f"[0:v:0]fps={rendition.frame_rate_fraction},{_video_chain(rendition)}[v]"
+    graph = f"[0:v:0]fps={rendition.frame_rate_fraction},{video_chain(rendition)}[v]"
     output = _rendition_output("v", rendition, plan.audio, out_dir, preset, threads)
-    return [*_head(ffmpeg, source, threads), "-filter_complex", graph, *output]
+    return [*input_head(ffmpeg, source, threads), "-filter_complex", graph, *output]

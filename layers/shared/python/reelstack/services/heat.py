@@ -1,0 +1,276 @@
+"""The high-heat workflow's stages: Encode (HEVC twins of the H.264 ladder), UpdateMaster, RecordFailure.
+
+Encode rebuilds the video's ladder plan from its probed media and the deployed rendition spec (the
+plan is deterministic; the published renditions' sizes are checked against it, so a spec changed
+since ingest is `ladder_changed`, never a twin that does not match its segments), picks the
+renditions to twin (`heat.select_renditions`), and runs one ffmpeg decode into every twin.
+
+Source: the original (`originals/{id}`) when S3 can read it now (any class but Glacier Flexible or
+Deep Archive, or a restored copy): it is the best picture we have, and a re-encode of an encode
+compounds the H.264 rendition's artefacts. When the original sits in an archive class, the top
+H.264 rendition is the source instead (it is at least as large as every twin; a restore would
+keep the workflow waiting for hours); if that too is archived the stage fails `source_archived`.
+
+Uploads: segments and init segments first, then the twins' media playlists, all tagged
+`visibility=public` by the PUT itself (the CDN serves only public objects). UpdateMaster then merges
+the variants into the master playlist and writes it last (tagged by the same PUT, so the served
+master is never untagged), and only then records the twins on the video's playback record. A
+video that is not PUBLISHED, or is not hot/warm, is refused (`not_published`, `video_archived`).
+Running the workflow again rewrites the same keys and leaves one variant per twin.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Sequence
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from dataclasses import replace
+from typing import Any
+
+from reelstack.adapters.repositories import Repositories
+from reelstack.adapters.storage import MediaStorage
+from reelstack.adapters.transcoder import FfmpegTranscoder, OutputFile, TranscodeOutput
+from reelstack.clock import iso, utc_now
+from reelstack.domain import ffmpeg_ladder, heat
+from reelstack.domain.backends import LambdaBudget
+from reelstack.domain.failures import failure_from_error
+from reelstack.domain.hls import MeasuredBandwidth
+from reelstack.domain.media import MediaInfo, steady_frame_rate
+from reelstack.domain.rendition_spec import RenditionSpec
+from reelstack.domain.renditions import Plan, plan_renditions
+from reelstack.domain.storage_tiers import PLAYABLE, tier_of
+from reelstack.domain.videos import Playback, StageRun, Video, VideoStatus
+from reelstack.domain.workflow import StageError
+from reelstack.errors import Conflict, InvalidRequest, NotFound, ReelstackError
+from reelstack.observability import logger
+from reelstack.services.processing import PUBLIC_TAGS
+from reelstack.services.transcode import cache_control, upload_batches
+
+ARCHIVE_CLASSES = frozenset({"GLACIER", "DEEP_ARCHIVE"})
+
+
+class HevcTranscoder(FfmpegTranscoder):
+    """`FfmpegTranscoder` running `heat.hevc_command`: the same checks (codec and size read back from
+    each init segment, bitrates measured from the segments), no stills."""
+
+    def command(self, plan: Plan, source_path: str, out_dir: str) -> list[str]:
+        return heat.hevc_command(
+            plan, source_path, out_dir, ffmpeg=self.ffmpeg, preset=self.preset, threads=self.threads
+        )
+
+
+class HeatStages:
+    def __init__(
+        self,
+        storage: MediaStorage,
+        repos: Repositories,
+        transcoder: FfmpegTranscoder,
+        rendition_spec: RenditionSpec,
+        scratch_root: str = "/tmp",
+        upload_parallelism: int = 8,
+    ) -> None:
+        self.storage = storage
+        self.repos = repos
+        self.transcoder = transcoder
+        self.rendition_spec = rendition_spec
+        self.scratch_root = scratch_root
+        self.upload_parallelism = max(1, upload_parallelism)
+
+    # -- Encode -------------------------------------------------------------------------------------
+    def encode(self, document: heat.HeatDocument) -> heat.HeatDocument:
+        """Make and upload the twins; the document gains `outputs` (variants, source, timings)."""
+        codec = heat.check_codec(document.codec)
+        video = self._published(document.video_id)
+        playback = _playback(video)
+        plan = self._ladder(video)
+        published = {r["name"]: r for r in playback.renditions if r.get("codec") == heat.H264}
+        chosen = heat.select_renditions(plan, published, document.renditions, document.min_height)
+        for rendition in chosen:
+            entry = published[rendition.name]
+            if (int(entry["width"]), int(entry["height"])) != (rendition.width, rendition.height):
+                raise Conflict(
+                    f"{rendition.name} was published {entry['width']}x{entry['height']}, the ladder now plans "
+                    f"{rendition.width}x{rendition.height}",
+                    code="ladder_changed",
+                )
+        twins = heat.heat_plan(plan, chosen)
+        os.makedirs(self.scratch_root, exist_ok=True)
+        scratch = tempfile.mkdtemp(prefix="heat-", dir=self.scratch_root)
+        try:
+            source, source_key = self._fetch_source(video, plan, chosen[0].name, scratch)
+            out_dir = os.path.join(scratch, "out")
+            os.makedirs(out_dir)
+            made = self.transcoder.run(twins, source, out_dir)
+            for batch in upload_batches(_without_master(made)):
+                self._upload([replace(f, key=f"{plan.output_prefix}{f.key}") for f in batch])
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        results = {result.name: result for result in made.renditions}
+        variants = []
+        for rendition in twins.renditions:
+            result = results[rendition.name]
+            variant = heat.variant_of(rendition, MeasuredBandwidth(result.peak_bitrate, result.bitrate))
+            variants.append({"name": rendition.name, "bitrate": result.bitrate, **variant.to_dict()})
+        logger.info(
+            "re-encoded",
+            extra={
+                "video_id": video.video_id,
+                "codec": codec,
+                "renditions": [r.name for r in twins.renditions],
+                "source": source_key,
+                "encode_seconds": made.encode_seconds,
+            },
+        )
+        outputs = {
+            "codec": codec,
+            "source_key": source_key,
+            "output_prefix": plan.output_prefix,
+            "variants": variants,
+            "encode_seconds": made.encode_seconds,
+        }
+        return document.model_copy(update={"outputs": outputs})
+
+    def _published(self, video_id: str) -> Video:
+        video = self.repos.get_video(video_id)
+        if video is None:
+            raise NotFound(f"no video {video_id}", code="video_not_found")
+        if video.status != VideoStatus.PUBLISHED:
+            raise Conflict(f"the video is {video.status.value}, not PUBLISHED", code="not_published")
+        if tier_of(video.storage) not in PLAYABLE:
+            raise Conflict(
+                f"the video is {tier_of(video.storage).value}: restore it first", code="video_archived"
+            )
+        return video
+
+    def _ladder(self, video: Video) -> Plan:
+        """The ladder ingest planned for this video (the same pure function on the same facts)."""
+        if not video.media:
+            raise InvalidRequest("the video has no probed media facts", code="invalid_video")
+        info = MediaInfo(**video.media)
+        steady = replace(info, frame_rate=steady_frame_rate(info))
+        return plan_renditions(video.video_id, steady, self.rendition_spec, LambdaBudget())
+
+    def _fetch_source(self, video: Video, plan: Plan, top: str, scratch: str) -> tuple[str, str]:
+        """Download the source (the original if readable now, else the top H.264 rendition): (path, key)."""
+        original = video.original_key or f"originals/{video.video_id}"
+        if _readable(self.storage, original):
+            path = os.path.join(scratch, "original")
+            self.storage.download_to(original, path)
+            return path, original
+        prefix = f"{plan.output_prefix}{top}/"
+        objects = self.storage.list_objects(prefix)
+        if not objects or any(o.storage_class in ARCHIVE_CLASSES for o in objects):
+            raise Conflict(
+                f"neither the original nor {top} can be read without a restore", code="source_archived"
+            )
+        folder = os.path.join(scratch, "source", top)
+        os.makedirs(folder)
+        for obj in objects:
+            self.storage.download_to(obj.key, os.path.join(folder, obj.key[len(prefix) :]))
+        return os.path.join(folder, ffmpeg_ladder.PLAYLIST), f"{prefix}{ffmpeg_ladder.PLAYLIST}"
+
+    def _upload(self, files: Sequence[OutputFile]) -> None:
+        """One batch in parallel, each object tagged public by its PUT; the first failure is raised."""
+        pool = ThreadPoolExecutor(max_workers=min(self.upload_parallelism, len(files)))
+        try:
+            futures = [
+                pool.submit(
+                    self.storage.upload_file,
+                    file.key,
+                    file.path,
+                    file.content_type,
+                    cache_control(file.key),
+                    PUBLIC_TAGS,
+                )
+                for file in files
+            ]
+            wait(futures, return_when=FIRST_EXCEPTION)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        for future in futures:
+            error = None if future.cancelled() else future.exception()
+            if error is not None:
+                raise error
+
+    # -- UpdateMaster ---------------------------------------------------------------------------------
+    def update_master(self, document: heat.HeatDocument) -> dict[str, Any]:
+        """Merge the twins into the master playlist (written last), then list them on the video."""
+        outputs = document.outputs
+        if not outputs or not outputs.get("variants"):
+            raise InvalidRequest(
+                "the heat document has no encoded variants", code="invalid_workflow_document"
+            )
+        video = self._published(document.video_id)
+        playback = _playback(video)
+        variants = [heat.Variant.from_dict(v) for v in outputs["variants"]]
+        existing = self.storage.read(playback.master_key).decode("utf-8")
+        merged = heat.merge_master(existing, variants)
+        os.makedirs(self.scratch_root, exist_ok=True)
+        scratch = tempfile.mkdtemp(prefix="heat-master-", dir=self.scratch_root)
+        try:
+            path = os.path.join(scratch, "master.m3u8")
+            with open(path, "w", encoding="utf-8") as file:
+                file.write(merged)
+            key = playback.master_key
+            self._upload([OutputFile(key, path, "application/vnd.apple.mpegurl")])
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        prefix = str(outputs.get("output_prefix") or f"renditions/{video.video_id}/")
+        added = [
+            heat.twin_playback_entry(variant, str(raw["name"]), prefix, int(raw.get("bitrate") or 0))
+            for variant, raw in zip(variants, outputs["variants"], strict=True)
+        ]
+        renditions = heat.merge_renditions(playback.renditions, added)
+        recorded = self.repos.update_video(
+            video.video_id,
+            [VideoStatus.PUBLISHED],
+            iso(utc_now()),
+            playback=replace(playback, renditions=renditions).to_dict(),
+        )
+        if not recorded:
+            raise Conflict("the video left PUBLISHED while its master was updated", code="not_published")
+        return {
+            "video_id": video.video_id,
+            "codec": outputs.get("codec", heat.HEVC),
+            "master_key": playback.master_key,
+            "renditions": [entry["name"] for entry in added],
+        }
+
+    # -- RecordFailure --------------------------------------------------------------------------------
+    def record_failure(self, document: heat.HeatDocument, stage: str, error: StageError) -> dict[str, Any]:
+        """A Catch ended here: the failure goes on the video's timeline; the video itself stays as it was
+        (its H.264 ladder and master playlist are untouched until UpdateMaster succeeds)."""
+        failure = failure_from_error(stage, error.error, error.cause)
+        now = iso(utc_now())
+        try:
+            self.repos.append_stage_run(
+                document.video_id, StageRun(f"Heat{stage}", now, now, "failed", failure.code)
+            )
+        except ReelstackError:
+            logger.exception("could not record the heat failure", extra={"video_id": document.video_id})
+        logger.warning(
+            "high-heat re-encode failed", extra={"video_id": document.video_id, "failure": failure.to_dict()}
+        )
+        return {"video_id": document.video_id, "codec": document.codec, "failure": failure.to_dict()}
+
+
+def _playback(video: Video) -> Playback:
+    if video.playback is None:
+        raise Conflict("the video has no playback record", code="not_published")
+    return video.playback
+
+
+def _without_master(made: TranscodeOutput) -> TranscodeOutput:
+    """The transcoder's own (twins-only) master is not served: UpdateMaster writes the merged one."""
+    return replace(made, files=tuple(f for f in made.files if f.key != made.master_key), master_key="")
+
+
+def _readable(storage: MediaStorage, key: str) -> bool:
+    """The object exists and can be read now (not archived, or restored)."""
+    try:
+        state = storage.restore_state(key)
+    except NotFound:
+        return False
+    return state.storage_class not in ARCHIVE_CLASSES or state.restored

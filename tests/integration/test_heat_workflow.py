@@ -1,0 +1,188 @@
+"""The high-heat workflow on the local cloud: a published video gains playable HEVC twins of its H.264
+renditions, listed in its master playlist with their CODECS; the H.264 variants stay as they were."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import time
+import urllib.request
+from typing import Any
+
+import pytest
+
+from reelstack_tools.demo_media import three_scene_clip
+from tests.support.http import Api
+from tests.support.workflow import upload_bytes, wait_for_status
+
+pytestmark = pytest.mark.integration
+
+HEVC_CODECS = re.compile(r'CODECS="(hvc1\.1\.6\.L(\d+)\.90),mp4a\.40\.2"')
+
+
+def _get(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=30) as response:
+        return bytes(response.read())
+
+
+def _run_heat(
+    sfn: Any, arn: str, name: str, document: dict[str, Any], timeout: float = 300
+) -> dict[str, Any]:
+    execution = sfn.start_execution(stateMachineArn=arn, name=name, input=json.dumps(document))
+    deadline = time.monotonic() + timeout
+    while True:
+        described = sfn.describe_execution(executionArn=execution["executionArn"])
+        if described["status"] != "RUNNING" or time.monotonic() > deadline:
+            return dict(described)
+        time.sleep(0.5)
+
+
+def _variants(master: str) -> dict[str, str]:
+    """URI -> its EXT-X-STREAM-INF line."""
+    lines = master.splitlines()
+    return {lines[i + 1]: line for i, line in enumerate(lines) if line.startswith("#EXT-X-STREAM-INF")}
+
+
+def _segment_durations(playlist: str) -> list[str]:
+    return [line for line in playlist.splitlines() if line.startswith("#EXTINF")]
+
+
+@pytest.fixture(scope="module")
+def published(alice: Api, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """A 6 s 720p clip with audio, published (ladder 720p + 480p), and its master playlist as published."""
+    clip = three_scene_clip(tmp_path_factory.mktemp("heat") / "clip.mp4", size="1280x720")
+    video_id = upload_bytes(alice, clip.read_bytes(), title="rising")
+    video = wait_for_status(alice, video_id, timeout=240)
+    assert video["status"] == "PUBLISHED", video
+    return {"video": video, "master": _get(video["playback_url"]).decode()}
+
+
+@pytest.fixture(scope="module")
+def heated(published: dict[str, Any], cloud_sfn: Any, local_cloud: Any, alice: Api) -> dict[str, Any]:
+    video = published["video"]
+    arn = str(local_cloud.arn("HeatStateMachine"))
+    started = time.monotonic()
+    execution = _run_heat(
+        cloud_sfn, arn, f"{video['video_id']}-hevc", {"video_id": video["video_id"], "codec": "hevc"}
+    )
+    seconds = time.monotonic() - started
+    return {
+        "execution": execution,
+        "seconds": seconds,
+        "arn": arn,
+        "master": _get(video["playback_url"]).decode(),
+        "video": alice.call("GET", f"/videos/{video['video_id']}").body,
+    }
+
+
+def test_the_heat_workflow_adds_hevc_variants_with_their_codecs(
+    published: dict[str, Any], heated: dict[str, Any]
+) -> None:
+    # GIVEN a published video WHEN the heat workflow runs with codec hevc THEN it succeeds
+    assert heated["execution"]["status"] == "SUCCEEDED", heated["execution"]
+    before, after = _variants(published["master"]), _variants(heated["master"])
+    # AND the master keeps every H.264 variant exactly, first, and adds one HEVC twin per rendition
+    assert heated["master"].startswith(published["master"])
+    assert sorted(set(after) - set(before)) == ["480p-hevc/playlist.m3u8", "720p-hevc/playlist.m3u8"]
+    for uri in ("720p-hevc/playlist.m3u8", "480p-hevc/playlist.m3u8"):
+        line = after[uri]
+        assert HEVC_CODECS.search(line), line
+        assert "AVERAGE-BANDWIDTH=" in line and "FRAME-RATE=" in line
+    assert "RESOLUTION=1280x720" in after["720p-hevc/playlist.m3u8"]
+    assert "RESOLUTION=854x480" in after["480p-hevc/playlist.m3u8"]
+
+
+def test_the_hevc_variant_plays_through_the_cdn_and_matches_its_codecs(
+    published: dict[str, Any], heated: dict[str, Any]
+) -> None:
+    # GIVEN the heated video's 720p HEVC variant, fetched through the CDN (public objects only)
+    base = published["video"]["playback_url"].rsplit("/", 1)[0]
+    variant_url = f"{base}/720p-hevc/playlist.m3u8"
+    # WHEN ffprobe reads it THEN it is HEVC 1280x720 tagged hvc1, with audio, and decodes
+    probed = json.loads(
+        subprocess.run(
+            ["ffprobe", "-v", "error", "-show_entries", "stream=codec_type,codec_name,codec_tag_string,width,height",
+             "-of", "json", variant_url],
+            check=True, capture_output=True, text=True, timeout=60,
+        ).stdout
+    )  # fmt: skip
+    video = next(s for s in probed["streams"] if s["codec_type"] == "video")
+    assert (video["codec_name"], video["width"], video["height"]) == ("hevc", 1280, 720)
+    assert any(s["codec_type"] == "audio" for s in probed["streams"])
+    decoded = subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", variant_url, "-f", "null", "-"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert decoded.returncode == 0 and not decoded.stderr.strip(), decoded.stderr
+    # AND the CODECS level is the level the bitstream declares (hvcC in the init segment)
+    init = _get(f"{base}/720p-hevc/init.mp4")
+    hvcc = init[init.index(b"hvcC") + 4 :]
+    codecs = HEVC_CODECS.search(_variants(heated["master"])["720p-hevc/playlist.m3u8"])
+    assert codecs is not None
+    assert (hvcc[1], hvcc[6], hvcc[12]) == (0x01, 0x90, int(codecs.group(2)))
+    # AND its segments cover the same times as the H.264 720p segments (aligned GOPs)
+    h264 = _get(f"{base}/720p/playlist.m3u8").decode()
+    hevc = _get(variant_url).decode()
+    assert _segment_durations(hevc) == _segment_durations(h264)
+
+
+def test_the_video_lists_its_hevc_renditions(heated: dict[str, Any]) -> None:
+    # GIVEN the heated video WHEN its owner reads it THEN the renditions include the HEVC twins
+    renditions = {r["name"]: r for r in heated["video"]["renditions"]}
+    assert renditions["720p"]["codec"] == "h264"
+    assert renditions["720p-hevc"]["codec"] == "hevc"
+    assert renditions["720p-hevc"]["codecs"].startswith("hvc1.1.6.L")
+    assert 0 < renditions["720p-hevc"]["bitrate"] < renditions["720p"]["bitrate"]
+    assert [run["stage"] for run in heated["video"]["timeline"]][-2:] == ["HeatEncode", "HeatUpdateMaster"]
+
+
+def test_running_again_leaves_one_variant_per_twin(
+    published: dict[str, Any], heated: dict[str, Any], cloud_sfn: Any, alice: Api
+) -> None:
+    # GIVEN a video already heated WHEN the workflow runs again
+    video = published["video"]
+    again = _run_heat(
+        cloud_sfn,
+        heated["arn"],
+        f"{video['video_id']}-hevc-again",
+        {"video_id": video["video_id"], "codec": "hevc"},
+    )
+    # THEN it succeeds and the master lists each twin once, the H.264 variants unchanged
+    assert again["status"] == "SUCCEEDED", again
+    master = _get(video["playback_url"]).decode()
+    assert master.count("720p-hevc/playlist.m3u8") == 1 and master.count("480p-hevc/playlist.m3u8") == 1
+    assert master.startswith(published["master"])
+    names = [r["name"] for r in alice.call("GET", f"/videos/{video['video_id']}").body["renditions"]]
+    assert sorted(names) == ["480p", "480p-hevc", "720p", "720p-hevc"]
+
+
+def test_a_video_that_does_not_exist_fails_and_says_where(heated: dict[str, Any], cloud_sfn: Any) -> None:
+    # GIVEN no such video WHEN the workflow runs THEN it fails through RecordFailure (HeatFailed)
+    failed = _run_heat(
+        cloud_sfn, heated["arn"], "no-such-video-hevc", {"video_id": "no-such-video", "codec": "hevc"}
+    )
+    assert failed["status"] == "FAILED", failed
+    assert failed.get("error") == "HeatFailed"
+
+
+def test_an_unsupported_codec_is_refused(
+    published: dict[str, Any], heated: dict[str, Any], cloud_sfn: Any
+) -> None:
+    # GIVEN a published video WHEN asked for a codec the workflow does not make THEN it fails, the master unchanged
+    video = published["video"]
+    before = _get(video["playback_url"]).decode()
+    failed = _run_heat(
+        cloud_sfn, heated["arn"], f"{video['video_id']}-vp9", {"video_id": video["video_id"], "codec": "vp9"}
+    )
+    assert failed["status"] == "FAILED", failed
+    assert _get(video["playback_url"]).decode() == before
+
+
+def test_heat_takes_seconds(heated: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
+    # GIVEN the run above THEN a 6 s 720p clip's two twins took well under a minute on this machine
+    assert heated["seconds"] < 120, heated["seconds"]
+    with capsys.disabled():
+        print(f"\nheat workflow (720p + 480p HEVC twins of a 6 s clip): {heated['seconds']:.1f} s")
