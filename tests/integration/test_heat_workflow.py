@@ -186,3 +186,26 @@ def test_heat_takes_seconds(heated: dict[str, Any], capsys: pytest.CaptureFixtur
     assert heated["seconds"] < 120, heated["seconds"]
     with capsys.disabled():
         print(f"\nheat workflow (720p + 480p HEVC twins of a 6 s clip): {heated['seconds']:.1f} s")
+
+
+def test_an_archived_original_is_replaced_by_the_top_h264_rendition(
+    published: dict[str, Any], heated: dict[str, Any], cloud_sfn: Any, cloud_s3: Any, media_bucket: str
+) -> None:
+    # GIVEN a heated video whose original has gone to Glacier Flexible Retrieval
+    video = published["video"]
+    key = f"originals/{video['video_id']}"
+    cloud_s3.copy_object(
+        Bucket=media_bucket, Key=key, CopySource={"Bucket": media_bucket, "Key": key}, StorageClass="GLACIER"
+    )
+    # WHEN the 480p twin is made again
+    document = {"video_id": video["video_id"], "codec": "hevc", "renditions": ["480p"]}
+    again = _run_heat(cloud_sfn, heated["arn"], f"{video['video_id']}-hevc-archived", document)
+    # THEN it was made from the 720p H.264 rendition, and still plays
+    assert again["status"] == "SUCCEEDED", again
+    assert json.loads(again["output"])["source_key"].endswith("/720p/playlist.m3u8")
+    base = video["playback_url"].rsplit("/", 1)[0]
+    decoded = subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", f"{base}/480p-hevc/playlist.m3u8", "-f", "null", "-"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert decoded.returncode == 0 and not decoded.stderr.strip(), decoded.stderr

@@ -99,7 +99,8 @@ class HeatStages:
         os.makedirs(self.scratch_root, exist_ok=True)
         scratch = tempfile.mkdtemp(prefix="heat-", dir=self.scratch_root)
         try:
-            source, source_key = self._fetch_source(video, plan, chosen[0].name, scratch)
+            top = next(r.name for r in plan.renditions if r.name in published)
+            source, source_key = self._fetch_source(video, plan, top, scratch)
             out_dir = os.path.join(scratch, "out")
             os.makedirs(out_dir)
             made = self.transcoder.run(twins, source, out_dir)
@@ -236,6 +237,7 @@ class HeatStages:
             "codec": outputs.get("codec", heat.HEVC),
             "master_key": playback.master_key,
             "renditions": [entry["name"] for entry in added],
+            "source_key": outputs.get("source_key"),
         }
 
     # -- RecordFailure --------------------------------------------------------------------------------
