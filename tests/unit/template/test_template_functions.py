@@ -30,6 +30,8 @@ SETTINGS_OF_FUNCTION = {
     "NotificationsFunction": "NotificationSettings",
     "LikesFunction": "LikesWorkerSettings",
     "PlaysFunction": "PlayDailyStatsSettings",
+    "TieringPageFunction": "TieringSettings",
+    "TieringSummaryFunction": "TieringSettings",
     "TranscodeSubmitFunction": "TranscodeBackendSettings",
     "MediaConvertResumeFunction": "TranscodeBackendSettings",
     "HeatEncodeFunction": "IngestSettings",

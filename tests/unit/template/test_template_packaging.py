@@ -32,6 +32,20 @@ def test_layer_requirements_pin_the_project_dependencies() -> None:
     assert all(specifier.startswith("==") for specifier in layer.values())
 
 
+def test_image_requirements_pin_their_extras() -> None:
+    """GIVEN each container image's requirements.txt and pyproject's extra of the same name
+    WHEN their pins are compared THEN the image pins every package of the extra at the extra's version
+    (an image may pin the transitive ones too)."""
+    extras = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"][
+        "optional-dependencies"
+    ]
+    for image in ("moderation", "roi"):
+        text = (REPO_ROOT / "infra" / "containers" / image / "requirements.txt").read_text(encoding="utf-8")
+        lines = [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+        image_pins, extra_pins = _pins(lines), _pins(extras[image])
+        assert {name: image_pins.get(name) for name in extra_pins} == extra_pins, image
+
+
 def test_every_zip_function_runs_on_what_the_layer_supports(template: dict[str, Any]) -> None:
     """GIVEN the shared layer and each zip-packaged function WHEN compared
     THEN the function uses the layer, whose runtime and architecture it supports, and which holds the

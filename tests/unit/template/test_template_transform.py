@@ -138,6 +138,7 @@ def test_s3_grants_are_scoped_to_the_media_bucket_prefixes(
                     "/moderation/*",
                     "/candidates/*",
                     "/work/*",
+                    "/reports/tiering/*",
                 )
                 for resource in _as_list(statement["Resource"]):
                     text = json.dumps(resource)

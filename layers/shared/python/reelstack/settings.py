@@ -219,6 +219,20 @@ class LikesWorkerSettings(LikeSettings, TableSettings):
     event_bus_name: str = "default"
 
 
+class TieringSettings(StorageSettings, TableSettings, PlayDailyStatsSettings):
+    """The nightly tiering: where the videos and play stats are, how big a page is, the prices."""
+
+    tiering_page_size: int = 100
+    tiering_history_days: int = 60
+    # Price overrides (`reelstack.domain.pricing.parse_prices` grammar, "" = us-east-1 list prices).
+    prices: str = ""
+
+
+@cache
+def tiering_settings() -> TieringSettings:
+    return TieringSettings()  # type: ignore[call-arg]
+
+
 @cache
 def plays_worker_settings() -> PlayDailyStatsSettings:
     return PlayDailyStatsSettings()  # type: ignore[call-arg]
