@@ -25,7 +25,9 @@ Policies, each replayed night by night over the same plays:
 Accounting, per day (costs in the window from `--train-until` + 1 to the end, where the model is
 out of sample; every policy replays the whole trace so the window starts from a realistic state):
 - storage $: GB-days at rest (`billable_gb_month` per class, 128 KB minimums and archive overheads)
-  + early-deletion fees + PUT / transition requests + retrieval and restore fees: the S3 bill.
+  + moves: PUT / COPY / lifecycle transition requests and early-deletion fees (minimum durations).
+- reads $: GETs (Standard's too), retrieval fees of IA / Glacier IR, restores of archived objects
+  (plays, and encodes reading the original). Storage $ + reads $ is the S3 bill.
 - egress $: played bytes (each play fetches `watched_fraction` of a rendition; renditions share
   plays equally; an HEVC twin takes `capable_share` of its rendition's plays) x CloudFront's price.
   A play of a video whose renditions were reclaimed regenerates them first (ROI's regeneration).
@@ -84,7 +86,8 @@ class Ledger:
     """Dollars and plays one policy spent inside the accounting window."""
 
     at_rest: float = 0.0
-    fees: float = 0.0  # early deletion, requests, retrieval
+    moves: float = 0.0  # PUT / COPY / lifecycle transition requests, early-deletion fees
+    reads: float = 0.0  # GETs, retrieval and restore fees (plays, and encodes reading the original)
     egress: float = 0.0
     compute: float = 0.0
     plays: float = 0.0
@@ -93,11 +96,11 @@ class Ledger:
 
     @property
     def storage(self) -> float:
-        return self.at_rest + self.fees
+        return self.at_rest + self.moves
 
     @property
     def total(self) -> float:
-        return self.storage + self.egress + self.compute
+        return self.storage + self.reads + self.egress + self.compute
 
 
 @dataclass
@@ -176,7 +179,7 @@ class Simulation:
             state.since[new] = day
             if counted:
                 state.ledger.compute += compute
-                state.ledger.fees += puts + (
+                state.ledger.moves += puts + (
                     (self.objects[new] * (slots & _eff_mask(slots.shape))).sum() * self.units.put[STANDARD]
                 )
 
@@ -191,21 +194,17 @@ class Simulation:
         if regen.size:
             r, m = rows[regen], missing[regen]
             compute = self.units.encode(Codec.AVC, self.duration[r], m).sum()
-            fees = (
-                self.units.retrieval(
-                    self.size[r, ORIGINAL],
-                    roi.klass[r, ORIGINAL],
-                    self.objects[r, ORIGINAL],
-                    restored_days=1.0,
-                ).sum()
-                + (self.objects[r] * m).sum() * self.units.put[STANDARD]
-            )
+            reads = self.units.retrieval(
+                self.size[r, ORIGINAL], roi.klass[r, ORIGINAL], self.objects[r, ORIGINAL], restored_days=1.0
+            ).sum()
+            puts = (self.objects[r] * m).sum() * self.units.put[STANDARD]
             roi.present[r] |= m
             roi.klass[r] = np.where(m, STANDARD, roi.klass[r])
             roi.since[r] = np.where(m, day, roi.since[r])
             if counted:
                 roi.ledger.compute += compute
-                roi.ledger.fees += fees
+                roi.ledger.reads += reads
+                roi.ledger.moves += puts
         if not counted:
             return
         watched, units = self.policy.watched_fraction, self.units
@@ -220,7 +219,7 @@ class Simulation:
             fees = np.where(units.archive[klass], np.where(reads > 0, restore, 0.0), instant)
             served = (n_plays[:, None] * share * size).sum() * watched
             ledger = state.ledger
-            ledger.fees += float((fees * present).sum())
+            ledger.reads += float((fees * present).sum())
             ledger.egress_bytes += served
             ledger.plays += n_plays.sum()
             ledger.efficient_plays += float((n_plays[:, None] * share[:, EFFICIENT]).sum())
@@ -255,7 +254,7 @@ class Simulation:
             self.size[v], self.objects[v], state.klass[v], day + 1 - state.since[v], tgt
         )
         if counted:
-            state.ledger.fees += float((cost * m).sum())
+            state.ledger.moves += float((cost * m).sum())
         state.klass[v] = np.where(m, tgt, state.klass[v])
         state.since[v] = np.where(m, day + 1, state.since[v])
 
@@ -309,7 +308,7 @@ class Simulation:
         ren = np.flatnonzero(dec.reencode)
         compute = units.encode(self.policy.efficient_codec, facts.duration_s[ren], dec.planned[ren]).sum()
         fees += (facts.objects[ren] * dec.planned[ren]).sum() * units.put[STANDARD]
-        fees += units.retrieval(
+        reads = units.retrieval(
             facts.size[ren, ORIGINAL],
             facts.klass[ren, ORIGINAL],
             facts.objects[ren, ORIGINAL],
@@ -324,7 +323,8 @@ class Simulation:
         state.klass[rows] = np.where(dec.after, dec.target, klass)
         state.since[rows] = since
         if counted:
-            ledger.fees += float(fees)
+            ledger.moves += float(fees)
+            ledger.reads += float(reads)
             ledger.compute += float(compute)
 
     def cross_check(self, facts: Facts, dec: Decisions) -> None:
@@ -383,14 +383,15 @@ def render(result: Result) -> tuple[str, list[tuple[str, bool]]]:
     """The table and the targets (name, met)."""
     led = result.ledgers
     header = (
-        f"{'policy':<14}{'storage $':>12}{'egress $':>12}{'compute $':>12}{'total $':>12}{'high-comp':>11}"
+        f"{'policy':<14}{'storage $':>11}{'reads $':>10}{'egress $':>12}{'compute $':>11}{'total $':>12}"
+        f"{'high-comp':>11}"
     )
     lines = [header, "-" * len(header)]
     for name, ledger in led.items():
         share = ledger.efficient_plays / ledger.plays if ledger.plays else 0.0
         lines.append(
-            f"{name:<14}{ledger.storage:>12,.2f}{ledger.egress:>12,.2f}{ledger.compute:>12,.2f}"
-            f"{ledger.total:>12,.2f}{share:>10.1%}"
+            f"{name:<14}{ledger.storage:>11,.2f}{ledger.reads:>10,.2f}{ledger.egress:>12,.2f}"
+            f"{ledger.compute:>11,.2f}{ledger.total:>12,.2f}{share:>10.1%}"
         )
     std, rules, roi, hevc = (led[n] for n in POLICIES)
     saving_roi = std.egress - roi.egress
@@ -419,8 +420,8 @@ def render(result: Result) -> tuple[str, list[tuple[str, bool]]]:
     ]
     lines.append("")
     lines.append(
-        f"storage $ = at rest + early deletion + requests + retrieval; ROI S3 fees ${roi.fees:,.2f}, "
-        f"rule-based ${rules.fees:,.2f}"
+        f"storage $ = at rest + moves: ROI ${roi.at_rest:,.2f} + ${roi.moves:,.2f}; "
+        f"all-Standard ${std.at_rest:,.2f} + ${std.moves:,.2f}; rule-based ${rules.at_rest:,.2f} + ${rules.moves:,.2f}"
     )
     lines.append(
         f"bandwidth saving vs all-Standard: ROI ${saving_roi:,.2f}, all-HEVC ${saving_hevc:,.2f}; "
