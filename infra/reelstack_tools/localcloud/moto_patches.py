@@ -9,9 +9,11 @@ MalformedXML) and returns the same (body, ETag, checksum details) tuple. A unit 
 DynamoDB applies each write (and each TransactWriteItems, all or nothing) to an item atomically:
 a counter moved by two concurrent `ADD`s moves twice, and a transaction's conditions hold when its
 writes land. moto's server handles requests on threads and its backend takes no lock, so concurrent
-writes to one item can interleave and lose an update. `serialized_writes` puts the backend's write
-operations under one lock, which gives the isolation DynamoDB promises (at moto's speed, one write at
-a time, which is far from a bottleneck locally).
+writes to one item can interleave and lose an update. Reads are no safer: moto's UpdateItem of a new
+item first stores its bare key and only then applies the SET, so a concurrent Query can see an item
+with no attributes (a likes test read one, `KeyError: 'liked'`). `serialized` puts the backend's
+reads and writes under one lock, which gives the isolation DynamoDB promises (at moto's speed, one
+request at a time, which is far from a bottleneck locally).
 """
 
 from __future__ import annotations
@@ -22,14 +24,15 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 _installed = False
-DYNAMODB_WRITE_LOCK = threading.RLock()
+DYNAMODB_LOCK = threading.RLock()
 DYNAMODB_WRITES = ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item")
+DYNAMODB_READS = ("get_item", "query", "scan", "batch_get_item", "transact_get_items")
 
 
-def serialized_writes(method: Callable[..., Any]) -> Callable[..., Any]:
+def serialized(method: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(method)
     def locked(*args: Any, **kwargs: Any) -> Any:
-        with DYNAMODB_WRITE_LOCK:
+        with DYNAMODB_LOCK:
             return method(*args, **kwargs)
 
     locked.__wrapped_by_reelstack__ = True  # type: ignore[attr-defined]
@@ -84,8 +87,8 @@ def install() -> None:
     from moto.s3.models import FakeMultipart
 
     FakeMultipart.complete = complete_multipart  # type: ignore[method-assign]
-    for name in DYNAMODB_WRITES:
+    for name in (*DYNAMODB_WRITES, *DYNAMODB_READS):
         original = getattr(DynamoDBBackend, name, None)
         if original is not None and not getattr(original, "__wrapped_by_reelstack__", False):
-            setattr(DynamoDBBackend, name, serialized_writes(original))
+            setattr(DynamoDBBackend, name, serialized(original))
     _installed = True

@@ -54,26 +54,27 @@ def test_the_patched_complete_raises_moto_s_errors() -> None:
         complete_multipart(upload, iter([]))
 
 
-def test_dynamodb_writes_are_serialized_like_dynamodb_isolates_them() -> None:
-    # GIVEN the patches installed, and the write lock held elsewhere
+def test_dynamodb_requests_are_serialized_like_dynamodb_isolates_them() -> None:
+    # GIVEN the patches installed (reads too: a read must not see half an UpdateItem), and the lock held elsewhere
     import threading
 
     from moto.dynamodb.models import DynamoDBBackend
 
     from reelstack_tools.localcloud.moto_patches import (
-        DYNAMODB_WRITE_LOCK,
+        DYNAMODB_LOCK,
+        DYNAMODB_READS,
         DYNAMODB_WRITES,
         install,
-        serialized_writes,
+        serialized,
     )
 
     install()
     assert all(
-        getattr(getattr(DynamoDBBackend, name), "__wrapped_by_reelstack__", False) for name in DYNAMODB_WRITES
+        getattr(getattr(DynamoDBBackend, name), "__wrapped_by_reelstack__", False) for name in (*DYNAMODB_WRITES, *DYNAMODB_READS)
     )
     entered = threading.Event()
-    write = serialized_writes(lambda: entered.set())
-    with DYNAMODB_WRITE_LOCK:
+    write = serialized(lambda: entered.set())
+    with DYNAMODB_LOCK:
         writer = threading.Thread(target=write)
         writer.start()
         # WHEN a write is attempted meanwhile THEN it waits for the lock
