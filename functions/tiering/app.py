@@ -1,8 +1,9 @@
 """The nightly tiering's two Lambda steps, run by the tiering state machine.
 
 `page`: `{run_id, bucket, cursor?, page?, dry_run?}` -> the same with the next cursor and the page's
-counts (None cursor: the partition is done). `summarize`: `{run_id, dry_run?}` -> the run's summary,
-also written to `reports/tiering/<run_id>/summary.json`.
+counts (None cursor: the partition is done); a REENCODE decision (not in a dry run) starts the
+high-heat workflow. `summarize`: `{run_id, dry_run?}` -> the run's summary, also written to
+`reports/tiering/<run_id>/summary.json`.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from reelstack.observability import logger, metrics, tracer
-from reelstack.wiring import tiering_run
+from reelstack.wiring import tiering_run, tiering_summary
 
 
 def _dry_run(event: dict[str, Any]) -> bool:
@@ -34,4 +35,4 @@ def page(event: dict[str, Any], context: Any) -> dict[str, Any]:
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def summarize(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return tiering_run().summarize(str(event["run_id"]), _dry_run(event))
+    return tiering_summary().summarize(str(event["run_id"]), _dry_run(event))

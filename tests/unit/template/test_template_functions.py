@@ -30,7 +30,7 @@ SETTINGS_OF_FUNCTION = {
     "NotificationsFunction": "NotificationSettings",
     "LikesFunction": "LikesWorkerSettings",
     "PlaysFunction": "PlayDailyStatsSettings",
-    "TieringPageFunction": "TieringSettings",
+    "TieringPageFunction": "TieringPageSettings",
     "TieringSummaryFunction": "TieringSettings",
     "TranscodeSubmitFunction": "TranscodeBackendSettings",
     "MediaConvertResumeFunction": "TranscodeBackendSettings",

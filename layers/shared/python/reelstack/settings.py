@@ -228,9 +228,20 @@ class TieringSettings(StorageSettings, TableSettings, PlayDailyStatsSettings):
     prices: str = ""
 
 
+class TieringPageSettings(TieringSettings):
+    """A page of the nightly tiering also starts the high-heat workflow when the ROI says REENCODE."""
+
+    heat_state_machine_arn: str
+
+
 @cache
 def tiering_settings() -> TieringSettings:
     return TieringSettings()  # type: ignore[call-arg]
+
+
+@cache
+def tiering_page_settings() -> TieringPageSettings:
+    return TieringPageSettings()  # type: ignore[call-arg]
 
 
 @cache

@@ -20,13 +20,14 @@ from reelstack.adapters.sprite_tiles import SpriteTiler
 from reelstack.adapters.storage import MediaStorage
 from reelstack.adapters.transcoder import FfmpegTranscoder
 from reelstack.adapters.waiting_tasks import WaitingTasks
-from reelstack.adapters.workflow import TaskCallbacks
+from reelstack.adapters.workflow import StepFunctionsWorkflow, TaskCallbacks
 from reelstack.domain.backends import LambdaBudget
 from reelstack.domain.media import ProbePolicy
 from reelstack.domain.moderation import parse_moderation_policy
 from reelstack.domain.pricing import parse_prices
 from reelstack.domain.rendition_spec import parse_rendition_spec
 from reelstack.services.heat import HeatStages, HevcTranscoder
+from reelstack.services.heat_start import HeatStarter
 from reelstack.services.ingest import IngestStages
 from reelstack.services.likes import EVENT_SOURCE as LIKES_EVENT_SOURCE
 from reelstack.services.likes import LikeConsumer, LikeWorker
@@ -37,16 +38,18 @@ from reelstack.services.plays import PlayAggregator
 from reelstack.services.processing import ProcessingStages
 from reelstack.services.published_videos import PublishedVideos
 from reelstack.services.review import ReviewService
-from reelstack.services.tiering import TieringService
+from reelstack.services.tiering import StartReencode, TieringService
 from reelstack.services.tiering_run import TieringRun
 from reelstack.services.transcode import TranscodeStage
 from reelstack.services.transcode_backends import BackendConfig, TranscodeBackends
 from reelstack.settings import (
+    TieringSettings,
     ingest_settings,
     likes_worker_settings,
     notification_settings,
     plays_worker_settings,
     review_settings,
+    tiering_page_settings,
     tiering_settings,
     transcode_backend_settings,
 )
@@ -186,10 +189,8 @@ def play_aggregator() -> PlayAggregator:
     return PlayAggregator(DailyStats.from_settings(plays_worker_settings()))
 
 
-@cache
-def tiering_run() -> TieringRun:
+def build_tiering_run(settings: TieringSettings, start_reencode: StartReencode | None = None) -> TieringRun:
     """The nightly tiering over the published-index, a page at a time (decay forecast of the play stats)."""
-    settings = tiering_settings()
     storage = MediaStorage(settings.media_bucket)
     repos = Repositories.from_settings(settings)
     tiering = TieringService(
@@ -197,6 +198,20 @@ def tiering_run() -> TieringRun:
         repos,
         DailyStats.from_settings(settings),
         prices=parse_prices(settings.prices),
+        start_reencode=start_reencode,
         history_days=settings.tiering_history_days,
     )
     return TieringRun(repos, tiering, storage, page_size=settings.tiering_page_size)
+
+
+@cache
+def tiering_run() -> TieringRun:
+    """A page of the nightly tiering: REENCODE decisions start the high-heat workflow."""
+    settings = tiering_page_settings()
+    return build_tiering_run(settings, HeatStarter(StepFunctionsWorkflow(settings.heat_state_machine_arn)))
+
+
+@cache
+def tiering_summary() -> TieringRun:
+    """The nightly tiering's summary: adds the page reports up (starts nothing)."""
+    return build_tiering_run(tiering_settings())

@@ -1,4 +1,6 @@
-"""Starting ingest executions. The execution name is the video id, so a duplicate start is a no-op."""
+"""Starting Step Functions executions by name (ingest: the video id; heat: video, codec and night), so a
+duplicate start is a no-op: AWS answers it with the running execution, or `ExecutionAlreadyExists`
+(`started=False`) once that one has ended or when its input differs."""
 
 from __future__ import annotations
 

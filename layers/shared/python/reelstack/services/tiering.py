@@ -11,8 +11,10 @@ Facts come from S3 and the daily play stats:
 
 Decisions are `reelstack.domain.roi.decide_video`'s. Carried out: a MOVE copies every object of the
 group onto itself in the target class; a DROP deletes the group (roi never drops the original or the
-last playable rendition); a REENCODE is handed to `start_reencode` (the heat workflow). The video's
-`storage` record is updated when its tier changes. A dry run decides and reports but changes nothing.
+last playable rendition); a REENCODE is handed to `start_reencode` (the heat workflow,
+`services.heat_start`), and the outcome names the execution and whether it was started now or
+already existed. The video's `storage` record is updated when its tier changes. A dry run decides and
+reports but changes nothing (and starts nothing).
 Idempotent: a second run over the same facts decides KEEP for what the first one did.
 
 Videos the owner archived, or that are being restored for a player, are left alone.
@@ -73,6 +75,18 @@ class PlaySeries(Protocol):
     def daily_plays(self, video_id: str, days: int) -> list[int]: ...
 
 
+class ReencodeStart(Protocol):
+    """What `start_reencode` answers: the execution's name, and False when it already existed."""
+
+    @property
+    def execution_name(self) -> str: ...
+    @property
+    def started(self) -> bool: ...
+
+
+StartReencode = Callable[[str, Codec], ReencodeStart]
+
+
 @dataclass
 class TieringOutcome:
     """What one video's run decided and did (the report's row)."""
@@ -83,6 +97,8 @@ class TieringOutcome:
     moved_objects: int = 0
     dropped_objects: int = 0
     reencode: bool = False
+    reencode_execution: str = ""  # the heat execution's name ("" = none started: dry run, KEEP, no hook)
+    reencode_started: bool | None = None  # True: started by this run; False: it already existed
     tier: str = ""
 
     def to_dict(self) -> dict[str, Any]:
@@ -93,6 +109,8 @@ class TieringOutcome:
             "moved_objects": self.moved_objects,
             "dropped_objects": self.dropped_objects,
             "reencode": self.reencode,
+            "reencode_execution": self.reencode_execution,
+            "reencode_started": self.reencode_started,
             "tier": self.tier,
         }
 
@@ -176,7 +194,7 @@ class TieringService:
         prices: Prices | None = None,
         policy: RoiPolicy | None = None,
         forecast: Forecast = decay_forecast,
-        start_reencode: Callable[[str, Codec], None] | None = None,
+        start_reencode: StartReencode | None = None,
         history_days: int = 60,
         parallelism: int = 16,
         clock: Callable[[], datetime] = utc_now,
@@ -265,7 +283,8 @@ class TieringService:
             list(pool.map(lambda pair: self.storage.set_storage_class(*pair), keys))
         outcome.moved_objects = len(keys)
         if outcome.reencode and self.start_reencode is not None:
-            self.start_reencode(video.video_id, decisions.reencode.codec)
+            started = self.start_reencode(video.video_id, decisions.reencode.codec)
+            outcome.reencode_execution, outcome.reencode_started = started.execution_name, started.started
         if tier is not current:
             reason = "; ".join(sorted({d.reason for d in moves})) or "nightly ROI decision"
             state = StorageState(tier, iso(now), reason[:500])

@@ -19,7 +19,8 @@ from reelstack.domain.videos import PUBLISHED_BUCKETS
 from reelstack.services.tiering import TieringService
 
 REPORTS = "reports/tiering"
-COUNTED = ("videos", "skipped", "moved_objects", "dropped_objects", "reencodes")
+# reencodes: REENCODE decisions; reencodes_started: heat executions this run started (not already there)
+COUNTED = ("videos", "skipped", "moved_objects", "dropped_objects", "reencodes", "reencodes_started")
 
 
 class PublishedVideos(Protocol):
@@ -58,6 +59,7 @@ class TieringRun:
             "moved_objects": sum(row["moved_objects"] for row in rows),
             "dropped_objects": sum(row["dropped_objects"] for row in rows),
             "reencodes": sum(1 for row in rows if row["reencode"]),
+            "reencodes_started": sum(1 for row in rows if row["reencode_started"]),
             "tiers": dict(Counter(row["tier"] for row in rows if row["tier"])),
         }
         body = {
@@ -88,7 +90,7 @@ class TieringRun:
             if item.key.endswith("/summary.json"):
                 continue
             counts = json.loads(self.reports.read(item.key))["counts"]
-            totals.update({name: int(counts[name]) for name in COUNTED})
+            totals.update({name: int(counts.get(name, 0)) for name in COUNTED})
             tiers.update(counts.get("tiers", {}))
             pages += 1
         summary = {
