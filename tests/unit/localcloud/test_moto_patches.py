@@ -70,7 +70,8 @@ def test_dynamodb_requests_are_serialized_like_dynamodb_isolates_them() -> None:
 
     install()
     assert all(
-        getattr(getattr(DynamoDBBackend, name), "__wrapped_by_reelstack__", False) for name in (*DYNAMODB_WRITES, *DYNAMODB_READS)
+        getattr(getattr(DynamoDBBackend, name), "__wrapped_by_reelstack__", False)
+        for name in (*DYNAMODB_WRITES, *DYNAMODB_READS)
     )
     entered = threading.Event()
     write = serialized(lambda: entered.set())
