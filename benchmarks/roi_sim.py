@@ -79,6 +79,7 @@ FRESH_AGE_DAYS = 14
 FRESH_PLAYED_DAYS = 3
 WEEKLY = 7
 CHECK_ROWS = 40  # rows per weekly cross-check against decide_video
+KINDS = {"originals": ORIGINAL, "H.264": AVC, "efficient": EFFICIENT}  # at-rest $ by kind of object
 
 
 @dataclass
@@ -93,6 +94,7 @@ class Ledger:
     plays: float = 0.0
     efficient_plays: float = 0.0
     egress_bytes: float = 0.0
+    at_rest_kinds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(KINDS, 0.0))
 
     @property
     def storage(self) -> float:
@@ -228,8 +230,11 @@ class Simulation:
         if not counted:
             return
         for state in self.states.values():
-            daily = np.take_along_axis(self.bill, state.klass[None], axis=0)[0]
-            state.ledger.at_rest += float((daily * state.present).sum()) / self.prices.days_per_month
+            daily = np.take_along_axis(self.bill, state.klass[None], axis=0)[0] * state.present
+            daily /= self.prices.days_per_month
+            state.ledger.at_rest += float(daily.sum())
+            for kind, slots in KINDS.items():
+                state.ledger.at_rest_kinds[kind] += float(daily[:, slots].sum())
 
     # --- the night ---------------------------------------------------------------------------
 
@@ -423,6 +428,9 @@ def render(result: Result) -> tuple[str, list[tuple[str, bool]]]:
         f"storage $ = at rest + moves: ROI ${roi.at_rest:,.2f} + ${roi.moves:,.2f}; "
         f"all-Standard ${std.at_rest:,.2f} + ${std.moves:,.2f}; rule-based ${rules.at_rest:,.2f} + ${rules.moves:,.2f}"
     )
+    for name, ledger in led.items():
+        kinds = ", ".join(f"{kind} ${value:,.2f}" for kind, value in ledger.at_rest_kinds.items())
+        lines.append(f"  at rest, {name}: {kinds}")
     lines.append(
         f"bandwidth saving vs all-Standard: ROI ${saving_roi:,.2f}, all-HEVC ${saving_hevc:,.2f}; "
         f"re-encode compute alone: ROI ${roi.compute - std.compute:,.2f}, all-HEVC ${hevc.compute - std.compute:,.2f}"

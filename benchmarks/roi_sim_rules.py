@@ -226,7 +226,7 @@ def decide(facts: Facts, units: UnitPrices) -> Decisions:
 def decide_reclamation(facts: Facts, units: UnitPrices) -> Bools:
     """`decide_reclamation`: drop renditions of silent videos costing more to keep than to regenerate."""
     policy, prices = units.policy, units.prices
-    horizon = policy.horizon_days
+    horizon = policy.storage_horizon_days
     last = facts.last_played_ago
     silent = (np.isnan(last) | (last >= policy.silent_after_days)) & (
         facts.age_days >= policy.silent_after_days
@@ -236,7 +236,9 @@ def decide_reclamation(facts: Facts, units: UnitPrices) -> Bools:
     protected = np.zeros(facts.present.shape, dtype=bool)
     rows = np.flatnonzero(avc.any(axis=1))
     protected[rows, 1 + lowest[rows]] = True
-    candidate = facts.present & ~protected & silent[:, None]
+    gated = np.broadcast_to(silent[:, None], facts.present.shape).copy()
+    gated[:, EFFICIENT] = True  # a twin is weighed silent or not
+    candidate = facts.present & ~protected & gated
     candidate[:, ORIGINAL] = False
     keep = units.billable(facts.size, facts.objects, facts.klass) * horizon / prices.days_per_month
     early = units.early_deletion(facts.size, facts.objects, facts.klass, facts.days_in)
@@ -299,12 +301,15 @@ def decide_storage_class(
 ) -> Ints:
     """`decide_storage_class` for every present slot: the cheapest allowed class over the horizon."""
     policy, prices = units.policy, units.prices
-    horizon = policy.horizon_days
+    horizon = policy.storage_horizon_days
     plays = plays_over(facts.p7, facts.p30, horizon)[:, None] * shares(present, policy.capable_share)
     reads = plays * policy.origin_fetch_share
     cold = facts.p30 < policy.archive_below_plays_30d
+    young = (facts.age_days < policy.original_archive_after_days) & ~cold  # `roi._young`
     may_archive = np.zeros(size.shape, dtype=bool)
-    may_archive[:, ORIGINAL] = cold & ~needed
+    may_archive[:, ORIGINAL] = ~young & ~needed
+    pinned = np.zeros(size.shape, dtype=bool)
+    pinned[:, ORIGINAL] = young  # a young original keeps its class
     objects = facts.objects
     costs = np.empty((len(CLASSES), *size.shape))
     for c in range(len(CLASSES)):
@@ -325,7 +330,7 @@ def decide_storage_class(
             size[:, ORIGINAL], target[:, ORIGINAL], objects[:, ORIGINAL], restored_days=1.0
         )
         cost[:, ORIGINAL] += np.where(needed, one_read, 0.0)
-        allowed = (klass == c) | (~units.archive[c]) | may_archive
+        allowed = (klass == c) | ((~units.archive[c] | may_archive) & ~pinned)
         costs[c] = np.where(allowed, cost, np.inf)
     best = np.argmin(costs, axis=0)  # the first minimum: ties go to the warmer class, as in the domain
     stay_cost = np.take_along_axis(costs, klass[None], axis=0)[0]

@@ -192,6 +192,23 @@ def test_merging_twice_lists_each_twin_once() -> None:
     assert heat.merge_master(twice, remeasured) == twice
 
 
+def test_reclaimed_variants_leave_the_master_and_the_rest_stays_as_it_was() -> None:
+    # GIVEN a master with the H.264 ladder and two twins
+    ladder = plan()
+    merged = heat.merge_master(master_playlist(ladder), _twin_variants(ladder))
+    # WHEN the 1080p rendition and the 1080p twin are reclaimed
+    left = heat.master_without(merged, {"1080p/playlist.m3u8", "1080p-hevc/playlist.m3u8"})
+    # THEN neither is listed (nor their EXT-X-STREAM-INF), every other variant is, unchanged
+    assert "1080p" not in left and "RESOLUTION=1920x1080" not in left
+    kept = [line for line in merged.splitlines() if "1080" not in line]
+    assert [line for line in left.splitlines() if not line.startswith("#EXT-X-STREAM-INF")] == [
+        line for line in kept if not line.startswith("#EXT-X-STREAM-INF")
+    ]
+    assert left.count("#EXT-X-STREAM-INF") == merged.count("#EXT-X-STREAM-INF") - 2
+    # AND removing nothing changes nothing
+    assert heat.master_without(merged, set()) == merged
+
+
 def test_a_text_that_is_not_a_playlist_is_refused() -> None:
     with pytest.raises(InvalidRequest) as refused:
         heat.merge_master("<html>", [])

@@ -34,7 +34,9 @@ GB = 2**30
 MiB = 2**20
 KB = 1024
 P = Prices()
-POLICY = RoiPolicy(watched_fraction=1.0)
+# One 30-day horizon for every decision keeps the hand-worked numbers short; the 90-day storage
+# horizon (the default) has its own tests.
+POLICY = RoiPolicy(watched_fraction=1.0, storage_horizon_days=30.0)
 
 
 def rendition(
@@ -143,7 +145,7 @@ def test_renditions_never_go_to_an_archive_class_unless_the_policy_allows_a_rest
     assert "archive classes not allowed" in instant_only.reason
     assert instant_only.target is StorageClass.GLACIER_IR
     # WHEN the policy lets renditions wait for a restore, 180 days of Deep Archive beat 90 of Glacier IR
-    patient = RoiPolicy(watched_fraction=1.0, renditions_may_wait_for_restore=True)
+    patient = RoiPolicy(watched_fraction=1.0, storage_horizon_days=30.0, renditions_may_wait_for_restore=True)
     decision = decide_storage_class(video(obj, last_played=200, age=400), obj, P, patient)
     deep = 6 * (0.00099 * (100 * MiB + 32 * KB) / GB + 0.023 * 8 * KB / GB) + 0.05 / 1000
     assert decision.numbers["cost_DEEP_ARCHIVE"] == pytest.approx(deep)
@@ -175,6 +177,44 @@ def test_an_original_a_reencode_will_read_pays_that_read_in_every_class() -> Non
     assert "cost_DEEP_ARCHIVE" not in decision.numbers
 
 
+def test_the_90_day_storage_horizon_spreads_a_renditions_per_segment_transition_fees() -> None:
+    # GIVEN an unplayed 8 MiB rendition made of 15 objects (playlist, init, 13 segments) in Standard
+    obj = StoredObject(
+        "v/720p", ObjectKind.RENDITION, 8 * MiB, StorageClass.STANDARD, 60, "720p", 720, objects=15
+    )
+    facts = video(obj)
+    gb = 8 / 1024
+    # WHEN weighed over 30 days THEN 15 transition requests ($0.00015) outweigh a month of IA's saving
+    month = decide_storage_class(facts, obj, P, POLICY)
+    assert month.numbers["cost_STANDARD_IA"] == pytest.approx(gb * 0.0125 + 15 * 0.01 / 1000)
+    assert month.target is StorageClass.STANDARD
+    # WHEN weighed over the default 90 days THEN three months of saving pay them (Glacier IR's too)
+    default = RoiPolicy(watched_fraction=1.0)
+    assert default.storage_horizon_days == 90
+    quarter = decide_storage_class(facts, obj, P, default)
+    assert quarter.numbers["cost_STANDARD_IA"] == pytest.approx(3 * gb * 0.0125 + 15 * 0.01 / 1000)
+    assert quarter.numbers["cost_STANDARD"] == pytest.approx(3 * gb * 0.023)
+    assert quarter.numbers["cost_GLACIER_IR"] == pytest.approx(3 * gb * 0.004 + 15 * 0.02 / 1000)
+    assert quarter.numbers["cost_STANDARD_IA"] < quarter.numbers["cost_STANDARD"]
+    assert (quarter.action, quarter.target) == (Action.MOVE, StorageClass.GLACIER_IR)
+    assert "over 90 d" in quarter.reason
+
+
+def test_a_young_original_stays_in_standard_then_goes_to_deep_archive_while_the_video_plays_on() -> None:
+    # GIVEN the 1 GiB original of a 5-day-old video predicted 50 plays a month (not cold)
+    default = RoiPolicy(watched_fraction=1.0)
+    young = original(since=5)
+    decision = decide_storage_class(video(young, plays_30d=50, age=5), young, P, default)
+    # THEN it stays: a re-encode may read it soon, and Glacier IR would hold it 90 days
+    assert (decision.action, decision.target) == (Action.KEEP, StorageClass.STANDARD)
+    assert list(decision.numbers).count("cost_STANDARD") == 1 and "cost_GLACIER_IR" not in decision.numbers
+    assert "young original: stays for the video's first 14 d" in decision.reason
+    # WHEN the video is 14 days old, still played THEN plays never read the original: Deep Archive
+    settled = original(since=14)
+    decision = decide_storage_class(video(settled, plays_30d=50, age=14), settled, P, default)
+    assert (decision.action, decision.target) == (Action.MOVE, StorageClass.DEEP_ARCHIVE)
+
+
 # --- (b) high-heat re-encode -------------------------------------------------------------------
 
 
@@ -185,7 +225,7 @@ def reencode_case(plays_30d: float) -> VideoFacts:
 def test_a_reencode_flips_at_the_break_even_predicted_plays() -> None:
     # GIVEN a 60 s video with one 60 MiB 720p rendition, HEVC 40% smaller, 60% capable players,
     #       MediaConvert (HEVC HD, Professional tier: $0.048 per minute)
-    policy = RoiPolicy(watched_fraction=1.0, reencode_backend=Backend.MEDIACONVERT)
+    policy = RoiPolicy(watched_fraction=1.0, storage_horizon_days=30.0, reencode_backend=Backend.MEDIACONVERT)
     saving_per_play = 60 * 0.6 * 0.4 / 1024 * 0.085  # capable plays x 40% of 60 MiB, in GB, x egress
     cost = 0.048 + 36 / 1024 * 0.023 + 0.005 / 1000 + 0.0004 / 1000  # encode + 36 MiB for 30 d + PUT + GET
     break_even = cost / saving_per_play  # ~40.8 plays
@@ -254,7 +294,7 @@ def test_reclamation_drops_silent_renditions_but_keeps_the_original_and_the_low_
 
 def test_reclamation_never_drops_the_last_instant_rendition_while_the_original_is_archived() -> None:
     # GIVEN the original in Deep Archive and a policy that keeps no low rendition
-    policy = RoiPolicy(watched_fraction=1.0, keep_lowest_rendition=False)
+    policy = RoiPolicy(watched_fraction=1.0, storage_horizon_days=30.0, keep_lowest_rendition=False)
     decisions = {d.key: d for d in decide_reclamation(silent_ladder(StorageClass.DEEP_ARCHIVE), P, policy)}
     # THEN the lowest instant rendition stays, saying why; the others go
     assert decisions["v/480p"].action is Action.KEEP
@@ -272,7 +312,9 @@ def test_reclamation_never_drops_the_last_instant_rendition_while_the_original_i
 def test_a_rendition_is_dropped_only_while_its_expected_regeneration_costs_less_than_keeping_it() -> None:
     # GIVEN 3 renditions sharing plays equally; regenerating 1080p on MediaConvert costs $0.015 for 60 s,
     #       one GET of the original and the $0.001 latency penalty
-    policy = RoiPolicy(watched_fraction=1.0, regenerate_backend=Backend.MEDIACONVERT)
+    policy = RoiPolicy(
+        watched_fraction=1.0, storage_horizon_days=30.0, regenerate_backend=Backend.MEDIACONVERT
+    )
     keep = 100 / 1024 * 0.023
     regenerate = 0.015 + 0.0004 / 1000 + 0.001
     # drop while P(>= 1 play of 1080p) = 1 - exp(-plays/3) < keep / regenerate, i.e. plays < ~0.454
@@ -292,6 +334,38 @@ def test_reclamation_leaves_a_video_that_is_not_silent_alone() -> None:
     decisions = decide_reclamation(facts, P, POLICY)
     assert all(d.action is Action.KEEP for d in decisions)
     assert "not silent (played 3 d ago" in decisions[1].reason
+
+
+def test_an_efficient_twin_of_a_played_video_goes_once_it_saves_less_egress_than_it_costs_to_keep() -> None:
+    # GIVEN a video played yesterday (not silent) with a 100 MiB 1080p rendition and its 60 MiB HEVC twin
+    twin = StoredObject(
+        "v/1080p.hevc",
+        ObjectKind.EFFICIENT_RENDITION,
+        60 * MiB,
+        StorageClass.STANDARD,
+        60,
+        "1080p",
+        1080,
+        Codec.HEVC,
+    )
+    policy = RoiPolicy(watched_fraction=1.0)  # 90-day storage horizon: predicted 30-day plays x 3
+
+    def decide(plays_30d: float) -> dict[str, object]:
+        facts = video(
+            original(), rendition("1080p", 1080, 100 * MiB), twin, plays_30d=plays_30d, last_played=1
+        )
+        return {d.key: d for d in decide_reclamation(facts, P, policy)}
+
+    keep = 3 * 60 / 1024 * 0.023  # the twin's 90 days in Standard
+    # WHEN 0.5 plays a month are predicted: 1.5 plays x 60% capable x 40 MiB saved each, at $0.085/GB
+    low = decide(0.5)
+    assert low["v/1080p.hevc"].action is Action.DROP
+    assert low["v/1080p.hevc"].numbers["expected"] == pytest.approx(0.9 * 40 / 1024 * 0.085)
+    assert low["v/1080p.hevc"].numbers["storage_horizon"] == pytest.approx(keep)
+    # AND the H.264 rendition stays (the instant fallback)
+    assert low["v/1080p"].action is Action.KEEP
+    # WHEN 1 play a month is predicted THEN the saving ($0.0060) beats keeping it ($0.0040)
+    assert decide(1.0)["v/1080p.hevc"].action is Action.KEEP
 
 
 def test_a_rendition_still_under_its_minimum_is_kept_until_dropping_it_pays() -> None:

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any
@@ -315,10 +315,18 @@ def variant_of(rendition: Rendition, measured: MeasuredBandwidth | None) -> Vari
 
 def merge_master(existing: str, variants: Sequence[Variant]) -> str:
     """`existing` with `variants` appended; a variant already listed under the same URI is replaced."""
+    kept = master_without(existing, {variant.uri for variant in variants}).splitlines()
+    for variant in variants:
+        kept += variant.lines()
+    return "\n".join(kept) + "\n"
+
+
+def master_without(existing: str, uris: Collection[str]) -> str:
+    """`existing` without the variants listed under `uris` (replaced by a merge, or reclaimed)."""
     lines = [line.rstrip("\r") for line in existing.splitlines()]
     if not lines or lines[0].strip() != "#EXTM3U":
         raise InvalidRequest("the master playlist does not start with #EXTM3U", code="invalid_playlist")
-    replaced = {variant.uri for variant in variants}
+    replaced = set(uris)
     kept: list[str] = []
     pending: list[str] = []  # an EXT-X-STREAM-INF (and tags after it) waiting for its URI line
     for line in lines:
@@ -334,8 +342,6 @@ def merge_master(existing: str, variants: Sequence[Variant]) -> str:
         elif stripped:
             kept.append(line)
     kept += pending
-    for variant in variants:
-        kept += variant.lines()
     return "\n".join(kept) + "\n"
 
 

@@ -1,10 +1,14 @@
 """Nightly ROI decisions per video: storage class of each object, high-heat re-encode, reclamation.
 
-Each decision says what to do, why (one sentence) and the numbers it compared (dollars over the
-policy's horizon). Inputs are small dataclasses so the tiering Lambda and the simulator share them.
+Each decision says what to do, why (one sentence) and the numbers it compared (dollars over its
+horizon). Inputs are small dataclasses so the tiering Lambda and the simulator share them.
+
+Two horizons: a re-encode pays back over `horizon_days` (30, what the predictions cover); storage
+classes and drops are weighed over `storage_horizon_days` (90), since an object seldom moves back
+and one-off fees (a transition request per HLS segment, minimum durations) are spread over its stay.
 
 How the money is counted (see `storage_costs` for the prices' arithmetic):
-- Plays over the horizon come from the 7- and 30-day predictions (`plays_over`). A play reads
+- Plays over a horizon come from the 7- and 30-day predictions (`plays_over`). A play reads
   `watched_fraction` of the rendition it is served; renditions split plays by `rendition_share`
   (equal shares when absent), and a rendition with an efficient-codec twin hands `capable_share`
   of its plays to the twin. `origin_fetch_share` of played bytes reach S3 (1.0: no CDN cache).
@@ -14,13 +18,16 @@ How the money is counted (see `storage_costs` for the prices' arithmetic):
   before its minimum must pay even so) + reads (retrieval fees; restores for archive classes).
   Staying is priced at the horizon only (the rest of a running minimum is owed either way). The
   cheapest wins; ties keep the current class, so a second night with the same inputs keeps.
-- Archive classes (Glacier Flexible, Deep Archive) hold originals of cold videos and, only when
-  `renditions_may_wait_for_restore`, renditions.
+- Archive classes (Glacier Flexible, Deep Archive) hold originals (plays never read them: an
+  original may wait for a restore once the video is `original_archive_after_days` old or cold, and
+  no re-encode needs it tonight) and, only when `renditions_may_wait_for_restore`, renditions.
 - Re-encode (b): egress saved by the efficient renditions against compute + their storage + PUTs +
   reading the original.
-- Reclamation (c): a rendition of a silent video is dropped when its storage over the horizon
+- Reclamation (c): an H.264 rendition of a silent video is dropped when its storage over the horizon
   exceeds the early-deletion fee plus the expected cost of regenerating it (P(>= 1 play) x
-  (re-encode + reading the original + latency penalty)). The original is never dropped.
+  (re-encode + reading the original + latency penalty)). An efficient twin, silent or not, is dropped
+  when its storage exceeds the egress it is expected to save (players fall back to H.264). The
+  original is never dropped.
 """
 
 from __future__ import annotations
@@ -87,11 +94,15 @@ class VideoFacts:
 class RoiPolicy:
     """Knobs of the decisions, with documented defaults."""
 
-    horizon_days: float = 30.0
+    horizon_days: float = 30.0  # a re-encode's payback window: what the 7/30-day predictions cover
+    storage_horizon_days: float = 90.0  # class moves and drops: an object rarely moves back, so its
+    # one-off fees (per-object transition requests, minimum durations) are spread over 90 days
     watched_fraction: float = 0.7  # share of a rendition one play fetches (HLS fetches what is watched)
     origin_fetch_share: float = 1.0  # share of played bytes read from S3 (1 - CDN hit ratio)
     renditions_may_wait_for_restore: bool = False  # renditions may go to Glacier Flexible / Deep Archive
     archive_below_plays_30d: float = 1.0  # a video predicted fewer plays than this in 30 d is cold
+    original_archive_after_days: float = 14.0  # plays never read the original: past its first two
+    # weeks (when re-encodes are decided) it may wait for a restore even while the video is played
     restore_tier: RetrievalTier = RetrievalTier.BULK
     restore_keep_days: float = 7.0  # a restored copy serves plays this long (one restore per window)
     min_saving_usd: float = 0.0  # a move must save more than this (hysteresis)
@@ -177,8 +188,8 @@ def decide_storage_class(
     *,
     original_needed_soon: bool = False,
 ) -> ClassDecision:
-    """The cheapest allowed class for `obj` over the horizon, with the costs compared."""
-    horizon = policy.horizon_days
+    """The cheapest allowed class for `obj` over the storage horizon, with the costs compared."""
+    horizon = policy.storage_horizon_days
     allowed = _allowed(facts, obj, policy, original_needed_soon)
     costs = {c: _class_cost(facts, obj, c, prices, policy) for c in allowed}
     if original_needed_soon and obj.kind is ObjectKind.ORIGINAL:  # the re-encode reads it once
@@ -187,6 +198,11 @@ def decide_storage_class(
     stay = costs[current]
     best = min(costs, key=lambda c: (costs[c], c.coldness))
     notes = _class_notes(obj, prices, policy, costs)
+    if obj.kind is ObjectKind.ORIGINAL and _young(facts, policy):
+        notes += (
+            f"; young original: stays for the video's first {policy.original_archive_after_days:g} d, "
+            "while re-encodes are decided"
+        )
     numbers = {f"cost_{c.value}": v for c, v in costs.items()}
     numbers["plays_horizon"] = plays_over(facts, horizon)
     numbers["share"] = play_share(facts, obj, policy)
@@ -216,6 +232,8 @@ def decide_storage_class(
 def _allowed(
     facts: VideoFacts, obj: StoredObject, policy: RoiPolicy, original_needed_soon: bool
 ) -> list[StorageClass]:
+    if obj.kind is ObjectKind.ORIGINAL and _young(facts, policy):
+        return [obj.storage_class]  # re-encodes are decided now: no class it would be stuck in
     allowed = [c for c in StorageClass if c.instant]
     if _may_archive(facts, obj, policy, original_needed_soon):
         allowed += [StorageClass.GLACIER, StorageClass.DEEP_ARCHIVE]
@@ -224,17 +242,26 @@ def _allowed(
     return allowed
 
 
+def _cold(facts: VideoFacts, policy: RoiPolicy) -> bool:
+    return facts.predicted_plays_30d < policy.archive_below_plays_30d
+
+
+def _young(facts: VideoFacts, policy: RoiPolicy) -> bool:
+    """An original in its first `original_archive_after_days` of a video that is not cold: it stays
+    where it is (Standard), since a move to Glacier IR would keep it from Deep Archive for 90 days."""
+    return facts.age_days < policy.original_archive_after_days and not _cold(facts, policy)
+
+
 def _may_archive(facts: VideoFacts, obj: StoredObject, policy: RoiPolicy, original_needed_soon: bool) -> bool:
-    cold = facts.predicted_plays_30d < policy.archive_below_plays_30d
     if obj.kind is ObjectKind.ORIGINAL:
-        return cold and not original_needed_soon
-    return cold and policy.renditions_may_wait_for_restore
+        return not _young(facts, policy) and not original_needed_soon
+    return _cold(facts, policy) and policy.renditions_may_wait_for_restore
 
 
 def _class_cost(
     facts: VideoFacts, obj: StoredObject, target: StorageClass, prices: Prices, policy: RoiPolicy
 ) -> float:
-    horizon = policy.horizon_days
+    horizon = policy.storage_horizon_days
     if target is obj.storage_class:
         keep = (
             billable_gb_month(obj.size_bytes, target, prices, obj.objects) * horizon / prices.days_per_month
@@ -256,15 +283,14 @@ def _class_cost(
 def _read_cost(
     facts: VideoFacts, obj: StoredObject, target: StorageClass, prices: Prices, policy: RoiPolicy
 ) -> float:
-    reads = (
-        plays_over(facts, policy.horizon_days) * play_share(facts, obj, policy) * policy.origin_fetch_share
-    )
+    horizon = policy.storage_horizon_days
+    reads = plays_over(facts, horizon) * play_share(facts, obj, policy) * policy.origin_fetch_share
     if reads <= 0:
         return 0.0
     if target.instant:
         fetched = reads * policy.watched_fraction
         return retrieval_cost(obj.size_bytes * fetched, target, prices, requests=obj.objects * fetched)
-    restores = min(reads, max(1.0, policy.horizon_days / policy.restore_keep_days))
+    restores = min(reads, max(1.0, horizon / policy.restore_keep_days))
     one = retrieval_cost(
         obj.size_bytes,
         target,
@@ -295,7 +321,7 @@ def _class_notes(
     remaining = prices.min_days(obj.storage_class) - obj.class_since_days
     if remaining > 0:
         notes.append(f"{remaining:g} d left of {obj.storage_class}'s minimum")
-    if StorageClass.GLACIER not in costs:
+    if StorageClass.GLACIER not in costs and len(costs) > 1:
         if obj.kind is not ObjectKind.ORIGINAL and not policy.renditions_may_wait_for_restore:
             notes.append("archive classes not allowed: renditions must play instantly")
         else:
@@ -427,7 +453,7 @@ def decide_reclamation(facts: VideoFacts, prices: Prices, policy: RoiPolicy) -> 
             )
         elif obj.key in protected:
             decisions[obj.key] = ReclaimDecision(obj.key, Action.KEEP, protected[obj.key], {})
-        elif not silent:
+        elif not silent and obj.kind is not ObjectKind.EFFICIENT_RENDITION:
             played = (
                 "never played"
                 if facts.last_played_days_ago is None
@@ -454,7 +480,7 @@ def _protected(
 def _weigh_drop(
     facts: VideoFacts, obj: StoredObject, original: StoredObject | None, prices: Prices, policy: RoiPolicy
 ) -> ReclaimDecision:
-    horizon = policy.horizon_days
+    horizon = policy.storage_horizon_days
     keep = (
         billable_gb_month(obj.size_bytes, obj.storage_class, prices, obj.objects)
         * horizon
