@@ -279,9 +279,21 @@ class MediaStorage:
     def delete(self, key: str) -> None:
         self._call("delete_object", Key=key)
 
-    def put_bytes(self, key: str, body: bytes, content_type: str) -> None:
-        """A small object (a report, a playlist) in one PUT."""
-        self._call("put_object", Key=key, Body=body, ContentType=content_type)
+    def put_bytes(
+        self,
+        key: str,
+        body: bytes,
+        content_type: str,
+        cache_control: str | None = None,
+        tags: dict[str, str] | None = None,
+    ) -> None:
+        """A small object (a report, a playlist) in one PUT, tagged by that PUT when `tags` are given."""
+        extra: dict[str, str] = {}
+        if cache_control is not None:
+            extra["CacheControl"] = cache_control
+        if tags:
+            extra["Tagging"] = urlencode(tags)
+        self._call("put_object", Key=key, Body=body, ContentType=content_type, **extra)
 
     # -- storage classes and restores ------------------------------------------------------------------
     def set_storage_class(self, key: str, storage_class: str) -> None:

@@ -10,8 +10,9 @@ Facts come from S3 and the daily play stats:
   predicted by `forecast` (the exponential-decay baseline unless a trained predictor is given).
 
 Decisions are `reelstack.domain.roi.decide_video`'s. Carried out: a MOVE copies every object of the
-group onto itself in the target class; a DROP deletes the group (roi never drops the original or the
-last playable rendition); a REENCODE is handed to `start_reencode` (the heat workflow,
+group onto itself in the target class; a DROP first takes the rendition out of the master playlist
+and the video's playback record, then deletes the group (roi never drops the original or the last
+playable rendition: the video keeps playing from what is left); a REENCODE is handed to `start_reencode` (the heat workflow,
 `services.heat_start`), and the outcome names the execution and whether it was started now or
 already existed. The video's `storage` record is updated when its tier changes. A dry run decides and
 reports but changes nothing (and starts nothing).
@@ -22,13 +23,16 @@ Videos the owner archived, or that are being restored for a player, are left alo
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from reelstack.clock import iso, utc_now
+from reelstack.domain.ffmpeg_ladder import PLAYLIST
+from reelstack.domain.heat import master_without
 from reelstack.domain.pricing import Prices, StorageClass
 from reelstack.domain.roi import (
     Action,
@@ -41,9 +45,12 @@ from reelstack.domain.roi import (
 )
 from reelstack.domain.storage_costs import Codec
 from reelstack.domain.storage_tiers import StorageState, Tier, tier_of
-from reelstack.domain.videos import Video, VideoStatus
+from reelstack.domain.videos import Playback, Video, VideoStatus
+from reelstack.services.processing import PUBLIC_TAGS
+from reelstack.services.transcode import cache_control
 
 OWNER_ARCHIVE = "archived by its owner"
+HLS_CONTENT_TYPE = "application/vnd.apple.mpegurl"
 EFFICIENT_SUFFIXES = {"-hevc": Codec.HEVC, "-av1": Codec.AV1}
 Forecast = Callable[[Sequence[int]], tuple[float, float]]  # daily plays since publication -> (7 d, 30 d)
 
@@ -63,6 +70,11 @@ class Storage(Protocol):
     def list_objects(self, prefix: str) -> Sequence[StoredInfo]: ...
     def set_storage_class(self, key: str, storage_class: str) -> None: ...
     def delete_prefix(self, prefix: str) -> int: ...
+    def read(self, key: str) -> bytes: ...
+    def put_bytes(
+        self, key: str, body: bytes, content_type: str, cache_control: str | None = None,
+        tags: dict[str, str] | None = None,
+    ) -> None: ...  # fmt: skip
 
 
 class Videos(Protocol):
@@ -269,9 +281,10 @@ class TieringService:
         if dry_run:
             return outcome
         existing = {o.key for o in facts.objects}
-        for drop in decisions.reclaim:
-            if drop.action is Action.DROP and drop.key in existing:
-                outcome.dropped_objects += self.storage.delete_prefix(drop.key)
+        drops = [d.key for d in decisions.reclaim if d.action is Action.DROP and d.key in existing]
+        playback = self._unlist(video, drops) if drops else None
+        for key in drops:
+            outcome.dropped_objects += self.storage.delete_prefix(key)
         moves = [d for d in decisions.storage if d.action is Action.MOVE and d.key in existing]
         keys = [
             (item.key, d.target.value)
@@ -285,10 +298,39 @@ class TieringService:
         if outcome.reencode and self.start_reencode is not None:
             started = self.start_reencode(video.video_id, decisions.reencode.codec)
             outcome.reencode_execution, outcome.reencode_started = started.execution_name, started.started
+        fields: dict[str, Any] = {}
+        if playback is not None:
+            fields["playback"] = playback.to_dict()
         if tier is not current:
             reason = "; ".join(sorted({d.reason for d in moves})) or "nightly ROI decision"
-            state = StorageState(tier, iso(now), reason[:500])
-            self.videos.update_video(
-                video.video_id, [VideoStatus.PUBLISHED], iso(now), storage=state.to_dict()
-            )
+            fields["storage"] = StorageState(tier, iso(now), reason[:500]).to_dict()
+        if fields:
+            self.videos.update_video(video.video_id, [VideoStatus.PUBLISHED], iso(now), **fields)
         return outcome
+
+    def _unlist(self, video: Video, dropped: Sequence[str]) -> Playback | None:
+        """Take the reclaimed renditions out of the master playlist before their objects go, so a
+        player is never offered a variant that is not there; the playback record without them.
+        (Should the deletes then fail, the next night finds the groups unlisted and drops them again.)"""
+        if video.playback is None:
+            return None
+        names = {key.rstrip("/").rsplit("/", 1)[-1] for key in dropped}
+        folder = posixpath.dirname(video.playback.master_key)
+        uris = {
+            posixpath.relpath(str(r["playlist_key"]), folder)
+            for r in video.playback.renditions
+            if r.get("name") in names and r.get("playlist_key")
+        }
+        uris |= {f"{name}/{PLAYLIST}" for name in names}
+        master = self.storage.read(video.playback.master_key).decode("utf-8")
+        trimmed = master_without(master, uris)
+        if trimmed != master:
+            self.storage.put_bytes(
+                video.playback.master_key,
+                trimmed.encode("utf-8"),
+                HLS_CONTENT_TYPE,
+                cache_control(video.playback.master_key),
+                PUBLIC_TAGS,
+            )
+        kept = tuple(r for r in video.playback.renditions if r.get("name") not in names)
+        return replace(video.playback, renditions=kept)
