@@ -88,6 +88,7 @@ def _archive() -> ArchiveService:
         _urls().public,
         restore_tier=settings.restore_tier,
         restore_days=settings.restore_days,
+        keep_low_rendition=settings.archive_keeps_low_rendition,
     )
 
 
@@ -307,10 +308,13 @@ def archive_video(video_id: str) -> dict[str, Any]:
 @app.route("/videos/{video_id}/playback", methods=["GET"])
 @json_errors
 def playback(video_id: str) -> Response:
-    """200 `{status: READY, playback_url}`, or 202 `{status: RESTORING, retry_after}` for a cold video
-    (the restore starts; ask again after Retry-After)."""
+    """200 `{status: READY, playback_url}`; for a cold video the restore starts and the answer is 202
+    `{status: RESTORING, retry_after}`, or 200 with `quality: "low"` and `retry_after` when the archive
+    kept a low rendition playing (ask again after Retry-After for the full ladder)."""
     status, body = _archive().playback(_principal(), video_id)
-    headers: dict[str, str | list[str]] = {"Retry-After": str(body["retry_after"])} if status == 202 else {}
+    headers: dict[str, str | list[str]] = (
+        {"Retry-After": str(body["retry_after"])} if "retry_after" in body else {}
+    )
     return Response(body=body, status_code=status, headers=headers)
 
 

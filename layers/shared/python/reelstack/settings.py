@@ -154,6 +154,7 @@ class ArchiveSettings(_Base):
 
     restore_tier: str = "Expedited"  # Expedited (1-5 min) | Standard (3-5 h) | Bulk (5-12 h)
     restore_days: int = 7  # how long S3 keeps the restored copy (the objects are copied back at once)
+    archive_keeps_low_rendition: bool = True  # the lowest H.264 rendition stays playable (Glacier IR)
 
 
 class ApiSettings(

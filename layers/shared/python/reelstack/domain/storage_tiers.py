@@ -7,9 +7,11 @@ A video's tier says how its renditions are stored (its status stays PUBLISHED, i
     cold       Glacier Flexible Retrieval: must be restored before it plays
     restoring  a restore was requested; plays once S3 has restored every object
 
-Asking to play a cold video starts its restore and answers 202 `{status: "RESTORING", retry_after}`;
-each later ask checks, and once everything is restored the objects are copied back to Standard
-(a restored Glacier object is only a temporary copy) and the video is hot again.
+Asking to play a cold video starts its restore and answers 202 `{status: "RESTORING", retry_after}`
+-- or, when the archive kept its lowest rendition instant (`low_rendition`), 200 with that rendition
+alone in the master playlist (`quality: "low"`) while the rest is restored. Each later ask checks,
+and once everything is restored the objects are copied back to Standard (a restored Glacier object
+is only a temporary copy), the full master is back and the video is hot again.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ class Tier(StrEnum):
 
 PLAYABLE = frozenset({Tier.HOT, Tier.WARM})
 COLD_STORAGE_CLASS = "GLACIER"  # Glacier Flexible Retrieval
+LOW_RENDITION_CLASS = "GLACIER_IR"  # the rendition an archive keeps playable: instant, $0.004/GB-month
 STORAGE_CLASS_OF = {Tier.HOT: "STANDARD", Tier.COLD: COLD_STORAGE_CLASS}
 
 # How long S3 takes to restore from Glacier Flexible Retrieval, per retrieval tier (AWS documents
@@ -43,11 +46,14 @@ class StorageState:
     since: str
     reason: str = ""
     restore_requested_at: str | None = None
+    low_rendition: str | None = None  # kept instant by the archive: what plays while the rest restores
 
     def to_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {"tier": self.tier.value, "since": self.since, "reason": self.reason}
         if self.restore_requested_at is not None:
             body["restore_requested_at"] = self.restore_requested_at
+        if self.low_rendition is not None:
+            body["low_rendition"] = self.low_rendition
         return body
 
     @classmethod
@@ -57,6 +63,7 @@ class StorageState:
             since=str(raw.get("since") or ""),
             reason=str(raw.get("reason") or ""),
             restore_requested_at=raw.get("restore_requested_at"),
+            low_rendition=raw.get("low_rendition"),
         )
 
 

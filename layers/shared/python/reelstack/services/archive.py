@@ -1,11 +1,16 @@
 """Manual archive and play-time restore of a published video (its URLs never change).
 
-`archive`: the owner moves the video cold -- every object under `renditions/{id}/` and the original
-copied onto itself in Glacier Flexible Retrieval -- and the record says `storage.tier = cold`.
+`archive`: the owner moves the video cold -- every rendition folder under `renditions/{id}/` and the
+original copied onto themselves in Glacier Flexible Retrieval -- and the record says
+`storage.tier = cold`. With `keep_low_rendition` (the default), the lowest H.264 rendition goes to
+Glacier Instant Retrieval instead and the master playlist is rewritten to list it alone (the full
+master is kept beside it, `master.full.m3u8`), so the video still plays, at low quality. Poster and
+sprite stay where they are (feeds show them); without a kept rendition the master goes cold too.
 `playback`: what a player asks before it plays. Hot or warm: 200 with the playback URL. Cold: the
 renditions' restore is requested (the original stays cold: playing does not need it) and the answer
-is 202 `{status: "RESTORING", retry_after}`. Restoring: each ask checks S3; once every rendition
-object can be read, they are copied back to Standard and the video is hot again (200).
+is 202 `{status: "RESTORING", retry_after}`, or 200 `{status: "READY", quality: "low", retry_after}`
+when a low rendition was kept. Each later ask checks S3; once every rendition object can be read,
+they are copied back to Standard, the full master is put back and the video is hot again (200).
 
 The copies run from the API function, in parallel; a video is a few hundred objects at most (2 s
 segments of a 10 min video in 3 renditions), well inside API Gateway's 29 s.
@@ -13,6 +18,7 @@ segments of a 10 min video in 3 renditions), well inside API Gateway's 29 s.
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -20,9 +26,11 @@ from typing import Any, Protocol, TypeVar
 
 from reelstack.adapters.storage import RestoreState
 from reelstack.clock import iso, utc_now
+from reelstack.domain.heat import master_without
 from reelstack.domain.identity import Principal
 from reelstack.domain.storage_tiers import (
     COLD_STORAGE_CLASS,
+    LOW_RENDITION_CLASS,
     PLAYABLE,
     StorageState,
     Tier,
@@ -31,6 +39,8 @@ from reelstack.domain.storage_tiers import (
 )
 from reelstack.domain.videos import Video, VideoStatus
 from reelstack.errors import Conflict, Forbidden, NotFound
+from reelstack.services.processing import PUBLIC_TAGS
+from reelstack.services.transcode import cache_control
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -53,10 +63,33 @@ class Storage(Protocol):
     def set_storage_class(self, key: str, storage_class: str) -> None: ...
     def restore_state(self, key: str) -> RestoreState: ...
     def request_restore(self, key: str, days: int, tier: str) -> None: ...
+    def read(self, key: str) -> bytes: ...
+    def head(self, key: str) -> object | None: ...
+    def delete(self, key: str) -> None: ...
+    def put_bytes(
+        self, key: str, body: bytes, content_type: str, cache_control: str | None = None,
+        tags: dict[str, str] | None = None,
+    ) -> None: ...  # fmt: skip
+
+
+HLS_CONTENT_TYPE = "application/vnd.apple.mpegurl"
+FULL_MASTER = "master.full.m3u8"  # beside the master while a low rendition stands in for the ladder
 
 
 def renditions_prefix(video_id: str) -> str:
     return f"renditions/{video_id}/"
+
+
+def rendition_folder(video_id: str, key: str) -> str | None:
+    """`renditions/{id}/720p/seg_1.m4s` -> `720p`; None for the files beside the folders."""
+    rest = key[len(renditions_prefix(video_id)) :]
+    return rest.split("/", 1)[0] if "/" in rest else None
+
+
+def lowest_h264(video: Video) -> dict[str, Any] | None:
+    """The playback record's smallest H.264 rendition (what a kept low rendition is)."""
+    ladder = [r for r in (video.playback.renditions if video.playback else ()) if r.get("codec") == "h264"]
+    return min(ladder, key=lambda r: int(r.get("height") or 0), default=None)
 
 
 class ArchiveService:
@@ -68,6 +101,7 @@ class ArchiveService:
         *,
         restore_tier: str = "Expedited",
         restore_days: int = 7,
+        keep_low_rendition: bool = True,
         parallelism: int = 16,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
@@ -77,6 +111,7 @@ class ArchiveService:
         self.public_url = public_url
         self.restore_tier = restore_tier
         self.restore_days = restore_days
+        self.keep_low_rendition = keep_low_rendition
         self.parallelism = parallelism
         self.clock = clock
 
@@ -102,15 +137,56 @@ class ArchiveService:
         if principal.user_id != video.owner:
             raise Forbidden("only the video's owner may archive it", code="not_owner")
         if tier_of(video.storage) != Tier.COLD:
-            keys = [obj.key for obj in self.storage.list_objects(renditions_prefix(video_id))]
-            keys += [video.original_key] if video.original_key else []
-            self._each(keys, lambda key: self.storage.set_storage_class(key, COLD_STORAGE_CLASS))
-            self._set_state(video_id, StorageState(Tier.COLD, iso(self.clock()), "archived by its owner"))
+            assert video.playback is not None
+            low = lowest_h264(video) if self.keep_low_rendition else None
+            low_name = str(low["name"]) if low else None
+            if low is not None:
+                self._stand_in(video, low)
+            moves: list[tuple[str, str]] = []
+            for obj in self.storage.list_objects(renditions_prefix(video_id)):
+                folder = rendition_folder(video_id, obj.key)
+                if folder is not None:
+                    moves.append((obj.key, LOW_RENDITION_CLASS if folder == low_name else COLD_STORAGE_CLASS))
+                elif obj.key == video.playback.master_key and low is None:
+                    moves.append((obj.key, COLD_STORAGE_CLASS))  # nothing to play: no master either
+            if video.original_key:
+                moves.append((video.original_key, COLD_STORAGE_CLASS))
+            self._each(moves, lambda move: self.storage.set_storage_class(*move))
+            state = StorageState(
+                Tier.COLD, iso(self.clock()), "archived by its owner", low_rendition=low_name
+            )
+            self._set_state(video_id, state)
         return {"video_id": video_id, "storage_tier": Tier.COLD.value}
+
+    def _stand_in(self, video: Video, low: dict[str, Any]) -> None:
+        """Keep the full master beside it (once: a retried archive must not overwrite it with the
+        stand-in), then make the master list the low rendition alone."""
+        assert video.playback is not None
+        master_key = video.playback.master_key
+        full_key = posixpath.join(posixpath.dirname(master_key), FULL_MASTER)
+        if self.storage.head(full_key) is None:
+            self.storage.put_bytes(full_key, self.storage.read(master_key), HLS_CONTENT_TYPE)
+        full = self.storage.read(full_key).decode("utf-8")
+        low_uri = posixpath.relpath(str(low["playlist_key"]), posixpath.dirname(master_key))
+        others = {line.strip() for line in full.splitlines() if line.strip() and not line.startswith("#")}
+        self._put_master(master_key, master_without(full, others - {low_uri}))
+
+    def _put_master(self, key: str, text: str) -> None:
+        self.storage.put_bytes(key, text.encode("utf-8"), HLS_CONTENT_TYPE, cache_control(key), PUBLIC_TAGS)
+
+    def _put_back_full_master(self, video: Video) -> None:
+        assert video.playback is not None
+        master_key = video.playback.master_key
+        full_key = posixpath.join(posixpath.dirname(master_key), FULL_MASTER)
+        if self.storage.head(full_key) is not None:
+            self._put_master(master_key, self.storage.read(full_key).decode("utf-8"))
+            self.storage.delete(full_key)
 
     # -- a player's ask --------------------------------------------------------------------------------
     def playback(self, principal: Principal, video_id: str) -> tuple[int, dict[str, Any]]:
-        """(200, `{status: READY, playback_url}`) or (202, `{status: RESTORING, retry_after}`)."""
+        """(200, `{status: READY, playback_url}`), (202, `{status: RESTORING, retry_after}`), or while a
+        kept low rendition plays (200, `{status: READY, playback_url, quality: low, rendition,
+        retry_after}`)."""
         video = self._published(principal, video_id)
         assert video.playback is not None
         ready = {
@@ -129,6 +205,7 @@ class ArchiveService:
                 key for key, state in zip(keys, states, strict=True) if state.storage_class != "STANDARD"
             ]
             self._each(archived, lambda key: self.storage.set_storage_class(key, "STANDARD"))
+            self._put_back_full_master(video)
             self._set_state(video_id, StorageState(Tier.HOT, iso(now), "restored to play"))
             return 200, ready
         waiting = [
@@ -140,9 +217,13 @@ class ArchiveService:
         requested_at = (
             video.storage.restore_requested_at if video.storage and tier == Tier.RESTORING else None
         )
+        low = video.storage.low_rendition if video.storage else None
         if requested_at is None:
             requested_at = iso(now)
-            self._set_state(video_id, StorageState(Tier.RESTORING, iso(now), "a player asked", requested_at))
+            state = StorageState(Tier.RESTORING, iso(now), "a player asked", requested_at, low_rendition=low)
+            self._set_state(video_id, state)
         waited = (now - datetime.fromisoformat(requested_at.replace("Z", "+00:00"))).total_seconds()
         retry_after = retry_after_seconds(self.restore_tier, waited)
+        if low is not None:
+            return 200, {**ready, "quality": "low", "rendition": low, "retry_after": retry_after}
         return 202, {"video_id": video_id, "status": "RESTORING", "retry_after": retry_after}
