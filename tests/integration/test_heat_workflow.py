@@ -1,5 +1,6 @@
 """The high-heat workflow on the local cloud: a published video gains playable HEVC twins of its H.264
-renditions, listed in its master playlist with their CODECS; the H.264 variants stay as they were."""
+renditions (single-file, byte-range HLS like the ladder's), listed in its master playlist with their
+CODECS; the H.264 variants stay as they were."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from reelstack.domain.hls import ByteRange, parse_media_playlist
 from reelstack_tools.demo_media import three_scene_clip
 from tests.support.http import Api
 from tests.support.workflow import upload_bytes, wait_for_status
@@ -21,8 +23,10 @@ pytestmark = pytest.mark.integration
 HEVC_CODECS = re.compile(r'CODECS="(hvc1\.1\.6\.L(\d+)\.90),mp4a\.40\.2"')
 
 
-def _get(url: str) -> bytes:
-    with urllib.request.urlopen(url, timeout=30) as response:
+def _get(url: str, byte_range: ByteRange | None = None) -> bytes:
+    headers = {} if byte_range is None else {"Range": byte_range.http_range}
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=30) as response:
+        assert response.status == (200 if byte_range is None else 206)
         return bytes(response.read())
 
 
@@ -117,8 +121,12 @@ def test_the_hevc_variant_plays_through_the_cdn_and_matches_its_codecs(
         timeout=120,
     )
     assert decoded.returncode == 0 and not decoded.stderr.strip(), decoded.stderr
-    # AND the CODECS level is the level the bitstream declares (hvcC in the init segment)
-    init = _get(f"{base}/720p-hevc/init.mp4")
+    # AND the CODECS level is the level the bitstream declares (hvcC in the init section, fetched
+    # through the CDN with the Range the playlist's EXT-X-MAP names, as a player fetches it)
+    twin = parse_media_playlist(_get(variant_url).decode())
+    assert twin.init_uri == "media.mp4" and twin.init_range is not None
+    init = _get(f"{base}/720p-hevc/{twin.init_uri}", twin.init_range)
+    assert len(init) == twin.init_range.length and init[4:8] == b"ftyp"
     hvcc = init[init.index(b"hvcC") + 4 :]
     codecs = HEVC_CODECS.search(_variants(heated["master"])["720p-hevc/playlist.m3u8"])
     assert codecs is not None
@@ -127,6 +135,18 @@ def test_the_hevc_variant_plays_through_the_cdn_and_matches_its_codecs(
     h264 = _get(f"{base}/720p/playlist.m3u8").decode()
     hevc = _get(variant_url).decode()
     assert _segment_durations(hevc) == _segment_durations(h264)
+
+
+def test_each_twin_is_two_objects_like_its_h264_rendition(
+    published: dict[str, Any], heated: dict[str, Any], cloud_s3: Any, media_bucket: str
+) -> None:
+    # GIVEN the heated video WHEN its renditions' objects are listed
+    prefix = f"renditions/{published['video']['video_id']}/"
+    listed = cloud_s3.list_objects_v2(Bucket=media_bucket, Prefix=prefix)["Contents"]
+    keys = sorted(o["Key"][len(prefix) :] for o in listed)
+    # THEN every rendition, H.264 or HEVC, is its playlist and one media file
+    for name in ("720p", "480p", "720p-hevc", "480p-hevc"):
+        assert [k for k in keys if k.startswith(f"{name}/")] == [f"{name}/media.mp4", f"{name}/playlist.m3u8"]
 
 
 def test_the_video_lists_its_hevc_renditions(heated: dict[str, Any]) -> None:

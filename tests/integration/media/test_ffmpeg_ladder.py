@@ -1,6 +1,7 @@
 """The ffmpeg ladder on real clips made at test time, checked with ffprobe: sizes, codecs, audio, segment
-lengths, aligned keyframes, the master playlist, poster and sprite; failures leave nothing behind; the
-Transcode stage uploads everything to S3 (moto in-process). Needs ffmpeg/ffprobe on PATH, no cloud.
+lengths, aligned keyframes, single-file renditions (two files each, byte ranges that tile the media file
+and each start on a keyframe), the master playlist, poster and sprite; failures leave nothing behind;
+the Transcode stage uploads everything to S3 (moto in-process). Needs ffmpeg/ffprobe on PATH, no cloud.
 """
 
 from __future__ import annotations
@@ -8,10 +9,12 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +26,7 @@ from reelstack.adapters.probe import probe_file
 from reelstack.adapters.storage import MediaStorage
 from reelstack.adapters.transcoder import FfmpegTranscoder, TranscodeFailed, TranscodeOutput
 from reelstack.domain.backends import LambdaBudget
-from reelstack.domain.hls import parse_media_playlist
+from reelstack.domain.hls import ByteRange, parse_media_playlist
 from reelstack.domain.rendition_spec import RenditionSpec
 from reelstack.domain.renditions import Plan, Rendition, plan_renditions
 from reelstack.errors import DependencyFailed, NotFound
@@ -186,6 +189,84 @@ def test_keyframes_are_at_the_same_times_in_every_rendition(made: dict[str, Made
     assert [t - times[0][0] for t in times[0]] == pytest.approx(starts, abs=0.0005)
 
 
+@pytest.mark.parametrize("case", CASES)
+def test_each_rendition_is_one_media_file_and_its_playlist(made: dict[str, Made], case: str) -> None:
+    result = made[case]
+    for rendition in result.plan.renditions:
+        # WHEN a rendition's folder and playlist are read
+        folder = result.out_dir / rendition.name
+        playlist = parse_media_playlist((result.out_dir / rendition.playlist).read_text())
+        # THEN it is two files: the playlist and media.mp4, which every segment and the init point into
+        assert sorted(p.name for p in folder.iterdir()) == ["media.mp4", "playlist.m3u8"]
+        assert playlist.resources == ("media.mp4",) and len(playlist.segments) == 3
+        # AND the init section starts the file and the segments follow it back to back to its end
+        assert playlist.init_range is not None and playlist.init_range.offset == 0
+        ranges = [playlist.init_range, *(s.byte_range for s in playlist.segments if s.byte_range)]
+        assert len(ranges) == 1 + len(playlist.segments)
+        assert all(a.end == b.offset for a, b in pairwise(ranges))
+        assert ranges[-1].end == (folder / "media.mp4").stat().st_size
+
+
+def read_range(path: Path, byte_range: ByteRange) -> bytes:
+    with path.open("rb") as file:
+        file.seek(byte_range.offset)
+        return file.read(byte_range.length)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_each_byte_range_is_one_gop_that_starts_on_a_keyframe(
+    made: dict[str, Made], case: str, tmp_path: Path
+) -> None:
+    result = made[case]
+    for rendition in result.plan.renditions:
+        media = result.out_dir / rendition.name / "media.mp4"
+        playlist = parse_media_playlist((result.out_dir / rendition.playlist).read_text())
+        assert playlist.init_range is not None
+        init = read_range(media, playlist.init_range)
+        start = 0.0
+        for index, segment in enumerate(playlist.segments):
+            # WHEN one segment's bytes (after the init section) are probed on their own, as a player
+            # that fetched just that range would decode them
+            assert segment.byte_range is not None
+            alone = tmp_path / f"{rendition.name}-{index}.mp4"
+            alone.write_bytes(init + read_range(media, segment.byte_range))
+            packets = ffprobe(alone, "-select_streams", "v:0", "-show_entries", "packet=pts_time,flags")[
+                "packets"
+            ]
+            # THEN it starts on its only keyframe and lasts its playlist duration (one GOP)
+            assert [i for i, p in enumerate(packets) if "K" in p["flags"]] == [0], (rendition.name, index)
+            frames = len(packets) / rendition.frame_rate
+            assert frames == pytest.approx(segment.duration_s, abs=0.0005)
+            if index < len(playlist.segments) - 1:
+                assert len(packets) == rendition.keyframe_interval_frames
+            first = float(packets[0]["pts_time"])
+            assert first - float(ffprobe_first_pts(media)) == pytest.approx(start, abs=0.0005)
+            start += segment.duration_s
+
+
+def ffprobe_first_pts(media: Path) -> str:
+    packets = ffprobe(
+        media, "-select_streams", "v:0", "-read_intervals", "%+#1", "-show_entries", "packet=pts_time"
+    )
+    return str(packets["packets"][0]["pts_time"])
+
+
+def test_a_media_file_shorter_than_its_byte_ranges_is_not_reported_as_made(
+    made: dict[str, Made], tmp_path: Path
+) -> None:
+    # GIVEN a real ladder output whose top rendition's media file lost its last bytes
+    result = made["ntsc_59_94_audio"]
+    out_dir = tmp_path / "out"
+    shutil.copytree(result.out_dir, out_dir)
+    rendition = result.plan.renditions[0]
+    media = out_dir / rendition.name / "media.mp4"
+    media.write_bytes(media.read_bytes()[:-100])
+    # WHEN the transcoder collects it THEN it fails, naming the range past the end of the file
+    with pytest.raises(TranscodeFailed) as caught:
+        FfmpegTranscoder()._collect(result.plan, str(out_dir), 1.0)
+    assert "past the end of media.mp4" in caught.value.message
+
+
 def master_variants(text: str) -> list[tuple[dict[str, str], str]]:
     lines = text.splitlines()
     return [
@@ -263,6 +344,12 @@ def test_the_output_lists_every_file_made_and_measures_each_rendition(
         assert made_rendition.playlist == rendition.playlist
         assert 0.5 < made_rendition.bitrate / rendition.average_bandwidth < 1.5
         assert made_rendition.peak_bitrate >= made_rendition.bitrate * 0.9
+        # AND the bitrate counts the segments' byte ranges: the media file without its init section
+        playlist = parse_media_playlist((result.out_dir / rendition.playlist).read_text())
+        ranged = sum(s.byte_range.length for s in playlist.segments if s.byte_range is not None)
+        assert made_rendition.bitrate == round(ranged * 8 / playlist.duration_s)
+        media_bytes = (result.out_dir / rendition.name / "media.mp4").stat().st_size
+        assert playlist.init_range is not None and ranged == media_bytes - playlist.init_range.length
     assert output.encode_seconds > 0
     assert output.duration_s == pytest.approx(result.plan.source.duration_s, abs=0.05)
 
@@ -372,10 +459,12 @@ def test_the_stage_uploads_every_output_under_the_plan_s_prefix(
         storage.read(f"{plan.output_prefix}{plan.renditions[0].playlist}").decode()
     )
     expected = {"master.m3u8", "poster.jpg", "sprite.jpg", "sprite.vtt"} | {
-        f"{plan.renditions[0].name}/{name}"
-        for name in ("playlist.m3u8", "init.mp4", *(s.uri for s in playlist.segments))
+        f"{plan.renditions[0].name}/{name}" for name in ("playlist.m3u8", *playlist.resources)
     }
     assert set(objects) == {f"{plan.output_prefix}{key}" for key in expected}
+    # AND the rendition is two objects, its media file served as MP4
+    assert playlist.resources == ("media.mp4",)
+    assert len([key for key in objects if f"/{plan.renditions[0].name}/" in key]) == 2
     for key, head in objects.items():
         assert head["ContentType"] == CONTENT_TYPES[os.path.splitext(key)[1]]
         rewritable = key.endswith((".m3u8", ".vtt"))

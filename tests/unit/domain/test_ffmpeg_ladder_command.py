@@ -152,15 +152,20 @@ def test_every_rendition_gets_the_plan_s_encoder_settings_and_a_closed_aligned_g
         assert forced is not None and int(forced.group(1)) == gop
 
 
-def test_renditions_are_written_as_vod_cmaf_hls_next_to_their_playlist() -> None:
+def test_renditions_are_written_as_one_vod_cmaf_file_next_to_their_playlist() -> None:
+    # GIVEN a plan WHEN its ladder command is built
     p = plan()
     outputs = rendition_outputs(parse(ladder_command(p, SOURCE, OUT)))
     for rendition, output in zip(p.renditions, outputs, strict=True):
+        # THEN each rendition is VOD fMP4 HLS, its playlist in its own folder
         assert output.value("-f") == "hls"
         assert output.value("-hls_playlist_type") == "vod"
         assert output.value("-hls_segment_type") == "fmp4"
-        assert output.value("-hls_fmp4_init_filename") == "init.mp4"  # ffmpeg puts it beside the playlist
-        assert output.value("-hls_segment_filename") == f"{OUT}/{rendition.name}/seg_%05d.m4s"
+        assert output.path == f"{OUT}/{rendition.name}/playlist.m3u8"
+        # AND init section and segments go into one media file beside it, addressed by byte ranges
+        assert output.value("-hls_flags").split("+") == ["single_file", "independent_segments"]
+        assert output.value("-hls_segment_filename") == f"{OUT}/{rendition.name}/media.mp4"
+        assert not output.values("-hls_fmp4_init_filename")  # single-file mode puts the init at byte 0
         assert output.value("-map_metadata") == "-1"  # no phone location in the outputs
 
 
@@ -238,12 +243,15 @@ def test_preset_and_threads_reach_the_decoder_and_every_encoder() -> None:
         assert (output.value("-preset"), output.value("-threads")) == ("medium", "2")
 
 
-def test_a_percent_sign_in_the_folder_cannot_become_a_segment_number() -> None:
+def test_a_percent_sign_in_the_folder_is_passed_literally() -> None:
+    # GIVEN an output folder with a percent sign
     p = plan()
+    # WHEN the ladder command is built
     output = rendition_outputs(parse(ladder_command(p, SOURCE, "/tmp/100%")))[0]
-    pattern = output.value("-hls_segment_filename")
-    assert pattern.startswith("/tmp/100%%/") and pattern.endswith("/seg_%05d.m4s")
-    assert output.path.startswith("/tmp/100%/")  # the playlist path is not a pattern
+    # THEN the media file's path is not escaped: in single-file mode ffmpeg 5.1 opens it as written
+    # (no %d expansion; "100%%" would name a folder that does not exist)
+    assert output.value("-hls_segment_filename") == f"/tmp/100%/{p.renditions[0].name}/media.mp4"
+    assert output.path.startswith("/tmp/100%/")
 
 
 def _encoder_options(output: Output) -> list[tuple[str, str]]:

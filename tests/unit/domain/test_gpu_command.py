@@ -150,12 +150,12 @@ def test_each_rendition_is_a_vod_fmp4_hls_folder_cut_at_every_gop(name: str) -> 
     plan = plan_for(SOURCES[name])
     # WHEN the GPU command is built
     encoded = videos(nvenc_ladder_command(plan, SOURCE_FILE, OUT))
-    # THEN each rendition writes <name>/playlist.m3u8 with init.mp4 and seg_%05d.m4s beside it
+    # THEN each rendition writes <name>/playlist.m3u8 with one media.mp4 (init and segments) beside it
     assert [o.path for o in encoded] == [f"{OUT}/{r.playlist}" for r in plan.renditions]
     for rendition, output in zip(plan.renditions, encoded, strict=True):
         assert output.value("-f") == "hls"
-        assert output.value("-hls_segment_filename") == f"{OUT}/{rendition.name}/seg_%05d.m4s"
-        assert output.value("-hls_fmp4_init_filename") == "init.mp4"
+        assert output.value("-hls_segment_filename") == f"{OUT}/{rendition.name}/media.mp4"
+        assert output.value("-hls_flags") == "single_file+independent_segments"
         assert output.value("-hls_segment_type") == "fmp4"
         assert output.value("-hls_playlist_type") == "vod"
         # AND a segment is one GOP: hls_time is the GOP length (segment_seconds at the exact frame rate)
@@ -173,8 +173,8 @@ def test_the_gpu_outputs_are_the_cpu_ladders_outputs(name: str) -> None:
     gpu = outputs(nvenc_ladder_command(plan, SOURCE_FILE, OUT))
     # THEN it writes the same files with the same muxing and audio; only the video encoder differs
     assert [o.path for o in gpu] == [o.path for o in cpu]
-    shared = ("-f", "-hls_time", "-hls_playlist_type", "-hls_segment_type", "-hls_fmp4_init_filename",
-              "-hls_segment_filename", "-hls_flags", "-c:a", "-b:a", "-ac", "-ar", "-an", "-b:v", "-maxrate",
+    shared = ("-f", "-hls_time", "-hls_playlist_type", "-hls_segment_type", "-hls_segment_filename",
+              "-hls_flags", "-c:a", "-b:a", "-ac", "-ar", "-an", "-b:v", "-maxrate",
               "-bufsize", "-g", "-profile:v", "-level:v", "-frames:v")  # fmt: skip
     for gpu_output, cpu_output in zip(gpu, cpu, strict=True):
         assert {k: gpu_output.options.get(k) for k in shared} == {

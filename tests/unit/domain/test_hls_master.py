@@ -8,7 +8,13 @@ from itertools import pairwise
 
 import pytest
 
-from reelstack.domain.hls import MeasuredBandwidth, master_playlist, parse_media_playlist, sprite_index
+from reelstack.domain.hls import (
+    ByteRange,
+    MeasuredBandwidth,
+    master_playlist,
+    parse_media_playlist,
+    sprite_index,
+)
 from reelstack.domain.renditions import LambdaBudget, Plan, RenditionSpec, SpriteSpec, plan_renditions
 from reelstack.errors import InvalidRequest
 
@@ -147,13 +153,19 @@ seg_00002.m4s
 """
 
 
-def test_a_media_playlist_reads_back_its_segments() -> None:
+def test_a_segmented_media_playlist_reads_back_its_segments() -> None:
+    # GIVEN a playlist of whole-file segments (renditions made before single-file HLS)
+    # WHEN it is read
     playlist = parse_media_playlist(MEDIA_PLAYLIST)
+    # THEN its segments, durations and init are there, none of them a byte range
     assert (playlist.version, playlist.target_duration_s, playlist.playlist_type) == (7, 2, "VOD")
     assert playlist.init_uri == "init.mp4" and playlist.ended
     assert [s.uri for s in playlist.segments] == ["seg_00000.m4s", "seg_00001.m4s", "seg_00002.m4s"]
     assert [s.duration_s for s in playlist.segments] == [2.002, 2.002, 0.967633]
     assert playlist.duration_s == pytest.approx(4.971633)
+    assert playlist.init_range is None and all(s.byte_range is None for s in playlist.segments)
+    # AND it reads four files, the init's first
+    assert playlist.resources == ("init.mp4", "seg_00000.m4s", "seg_00001.m4s", "seg_00002.m4s")
 
 
 def test_an_unfinished_playlist_is_read_as_not_ended() -> None:
@@ -172,6 +184,139 @@ def test_an_unfinished_playlist_is_read_as_not_ended() -> None:
     ids=["empty", "not-hls", "segment-without-extinf", "bad-duration", "master"],
 )
 def test_anything_but_a_media_playlist_is_refused(text: str) -> None:
+    with pytest.raises(InvalidRequest) as caught:
+        parse_media_playlist(text)
+    assert caught.value.code == "invalid_playlist"
+
+
+# --- single-file renditions: byte ranges (RFC 8216 4.3.2.2, 4.3.2.5) --------------------------------
+
+SINGLE_FILE_PLAYLIST = """#EXTM3U
+#EXT-X-VERSION:7
+#EXT-X-TARGETDURATION:2
+#EXT-X-MEDIA-SEQUENCE:0
+#EXT-X-PLAYLIST-TYPE:VOD
+#EXT-X-INDEPENDENT-SEGMENTS
+#EXT-X-MAP:URI="media.mp4",BYTERANGE="1353@0"
+#EXTINF:2.000000,
+#EXT-X-BYTERANGE:197306@1353
+media.mp4
+#EXTINF:2.000000,
+#EXT-X-BYTERANGE:213660@198659
+media.mp4
+#EXTINF:1.000000,
+#EXT-X-BYTERANGE:102150@412319
+media.mp4
+#EXT-X-ENDLIST
+"""
+
+
+def test_a_single_file_playlist_reads_back_each_segment_s_byte_range() -> None:
+    # GIVEN ffmpeg's single-file playlist (init section and segments in media.mp4, offsets explicit)
+    # WHEN it is read
+    playlist = parse_media_playlist(SINGLE_FILE_PLAYLIST)
+    # THEN the init section is the map's range and each segment its own, back to back
+    assert (playlist.init_uri, playlist.init_range) == ("media.mp4", ByteRange(1353, 0))
+    assert [s.byte_range for s in playlist.segments] == [
+        ByteRange(197306, 1353),
+        ByteRange(213660, 198659),
+        ByteRange(102150, 412319),
+    ]
+    assert [s.duration_s for s in playlist.segments] == [2.0, 2.0, 1.0]
+    # AND the whole rendition is one file
+    assert playlist.resources == ("media.mp4",)
+    assert playlist.segments[0].byte_range == ByteRange(197306, 1353)
+    assert ByteRange(197306, 1353).http_range == "bytes=1353-198658"
+
+
+def test_a_range_without_an_offset_starts_after_the_previous_segment_s_range() -> None:
+    # GIVEN ranges whose offsets are left out after the first (RFC 8216 4.3.2.2)
+    text = SINGLE_FILE_PLAYLIST.replace("#EXT-X-BYTERANGE:213660@198659", "#EXT-X-BYTERANGE:213660").replace(
+        "#EXT-X-BYTERANGE:102150@412319", "#EXT-X-BYTERANGE:102150"
+    )
+    # WHEN it is read
+    playlist = parse_media_playlist(text)
+    # THEN each starts at the byte after the previous segment's range
+    assert [s.byte_range for s in playlist.segments] == [
+        ByteRange(197306, 1353),
+        ByteRange(213660, 198659),
+        ByteRange(102150, 412319),
+    ]
+
+
+def test_a_map_byterange_without_an_offset_starts_at_byte_zero() -> None:
+    # GIVEN an EXT-X-MAP whose BYTERANGE has no offset, before any segment
+    text = SINGLE_FILE_PLAYLIST.replace('BYTERANGE="1353@0"', 'BYTERANGE="1353"')
+    # WHEN it is read THEN the init section is the file's first 1353 bytes
+    assert parse_media_playlist(text).init_range == ByteRange(1353, 0)
+
+
+def test_the_tag_order_of_extinf_and_byterange_does_not_matter() -> None:
+    # GIVEN EXT-X-BYTERANGE before EXTINF for a segment
+    text = SINGLE_FILE_PLAYLIST.replace(
+        "#EXTINF:2.000000,\n#EXT-X-BYTERANGE:197306@1353\n",
+        "#EXT-X-BYTERANGE:197306@1353\n#EXTINF:2.000000,\n",
+    )
+    # WHEN it is read THEN the segment has both
+    first = parse_media_playlist(text).segments[0]
+    assert (first.duration_s, first.byte_range) == (2.0, ByteRange(197306, 1353))
+
+
+def test_a_map_without_byterange_is_the_whole_resource() -> None:
+    # GIVEN a map naming only its URI (other attributes around it)
+    text = MEDIA_PLAYLIST.replace('URI="init.mp4"', 'URI="init.mp4",X-OTHER=1')
+    # WHEN it is read THEN the init is the whole file
+    playlist = parse_media_playlist(text)
+    assert (playlist.init_uri, playlist.init_range) == ("init.mp4", None)
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("#EXT-X-BYTERANGE:197306@1353", "#EXT-X-BYTERANGE:197306"),  # first segment: nothing to follow
+        ("#EXT-X-BYTERANGE:197306@1353", "#EXT-X-BYTERANGE:lots@1353"),
+        ("#EXT-X-BYTERANGE:197306@1353", "#EXT-X-BYTERANGE:-5@1353"),
+        ("#EXT-X-BYTERANGE:197306@1353", "#EXT-X-BYTERANGE:0@1353"),
+        ("#EXT-X-BYTERANGE:197306@1353", "#EXT-X-BYTERANGE:197306@"),
+        ("#EXT-X-BYTERANGE:197306@1353", "#EXT-X-BYTERANGE:197306@1353@9"),
+        ("#EXT-X-BYTERANGE:197306@1353", "#EXT-X-BYTERANGE:"),
+        ('BYTERANGE="1353@0"', 'BYTERANGE="1353-0"'),
+        ('BYTERANGE="1353@0"', "BYTERANGE=1353@0"),  # not a quoted string
+        ('URI="media.mp4",BYTERANGE="1353@0"', 'URI="media.mp4" BYTERANGE="1353@0"'),
+        ("#EXT-X-VERSION:7", "#EXT-X-VERSION:3"),  # byte ranges need version 4
+        ("media.mp4\n#EXT-X-ENDLIST", "#EXT-X-ENDLIST"),  # a range with no segment after it
+    ],
+    ids=[
+        "first-without-offset",
+        "not-a-number",
+        "negative",
+        "empty-range",
+        "empty-offset",
+        "two-offsets",
+        "no-value",
+        "map-not-n-at-o",
+        "map-unquoted",
+        "map-attributes-not-comma-separated",
+        "version-3",
+        "dangling",
+    ],
+)
+def test_a_malformed_byte_range_is_refused(old: str, new: str) -> None:
+    # GIVEN a single-file playlist with one malformed range
+    text = SINGLE_FILE_PLAYLIST.replace(old, new, 1)
+    assert text != SINGLE_FILE_PLAYLIST
+    # WHEN it is read THEN it is not a playlist we accept
+    with pytest.raises(InvalidRequest) as caught:
+        parse_media_playlist(text)
+    assert caught.value.code == "invalid_playlist"
+
+
+def test_an_offset_less_range_after_another_file_s_segment_is_refused() -> None:
+    # GIVEN a range without offset whose previous segment is a different file (RFC 8216: undefined)
+    text = MEDIA_PLAYLIST.replace(
+        "#EXTINF:2.002000,\nseg_00001.m4s", "#EXTINF:2.002000,\n#EXT-X-BYTERANGE:1000\nseg_00001.m4s"
+    )
+    # WHEN it is read THEN it is refused
     with pytest.raises(InvalidRequest) as caught:
         parse_media_playlist(text)
     assert caught.value.code == "invalid_playlist"

@@ -226,7 +226,8 @@ def test_the_cmaf_group_writes_the_master_playlist_at_the_plans_name_with_one_go
     assert settings["SegmentLength"] == plan.segment_seconds
     assert settings["SegmentLengthControl"] == "GOP_MULTIPLE"
     assert settings["FragmentLength"] == settings["SegmentLength"]
-    assert settings["SegmentControl"] == "SEGMENTED_FILES"
+    # AND each output is one file addressed by byte ranges (two S3 objects per rendition)
+    assert settings["SegmentControl"] == "SINGLE_FILE"
     assert settings["ManifestDurationFormat"] == "FLOATING_POINT"
 
 

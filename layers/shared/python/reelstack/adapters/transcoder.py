@@ -1,10 +1,13 @@
 """The ffmpeg transcoder: one run of `ffmpeg_ladder.ladder_command` into a local folder, then checks.
 
 `FfmpegTranscoder.run(plan, source, out_dir)` writes under `out_dir` exactly the keys the plan puts
-under its output prefix: `{rendition}/playlist.m3u8`, `{rendition}/init.mp4`, `{rendition}/seg_*.m4s`,
+under its output prefix: `{rendition}/playlist.m3u8` and `{rendition}/media.mp4` (one fMP4 file
+holding the init section and every segment, which the playlist addresses by byte range), then
 `master.m3u8`, `poster.jpg`, `sprite.jpg`, `sprite.vtt`. It answers with every file (key, local path,
-content type) and, per rendition, what was really made: the size and codec read back from the init
-segment by ffprobe, and the bitrate measured from the segments' bytes over their playlist durations.
+content type; each file once, however many segments it holds) and, per rendition, what was really
+made: the size and codec read back from the media file by ffprobe, and the bitrate measured from
+each segment's bytes (its byte range's length, or its file's size for a whole-file segment) over its
+playlist duration.
 
 Failures are `TranscodeFailed` (code `transcode_failed`, the message ffmpeg's last meaningful error
 line; a run past the time limit is `transcode_timeout`); a source that decodes to no frames says so.
@@ -26,6 +29,7 @@ from reelstack.domain import ffmpeg_ladder
 from reelstack.domain.hls import (
     MeasuredBandwidth,
     MediaPlaylist,
+    Segment,
     master_playlist,
     parse_media_playlist,
     sprite_index,
@@ -55,7 +59,7 @@ class TranscodeFailed(ReelstackError):
 
 
 def content_type(key: str) -> str:
-    """The Content-Type a key is served with (the init segment is a plain MP4)."""
+    """The Content-Type a key is served with (a rendition's media file is a fragmented MP4)."""
     return CONTENT_TYPES.get(os.path.splitext(key)[1].lower(), "application/octet-stream")
 
 
@@ -106,8 +110,15 @@ def _last_meaningful_line(stderr: str, paths: tuple[str, ...]) -> str:
     return line
 
 
+def _segment_bytes(folder: str, segment: Segment) -> int:
+    """A segment's bytes: its byte range's length, or its whole file's size."""
+    if segment.byte_range is not None:
+        return segment.byte_range.length
+    return os.path.getsize(os.path.join(folder, segment.uri))
+
+
 def _measure(folder: str, playlist: MediaPlaylist) -> MeasuredBandwidth:
-    sizes = [os.path.getsize(os.path.join(folder, segment.uri)) for segment in playlist.segments]
+    sizes = [_segment_bytes(folder, segment) for segment in playlist.segments]
     average = sum(sizes) * 8 / playlist.duration_s if playlist.duration_s > 0 else 0.0
     full = list(zip(sizes, playlist.segments, strict=True))
     full = full[:-1] if len(full) > 1 else full  # a short last segment is mostly one IDR frame
@@ -226,14 +237,13 @@ class FfmpegTranscoder:
             raise TranscodeFailed(f"the source decoded to no video frames ({rendition.name} has no segments)")
         if playlist.init_uri is None or not playlist.ended:
             raise TranscodeFailed(f"the {rendition.name} playlist is unfinished or names no init segment")
-        media = [
-            _existing(out_dir, f"{rendition.name}/{uri}")
-            for uri in (playlist.init_uri, *(segment.uri for segment in playlist.segments))
-        ]
+        media = [_existing(out_dir, f"{rendition.name}/{uri}") for uri in playlist.resources]
+        _check_ranges(rendition.name, playlist, dict(zip(playlist.resources, media, strict=True)))
         return playlist, [*media, playlist_file]
 
     def _result(self, rendition: Rendition, init: str, measured: MeasuredBandwidth) -> RenditionResult:
-        """The rendition as made: size and codec from its init segment, bitrates from its segments."""
+        """The rendition as made: size and codec from the file holding its init section (ffprobe reads
+        the whole single-file rendition), bitrates from its segments."""
         stream = self._video_stream(init)
         width, height, codec = int(stream["width"]), int(stream["height"]), str(stream["codec_name"])
         if (width, height, codec) != (rendition.width, rendition.height, rendition.codec):
@@ -266,6 +276,18 @@ class FfmpegTranscoder:
             detail = _last_meaningful_line(result.stderr.decode(errors="replace"), (path,))
             raise TranscodeFailed(f"{os.path.basename(path)} holds no video stream: {detail}")
         return dict(streams[0])
+
+
+def _check_ranges(name: str, playlist: MediaPlaylist, files: dict[str, OutputFile]) -> None:
+    """Every byte range lies inside its file (a truncated media file is not reported as made)."""
+    ranged = [(playlist.init_uri or "", playlist.init_range)] + [
+        (segment.uri, segment.byte_range) for segment in playlist.segments
+    ]
+    for uri, byte_range in ranged:
+        if byte_range is not None and byte_range.end > os.path.getsize(files[uri].path):
+            raise TranscodeFailed(
+                f"the {name} playlist names bytes {byte_range.http_range} past the end of {uri}"
+            )
 
 
 def _existing(out_dir: str, key: str) -> OutputFile:

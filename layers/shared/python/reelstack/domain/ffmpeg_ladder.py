@@ -23,11 +23,22 @@ keyframe at or after each multiple of `-hls_time`; it is given the GOP's exact l
 microsecond), so every segment is one GOP even when the GOP is a little shorter than
 `segment_seconds` (25 fps and 2.5 s segments give 62-frame GOPs of 2.48 s).
 
-Each rendition is written by the HLS muxer as CMAF (fMP4) segments next to its media playlist:
-`{name}/init.mp4`, `{name}/seg_00000.m4s`..., `{name}/playlist.m3u8`, with URIs relative to the
-playlist. ffmpeg writes the init segment into the playlist's folder and does not create folders:
-`output_dirs` lists the folders the runner creates first. Source metadata (a phone's location, its
-chapters) is not copied to the outputs.
+Each rendition is two files (two S3 objects, whatever its length): `{name}/media.mp4`, one
+fragmented MP4 (CMAF) holding the init section and every segment, and `{name}/playlist.m3u8`, which
+addresses them by byte range (`-hls_flags single_file`, RFC 8216 version 4 and up):
+
+    #EXT-X-MAP:URI="media.mp4",BYTERANGE="1353@0"
+    #EXTINF:2.000000,
+    #EXT-X-BYTERANGE:197306@1353
+    media.mp4
+
+S3 bills per object (PUTs at upload, GETs at play, lifecycle transitions, the 128 KB minimum of
+Standard-IA and Glacier IR), so one file per rendition instead of one per 2 s segment makes those
+fees per rendition rather than per segment; a player fetches the same bytes with Range GETs. URIs are
+relative to the playlist. In single-file mode ffmpeg takes `-hls_segment_filename` literally (no
+`%d` expansion, so a `%` in the path is not escaped) and does not create folders: `output_dirs`
+lists the folders the runner creates first. Source metadata (a phone's location, its chapters) is
+not copied to the outputs.
 
 `single_rendition_command` encodes one rendition per run with the same settings: the benchmark's
 baseline (three independent runs), and a fallback for one rendition.
@@ -43,8 +54,7 @@ from reelstack.domain.moderation import CandidateStills
 from reelstack.domain.renditions import AudioPlan, Plan, PosterPlan, Rendition, SpritePlan
 
 DEFAULT_PRESET = "veryfast"
-INIT_SEGMENT = "init.mp4"
-SEGMENT_PATTERN = "seg_%05d.m4s"
+MEDIA_FILE = "media.mp4"  # a rendition's init section and all its segments (byte ranges in the playlist)
 PLAYLIST = "playlist.m3u8"
 POSTER_QUALITY = 3  # mjpeg qscale: 2 (best) .. 31
 SPRITE_QUALITY = 5
@@ -75,11 +85,6 @@ def _fraction_text(value: Fraction) -> str:
 
 def seconds_text(value: float) -> str:
     return f"{value:.6f}".rstrip("0").rstrip(".") or "0"
-
-
-def _pattern_safe(path: str) -> str:
-    """A literal path inside an ffmpeg filename pattern (`%` starts a conversion there)."""
-    return path.replace("%", "%%")
 
 
 def output_dirs(plan: Plan, stills: CandidateStills | None = None) -> list[str]:
@@ -150,14 +155,14 @@ def audio_options(audio: AudioPlan | None) -> list[str]:
 
 
 def hls_output(rendition: Rendition, out_dir: str, muxer_options: tuple[str, ...] = ()) -> list[str]:
-    """One rendition's HLS fMP4 output (shared by the CPU and NVENC ladders: same files, same muxing)."""
+    """One rendition's HLS fMP4 output, a single media file addressed by byte ranges (shared by the CPU
+    and NVENC ladders and the HEVC twins: same files, same muxing)."""
     folder = os.path.join(out_dir, rendition.name)
     return [
         "-map_metadata", "-1", "-map_chapters", "-1",
         "-f", "hls", "-hls_time", hls_time(rendition), "-hls_playlist_type", "vod",
-        "-hls_segment_type", "fmp4", "-hls_fmp4_init_filename", INIT_SEGMENT,
-        "-hls_flags", "independent_segments", *muxer_options,
-        "-hls_segment_filename", os.path.join(_pattern_safe(folder), SEGMENT_PATTERN),
+        "-hls_segment_type", "fmp4", "-hls_flags", "single_file+independent_segments", *muxer_options,
+        "-hls_segment_filename", os.path.join(folder, MEDIA_FILE),  # literal in single-file mode
         os.path.join(folder, PLAYLIST),
     ]  # fmt: skip
 

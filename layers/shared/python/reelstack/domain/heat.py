@@ -9,7 +9,9 @@ How (`hevc_command`): one ffmpeg run decodes the source once, converts it to the
 frame rate and splits it into one libx265 encode per twin, scaled exactly like its H.264 rendition.
 The GOP is the ladder's (`keyframe_interval_frames`, closed, IDR forced at the same frame numbers,
 no scene-cut keyframes) and the HLS muxing is `ffmpeg_ladder.hls_output`, so HEVC segments cover the
-same time ranges as the H.264 ones (a player may switch codec at a segment boundary without a gap).
+same time ranges as the H.264 ones (a player may switch codec at a segment boundary without a gap),
+and each twin is the same two objects: `{name}/media.mp4` (init section and segments) addressed by
+byte ranges from `{name}/playlist.m3u8`.
 `-tag:v hvc1` keeps the parameter sets in the sample entry (`hvcC`), which Apple's players require.
 
 Bitrates: `EFFICIENT_BITRATE_RATIO` (60 %) of the H.264 rendition's target, peak and buffer: HEVC
@@ -230,7 +232,8 @@ def hevc_command(
     preset: str = ffmpeg_ladder.DEFAULT_PRESET,
     threads: int | None = None,
 ) -> list[str]:
-    """One ffmpeg run making every twin of a `heat_plan` (HLS fMP4 under `{out_dir}/{name}/`)."""
+    """One ffmpeg run making every twin of a `heat_plan` (single-file byte-range HLS fMP4 under
+    `{out_dir}/{name}/`)."""
     if not plan.renditions or any(r.codec != HEVC for r in plan.renditions):
         raise InvalidRequest("a heat plan holds HEVC renditions only", code="invalid_plan")
     count = len(plan.renditions)

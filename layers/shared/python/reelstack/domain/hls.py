@@ -1,16 +1,26 @@
 """HLS and WebVTT text for a `Plan`: the master playlist, the sprite's WebVTT index, and a reader of
-media playlists (segment URIs and durations; the transcoder measures bitrates with it, tests check it).
+media playlists (segment URIs, byte ranges and durations; the transcoder measures bitrates with it,
+tests check it).
 
 The master playlist follows RFC 8216 and Apple's HLS authoring spec: version 7 (fMP4 segments),
 independent segments (every segment starts with an IDR frame), one variant per rendition, highest
 first, each with BANDWIDTH (peak bits/s), AVERAGE-BANDWIDTH, RESOLUTION, CODECS and FRAME-RATE.
 BANDWIDTH is the planned peak, raised to the measured peak segment bitrate when that is higher
 (a player that trusts BANDWIDTH must not stall); AVERAGE-BANDWIDTH is measured when known.
+
+Media playlists may address sub-ranges of one resource (RFC 8216 4.3.2.2 and 4.3.2.5; version 4 and
+up): our renditions are one fMP4 file each, its init section named by
+`#EXT-X-MAP:URI="media.mp4",BYTERANGE="<length>@0"` and each segment by `#EXT-X-BYTERANGE:<length>@<offset>`.
+An `#EXT-X-BYTERANGE` without an offset starts at the byte after the previous segment's range, which
+must then be a range of the same URI; a BYTERANGE attribute of EXT-X-MAP without an offset starts
+at byte 0 (RFC 8216 gives it no predecessor; hls.js and ffmpeg read it so). Whole-file segments
+(no range) still read as before.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -18,6 +28,7 @@ from reelstack.domain.renditions import Plan, SpritePlan
 from reelstack.errors import InvalidRequest
 
 HLS_VERSION = 7
+BYTE_RANGE_VERSION = 4  # RFC 8216 section 7: EXT-X-BYTERANGE needs version 4 or later
 
 
 @dataclass(frozen=True)
@@ -73,9 +84,27 @@ def sprite_index(sprite: SpritePlan, duration_s: float) -> str:
 
 
 @dataclass(frozen=True)
+class ByteRange:
+    """A sub-range of a resource: `length` bytes from byte `offset` (an HTTP Range of `bytes=a-b`)."""
+
+    length: int
+    offset: int
+
+    @property
+    def end(self) -> int:
+        """The byte after the range (where an offset-less next range starts)."""
+        return self.offset + self.length
+
+    @property
+    def http_range(self) -> str:
+        return f"bytes={self.offset}-{self.end - 1}"
+
+
+@dataclass(frozen=True)
 class Segment:
     uri: str
     duration_s: float
+    byte_range: ByteRange | None = None  # None: the whole resource
 
 
 @dataclass(frozen=True)
@@ -86,20 +115,65 @@ class MediaPlaylist:
     init_uri: str | None  # EXT-X-MAP
     segments: tuple[Segment, ...]
     ended: bool  # EXT-X-ENDLIST
+    init_range: ByteRange | None = None  # EXT-X-MAP's BYTERANGE; None: the whole resource
 
     @property
     def duration_s(self) -> float:
         return math.fsum(segment.duration_s for segment in self.segments)
 
+    @property
+    def resources(self) -> tuple[str, ...]:
+        """Every URI the playlist reads (the init's first), each once: one per file it needs."""
+        uris = ([] if self.init_uri is None else [self.init_uri]) + [s.uri for s in self.segments]
+        return tuple(dict.fromkeys(uris))
 
-def _quoted_attribute(attributes: str, name: str) -> str | None:
-    marker = f'{name}="'
-    start = attributes.find(marker)
-    if start < 0:
+
+_ATTRIBUTE = re.compile(r'([A-Z0-9-]+)=("[^"\r\n]*"|[^",\s]*)(?:,|$)')
+_BYTE_RANGE = re.compile(r"(\d+)(?:@(\d+))?")
+
+
+def _attributes(text: str) -> dict[str, str]:
+    """An attribute list (`NAME=value,NAME="quoted"`); values keep their quotes."""
+    found: dict[str, str] = {}
+    position = 0
+    while position < len(text):
+        match = _ATTRIBUTE.match(text, position)
+        if match is None:
+            raise InvalidRequest(f"malformed attribute list {text!r}", code="invalid_playlist")
+        found[match.group(1)] = match.group(2)
+        position = match.end()
+    return found
+
+
+def _quoted(attributes: dict[str, str], name: str) -> str | None:
+    value = attributes.get(name)
+    if value is None:
         return None
-    start += len(marker)
-    end = attributes.find('"', start)
-    return attributes[start:end] if end >= 0 else None
+    if len(value) < 2 or not (value.startswith('"') and value.endswith('"')):
+        raise InvalidRequest(f"{name} must be a quoted string, not {value}", code="invalid_playlist")
+    return value[1:-1]
+
+
+def _byte_range(text: str, follows: ByteRange | None) -> ByteRange:
+    """`<length>[@<offset>]`; without an offset the range starts at `follows.end` (none: refused)."""
+    match = _BYTE_RANGE.fullmatch(text.strip())
+    if match is None or int(match.group(1)) == 0:
+        raise InvalidRequest(f"malformed byte range {text!r}", code="invalid_playlist")
+    if match.group(2) is not None:
+        return ByteRange(int(match.group(1)), int(match.group(2)))
+    if follows is None:
+        raise InvalidRequest(
+            f"byte range {text!r} has no offset and follows no range of the same resource",
+            code="invalid_playlist",
+        )
+    return ByteRange(int(match.group(1)), follows.end)
+
+
+def _map(value: str) -> tuple[str | None, ByteRange | None]:
+    """EXT-X-MAP's URI and BYTERANGE (an offset-less BYTERANGE starts at byte 0)."""
+    attributes = _attributes(value)
+    text = _quoted(attributes, "BYTERANGE")
+    return _quoted(attributes, "URI"), None if text is None else _byte_range(text, ByteRange(0, 0))
 
 
 def parse_media_playlist(text: str) -> MediaPlaylist:
@@ -109,9 +183,11 @@ def parse_media_playlist(text: str) -> MediaPlaylist:
         raise InvalidRequest("not an HLS playlist: it does not start with #EXTM3U", code="invalid_playlist")
     version = target = None
     playlist_type = init_uri = None
+    init_range: ByteRange | None = None
     ended = False
     segments: list[Segment] = []
     pending: float | None = None
+    pending_range: str | None = None  # EXT-X-BYTERANGE's value, for the next URI line
     try:
         for line in lines[1:]:
             tag, _, value = line.partition(":")
@@ -122,7 +198,9 @@ def parse_media_playlist(text: str) -> MediaPlaylist:
             elif tag == "#EXT-X-PLAYLIST-TYPE":
                 playlist_type = value
             elif tag == "#EXT-X-MAP":
-                init_uri = _quoted_attribute(value, "URI")
+                init_uri, init_range = _map(value)
+            elif tag == "#EXT-X-BYTERANGE":
+                pending_range = value
             elif tag == "#EXTINF":
                 pending = float(value.split(",", 1)[0])
             elif tag == "#EXT-X-ENDLIST":
@@ -132,8 +210,24 @@ def parse_media_playlist(text: str) -> MediaPlaylist:
             elif not line.startswith("#"):
                 if pending is None:
                     raise InvalidRequest(f"segment {line!r} has no #EXTINF", code="invalid_playlist")
-                segments.append(Segment(line, pending))
-                pending = None
+                segments.append(Segment(line, pending, _segment_range(pending_range, line, segments)))
+                pending = pending_range = None
     except ValueError as exc:
         raise InvalidRequest(f"malformed playlist line: {exc}", code="invalid_playlist") from None
-    return MediaPlaylist(version, target, playlist_type, init_uri, tuple(segments), ended)
+    if pending_range is not None:
+        raise InvalidRequest("#EXT-X-BYTERANGE is not followed by a segment", code="invalid_playlist")
+    ranged = init_range is not None or any(segment.byte_range for segment in segments)
+    if ranged and version is not None and version < BYTE_RANGE_VERSION:
+        raise InvalidRequest(
+            f"byte ranges need #EXT-X-VERSION {BYTE_RANGE_VERSION} or later, not {version}",
+            code="invalid_playlist",
+        )
+    return MediaPlaylist(version, target, playlist_type, init_uri, tuple(segments), ended, init_range)
+
+
+def _segment_range(text: str | None, uri: str, before: list[Segment]) -> ByteRange | None:
+    if text is None:
+        return None
+    previous = before[-1] if before else None
+    follows = previous.byte_range if previous is not None and previous.uri == uri else None
+    return _byte_range(text, follows)

@@ -8,6 +8,12 @@ The request (botocore's `mediaconvert` service model is the authority for its sh
   names the HLS multivariant playlist `<destination base>.m3u8`, so it lands at `plan.master_playlist`.
   Segments are one GOP each: `SegmentLength` is whole seconds only, so it is floor(segment_seconds)
   with `GOP_MULTIPLE`, which rounds each segment up to the next GOP boundary (GOP = segment_seconds).
+  `SegmentControl: SINGLE_FILE`: like the ffmpeg backends, each output is one file internally
+  segmented by `SegmentLength`/`FragmentLength` and addressed by `#EXT-X-BYTERANGE` from its media
+  playlist (two S3 objects per rendition instead of one per segment: S3 bills per object). The
+  file is named by MediaConvert (destination base + name modifier + its CMAF extension, beside
+  `master_<name>.m3u8`), not `<name>/media.mp4` as the ffmpeg backends name it: nothing downstream
+  reads it but through its playlist. The audio output is one such file too.
 - One video-only output per rendition (H.264 QVBR: peak = `max_bitrate_kbps`, HRD buffer =
   `buffer_kbps`; closed GOPs of `segment_seconds`, no scene-change I-frames and `MinIInterval` 0 so
   keyframes align across renditions; exact size, square pixels, the plan's frame rate and level),
@@ -204,7 +210,7 @@ def cmaf_group(plan: Plan, destination_uri: str) -> dict[str, Any]:
                 "SegmentLength": segment,
                 "SegmentLengthControl": "GOP_MULTIPLE",
                 "FragmentLength": segment,
-                "SegmentControl": "SEGMENTED_FILES",
+                "SegmentControl": "SINGLE_FILE",
                 "ManifestDurationFormat": "FLOATING_POINT",
                 "TargetDurationCompatibilityMode": "SPEC_COMPLIANT",
                 "StreamInfResolution": "INCLUDE",

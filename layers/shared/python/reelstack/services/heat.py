@@ -10,8 +10,11 @@ Deep Archive, or a restored copy): it is the best picture we have, and a re-enco
 compounds the H.264 rendition's artefacts. When the original sits in an archive class, the top
 H.264 rendition is the source instead (it is at least as large as every twin; a restore would
 keep the workflow waiting for hours); if that too is archived the stage fails `source_archived`.
+Its objects (the media playlist and the file(s) it names: one `media.mp4` addressed by byte ranges,
+or an older rendition's init and segment files) are downloaded side by side and ffmpeg reads the
+playlist, byte ranges included.
 
-Uploads: segments and init segments first, then the twins' media playlists, all tagged
+Uploads: the twins' media files first, then their media playlists, all tagged
 `visibility=public` by the PUT itself (the CDN serves only public objects). UpdateMaster then merges
 the variants into the master playlist and writes it last (tagged by the same PUT, so the served
 master is never untagged), and only then records the twins on the video's playback record. A
@@ -53,7 +56,7 @@ ARCHIVE_CLASSES = frozenset({"GLACIER", "DEEP_ARCHIVE"})
 
 class HevcTranscoder(FfmpegTranscoder):
     """`FfmpegTranscoder` running `heat.hevc_command`: the same checks (codec and size read back from
-    each init segment, bitrates measured from the segments), no stills."""
+    each media file, bitrates measured from the segments' byte ranges), no stills."""
 
     def command(self, plan: Plan, source_path: str, out_dir: str) -> list[str]:
         return heat.hevc_command(

@@ -3,11 +3,15 @@
 One invocation works in its own scratch folder under `scratch_root` (Lambda's /tmp), removed at the
 end whatever happens. The original is streamed to disk, the transcoder makes every output, and the
 outputs are uploaded under `plan.output_prefix` in an order that never exposes a playlist naming a
-missing file: segments, init segments and images first (in parallel), then the media playlists,
-the master playlist last. Running the stage again for the same plan overwrites the same keys.
+missing file: media files (one per rendition: init section and segments, addressed by byte ranges)
+and images first (in parallel), then the media playlists, the master playlist last. Running the stage
+again for the same plan overwrites the same keys.
 
 Cache-Control: playlists and the sprite index may be rewritten by a later run, so caches keep them
-5 minutes; segments and images are immutable under their keys (the same plan makes the same GOPs).
+5 minutes; media files and images are immutable under their keys (the same plan makes the same
+GOPs). A re-encode is not byte-identical, though (x264's rate control varies run to run), and a
+playlist's byte ranges only fit the media file written with it: rewriting a rendition that players
+already fetch can pair a cached media file with a newer playlist.
 """
 
 from __future__ import annotations
