@@ -139,6 +139,7 @@ def test_s3_grants_are_scoped_to_the_media_bucket_prefixes(
                     "/candidates/*",
                     "/work/*",
                     "/reports/tiering/*",
+                    "/models/play-predictor/*",
                 )
                 for resource in _as_list(statement["Resource"]):
                     text = json.dumps(resource)

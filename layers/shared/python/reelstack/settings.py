@@ -224,15 +224,28 @@ class TieringSettings(StorageSettings, TableSettings, PlayDailyStatsSettings):
     """The nightly tiering: where the videos and play stats are, how big a page is, the prices."""
 
     tiering_page_size: int = 100
-    tiering_history_days: int = 60
+    tiering_history_days: int = 60  # the decisions' recent plays and last play
+    tiering_forecast_days: int = 365  # the play history a forecast reads (since publication, at most)
     # Price overrides (`reelstack.domain.pricing.parse_prices` grammar, "" = us-east-1 list prices).
     prices: str = ""
 
 
-class TieringPageSettings(TieringSettings):
-    """A page of the nightly tiering also starts the high-heat workflow when the ROI says REENCODE."""
+class LikeCountSettings(_Base):
+    """The durable like counts only (`LikeStore.count`): no cache, no queue."""
+
+    likes_table: str
+    like_counters_table: str
+
+
+class TieringPageSettings(TieringSettings, LikeCountSettings):
+    """A page of the nightly tiering also starts the high-heat workflow when the ROI says REENCODE, and
+    forecasts plays with the trained predictor when `play_model_key` names its artifact."""
 
     heat_state_machine_arn: str
+    # The play predictor's joblib artifact in the media bucket (`models/play-predictor/<name>.joblib`,
+    # written by `reelstack roi train`); "" = the exponential-decay baseline.
+    play_model_key: str = ""
+    scratch_dir: str = "/tmp"  # where the artifact is downloaded at cold start
 
 
 @cache

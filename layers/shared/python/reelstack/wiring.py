@@ -14,6 +14,7 @@ from reelstack.adapters.mediaconvert import MediaConvertJobs
 from reelstack.adapters.notification_store import NotificationStore
 from reelstack.adapters.nudity_detector import NudeNetDetector
 from reelstack.adapters.play_daily_stats import DailyStats
+from reelstack.adapters.play_model_store import PlayModelStore
 from reelstack.adapters.probe import MediaProber
 from reelstack.adapters.repositories import Repositories
 from reelstack.adapters.sprite_tiles import SpriteTiler
@@ -38,11 +39,19 @@ from reelstack.services.plays import PlayAggregator
 from reelstack.services.processing import ProcessingStages
 from reelstack.services.published_videos import PublishedVideos
 from reelstack.services.review import ReviewService
-from reelstack.services.tiering import StartReencode, TieringService
+from reelstack.services.tiering import (
+    Forecast,
+    LikeCounts,
+    ModelForecast,
+    StartReencode,
+    TieringService,
+    decay_forecast,
+)
 from reelstack.services.tiering_run import TieringRun
 from reelstack.services.transcode import TranscodeStage
 from reelstack.services.transcode_backends import BackendConfig, TranscodeBackends
 from reelstack.settings import (
+    TieringPageSettings,
     TieringSettings,
     ingest_settings,
     likes_worker_settings,
@@ -189,26 +198,55 @@ def play_aggregator() -> PlayAggregator:
     return PlayAggregator(DailyStats.from_settings(plays_worker_settings()))
 
 
-def build_tiering_run(settings: TieringSettings, start_reencode: StartReencode | None = None) -> TieringRun:
-    """The nightly tiering over the published-index, a page at a time (decay forecast of the play stats)."""
+def play_forecast(settings: TieringPageSettings, storage: MediaStorage | None = None) -> Forecast:
+    """The tiering's play forecast: the trained predictor PLAY_MODEL_KEY names (downloaded to the scratch
+    directory and loaded: `PlayModelUnavailable` if it cannot be, no fallback), else the decay baseline."""
+    key = settings.play_model_key.strip()
+    if not key:
+        return decay_forecast
+    store = PlayModelStore(storage or MediaStorage(settings.media_bucket))
+    return ModelForecast(store.load(key, settings.scratch_dir), name=f"model {key}")
+
+
+def build_tiering_run(
+    settings: TieringSettings,
+    start_reencode: StartReencode | None = None,
+    *,
+    likes: LikeCounts | None = None,
+    forecast: Forecast = decay_forecast,
+) -> TieringRun:
+    """The nightly tiering over the published-index, a page at a time (`forecast` of the play stats)."""
     storage = MediaStorage(settings.media_bucket)
     repos = Repositories.from_settings(settings)
     tiering = TieringService(
         storage,
         repos,
         DailyStats.from_settings(settings),
+        likes=likes,
         prices=parse_prices(settings.prices),
+        forecast=forecast,
         start_reencode=start_reencode,
         history_days=settings.tiering_history_days,
+        forecast_days=settings.tiering_forecast_days,
     )
     return TieringRun(repos, tiering, storage, page_size=settings.tiering_page_size)
 
 
+def build_tiering_page_run(settings: TieringPageSettings, start_reencode: StartReencode | None) -> TieringRun:
+    """A page's tiering: the like counts, and the trained play model when PLAY_MODEL_KEY is set (loaded
+    here, once: callers cache the run per cold start)."""
+    likes = LikeStore(settings.likes_table, settings.like_counters_table, settings.aws_region)
+    return build_tiering_run(settings, start_reencode, likes=likes, forecast=play_forecast(settings))
+
+
 @cache
 def tiering_run() -> TieringRun:
-    """A page of the nightly tiering: REENCODE decisions start the high-heat workflow."""
+    """A page of the nightly tiering: REENCODE decisions start the high-heat workflow; the play model
+    (PLAY_MODEL_KEY) is loaded once per cold start."""
     settings = tiering_page_settings()
-    return build_tiering_run(settings, HeatStarter(StepFunctionsWorkflow(settings.heat_state_machine_arn)))
+    return build_tiering_page_run(
+        settings, HeatStarter(StepFunctionsWorkflow(settings.heat_state_machine_arn))
+    )
 
 
 @cache

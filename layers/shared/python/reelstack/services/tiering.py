@@ -6,8 +6,16 @@ Facts come from S3 and the daily play stats:
   prefix, with their total size, object count, storage class and days in it (S3 resets LastModified
   when an object is copied onto itself into another class). The master playlist, poster and sprite
   are a few KB and stay in Standard.
-- plays: the last `history_days` of daily plays since publication; the next 7 and 30 days are
-  predicted by `forecast` (the exponential-decay baseline unless a trained predictor is given).
+- plays: the daily play stats since publication (at most `forecast_days`, oldest first, the last is
+  today) with the watch time, the like count (`likes`, 0 without one) and the video's duration make
+  its `PlayHistory` (`domain.play_history`): daily plays, likes, and the completion rate = watched ms /
+  (plays x duration ms) over those days, clipped to [0, 1]. `forecast` turns it into the plays of the
+  next 7 and 30 days: `decay_forecast`, the exponential-decay baseline, by default; `ModelForecast`,
+  the trained gradient-boosted predictor (`adapters.play_predictor`) on the history's features, when
+  the tiering is given one (wiring does when PLAY_MODEL_KEY names an artifact). A video older than
+  `forecast_days` is seen as if it were published `forecast_days` ago. The decisions' recent plays and
+  last play are read from the last `history_days` of it. Each report row says which forecast ran and
+  what it predicted; every decision carries its numbers (`plays_horizon` among them).
 
 Decisions are `reelstack.domain.roi.decide_video`'s. Carried out: a MOVE copies every object of the
 group onto itself in the target class; a DROP first takes the rendition out of the master playlist
@@ -23,12 +31,13 @@ Videos the owner archived, or that are being restored for a player, are left alo
 
 from __future__ import annotations
 
+import math
 import posixpath
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from reelstack.clock import iso, utc_now
 from reelstack.domain.ffmpeg_ladder import PLAYLIST
@@ -49,10 +58,13 @@ from reelstack.domain.videos import Playback, Video, VideoStatus
 from reelstack.services.processing import PUBLIC_TAGS
 from reelstack.services.transcode import cache_control
 
+if TYPE_CHECKING:  # numpy: imported when a forecast runs (the tiering image has it, the shared layer not)
+    from reelstack.domain.play_history import PlayHistory
+
 OWNER_ARCHIVE = "archived by its owner"
 HLS_CONTENT_TYPE = "application/vnd.apple.mpegurl"
 EFFICIENT_SUFFIXES = {"-hevc": Codec.HEVC, "-av1": Codec.AV1}
-Forecast = Callable[[Sequence[int]], tuple[float, float]]  # daily plays since publication -> (7 d, 30 d)
+Forecast = Callable[["PlayHistory"], tuple[float, float]]  # a video's play history -> plays in (7 d, 30 d)
 
 
 class StoredInfo(Protocol):
@@ -83,8 +95,29 @@ class Videos(Protocol):
     ) -> bool: ...
 
 
-class PlaySeries(Protocol):
-    def daily_plays(self, video_id: str, days: int) -> list[int]: ...
+class DayPlays(Protocol):
+    @property
+    def plays(self) -> int: ...
+    @property
+    def watched_ms(self) -> int: ...
+
+
+class PlayStats(Protocol):
+    """The daily play stats (`adapters.play_daily_stats.DailyStats`)."""
+
+    def series(self, video_id: str, days: int) -> Sequence[DayPlays]: ...
+
+
+class LikeCounts(Protocol):
+    """The durable like count (`adapters.like_store.LikeStore`)."""
+
+    def count(self, video_id: str) -> int: ...
+
+
+class Predictor(Protocol):
+    """The trained play predictor (`adapters.play_predictor.PlayPredictor`)."""
+
+    def predict(self, features: Any, horizon: int) -> Any: ...
 
 
 class ReencodeStart(Protocol):
@@ -112,6 +145,8 @@ class TieringOutcome:
     reencode_execution: str = ""  # the heat execution's name ("" = none started: dry run, KEEP, no hook)
     reencode_started: bool | None = None  # True: started by this run; False: it already existed
     tier: str = ""
+    forecast: str = ""  # which forecast predicted the plays ("decay", or "model <artifact>")
+    predicted_plays: dict[str, float] = field(default_factory=dict)  # {"7d": ..., "30d": ...}
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -124,15 +159,65 @@ class TieringOutcome:
             "reencode_execution": self.reencode_execution,
             "reencode_started": self.reencode_started,
             "tier": self.tier,
+            "forecast": self.forecast,
+            "predicted_plays": self.predicted_plays,
         }
 
 
-def decay_forecast(daily_plays: Sequence[int]) -> tuple[float, float]:
-    """The exponential-decay baseline (`domain.play_history`) for the next 7 and 30 days."""
-    from reelstack.domain.play_history import PlayHistory, exponential_decay
+def decay_forecast(history: PlayHistory) -> tuple[float, float]:
+    """The exponential-decay baseline (`domain.play_history`) for the next 7 and 30 days (it reads the
+    daily plays only)."""
+    from reelstack.domain.play_history import exponential_decay
 
-    row, upload, day = PlayHistory(tuple(daily_plays) or (0,)).as_matrix()
+    row, upload, day = history.as_matrix()
     return float(exponential_decay(row, upload, day, 7)[0]), float(exponential_decay(row, upload, day, 30)[0])
+
+
+@dataclass(frozen=True)
+class ModelForecast:
+    """The trained predictor as a forecast: `predict` on the history's features, per horizon."""
+
+    predictor: Predictor
+    name: str = "model"  # what report rows say (wiring: "model <artifact key>")
+
+    def __call__(self, history: PlayHistory) -> tuple[float, float]:
+        features = history.features()[None, :]
+        return (
+            float(self.predictor.predict(features, 7)[0]),
+            float(self.predictor.predict(features, 30)[0]),
+        )
+
+
+def forecast_name(forecast: Forecast) -> str:
+    """What a report row calls the forecast: "decay", a `ModelForecast`'s name, else the callable's."""
+    if forecast is decay_forecast:
+        return "decay"
+    return str(getattr(forecast, "name", None) or getattr(forecast, "__name__", type(forecast).__name__))
+
+
+def completion_rate(series: Sequence[DayPlays], duration_s: float) -> float:
+    """Watched ms over (plays x the video's duration in ms), clipped to [0, 1]; 0 without plays or duration."""
+    plays = sum(day.plays for day in series)
+    if plays <= 0 or duration_s <= 0:
+        return 0.0
+    watched = sum(day.watched_ms for day in series)
+    return min(1.0, max(0.0, watched / (plays * duration_s * 1000.0)))
+
+
+def play_history(series: Sequence[DayPlays], likes: int, duration_s: float) -> PlayHistory:
+    """The forecast's input: daily plays (a day of 0 when there is none), likes, completion rate."""
+    from reelstack.domain.play_history import PlayHistory
+
+    return PlayHistory(
+        tuple(max(0, int(day.plays)) for day in series) or (0,),
+        max(0, int(likes)),
+        completion_rate(series, duration_s),
+    )
+
+
+def _numbers(numbers: Mapping[str, float]) -> dict[str, float | None]:
+    """A decision's numbers for the JSON report (an infinite one, e.g. a break-even never reached, is null)."""
+    return {name: float(value) if math.isfinite(value) else None for name, value in numbers.items()}
 
 
 def _days_between(earlier: datetime | None, now: datetime) -> float:
@@ -201,38 +286,50 @@ class TieringService:
         self,
         storage: Storage,
         videos: Videos,
-        plays: PlaySeries,
+        plays: PlayStats,
         *,
+        likes: LikeCounts | None = None,
         prices: Prices | None = None,
         policy: RoiPolicy | None = None,
         forecast: Forecast = decay_forecast,
         start_reencode: StartReencode | None = None,
         history_days: int = 60,
+        forecast_days: int = 365,
         parallelism: int = 16,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.storage = storage
         self.videos = videos
         self.plays = plays
+        self.likes = likes
         self.prices = prices or Prices()
         self.policy = policy or RoiPolicy()
         self.forecast = forecast
         self.start_reencode = start_reencode
         self.history_days = history_days
+        self.forecast_days = max(forecast_days, history_days)
         self.parallelism = parallelism
         self.clock = clock
 
-    def facts(self, video: Video, now: datetime) -> VideoFacts:
+    def history(self, video: Video, now: datetime) -> PlayHistory:
+        """The video's `PlayHistory` since publication (at most `forecast_days`; see the module docstring)."""
+        age = _days_between(self._published(video), now)
+        days = max(1, min(self.forecast_days, int(age) + 1))
+        series = self.plays.series(video.video_id, days)
+        likes = self.likes.count(video.video_id) if self.likes is not None else 0
+        duration = float(video.playback.duration_s if video.playback else 0.0)
+        return play_history(series, likes, duration)
+
+    def facts(self, video: Video, now: datetime, history: PlayHistory | None = None) -> VideoFacts:
         listed = [*self.storage.list_objects(f"renditions/{video.video_id}/")]
         if video.original_key:
             listed += [
                 o for o in self.storage.list_objects(video.original_key) if o.key == video.original_key
             ]
-        published = datetime.fromisoformat((video.published_at or video.created_at).replace("Z", "+00:00"))
-        age = _days_between(published, now)
-        days = max(1, min(self.history_days, int(age) + 1))
-        series = self.plays.daily_plays(video.video_id, days)
-        predicted_7d, predicted_30d = self.forecast(series)
+        age = _days_between(self._published(video), now)
+        history = history or self.history(video, now)
+        predicted_7d, predicted_30d = self.forecast(history)
+        series = history.daily_plays[-self.history_days :]
         played = [index for index, plays in enumerate(series) if plays > 0]
         return VideoFacts(
             video_id=video.video_id,
@@ -244,6 +341,10 @@ class TieringService:
             recent_daily_plays=tuple(float(p) for p in series[-30:]),
             last_played_days_ago=float(len(series) - 1 - played[-1]) if played else None,
         )
+
+    @staticmethod
+    def _published(video: Video) -> datetime:
+        return datetime.fromisoformat((video.published_at or video.created_at).replace("Z", "+00:00"))
 
     def run(self, video: Video, dry_run: bool = False) -> TieringOutcome:
         outcome = TieringOutcome(video.video_id)
@@ -257,12 +358,18 @@ class TieringService:
         now = self.clock()
         facts = self.facts(video, now)
         decisions = decide_video(facts, self.prices, self.policy)
+        outcome.forecast = forecast_name(self.forecast)
+        outcome.predicted_plays = {"7d": facts.predicted_plays_7d, "30d": facts.predicted_plays_30d}
         outcome.decisions = [
-            *({"key": d.key, "action": d.action.value, "reason": d.reason} for d in decisions.reclaim),
+            *(
+                {"key": d.key, "action": d.action.value, "reason": d.reason, "numbers": _numbers(d.numbers)}
+                for d in decisions.reclaim
+            ),
             {
                 "key": "reencode",
                 "action": decisions.reencode.action.value,
                 "reason": decisions.reencode.reason,
+                "numbers": _numbers(decisions.reencode.numbers),
             },
             *(
                 {
@@ -271,6 +378,7 @@ class TieringService:
                     "from": d.current.value,
                     "to": d.target.value,
                     "reason": d.reason,
+                    "numbers": _numbers(d.numbers),
                 }
                 for d in decisions.storage
             ),
