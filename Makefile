@@ -29,6 +29,8 @@ bench: sysdeps venv ## measured comparisons, each printing its ratio against its
 	$(BIN)/python benchmarks/upload.py
 	$(BIN)/python benchmarks/transcode.py
 	$(BIN)/python benchmarks/likes.py
+	$(BIN)/reelstack roi eval
+	$(BIN)/python benchmarks/roi_sim.py
 
 venv: $(STAMP)
 $(STAMP): pyproject.toml

@@ -42,7 +42,7 @@ ORIGINAL = 0
 AVC = slice(1, 1 + N_RUNGS)
 EFFICIENT = slice(1 + N_RUNGS, 1 + 2 * N_RUNGS)
 SLOT_HEIGHT = np.asarray([0, *RUNGS, *RUNGS], dtype=np.int64)
-SEGMENT_SECONDS = 2.0  # rendition_spec's default HLS segment: a rendition is playlist + init + segments
+RENDITION_OBJECTS = 2  # a rendition is its media playlist + one byte-range media file (ffmpeg_ladder)
 
 
 def check_policy(policy: RoiPolicy) -> None:
@@ -55,8 +55,9 @@ def check_policy(policy: RoiPolicy) -> None:
 
 
 def rendition_objects(duration_s: Floats) -> Ints:
-    """S3 objects of one HLS rendition: the playlist, the init segment and one object per segment."""
-    return (2 + np.ceil(duration_s / SEGMENT_SECONDS)).astype(np.int64)
+    """S3 objects of one HLS rendition: the playlist and its single byte-range media file, whatever
+    the duration (init and segments are ranges of that file)."""
+    return np.full(np.shape(duration_s), RENDITION_OBJECTS, dtype=np.int64)
 
 
 @dataclass(frozen=True)

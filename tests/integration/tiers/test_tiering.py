@@ -23,7 +23,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def video_id(alice: Api, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A PUBLISHED 6 s 720p video of alice's (segments well above the 128 KB billing minimum)."""
+    """A PUBLISHED 6 s 720p video of alice's (media files well above the 128 KB billing minimum)."""
     from reelstack_tools.demo import make_test_video
 
     clip = make_test_video(tmp_path_factory.mktemp("tiering") / "clip.mp4", 6)

@@ -34,9 +34,9 @@ GB = 2**30
 MiB = 2**20
 KB = 1024
 P = Prices()
-# One 30-day horizon for every decision keeps the hand-worked numbers short; the 90-day storage
-# horizon (the default) has its own tests.
-POLICY = RoiPolicy(watched_fraction=1.0, storage_horizon_days=30.0)
+# One 30-day horizon for every decision keeps the hand-worked numbers short; the default horizons
+# (35 days for re-encodes, 90 for storage) have their own tests.
+POLICY = RoiPolicy(watched_fraction=1.0, horizon_days=30.0, storage_horizon_days=30.0)
 
 
 def rendition(
@@ -145,7 +145,12 @@ def test_renditions_never_go_to_an_archive_class_unless_the_policy_allows_a_rest
     assert "archive classes not allowed" in instant_only.reason
     assert instant_only.target is StorageClass.GLACIER_IR
     # WHEN the policy lets renditions wait for a restore, 180 days of Deep Archive beat 90 of Glacier IR
-    patient = RoiPolicy(watched_fraction=1.0, storage_horizon_days=30.0, renditions_may_wait_for_restore=True)
+    patient = RoiPolicy(
+        watched_fraction=1.0,
+        horizon_days=30.0,
+        storage_horizon_days=30.0,
+        renditions_may_wait_for_restore=True,
+    )
     decision = decide_storage_class(video(obj, last_played=200, age=400), obj, P, patient)
     deep = 6 * (0.00099 * (100 * MiB + 32 * KB) / GB + 0.023 * 8 * KB / GB) + 0.05 / 1000
     assert decision.numbers["cost_DEEP_ARCHIVE"] == pytest.approx(deep)
@@ -225,7 +230,12 @@ def reencode_case(plays_30d: float) -> VideoFacts:
 def test_a_reencode_flips_at_the_break_even_predicted_plays() -> None:
     # GIVEN a 60 s video with one 60 MiB 720p rendition, HEVC 40% smaller, 60% capable players,
     #       MediaConvert (HEVC HD, Professional tier: $0.048 per minute)
-    policy = RoiPolicy(watched_fraction=1.0, storage_horizon_days=30.0, reencode_backend=Backend.MEDIACONVERT)
+    policy = RoiPolicy(
+        watched_fraction=1.0,
+        horizon_days=30.0,
+        storage_horizon_days=30.0,
+        reencode_backend=Backend.MEDIACONVERT,
+    )
     saving_per_play = 60 * 0.6 * 0.4 / 1024 * 0.085  # capable plays x 40% of 60 MiB, in GB, x egress
     cost = 0.048 + 36 / 1024 * 0.023 + 0.005 / 1000 + 0.0004 / 1000  # encode + 36 MiB for 30 d + PUT + GET
     break_even = cost / saving_per_play  # ~40.8 plays
@@ -248,6 +258,16 @@ def test_a_reencode_flips_at_the_break_even_predicted_plays() -> None:
         "720p",
         36 * MiB,
     )
+
+
+def test_the_default_reencode_horizon_adds_five_days_at_the_30_day_rate() -> None:
+    # GIVEN the default policy (a twin keeps serving after the 30 days the predictions cover)
+    default = RoiPolicy(watched_fraction=1.0)
+    # WHEN a video predicted 300 plays in 30 days is weighed THEN over 35 days: 350 plays
+    decision = decide_reencode(reencode_case(300), P, default)
+    assert default.horizon_days == 35
+    assert decision.numbers["plays_horizon"] == pytest.approx(350)
+    assert "over 35 d" in decision.reason
 
 
 def test_a_video_that_already_has_the_efficient_codec_is_not_reencoded_again() -> None:
@@ -294,7 +314,9 @@ def test_reclamation_drops_silent_renditions_but_keeps_the_original_and_the_low_
 
 def test_reclamation_never_drops_the_last_instant_rendition_while_the_original_is_archived() -> None:
     # GIVEN the original in Deep Archive and a policy that keeps no low rendition
-    policy = RoiPolicy(watched_fraction=1.0, storage_horizon_days=30.0, keep_lowest_rendition=False)
+    policy = RoiPolicy(
+        watched_fraction=1.0, horizon_days=30.0, storage_horizon_days=30.0, keep_lowest_rendition=False
+    )
     decisions = {d.key: d for d in decide_reclamation(silent_ladder(StorageClass.DEEP_ARCHIVE), P, policy)}
     # THEN the lowest instant rendition stays, saying why; the others go
     assert decisions["v/480p"].action is Action.KEEP

@@ -12,8 +12,9 @@ is 202 `{status: "RESTORING", retry_after}`, or 200 `{status: "READY", quality: 
 when a low rendition was kept. Each later ask checks S3; once every rendition object can be read,
 they are copied back to Standard, the full master is put back and the video is hot again (200).
 
-The copies run from the API function, in parallel; a video is a few hundred objects at most (2 s
-segments of a 10 min video in 3 renditions), well inside API Gateway's 29 s.
+The copies run from the API function, in parallel; a video is a dozen objects (each rendition is a
+playlist and one media file; older segmented renditions a few hundred at most), well inside API
+Gateway's 29 s.
 """
 
 from __future__ import annotations
