@@ -4,6 +4,7 @@ CODECS; the H.264 variants stay as they were."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import subprocess
@@ -20,6 +21,7 @@ from tests.support.workflow import upload_bytes, wait_for_status
 
 pytestmark = pytest.mark.integration
 
+MEDIA_NAME = re.compile(r"media-[0-9a-f]{16}\.mp4")
 HEVC_CODECS = re.compile(r'CODECS="(hvc1\.1\.6\.L(\d+)\.90),mp4a\.40\.2"')
 
 
@@ -71,12 +73,19 @@ def heated(published: dict[str, Any], cloud_sfn: Any, local_cloud: Any, alice: A
         cloud_sfn, arn, f"{video['video_id']}-hevc", {"video_id": video["video_id"], "codec": "hevc"}
     )
     seconds = time.monotonic() - started
+    base = video["playback_url"].rsplit("/", 1)[0]
     return {
         "execution": execution,
         "seconds": seconds,
         "arn": arn,
         "master": _get(video["playback_url"]).decode(),
         "video": alice.call("GET", f"/videos/{video['video_id']}").body,
+        "twin_media": {  # each twin's media file as the first run named it
+            name: parse_media_playlist(_get(f"{base}/{name}/playlist.m3u8").decode()).resources[0]
+            for name in ("720p-hevc", "480p-hevc")
+        }
+        if execution["status"] == "SUCCEEDED"
+        else {},
     }
 
 
@@ -124,7 +133,8 @@ def test_the_hevc_variant_plays_through_the_cdn_and_matches_its_codecs(
     # AND the CODECS level is the level the bitstream declares (hvcC in the init section, fetched
     # through the CDN with the Range the playlist's EXT-X-MAP names, as a player fetches it)
     twin = parse_media_playlist(_get(variant_url).decode())
-    assert twin.init_uri == "media.mp4" and twin.init_range is not None
+    assert twin.init_uri is not None and MEDIA_NAME.fullmatch(twin.init_uri) and twin.init_range is not None
+    assert twin.resources == (twin.init_uri,)
     init = _get(f"{base}/720p-hevc/{twin.init_uri}", twin.init_range)
     assert len(init) == twin.init_range.length and init[4:8] == b"ftyp"
     hvcc = init[init.index(b"hvcC") + 4 :]
@@ -144,9 +154,19 @@ def test_each_twin_is_two_objects_like_its_h264_rendition(
     prefix = f"renditions/{published['video']['video_id']}/"
     listed = cloud_s3.list_objects_v2(Bucket=media_bucket, Prefix=prefix)["Contents"]
     keys = sorted(o["Key"][len(prefix) :] for o in listed)
-    # THEN every rendition, H.264 or HEVC, is its playlist and one media file
+    # THEN every rendition, H.264 or HEVC, is its playlist and one media file, media-<16 hex>.mp4
+    # named after the first 16 hex digits of its bytes' SHA-256, which the playlist reads
     for name in ("720p", "480p", "720p-hevc", "480p-hevc"):
-        assert [k for k in keys if k.startswith(f"{name}/")] == [f"{name}/media.mp4", f"{name}/playlist.m3u8"]
+        folder = [k for k in keys if k.startswith(f"{name}/")]
+        assert len(folder) == 2 and folder[1] == f"{name}/playlist.m3u8", folder
+        media = folder[0][len(name) + 1 :]
+        assert MEDIA_NAME.fullmatch(media), media
+        body = cloud_s3.get_object(Bucket=media_bucket, Key=f"{prefix}{name}/{media}")["Body"].read()
+        assert media == f"media-{hashlib.sha256(body).hexdigest()[:16]}.mp4"
+        playlist = cloud_s3.get_object(Bucket=media_bucket, Key=f"{prefix}{name}/playlist.m3u8")[
+            "Body"
+        ].read()
+        assert parse_media_playlist(playlist.decode()).resources == (media,)
 
 
 def test_the_video_lists_its_hevc_renditions(heated: dict[str, Any]) -> None:
@@ -177,6 +197,15 @@ def test_running_again_leaves_one_variant_per_twin(
     assert master.startswith(published["master"])
     names = [r["name"] for r in alice.call("GET", f"/videos/{video['video_id']}").body["renditions"]]
     assert sorted(names) == ["480p", "480p-hevc", "720p", "720p-hevc"]
+    base = video["playback_url"].rsplit("/", 1)[0]
+    for name in ("720p-hevc", "480p-hevc"):
+        # AND each new twin playlist reads a media file named after its own bytes (a new key when the
+        # re-encode's bytes differ), and the first run's media file still serves its old bytes
+        new = parse_media_playlist(_get(f"{base}/{name}/playlist.m3u8").decode())
+        (media,) = new.resources
+        assert media == f"media-{hashlib.sha256(_get(f'{base}/{name}/{media}')).hexdigest()[:16]}.mp4"
+        old = heated["twin_media"][name]
+        assert old == media or hashlib.sha256(_get(f"{base}/{name}/{old}")).hexdigest()[:16] == old[6:22]
 
 
 def test_a_video_that_does_not_exist_fails_and_says_where(heated: dict[str, Any], cloud_sfn: Any) -> None:

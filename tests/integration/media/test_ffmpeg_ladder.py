@@ -6,6 +6,7 @@ the Transcode stage uploads everything to S3 (moto in-process). Needs ffmpeg/ffp
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -196,15 +197,28 @@ def test_each_rendition_is_one_media_file_and_its_playlist(made: dict[str, Made]
         # WHEN a rendition's folder and playlist are read
         folder = result.out_dir / rendition.name
         playlist = parse_media_playlist((result.out_dir / rendition.playlist).read_text())
-        # THEN it is two files: the playlist and media.mp4, which every segment and the init point into
-        assert sorted(p.name for p in folder.iterdir()) == ["media.mp4", "playlist.m3u8"]
-        assert playlist.resources == ("media.mp4",) and len(playlist.segments) == 3
+        # THEN it is two files: the playlist and media-<16 hex>.mp4 (named after the first 16 hex digits
+        # of its SHA-256), which every segment and the init point into
+        (media,) = playlist.resources
+        assert sorted(p.name for p in folder.iterdir()) == [media, "playlist.m3u8"]
+        assert media == content_name(folder / media) and len(playlist.segments) == 3
         # AND the init section starts the file and the segments follow it back to back to its end
         assert playlist.init_range is not None and playlist.init_range.offset == 0
         ranges = [playlist.init_range, *(s.byte_range for s in playlist.segments if s.byte_range)]
         assert len(ranges) == 1 + len(playlist.segments)
         assert all(a.end == b.offset for a, b in pairwise(ranges))
-        assert ranges[-1].end == (folder / "media.mp4").stat().st_size
+        assert ranges[-1].end == (folder / media).stat().st_size
+
+
+def content_name(path: Path) -> str:
+    """media-<first 16 hex digits of the file's SHA-256>.mp4"""
+    return f"media-{hashlib.sha256(path.read_bytes()).hexdigest()[:16]}.mp4"
+
+
+def media_file(out_dir: Path, rendition: Rendition) -> Path:
+    """The one file a rendition's playlist reads."""
+    (uri,) = parse_media_playlist((out_dir / rendition.playlist).read_text()).resources
+    return out_dir / rendition.name / uri
 
 
 def read_range(path: Path, byte_range: ByteRange) -> bytes:
@@ -219,7 +233,7 @@ def test_each_byte_range_is_one_gop_that_starts_on_a_keyframe(
 ) -> None:
     result = made[case]
     for rendition in result.plan.renditions:
-        media = result.out_dir / rendition.name / "media.mp4"
+        media = media_file(result.out_dir, rendition)
         playlist = parse_media_playlist((result.out_dir / rendition.playlist).read_text())
         assert playlist.init_range is not None
         init = read_range(media, playlist.init_range)
@@ -259,12 +273,12 @@ def test_a_media_file_shorter_than_its_byte_ranges_is_not_reported_as_made(
     out_dir = tmp_path / "out"
     shutil.copytree(result.out_dir, out_dir)
     rendition = result.plan.renditions[0]
-    media = out_dir / rendition.name / "media.mp4"
+    media = media_file(out_dir, rendition)
     media.write_bytes(media.read_bytes()[:-100])
     # WHEN the transcoder collects it THEN it fails, naming the range past the end of the file
     with pytest.raises(TranscodeFailed) as caught:
         FfmpegTranscoder()._collect(result.plan, str(out_dir), 1.0)
-    assert "past the end of media.mp4" in caught.value.message
+    assert f"past the end of {media.name}" in caught.value.message
 
 
 def master_variants(text: str) -> list[tuple[dict[str, str], str]]:
@@ -348,10 +362,37 @@ def test_the_output_lists_every_file_made_and_measures_each_rendition(
         playlist = parse_media_playlist((result.out_dir / rendition.playlist).read_text())
         ranged = sum(s.byte_range.length for s in playlist.segments if s.byte_range is not None)
         assert made_rendition.bitrate == round(ranged * 8 / playlist.duration_s)
-        media_bytes = (result.out_dir / rendition.name / "media.mp4").stat().st_size
+        media_bytes = media_file(result.out_dir, rendition).stat().st_size
         assert playlist.init_range is not None and ranged == media_bytes - playlist.init_range.length
     assert output.encode_seconds > 0
     assert output.duration_s == pytest.approx(result.plan.source.duration_s, abs=0.05)
+
+
+def test_two_encodes_are_named_after_their_own_bytes(small_plan: tuple[Plan, Path], tmp_path: Path) -> None:
+    # GIVEN one source encoded twice with the same settings, and once with another preset
+    plan, clip = small_plan
+    runs = {
+        "first": FfmpegTranscoder(),
+        "second": FfmpegTranscoder(),
+        "ultrafast": FfmpegTranscoder(preset="ultrafast"),
+    }
+    media: dict[str, Path] = {}
+    for label, transcoder in runs.items():
+        out_dir = tmp_path / label
+        out_dir.mkdir()
+        # WHEN each is transcoded
+        transcoder.run(plan, str(clip), str(out_dir))
+        media[label] = media_file(out_dir, plan.renditions[0])
+    # THEN every media file is named after the SHA-256 of its own bytes
+    for path in media.values():
+        assert path.name == content_name(path)
+    # AND two encodes share a name exactly when their bytes are the same
+    same_bytes = media["first"].read_bytes() == media["second"].read_bytes()
+    assert (media["first"].name == media["second"].name) is same_bytes
+    # AND an encode whose bytes differ (another preset) gets another name, so a CDN that cached the
+    # first file as immutable can never serve it against the other encode's byte ranges
+    assert media["ultrafast"].read_bytes() != media["first"].read_bytes()
+    assert media["ultrafast"].name != media["first"].name
 
 
 # --- failures ---------------------------------------------------------------------------------------
@@ -463,7 +504,10 @@ def test_the_stage_uploads_every_output_under_the_plan_s_prefix(
     }
     assert set(objects) == {f"{plan.output_prefix}{key}" for key in expected}
     # AND the rendition is two objects, its media file served as MP4
-    assert playlist.resources == ("media.mp4",)
+    (media,) = playlist.resources
+    media_key = f"{plan.output_prefix}{plan.renditions[0].name}/{media}"
+    media_bytes = storage.read(media_key)
+    assert media == f"media-{hashlib.sha256(media_bytes).hexdigest()[:16]}.mp4"
     assert len([key for key in objects if f"/{plan.renditions[0].name}/" in key]) == 2
     for key, head in objects.items():
         assert head["ContentType"] == CONTENT_TYPES[os.path.splitext(key)[1]]
@@ -485,10 +529,18 @@ def test_the_stage_uploads_every_output_under_the_plan_s_prefix(
     assert rendition["bitrate"] > 0 and result["encode_seconds"] > 0
     # AND the scratch folder is gone
     assert list(tmp_path.iterdir()) == []
-    # AND running again overwrites the same keys
+    # AND running again overwrites the playlists and images under the same keys, while the media file
+    # goes under the name of its new content (the same name only if the bytes are the same)
     again = stage.transcode("vid1", "originals/vid1", plan)
-    assert set(stored(storage, plan.output_prefix)) == set(objects)
     assert again["master_key"] == result["master_key"] and list(tmp_path.iterdir()) == []
+    (new_media,) = parse_media_playlist(
+        storage.read(f"{plan.output_prefix}{plan.renditions[0].playlist}").decode()
+    ).resources
+    new_key = f"{plan.output_prefix}{plan.renditions[0].name}/{new_media}"
+    assert new_media == f"media-{hashlib.sha256(storage.read(new_key)).hexdigest()[:16]}.mp4"
+    assert set(stored(storage, plan.output_prefix)) == set(objects) | {new_key}
+    # AND the first run's media file still holds the first run's bytes (a cached playlist still plays)
+    assert storage.read(media_key) == media_bytes
 
 
 def test_a_failed_stage_uploads_nothing_and_cleans_its_scratch(

@@ -1,13 +1,22 @@
 """The ffmpeg transcoder: one run of `ffmpeg_ladder.ladder_command` into a local folder, then checks.
 
 `FfmpegTranscoder.run(plan, source, out_dir)` writes under `out_dir` exactly the keys the plan puts
-under its output prefix: `{rendition}/playlist.m3u8` and `{rendition}/media.mp4` (one fMP4 file
-holding the init section and every segment, which the playlist addresses by byte range), then
+under its output prefix: `{rendition}/playlist.m3u8` and `{rendition}/media-<hash>.mp4` (one fMP4
+file holding the init section and every segment, which the playlist addresses by byte range), then
 `master.m3u8`, `poster.jpg`, `sprite.jpg`, `sprite.vtt`. It answers with every file (key, local path,
 content type; each file once, however many segments it holds) and, per rendition, what was really
 made: the size and codec read back from the media file by ffprobe, and the bitrate measured from
 each segment's bytes (its byte range's length, or its file's size for a whole-file segment) over its
 playlist duration.
+
+Content-addressed media files: ffmpeg writes `{rendition}/media.mp4`; once its byte ranges are
+checked, every file a rendition's playlist reads is renamed after the SHA-256 of its bytes (hashed
+as a stream, `ffmpeg_ladder.content_addressed_name`: `media-<first 16 hex digits>.mp4`) and the
+playlist is rewritten to name it (`hls.rename_resources`). Every backend that collects through this
+class gets it: the ffmpeg Lambda's ladder, the HEVC twins (`services.heat.HevcTranscoder`) and the
+GPU container (`NvencTranscoder` in infra/containers/gpu-transcoder/run_job.py). A re-encode that is
+not byte-identical thus lands under a new key, and a CDN that cached the old media file as immutable
+can never serve it against the new playlist's byte ranges (see `ffmpeg_ladder`).
 
 Failures are `TranscodeFailed` (code `transcode_failed`, the message ffmpeg's last meaningful error
 line; a run past the time limit is `transcode_timeout`); a source that decodes to no frames says so.
@@ -16,6 +25,7 @@ On any failure the outputs written so far are removed: nothing partial is ever r
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -32,6 +42,7 @@ from reelstack.domain.hls import (
     Segment,
     master_playlist,
     parse_media_playlist,
+    rename_resources,
     sprite_index,
 )
 from reelstack.domain.moderation import CandidateStills, ModerationPolicy, candidate_stills
@@ -231,14 +242,17 @@ class FfmpegTranscoder:
 
     def _rendition_files(self, rendition: Rendition, out_dir: str) -> tuple[MediaPlaylist, list[OutputFile]]:
         playlist_file = _existing(out_dir, rendition.playlist)
-        with open(playlist_file.path, encoding="utf-8") as text:
-            playlist = parse_media_playlist(text.read())
+        with open(playlist_file.path, encoding="utf-8", newline="") as file:
+            text = file.read()
+        playlist = parse_media_playlist(text)
         if not playlist.segments:
             raise TranscodeFailed(f"the source decoded to no video frames ({rendition.name} has no segments)")
         if playlist.init_uri is None or not playlist.ended:
             raise TranscodeFailed(f"the {rendition.name} playlist is unfinished or names no init segment")
         media = [_existing(out_dir, f"{rendition.name}/{uri}") for uri in playlist.resources]
         _check_ranges(rendition.name, playlist, dict(zip(playlist.resources, media, strict=True)))
+        playlist = _content_addressed(os.path.join(out_dir, rendition.name), playlist_file.path, text)
+        media = [_existing(out_dir, f"{rendition.name}/{uri}") for uri in playlist.resources]
         return playlist, [*media, playlist_file]
 
     def _result(self, rendition: Rendition, init: str, measured: MeasuredBandwidth) -> RenditionResult:
@@ -288,6 +302,29 @@ def _check_ranges(name: str, playlist: MediaPlaylist, files: dict[str, OutputFil
             raise TranscodeFailed(
                 f"the {name} playlist names bytes {byte_range.http_range} past the end of {uri}"
             )
+
+
+def sha256_hex(path: str) -> str:
+    """The SHA-256 of a file's bytes (read in chunks, never whole into memory), lowercase hex."""
+    with open(path, "rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()
+
+
+def _content_addressed(folder: str, playlist_path: str, text: str) -> MediaPlaylist:
+    """Rename every file the playlist at `playlist_path` reads (relative to `folder`) after its content,
+    rewrite the playlist to name them, and answer the rewritten playlist."""
+    playlist = parse_media_playlist(text)
+    renames = {
+        uri: ffmpeg_ladder.content_addressed_name(uri, sha256_hex(os.path.join(folder, uri)))
+        for uri in playlist.resources
+    }
+    for old, new in renames.items():
+        if new != old:
+            os.replace(os.path.join(folder, old), os.path.join(folder, new))
+    rewritten = rename_resources(text, renames)
+    with open(playlist_path, "w", encoding="utf-8", newline="") as file:
+        file.write(rewritten)
+    return parse_media_playlist(rewritten)
 
 
 def _existing(out_dir: str, key: str) -> OutputFile:

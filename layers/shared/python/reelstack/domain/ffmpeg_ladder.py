@@ -23,14 +23,27 @@ keyframe at or after each multiple of `-hls_time`; it is given the GOP's exact l
 microsecond), so every segment is one GOP even when the GOP is a little shorter than
 `segment_seconds` (25 fps and 2.5 s segments give 62-frame GOPs of 2.48 s).
 
-Each rendition is two files (two S3 objects, whatever its length): `{name}/media.mp4`, one
-fragmented MP4 (CMAF) holding the init section and every segment, and `{name}/playlist.m3u8`, which
-addresses them by byte range (`-hls_flags single_file`, RFC 8216 version 4 and up):
+Each rendition is two files (two S3 objects, whatever its length): one fragmented MP4 (CMAF)
+holding the init section and every segment, and `{name}/playlist.m3u8`, which addresses them by byte
+range (`-hls_flags single_file`, RFC 8216 version 4 and up). ffmpeg writes the media file as
+`{name}/media.mp4`; the transcoder then renames it after its content (`content_addressed_name`:
+`media-<first 16 hex digits of its SHA-256>.mp4`) and rewrites the playlist's URIs to match
+(`hls.rename_resources`) before anything is uploaded:
 
-    #EXT-X-MAP:URI="media.mp4",BYTERANGE="1353@0"
+    #EXT-X-MAP:URI="media-3f9c0a1be2d47781.mp4",BYTERANGE="1353@0"
     #EXTINF:2.000000,
     #EXT-X-BYTERANGE:197306@1353
-    media.mp4
+    media-3f9c0a1be2d47781.mp4
+
+A re-encode is not byte-identical (x264's and x265's rate control vary run to run), and a playlist's
+byte ranges fit only the file written with it. Media files are cached as immutable for a year and
+playlists for 5 minutes, and a rendition can be written again after players have fetched it (a
+second high-heat run, HEVC twins re-made after tiering reclaimed them): under one fixed name a CDN
+could pair a cached old media file with a new playlist's offsets. Named after its bytes, a new file
+gets a new key, the old key keeps the old bytes for playlists still cached, and a key never names
+two contents. The superseded file stays under the rendition's prefix (playlists cached or loaded
+before the re-encode still read it) and goes only with the whole prefix (tiering's reclamation, a
+rejection): nothing deletes it sooner yet.
 
 S3 bills per object (PUTs at upload, GETs at play, lifecycle transitions, the 128 KB minimum of
 Standard-IA and Glacier IR), so one file per rendition instead of one per 2 s segment makes those
@@ -48,13 +61,16 @@ from __future__ import annotations
 
 import math
 import os
+import posixpath
+import re
 from fractions import Fraction
 
 from reelstack.domain.moderation import CandidateStills
 from reelstack.domain.renditions import AudioPlan, Plan, PosterPlan, Rendition, SpritePlan
 
 DEFAULT_PRESET = "veryfast"
-MEDIA_FILE = "media.mp4"  # a rendition's init section and all its segments (byte ranges in the playlist)
+MEDIA_FILE = "media.mp4"  # what ffmpeg writes: a rendition's init section and segments (byte ranges)
+CONTENT_HASH_DIGITS = 16  # hex digits of the SHA-256 in a content-addressed name (64 bits)
 PLAYLIST = "playlist.m3u8"
 POSTER_QUALITY = 3  # mjpeg qscale: 2 (best) .. 31
 SPRITE_QUALITY = 5
@@ -62,6 +78,22 @@ STILLS_QUALITY = 3
 STILLS_DIR = "stills"
 STILL_PATTERN = "still_%08d.jpg"  # numbered by presentation timestamp, in 1/STILLS_RATE units
 STILLS_RATE = 5  # candidate stills are looked for among 5 frames a second (cuts found within 0.2 s)
+
+
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+_CONTENT_SUFFIX = re.compile(rf"-[0-9a-f]{{{CONTENT_HASH_DIGITS}}}$")
+
+
+def content_addressed_name(uri: str, sha256_hex: str) -> str:
+    """The name a file is uploaded under, from the SHA-256 (hex) of its bytes: `media.mp4` ->
+    `media-<first 16 hex digits>.mp4`, in the same folder. A name that already ends with a content
+    hash loses it first, so renaming a file again by its unchanged content keeps its name."""
+    if not _SHA256_HEX.fullmatch(sha256_hex):
+        raise ValueError(f"not a lowercase hex SHA-256: {sha256_hex!r}")
+    folder, name = posixpath.split(uri)
+    stem, extension = posixpath.splitext(name)
+    stem = _CONTENT_SUFFIX.sub("", stem)
+    return posixpath.join(folder, f"{stem}-{sha256_hex[:CONTENT_HASH_DIGITS]}{extension}")
 
 
 def gop_seconds(rendition: Rendition) -> Fraction:

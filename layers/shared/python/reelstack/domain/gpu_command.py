@@ -7,11 +7,12 @@
       [sprite]fps=1/I,trim=end_frame=N,scale_cuda=...,hwdownload,format=nv12,setsar=1,tile=CxR[s]
 
 Everything but the encoder and the CUDA filters is `ffmpeg_ladder`'s (the ffmpeg Lambda's), so the
-outputs are interchangeable: each rendition is `{name}/playlist.m3u8` and `{name}/media.mp4`, one
-fMP4 file holding the init section and every segment, addressed by byte ranges (VOD, `-hls_time` =
-the exact GOP length, the plan's audio muxed in), plus `poster.jpg` and `sprite.jpg`;
-`FfmpegTranscoder` then checks them and adds the master playlist and the sprite's WebVTT index
-exactly as it does for the Lambda.
+outputs are interchangeable: each rendition is `{name}/playlist.m3u8` and one fMP4 file holding the
+init section and every segment, addressed by byte ranges (VOD, `-hls_time` = the exact GOP length,
+the plan's audio muxed in), plus `poster.jpg` and `sprite.jpg`; `FfmpegTranscoder` then checks them,
+renames the media file ffmpeg wrote as `{name}/media.mp4` after its content (`media-<hash>.mp4`,
+the playlist rewritten to match) and adds the master playlist and the sprite's WebVTT index exactly
+as it does for the Lambda.
 
 NVENC: VBR at the planned target, peak and buffer (`-b:v -maxrate -bufsize`), keyframes only on the
 GOP cadence (`-g` = `keyframe_interval_frames`, forced IDR frames at the same frame numbers as the CPU

@@ -10,8 +10,10 @@ frame rate and splits it into one libx265 encode per twin, scaled exactly like i
 The GOP is the ladder's (`keyframe_interval_frames`, closed, IDR forced at the same frame numbers,
 no scene-cut keyframes) and the HLS muxing is `ffmpeg_ladder.hls_output`, so HEVC segments cover the
 same time ranges as the H.264 ones (a player may switch codec at a segment boundary without a gap),
-and each twin is the same two objects: `{name}/media.mp4` (init section and segments) addressed by
-byte ranges from `{name}/playlist.m3u8`.
+and each twin is the same two objects: one media file (init section and segments; written as
+`{name}/media.mp4`, uploaded as `{name}/media-<hash>.mp4` after the transcoder names it by its
+content) addressed by byte ranges from `{name}/playlist.m3u8`. Twins made again (a second run, or
+after tiering reclaimed them) are not byte-identical, so their media file gets a new key.
 `-tag:v hvc1` keeps the parameter sets in the sample entry (`hvcC`), which Apple's players require.
 
 Bitrates: `EFFICIENT_BITRATE_RATIO` (60 %) of the H.264 rendition's target, peak and buffer: HEVC

@@ -10,11 +10,16 @@ BANDWIDTH is the planned peak, raised to the measured peak segment bitrate when 
 
 Media playlists may address sub-ranges of one resource (RFC 8216 4.3.2.2 and 4.3.2.5; version 4 and
 up): our renditions are one fMP4 file each, its init section named by
-`#EXT-X-MAP:URI="media.mp4",BYTERANGE="<length>@0"` and each segment by `#EXT-X-BYTERANGE:<length>@<offset>`.
+`#EXT-X-MAP:URI="media-<hash>.mp4",BYTERANGE="<length>@0"` and each segment by
+`#EXT-X-BYTERANGE:<length>@<offset>` followed by the file's URI.
 An `#EXT-X-BYTERANGE` without an offset starts at the byte after the previous segment's range, which
 must then be a range of the same URI; a BYTERANGE attribute of EXT-X-MAP without an offset starts
 at byte 0 (RFC 8216 gives it no predecessor; hls.js and ffmpeg read it so). Whole-file segments
 (no range) still read as before.
+
+`rename_resources` rewrites the URIs a media playlist reads (EXT-X-MAP's URI and the segment URI
+lines) and leaves every other character as it was: the transcoder gives each media file a name
+derived from its content before upload (`ffmpeg_ladder.content_addressed_name`).
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from reelstack.domain.renditions import Plan, SpritePlan
 from reelstack.errors import InvalidRequest
@@ -223,6 +228,60 @@ def parse_media_playlist(text: str) -> MediaPlaylist:
             code="invalid_playlist",
         )
     return MediaPlaylist(version, target, playlist_type, init_uri, tuple(segments), ended, init_range)
+
+
+def rename_resources(text: str, renames: Mapping[str, str]) -> str:
+    """`text` with each resource URI (EXT-X-MAP's URI, segment URI lines) in `renames` replaced by its
+    new name; everything else (tags, byte ranges, whitespace, line endings) is kept character for
+    character. A name to rename that the playlist does not read, or a new name that cannot stand in a
+    playlist (empty, a tag, quotes, line breaks), is `invalid_playlist`."""
+    before = parse_media_playlist(text)
+    unknown = sorted(set(renames) - set(before.resources))
+    if unknown:
+        raise InvalidRequest(f"the playlist reads no {', '.join(unknown)}", code="invalid_playlist")
+    for new in renames.values():
+        if not new or new != new.strip() or new.startswith("#") or any(c in new for c in '"\r\n'):
+            raise InvalidRequest(f"{new!r} cannot be a playlist URI", code="invalid_playlist")
+    lines = text.splitlines(keepends=True)
+    rewritten = "".join(_renamed_line(line, renames) for line in lines)
+    after = parse_media_playlist(rewritten)
+    if after != _with_uris(before, renames):  # every URI changed, nothing else
+        raise InvalidRequest("the playlist's URIs could not be rewritten in place", code="invalid_playlist")
+    return rewritten
+
+
+def _renamed_line(line: str, renames: Mapping[str, str]) -> str:
+    core = line.strip()
+    start = line.index(core) if core else 0
+    head, tail = line[:start], line[start + len(core) :]
+    if core.startswith("#EXT-X-MAP:"):
+        return head + _renamed_map(core, renames) + tail
+    if core and not core.startswith("#") and core in renames:
+        return head + renames[core] + tail
+    return line
+
+
+def _renamed_map(core: str, renames: Mapping[str, str]) -> str:
+    """An EXT-X-MAP line with its URI attribute's value renamed (its other attributes untouched)."""
+    tag, _, value = core.partition(":")
+    position = 0
+    while position < len(value):
+        match = _ATTRIBUTE.match(value, position)
+        if match is None:
+            raise InvalidRequest(f"malformed attribute list {value!r}", code="invalid_playlist")
+        if match.group(1) == "URI":
+            uri = match.group(2)[1:-1]
+            if uri not in renames:
+                return core
+            return f'{tag}:{value[: match.start(2)]}"{renames[uri]}"{value[match.end(2) :]}'
+        position = match.end()
+    return core
+
+
+def _with_uris(playlist: MediaPlaylist, renames: Mapping[str, str]) -> MediaPlaylist:
+    init = None if playlist.init_uri is None else renames.get(playlist.init_uri, playlist.init_uri)
+    segments = tuple(replace(s, uri=renames.get(s.uri, s.uri)) for s in playlist.segments)
+    return replace(playlist, init_uri=init, segments=segments)
 
 
 def _segment_range(text: str | None, uri: str, before: list[Segment]) -> ByteRange | None:

@@ -12,8 +12,16 @@ The request (botocore's `mediaconvert` service model is the authority for its sh
   segmented by `SegmentLength`/`FragmentLength` and addressed by `#EXT-X-BYTERANGE` from its media
   playlist (two S3 objects per rendition instead of one per segment: S3 bills per object). The
   file is named by MediaConvert (destination base + name modifier + its CMAF extension, beside
-  `master_<name>.m3u8`), not `<name>/media.mp4` as the ffmpeg backends name it: nothing downstream
-  reads it but through its playlist. The audio output is one such file too.
+  `master_<name>.m3u8`), not `<name>/media-<hash>.mp4` as the ffmpeg backends name it: nothing
+  downstream reads it but through its playlist. The audio output is one such file too.
+  These names come from the job and MediaConvert writes the objects itself, so they cannot be made
+  content-addressed as the ffmpeg transcoder's are (renamed after their SHA-256 before upload). The
+  destination is per video and constant (`renditions/<video id>/master`, `destination_for`), so a
+  second job for the same video writes the same keys with different bytes: a CDN could then pair a
+  cached media file with the new playlist's byte ranges. Today nothing re-runs MediaConvert on a
+  published video (re-encodes of published videos, the HEVC twins, run on ffmpeg), and MediaConvert
+  sets no Cache-Control, so the CDN's default TTL (a day) applies to its playlists and media alike;
+  a future re-run on published video would need a per-job destination (e.g. a job-unique folder).
 - One video-only output per rendition (H.264 QVBR: peak = `max_bitrate_kbps`, HRD buffer =
   `buffer_kbps`; closed GOPs of `segment_seconds`, no scene-change I-frames and `MinIInterval` 0 so
   keyframes align across renditions; exact size, square pixels, the plan's frame rate and level),

@@ -10,16 +10,19 @@ Deep Archive, or a restored copy): it is the best picture we have, and a re-enco
 compounds the H.264 rendition's artefacts. When the original sits in an archive class, the top
 H.264 rendition is the source instead (it is at least as large as every twin; a restore would
 keep the workflow waiting for hours); if that too is archived the stage fails `source_archived`.
-Its objects (the media playlist and the file(s) it names: one `media.mp4` addressed by byte ranges,
-or an older rendition's init and segment files) are downloaded side by side and ffmpeg reads the
-playlist, byte ranges included.
+Its media playlist and the file(s) it names (one content-addressed `media-<hash>.mp4` addressed by
+byte ranges, or an older rendition's init and segment files) are downloaded side by side, and ffmpeg
+reads the playlist, byte ranges included; a media file an earlier encode left under the same prefix
+is not downloaded.
 
 Uploads: the twins' media files first, then their media playlists, all tagged
 `visibility=public` by the PUT itself (the CDN serves only public objects). UpdateMaster then merges
 the variants into the master playlist and writes it last (tagged by the same PUT, so the served
 master is never untagged), and only then records the twins on the video's playback record. A
 video that is not PUBLISHED, or is not hot/warm, is refused (`not_published`, `video_archived`).
-Running the workflow again rewrites the same keys and leaves one variant per twin.
+Running the workflow again rewrites the twins' playlists (and the master) and leaves one variant per
+twin; their media files land under new names (`media-<hash>.mp4`, named after their bytes by the
+transcoder), so a player or CDN still holding the old playlist keeps reading the old file.
 """
 
 from __future__ import annotations
@@ -27,19 +30,19 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import replace
 from typing import Any
 
 from reelstack.adapters.repositories import Repositories
-from reelstack.adapters.storage import MediaStorage
+from reelstack.adapters.storage import MediaStorage, ObjectInfo
 from reelstack.adapters.transcoder import FfmpegTranscoder, OutputFile, TranscodeOutput
 from reelstack.clock import iso, utc_now
 from reelstack.domain import ffmpeg_ladder, heat
 from reelstack.domain.backends import LambdaBudget
 from reelstack.domain.failures import failure_from_error
-from reelstack.domain.hls import MeasuredBandwidth
+from reelstack.domain.hls import MeasuredBandwidth, parse_media_playlist
 from reelstack.domain.media import MediaInfo, steady_frame_rate
 from reelstack.domain.rendition_spec import RenditionSpec
 from reelstack.domain.renditions import Plan, plan_renditions
@@ -164,16 +167,31 @@ class HeatStages:
             self.storage.download_to(original, path)
             return path, original
         prefix = f"{plan.output_prefix}{top}/"
-        objects = self.storage.list_objects(prefix)
-        if not objects or any(o.storage_class in ARCHIVE_CLASSES for o in objects):
-            raise Conflict(
-                f"neither the original nor {top} can be read without a restore", code="source_archived"
-            )
+        objects = {o.key: o for o in self.storage.list_objects(prefix)}
+        archived = Conflict(
+            f"neither the original nor {top} can be read without a restore", code="source_archived"
+        )
+        playlist_key = f"{prefix}{ffmpeg_ladder.PLAYLIST}"
+        if not _stored_readable(objects, playlist_key):
+            raise archived
         folder = os.path.join(scratch, "source", top)
         os.makedirs(folder)
-        for obj in objects:
-            self.storage.download_to(obj.key, os.path.join(folder, obj.key[len(prefix) :]))
-        return os.path.join(folder, ffmpeg_ladder.PLAYLIST), f"{prefix}{ffmpeg_ladder.PLAYLIST}"
+        playlist_path = os.path.join(folder, ffmpeg_ladder.PLAYLIST)
+        self.storage.download_to(playlist_key, playlist_path)
+        with open(playlist_path, encoding="utf-8") as file:
+            uris = parse_media_playlist(file.read()).resources
+        escaping = [uri for uri in uris if _escapes(uri)]
+        if escaping:
+            raise InvalidRequest(
+                f"the {top} playlist names {escaping[0]!r} outside its folder", code="invalid_playlist"
+            )
+        if not all(_stored_readable(objects, f"{prefix}{uri}") for uri in uris):
+            raise archived
+        for uri in uris:  # only what the playlist reads: never a media file an earlier encode left
+            path = os.path.join(folder, *uri.split("/"))
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            self.storage.download_to(f"{prefix}{uri}", path)
+        return playlist_path, playlist_key
 
     def _upload(self, files: Sequence[OutputFile]) -> None:
         """One batch in parallel, each object tagged public by its PUT; the first failure is raised."""
@@ -270,6 +288,18 @@ def _playback(video: Video) -> Playback:
 def _without_master(made: TranscodeOutput) -> TranscodeOutput:
     """The transcoder's own (twins-only) master is not served: UpdateMaster writes the merged one."""
     return replace(made, files=tuple(f for f in made.files if f.key != made.master_key), master_key="")
+
+
+def _stored_readable(objects: Mapping[str, ObjectInfo], key: str) -> bool:
+    """Listed, and in a class S3 reads without a restore."""
+    found = objects.get(key)
+    return found is not None and found.storage_class not in ARCHIVE_CLASSES
+
+
+def _escapes(uri: str) -> bool:
+    """A URI that is not a plain relative path under its playlist's folder (absolute, `..`, a scheme)."""
+    parts = uri.split("/")
+    return not uri or ":" in uri or uri.startswith("/") or any(p in ("", ".", "..") for p in parts)
 
 
 def _readable(storage: MediaStorage, key: str) -> bool:

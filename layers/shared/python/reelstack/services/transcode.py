@@ -8,10 +8,14 @@ and images first (in parallel), then the media playlists, the master playlist la
 again for the same plan overwrites the same keys.
 
 Cache-Control: playlists and the sprite index may be rewritten by a later run, so caches keep them
-5 minutes; media files and images are immutable under their keys (the same plan makes the same
-GOPs). A re-encode is not byte-identical, though (x264's rate control varies run to run), and a
-playlist's byte ranges only fit the media file written with it: rewriting a rendition that players
-already fetch can pair a cached media file with a newer playlist.
+5 minutes; media files and images are immutable under their keys. A re-encode is not byte-identical
+(x264's rate control varies run to run) and a playlist's byte ranges fit only the media file written
+with it, so each media file's key names its content: the transcoder renames it `media-<first 16 hex
+digits of its SHA-256>.mp4` and rewrites the playlist to match before anything is uploaded. A
+rendition written again (a re-run, HEVC twins re-made) uploads its media file under a new key: a
+cached old file is never paired with the new playlist, and a playlist cached before the re-run
+still finds the old bytes under the old key. (Poster and sprite keep fixed names: they are read
+whole, so a cached old image is only stale, never broken.)
 """
 
 from __future__ import annotations
