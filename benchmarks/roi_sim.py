@@ -276,8 +276,8 @@ class Simulation:
             self.p30[rows] = exponential_decay(plays, upload, day, 30)
             return
         x = features_at(self.catalog, day, rows)
-        self.p7[rows] = predictor.predict(x, 7)  # type: ignore[attr-defined]
-        self.p30[rows] = predictor.predict(x, 30)  # type: ignore[attr-defined]
+        self.p7[rows] = predictor.expected(x, 7)  # type: ignore[attr-defined]
+        self.p30[rows] = predictor.expected(x, 30)  # type: ignore[attr-defined]
 
     def roi_night(self, day: int, counted: bool, predictor: object | None) -> None:
         cat = self.catalog

@@ -102,11 +102,11 @@ def train_on_trace(
 ) -> PlayPredictor:
     """Train on `videos` (all by default) using only days up to `train_until` (targets included)."""
     from reelstack.adapters.play_predictor import PlayPredictor as Predictor
-    from reelstack.adapters.play_predictor import fit_model
+    from reelstack.adapters.play_predictor import fit_calibration, fit_model
 
     chosen = videos if videos is not None else np.arange(catalog.videos)
     rng = np.random.default_rng(seed)
-    models = {}
+    models, calibration = {}, {}
     for horizon in HORIZONS:
         days = range(MIN_TRAIN_DAY, train_until - horizon + 1, day_step)
         x, y = training_rows(catalog, chosen, days, horizon)
@@ -114,7 +114,8 @@ def train_on_trace(
             keep = rng.choice(len(y), size=max_rows, replace=False)
             x, y = x[keep], y[keep]
         models[horizon] = fit_model(x, y, options)
-    return Predictor(models)
+        calibration[horizon] = fit_calibration(models[horizon], x, y)
+    return Predictor(models, calibration=calibration)
 
 
 def evaluate(

@@ -160,7 +160,7 @@ def test_the_tiering_forecasts_with_the_trained_model_when_configured(
     # GIVEN the artifact `roi train` uploaded, and a published video with 10 days of plays and 42 likes
     video, history = played
     features = history.features()[None, :]
-    expected = (float(model.predict(features, 7)[0]), float(model.predict(features, 30)[0]))
+    expected = (float(model.expected(features, 7)[0]), float(model.expected(features, 30)[0]))
 
     # WHEN the page's tiering is built with PLAY_MODEL_KEY set, as wiring builds it, and dry-runs the video
     with_model = _page_run(local_cloud, tmp_path, monkeypatch, MODEL_KEY).tiering.run(video, dry_run=True)

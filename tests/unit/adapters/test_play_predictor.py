@@ -1,5 +1,6 @@
-"""The play predictor adapter: trains per horizon, predicts plays (never negative), and its artifact
-round-trips; bad inputs and artifacts from another version are refused."""
+"""The play predictor adapter: trains per horizon, predicts plays (never negative), calibrates its
+median to the expected plays, and its artifact round-trips; bad inputs and artifacts from another
+version are refused."""
 
 from __future__ import annotations
 
@@ -50,6 +51,31 @@ def test_the_artifact_round_trips_to_identical_predictions(predictor: PlayPredic
 
     for horizon in (7, 30):
         assert np.array_equal(loaded.predict_log(x, horizon), predictor.predict_log(x, horizon))
+        assert np.array_equal(loaded.expected(x, horizon), predictor.expected(x, horizon))
+
+
+def _skewed(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Plays = a feature's level times lognormal luck (sigma 1.2): the mean is 2x the median."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0, 6, size=(n, len(FEATURE_NAMES)))
+    level = np.expm1(x[:, FEATURE_NAMES.index("log_plays_last_7")]) + 1
+    return x, level * np.exp(rng.normal(0, 1.2, n))
+
+
+def test_expected_plays_are_the_calibrated_mean_where_the_median_falls_short() -> None:
+    """GIVEN plays with lognormal luck around a level one feature sets (mean = e^(1.2^2/2) ~ 2.05 x median)
+    WHEN a predictor trained on them predicts unseen rows
+    THEN the median prediction's total falls ~half short of the actual total; the expected one's is
+    within 15 %, and it is never below the median."""
+    x, plays = _skewed(6000, seed=4)
+    model = train(x, {7: plays}, OPTIONS)
+    test_x, test_plays = _skewed(3000, seed=5)
+
+    median, expected = model.predict(test_x, 7), model.expected(test_x, 7)
+
+    assert median.sum() / test_plays.sum() < 0.65
+    assert expected.sum() / test_plays.sum() == pytest.approx(1.0, abs=0.15)
+    assert np.all(expected >= median - 1e-9)
 
 
 def test_an_artifact_from_another_scikit_learn_is_refused(predictor: PlayPredictor, tmp_path: Path) -> None:

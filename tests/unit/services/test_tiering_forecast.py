@@ -90,8 +90,8 @@ def test_the_model_forecast_is_the_predictors_output_on_the_histories_features(
     # WHEN the model forecast predicts
     seven, thirty = ModelForecast(predictor, name="model k")(history)
     # THEN it is exactly PlayPredictor.predict on PlayHistory(...).features(), per horizon
-    assert seven == float(predictor.predict(features[None, :], 7)[0])
-    assert thirty == float(predictor.predict(features[None, :], 30)[0])
+    assert seven == float(predictor.expected(features[None, :], 7)[0])
+    assert thirty == float(predictor.expected(features[None, :], 30)[0])
     # AND the likes matter to it, and it is not the decay baseline
     assert ModelForecast(predictor)(play_history(SERIES, 0, 10.0)) != (seven, thirty)
     assert (seven, thirty) != pytest.approx(decay_forecast(history))

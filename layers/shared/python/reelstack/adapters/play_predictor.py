@@ -2,7 +2,11 @@
 
 One scikit-learn `HistGradientBoostingRegressor` per horizon (next 7 and next 30 days) learns
 log1p(plays in the horizon) with an absolute-error loss (the median of log plays is what MAE on log
-plays rewards). scikit-learn and joblib (the `roi` extra) are imported inside this module's
+plays rewards): `predict` answers that median. Cost decisions need the *expected* plays, which for
+a skewed outcome is larger (a video that may take off is worth more than its typical case):
+`expected` multiplies the median by a calibration factor learnt on the training rows, per band of
+predicted plays (`CALIBRATION_BANDS` quantile bands: mean(actual + 1) / mean(exp(predicted)) in the
+band, interpolated between band centres, the end bands' factors beyond them). scikit-learn and joblib (the `roi` extra) are imported inside this module's
 functions only. The artifact is a joblib file (~0.3 MB, loads in ~40 ms) holding the fitted
 models, the feature names and the scikit-learn version: `load` refuses another version, because
 scikit-learn does not promise that pickles move between versions. Only load artifacts you wrote.
@@ -21,7 +25,9 @@ import numpy.typing as npt
 from reelstack.domain.play_history import FEATURE_NAMES, HORIZONS
 
 FloatArray = npt.NDArray[np.float64]
-ARTIFACT_VERSION = 1
+ARTIFACT_VERSION = 2
+CALIBRATION_BANDS = 20
+Calibration = tuple[tuple[float, ...], tuple[float, ...]]  # (band centres in log1p plays, factors)
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,7 @@ class PlayPredictor:
 
     models: dict[int, Any]  # horizon -> fitted HistGradientBoostingRegressor
     feature_names: tuple[str, ...] = field(default=FEATURE_NAMES)
+    calibration: dict[int, Calibration] = field(default_factory=dict)  # horizon -> median-to-mean
 
     def __post_init__(self) -> None:
         if tuple(self.feature_names) != FEATURE_NAMES:
@@ -65,8 +72,15 @@ class PlayPredictor:
         return np.asarray(self.models[horizon].predict(x), dtype=np.float64)
 
     def predict(self, features: npt.ArrayLike, horizon: int) -> FloatArray:
-        """Predicted plays in the next `horizon` days (>= 0), one per row."""
+        """Predicted plays in the next `horizon` days (>= 0, the median), one per row."""
         return np.clip(np.expm1(self.predict_log(features, horizon)), 0.0, None)
+
+    def expected(self, features: npt.ArrayLike, horizon: int) -> FloatArray:
+        """Expected plays in the next `horizon` days (>= 0): the median, calibrated to the mean."""
+        log = self.predict_log(features, horizon)
+        centres, factors = self.calibration.get(horizon, ((0.0,), (1.0,)))
+        factor = np.interp(log, centres, factors)
+        return np.clip(np.exp(log) * factor - 1.0, 0.0, None)
 
     def save(self, path: Path) -> Path:
         """Write the artifact (joblib, compressed); returns its path."""
@@ -78,6 +92,7 @@ class PlayPredictor:
             "sklearn": sklearn.__version__,
             "feature_names": list(self.feature_names),
             "models": self.models,
+            "calibration": self.calibration,
         }
         joblib.dump(payload, path, compress=3)
         return path
@@ -94,7 +109,24 @@ class PlayPredictor:
                 f"artifact {payload.get('version')} from scikit-learn {payload.get('sklearn')}; this is "
                 f"{ARTIFACT_VERSION} with scikit-learn {sklearn.__version__}: retrain"
             )
-        return cls({int(h): m for h, m in payload["models"].items()}, tuple(payload["feature_names"]))
+        calibration = {int(h): (tuple(c), tuple(f)) for h, (c, f) in payload["calibration"].items()}
+        models = {int(h): m for h, m in payload["models"].items()}
+        return cls(models, tuple(payload["feature_names"]), calibration)
+
+
+def fit_calibration(model: Any, features: npt.ArrayLike, plays: npt.ArrayLike) -> Calibration:
+    """Median-to-mean factors per band of predicted log plays (see the module docstring)."""
+    log = np.asarray(model.predict(np.asarray(features, dtype=np.float64)), dtype=np.float64)
+    actual = np.clip(np.asarray(plays, dtype=np.float64), 0, None) + 1.0
+    order = np.argsort(log, kind="stable")
+    bands = [band for band in np.array_split(order, CALIBRATION_BANDS) if band.size]
+    centres = [float(np.median(log[band])) for band in bands]
+    factors = [float(actual[band].mean() / np.exp(log[band]).mean()) for band in bands]
+    merged: dict[float, list[float]] = {}
+    for centre, factor in zip(centres, factors, strict=True):  # equal centres (ties) share a factor
+        merged.setdefault(centre, []).append(factor)
+    knots = sorted(merged)
+    return tuple(knots), tuple(float(np.mean(merged[k])) for k in knots)
 
 
 def fit_model(features: npt.ArrayLike, plays: npt.ArrayLike, options: TrainingOptions | None = None) -> Any:
@@ -127,4 +159,6 @@ def train(
     """Train one model per horizon on the same feature rows; `targets[horizon]` are actual plays."""
     if not targets or any(h not in HORIZONS for h in targets):
         raise ValueError(f"targets for horizons among {HORIZONS} are needed")
-    return PlayPredictor({h: fit_model(features, plays, options) for h, plays in targets.items()})
+    models = {h: fit_model(features, plays, options) for h, plays in targets.items()}
+    calibration = {h: fit_calibration(models[h], features, plays) for h, plays in targets.items()}
+    return PlayPredictor(models, calibration=calibration)

@@ -117,7 +117,7 @@ class LikeCounts(Protocol):
 class Predictor(Protocol):
     """The trained play predictor (`adapters.play_predictor.PlayPredictor`)."""
 
-    def predict(self, features: Any, horizon: int) -> Any: ...
+    def expected(self, features: Any, horizon: int) -> Any: ...
 
 
 class ReencodeStart(Protocol):
@@ -175,7 +175,8 @@ def decay_forecast(history: PlayHistory) -> tuple[float, float]:
 
 @dataclass(frozen=True)
 class ModelForecast:
-    """The trained predictor as a forecast: `predict` on the history's features, per horizon."""
+    """The trained predictor as a forecast: the expected plays (`expected`, the median calibrated to the
+    mean: costs add up over videos, so they need means) on the history's features, per horizon."""
 
     predictor: Predictor
     name: str = "model"  # what report rows say (wiring: "model <artifact key>")
@@ -183,8 +184,8 @@ class ModelForecast:
     def __call__(self, history: PlayHistory) -> tuple[float, float]:
         features = history.features()[None, :]
         return (
-            float(self.predictor.predict(features, 7)[0]),
-            float(self.predictor.predict(features, 30)[0]),
+            float(self.predictor.expected(features, 7)[0]),
+            float(self.predictor.expected(features, 30)[0]),
         )
 
 
