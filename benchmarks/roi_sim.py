@@ -15,8 +15,9 @@ Policies, each replayed night by night over the same plays:
   the `RoiPolicy` defaults, vectorised in `roi_sim_rules` (tested against `decide_video`, and
   cross-checked here on a sample of rows every week; the count is printed). Predictions: the
   exponential-decay baseline (`play_history.exponential_decay`, past plays only) before `--train-until`,
-  then the gradient-boosted predictor trained by `roi_eval.train_on_trace(catalog, train_until)`
-  (training targets end on `--train-until`, so the model never saw a later day). Cadence: each
+  then the expected plays (`PlayPredictor.expected`: the median calibrated to the mean) of the
+  gradient-boosted predictor trained by `roi_eval.train_on_trace(catalog, train_until)` (training
+  targets end on `--train-until`, so the model never saw a later day). Cadence: each
   night, videos at most 14 days old or played in the last 3 days get fresh predictions and
   decisions; every 7th night, every uploaded video does (predicting 100k rows takes ~1 s).
 - **all-HEVC** (reference for the compute and bandwidth targets): every video re-encoded to HEVC
@@ -40,7 +41,7 @@ byte ranges (before that layout, one object per 2 s segment made per-object fees
 requests, GETs, the 128 KB minimum -- eat what colder classes save: ROI storage was 0.61 of
 all-Standard instead of 0.48).
 
-Run: `.venv/bin/python benchmarks/roi_sim.py` (about 2 minutes on 2 cores); `--videos` for a smaller run.
+Run: `.venv/bin/python benchmarks/roi_sim.py` (about 1 minute on 2 cores); `--videos`, `--seed` for others.
 """
 
 from __future__ import annotations

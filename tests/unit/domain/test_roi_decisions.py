@@ -34,8 +34,8 @@ GB = 2**30
 MiB = 2**20
 KB = 1024
 P = Prices()
-# One 30-day horizon for every decision keeps the hand-worked numbers short; the default horizons
-# (35 days for re-encodes, 90 for storage) have their own tests.
+# One 30-day horizon for every decision keeps the hand-worked numbers short; the default 90-day
+# storage horizon has its own tests.
 POLICY = RoiPolicy(watched_fraction=1.0, horizon_days=30.0, storage_horizon_days=30.0)
 
 
@@ -213,10 +213,10 @@ def test_a_young_original_stays_in_standard_then_goes_to_deep_archive_while_the_
     # THEN it stays: a re-encode may read it soon, and Glacier IR would hold it 90 days
     assert (decision.action, decision.target) == (Action.KEEP, StorageClass.STANDARD)
     assert list(decision.numbers).count("cost_STANDARD") == 1 and "cost_GLACIER_IR" not in decision.numbers
-    assert "young original: stays for the video's first 14 d" in decision.reason
-    # WHEN the video is 14 days old, still played THEN plays never read the original: Deep Archive
-    settled = original(since=14)
-    decision = decide_storage_class(video(settled, plays_30d=50, age=14), settled, P, default)
+    assert "young original: stays for the video's first 7 d" in decision.reason
+    # WHEN the video is 7 days old, still played THEN plays never read the original: Deep Archive
+    settled = original(since=7)
+    decision = decide_storage_class(video(settled, plays_30d=50, age=7), settled, P, default)
     assert (decision.action, decision.target) == (Action.MOVE, StorageClass.DEEP_ARCHIVE)
 
 
@@ -260,14 +260,11 @@ def test_a_reencode_flips_at_the_break_even_predicted_plays() -> None:
     )
 
 
-def test_the_default_reencode_horizon_adds_five_days_at_the_30_day_rate() -> None:
-    # GIVEN the default policy (a twin keeps serving after the 30 days the predictions cover)
-    default = RoiPolicy(watched_fraction=1.0)
-    # WHEN a video predicted 300 plays in 30 days is weighed THEN over 35 days: 350 plays
-    decision = decide_reencode(reencode_case(300), P, default)
-    assert default.horizon_days == 35
-    assert decision.numbers["plays_horizon"] == pytest.approx(350)
-    assert "over 35 d" in decision.reason
+def test_the_default_reencode_horizon_is_the_30_days_the_predictions_cover() -> None:
+    # GIVEN the default policy WHEN a video predicted 300 plays in 30 days is weighed THEN over 30 days
+    decision = decide_reencode(reencode_case(300), P, RoiPolicy(watched_fraction=1.0))
+    assert decision.numbers["plays_horizon"] == pytest.approx(300)
+    assert "over 30 d" in decision.reason
 
 
 def test_a_video_that_already_has_the_efficient_codec_is_not_reencoded_again() -> None:

@@ -3,10 +3,10 @@
 Each decision says what to do, why (one sentence) and the numbers it compared (dollars over its
 horizon). Inputs are small dataclasses so the tiering Lambda and the simulator share them.
 
-Two horizons: a re-encode pays back over `horizon_days` (35: the 30 days the predictions cover and
-5 more, since a twin outlives the prediction window); storage classes and drops are weighed over
-`storage_horizon_days` (90), since an object seldom moves back and one-off fees (transition requests
-per object, minimum durations) are spread over its stay.
+Two horizons: a re-encode pays back over `horizon_days` (30, what the predictions cover); storage
+classes and drops are weighed over `storage_horizon_days` (90), since an object seldom moves back
+and one-off fees (transition requests per object, minimum durations) are spread over its stay.
+Predicted plays should be expected values (`PlayPredictor.expected`), not medians: costs add up.
 
 How the money is counted (see `storage_costs` for the prices' arithmetic):
 - Plays over a horizon come from the 7- and 30-day predictions (`plays_over`). A play reads
@@ -95,16 +95,16 @@ class VideoFacts:
 class RoiPolicy:
     """Knobs of the decisions, with documented defaults."""
 
-    horizon_days: float = 35.0  # a re-encode's payback window: the 30 days the predictions cover and
-    # 5 more at the 30-day rate (a twin keeps serving); chosen on benchmarks/roi_sim.py (see README)
+    horizon_days: float = 30.0  # a re-encode's payback window: what the 7/30-day predictions cover
     storage_horizon_days: float = 90.0  # class moves and drops: an object rarely moves back, so its
     # one-off fees (per-object transition requests, minimum durations) are spread over 90 days
     watched_fraction: float = 0.7  # share of a rendition one play fetches (HLS fetches what is watched)
     origin_fetch_share: float = 1.0  # share of played bytes read from S3 (1 - CDN hit ratio)
     renditions_may_wait_for_restore: bool = False  # renditions may go to Glacier Flexible / Deep Archive
     archive_below_plays_30d: float = 1.0  # a video predicted fewer plays than this in 30 d is cold
-    original_archive_after_days: float = 14.0  # plays never read the original: past its first two
-    # weeks (when re-encodes are decided) it may wait for a restore even while the video is played
+    original_archive_after_days: float = 7.0  # plays never read the original: past its first week
+    # (most videos peak within 5 days; re-encodes are decided then) it may wait for a restore even
+    # while the video is played (a later re-encode reads the top H.264 rendition or restores it)
     restore_tier: RetrievalTier = RetrievalTier.BULK
     restore_keep_days: float = 7.0  # a restored copy serves plays this long (one restore per window)
     min_saving_usd: float = 0.0  # a move must save more than this (hysteresis)
