@@ -77,8 +77,10 @@ class Outbox:
 
 @pytest.fixture
 def clock() -> Clock:
-    # A random minute of 2031-2040: no other test's hot buckets or windows are there.
-    start = datetime(2031, 1, 1, tzinfo=UTC) + timedelta(minutes=random.randrange(5_000_000))
+    # A random minute of 2031-2040 (no other test's hot buckets or windows are there) before 21:00, so
+    # the hours a test advances stay on one day (a start near midnight made "today" change mid-test).
+    day = datetime(2031, 1, 1, tzinfo=UTC) + timedelta(days=random.randrange(3650))
+    start = day + timedelta(minutes=random.randrange(21 * 60))
     return Clock(start.replace(second=0, microsecond=0))
 
 
