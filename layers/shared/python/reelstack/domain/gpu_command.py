@@ -14,7 +14,8 @@ renames the media file ffmpeg wrote as `{name}/media.mp4` after its content (`me
 the playlist rewritten to match) and adds the master playlist and the sprite's WebVTT index exactly
 as it does for the Lambda.
 
-NVENC: VBR at the planned target, peak and buffer (`-b:v -maxrate -bufsize`), keyframes only on the
+NVENC: `h264_nvenc`, or `hevc_nvenc` (`-tag:v hvc1`) for a rendition whose codec is "hevc" (the
+high-heat workflow's twins, `heat.nvenc_hevc_command`); VBR at the planned target, peak and buffer (`-b:v -maxrate -bufsize`), keyframes only on the
 GOP cadence (`-g` = `keyframe_interval_frames`, forced IDR frames at the same frame numbers as the CPU
 ladder, `-no-scenecut 1` so lookahead adds none, `-strict_gop 1`), the plan's profile and level.
 
@@ -31,11 +32,15 @@ from fractions import Fraction
 
 from reelstack.domain import ffmpeg_ladder
 from reelstack.domain.renditions import Plan, PosterPlan, Rendition, SpritePlan
+from reelstack.errors import InvalidRequest
 
 NVENC_PRESET = "p5"  # slow (good quality); p4 is NVENC's default "medium"
 LOOKAHEAD_FRAMES = 20  # VBR rate-control lookahead; -no-scenecut keeps it from adding I-frames
 SCALE_ALGORITHM = "lanczos"
 EXTRA_DECODER_SURFACES = 8  # frames held by fps/split while every encoder catches up
+# A rendition's codec -> its NVENC encoder: the H.264 ladder, or the high-heat workflow's HEVC twins
+# (`heat.hevc_twin`: profile main, the level its limits need, `-tag:v hvc1` for Apple's players).
+NVENC_ENCODERS = {"h264": "h264_nvenc", "hevc": "hevc_nvenc"}
 
 # What every NVDEC since Turing (g4dn's T4) decodes, in 8-bit 4:2:0; 10-bit only for HEVC and VP9 (NVDEC
 # has no H.264 High 10). AV1 needs Ampere (g5) or later, so it takes the CPU-decode path.
@@ -88,9 +93,13 @@ def filter_graph(plan: Plan, *, frames_on_gpu: bool = True) -> str:
 
 
 def _encoder_options(rendition: Rendition) -> list[str]:
+    """NVENC for the rendition's codec: `h264_nvenc`, or `hevc_nvenc` tagged `hvc1` (a heat twin)."""
+    if rendition.codec not in NVENC_ENCODERS:
+        raise InvalidRequest(f"NVENC does not encode {rendition.codec!r}", code="invalid_plan")
     gop = str(rendition.keyframe_interval_frames)
+    tag = ["-tag:v", "hvc1"] if rendition.codec == "hevc" else []
     return [
-        "-c:v", "h264_nvenc", "-preset", NVENC_PRESET, "-tune", "hq",
+        "-c:v", NVENC_ENCODERS[rendition.codec], *tag, "-preset", NVENC_PRESET, "-tune", "hq",
         "-profile:v", rendition.profile, "-level:v", rendition.level,
         "-rc", "vbr",
         "-b:v", f"{rendition.video_bitrate_kbps}k",

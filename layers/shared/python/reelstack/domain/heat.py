@@ -14,7 +14,9 @@ and each twin is the same two objects: one media file (init section and segments
 `{name}/media.mp4`, uploaded as `{name}/media-<hash>.mp4` after the transcoder names it by its
 content) addressed by byte ranges from `{name}/playlist.m3u8`. Twins made again (a second run, or
 after tiering reclaimed them) are not byte-identical, so their media file gets a new key.
-`-tag:v hvc1` keeps the parameter sets in the sample entry (`hvcC`), which Apple's players require.
+On the GPU container (`nvenc_hevc_command`) the same twins come from NVDEC -> `scale_cuda` ->
+`hevc_nvenc`: `gpu_command`'s ladder command with the HEVC encoder, so GOPs and muxing are the ones
+above. `-tag:v hvc1` keeps the parameter sets in the sample entry (`hvcC`), which Apple's players require.
 
 Bitrates: `EFFICIENT_BITRATE_RATIO` (60 %) of the H.264 rendition's target, peak and buffer: HEVC
 is commonly measured at 40-50 % fewer bits than H.264 for equal quality; 60 % keeps a margin for a
@@ -50,7 +52,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from reelstack.domain import ffmpeg_ladder
+from reelstack.domain import ffmpeg_ladder, gpu_command
 from reelstack.domain.hls import MeasuredBandwidth
 from reelstack.domain.renditions import AudioPlan, Plan, Rendition
 from reelstack.errors import InvalidRequest
@@ -236,8 +238,7 @@ def hevc_command(
 ) -> list[str]:
     """One ffmpeg run making every twin of a `heat_plan` (single-file byte-range HLS fMP4 under
     `{out_dir}/{name}/`)."""
-    if not plan.renditions or any(r.codec != HEVC for r in plan.renditions):
-        raise InvalidRequest("a heat plan holds HEVC renditions only", code="invalid_plan")
+    _check_twins(plan)
     count = len(plan.renditions)
     rate = plan.renditions[0].frame_rate_fraction
     split = f"[0:v:0]fps={rate},split={count}" + "".join(f"[r{i}]" for i in range(count))
@@ -252,6 +253,24 @@ def hevc_command(
         ]  # fmt: skip
     head = ffmpeg_ladder.input_head(ffmpeg, source, threads)
     return [*head, "-filter_complex", ";".join([split, *chains]), *outputs]
+
+
+def nvenc_hevc_command(
+    plan: Plan, source: str, out_dir: str, *, frames_on_gpu: bool = True, ffmpeg: str = "ffmpeg"
+) -> list[str]:
+    """The GPU container's run of a `heat_plan`: `gpu_command.nvenc_ladder_command`, whose encoder is
+    `hevc_nvenc` (`-tag:v hvc1`, profile main, the twin's level) for HEVC renditions; NVDEC decode, CUDA
+    scaling, the ladder's GOP cadence and the same single-file byte-range HLS muxing as `hevc_command`."""
+    _check_twins(plan)
+    return gpu_command.nvenc_ladder_command(plan, source, out_dir, frames_on_gpu=frames_on_gpu, ffmpeg=ffmpeg)
+
+
+def _check_twins(plan: Plan) -> None:
+    """A heat plan: HEVC renditions only, no poster or sprite."""
+    if not plan.renditions or any(r.codec != HEVC for r in plan.renditions):
+        raise InvalidRequest("a heat plan holds HEVC renditions only", code="invalid_plan")
+    if plan.poster is not None or plan.sprite is not None:
+        raise InvalidRequest("a heat plan makes no poster or sprite", code="invalid_plan")
 
 
 @dataclass(frozen=True)
