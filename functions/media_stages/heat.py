@@ -1,4 +1,5 @@
-"""The high-heat workflow's stages on the ffmpeg image: Encode (HEVC twins), UpdateMaster, RecordFailure."""
+"""The high-heat workflow's stages on the ffmpeg image: Plan (which backend), Encode (HEVC twins on the
+Lambda), UpdateMaster, RecordFailure. The GPU container encodes the twins when Plan says `gpu`."""
 
 from __future__ import annotations
 
@@ -9,6 +10,18 @@ from reelstack.domain.workflow import StageError
 from reelstack.observability import logger, metrics, tracer
 from reelstack.services.timeline import stage_run
 from reelstack.wiring import heat_stages
+
+
+@logger.inject_lambda_context(correlation_id_path="video_id")
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def plan_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Event: the heat document; returns it with `plan` (`backend`: lambda | gpu, reason, estimates)."""
+    document = HeatDocument.model_validate(event)
+    stages = heat_stages()
+    with stage_run(stages.repos, document.video_id, "HeatPlan"):
+        planned = stages.plan(document)
+    return planned.model_dump(exclude_none=True)
 
 
 @logger.inject_lambda_context(correlation_id_path="video_id")

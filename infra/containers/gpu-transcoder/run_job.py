@@ -1,7 +1,8 @@
 """The GPU transcoder container's entry point: one AWS Batch job per video, started by Step Functions.
 
 Environment: VIDEO_ID, PLAN_KEY (the plan's JSON in the media bucket), SOURCE_KEY, MEDIA_BUCKET,
-TASK_TOKEN (of the waiting Step Functions task: the submit function or a
+JOB_KIND (`ladder`, the default: ingest's H.264 ladder; `heat`: the high-heat workflow's HEVC twins,
+PLAN_KEY naming the heat job `services.heat_encode.HeatJob`), TASK_TOKEN (of the waiting Step Functions task: the submit function or a
 `batch:submitJob.waitForTaskToken` state puts it in the container's environment); optional HEARTBEAT_SECONDS
 (default 60), FFMPEG_TIMEOUT_SECONDS (default 3 h), WORK_DIR (default the system temp folder).
 
@@ -17,6 +18,10 @@ TASK_TOKEN (of the waiting Step Functions task: the submit function or a
    class and coded message.
    While working, a heartbeat tells Step Functions the container is alive (the Task's HeartbeatSeconds
    ends the wait if the container dies without reporting).
+
+A heat job (JOB_KIND=heat) runs `heat_encode.encode_twins`, the ffmpeg Lambda's Encode path, with
+`heat.nvenc_hevc_command` (hevc_nvenc) as its command: the playlist-or-original source download,
+checks, measured bitrates, public-tagged uploads and `outputs` are the Lambda's.
 
 Exit status: 0 when the success was reported, 1 when a failure was reported, 2 when neither could be.
 """
@@ -38,17 +43,23 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from reelstack.adapters.aws import client, error_code
+from reelstack.adapters.storage import MediaStorage
 from reelstack.adapters.transcoder import FfmpegTranscoder, TranscodeOutput
 from reelstack.domain.backends import Backend
 from reelstack.domain.gpu_command import frames_stay_on_gpu, nvenc_ladder_command
+from reelstack.domain.heat import nvenc_hevc_command
 from reelstack.domain.media import rotation_of, video_stream
 from reelstack.domain.renditions import Plan
 from reelstack.errors import DependencyFailed, InvalidRequest, NotFound, ReelstackError, coded_message
+from reelstack.services.heat_encode import HeatJob, encode_twins
 from reelstack.services.transcode import stage_output
 
 log = logging.getLogger("gpu-transcoder")
 MAX_ERROR_CHARS = 256  # SendTaskFailure limits
 MAX_CAUSE_CHARS = 32768
+
+
+LADDER, HEAT = "ladder", "heat"
 
 
 @dataclass(frozen=True)
@@ -61,6 +72,7 @@ class JobEnv:
     heartbeat_s: float
     ffmpeg_timeout_s: float
     work_dir: str | None
+    kind: str = LADDER
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> JobEnv:
@@ -80,7 +92,14 @@ class JobEnv:
             heartbeat_s=float(environ.get("HEARTBEAT_SECONDS", "60")),
             ffmpeg_timeout_s=float(environ.get("FFMPEG_TIMEOUT_SECONDS", "10800")),
             work_dir=environ.get("WORK_DIR") or None,
+            kind=_kind(environ.get("JOB_KIND") or LADDER),
         )
+
+
+def _kind(kind: str) -> str:
+    if kind not in (LADDER, HEAT):
+        raise InvalidRequest(f"unknown JOB_KIND {kind!r}", code="invalid_job")
+    return kind
 
 
 class NvencTranscoder(FfmpegTranscoder):
@@ -107,6 +126,18 @@ def _s3_call(what: str, call: Any, *args: Any, **kwargs: Any) -> Any:
         raise DependencyFailed(f"{what} failed: {code or exc}") from exc
     except BotoCoreError as exc:
         raise DependencyFailed(f"{what} failed: {exc}") from exc
+
+
+class NvencHevcTranscoder(FfmpegTranscoder):
+    """The HEVC twins on NVENC (`heat.nvenc_hevc_command`), checked like the Lambda's libx265 twins.
+
+    The source is probed where ffmpeg will read it (the original, or the rendition's playlist), so
+    frames stay on the GPU unless rotation, codec or chroma forbid it."""
+
+    def command(self, plan: Plan, source_path: str, out_dir: str) -> list[str]:
+        on_gpu = frames_on_gpu(source_path)
+        log.info("heat %s: %d twins, frames on GPU: %s", plan.video_id, len(plan.renditions), on_gpu)
+        return nvenc_hevc_command(plan, source_path, out_dir, frames_on_gpu=on_gpu, ffmpeg=self.ffmpeg)
 
 
 def load_plan(s3: Any, env: JobEnv) -> Plan:
@@ -165,7 +196,37 @@ def heartbeats(sfn: Any, token: str, every_s: float) -> Iterator[None]:
         thread.join(timeout=5)
 
 
+def load_heat_job(s3: Any, env: JobEnv) -> HeatJob:
+    body = _s3_call(
+        f"reading the heat job {env.plan_key}", s3.get_object, Bucket=env.bucket, Key=env.plan_key
+    )["Body"].read()
+    try:
+        job = HeatJob.from_dict(json.loads(body))
+    except json.JSONDecodeError as exc:
+        raise InvalidRequest(
+            f"the heat job at {env.plan_key} is not JSON: {exc}", code="invalid_heat_job"
+        ) from None
+    if job.video_id != env.video_id or job.source.key != env.source_key:
+        raise InvalidRequest(
+            f"the heat job is for {job.video_id} from {job.source.key}, not {env.video_id} from {env.source_key}",
+            code="invalid_heat_job",
+        )
+    return job
+
+
+def encode_heat(env: JobEnv, s3: Any) -> dict[str, Any]:
+    """The HEVC twins of a heat job on NVENC, through the Lambda's Encode path (`encode_twins`)."""
+    job = load_heat_job(s3, env)
+    storage = MediaStorage(env.bucket, s3)
+    transcoder = NvencHevcTranscoder(timeout_s=env.ffmpeg_timeout_s)
+    return encode_twins(
+        storage, transcoder, job, Backend.GPU, scratch_root=env.work_dir or tempfile.gettempdir()
+    )
+
+
 def transcode(env: JobEnv, s3: Any) -> dict[str, Any]:
+    if env.kind == HEAT:
+        return encode_heat(env, s3)
     plan = load_plan(s3, env)
     with tempfile.TemporaryDirectory(prefix="reelstack-gpu-", dir=env.work_dir) as work:
         source_path, out_dir = os.path.join(work, "source"), os.path.join(work, "out")

@@ -34,6 +34,7 @@ SETTINGS_OF_FUNCTION = {
     "TieringSummaryFunction": "TieringSettings",
     "TranscodeSubmitFunction": "TranscodeBackendSettings",
     "MediaConvertResumeFunction": "TranscodeBackendSettings",
+    "HeatPlanFunction": "IngestSettings",
     "HeatEncodeFunction": "IngestSettings",
     "HeatUpdateMasterFunction": "IngestSettings",
     "HeatFailFunction": "IngestSettings",

@@ -206,6 +206,8 @@ class IngestSettings(StorageSettings, TableSettings, PlaybackSettings):
     # Publish: the bus `VideoPublished` goes to.
     event_bus_name: str = "default"
     scratch_dir: str = "/tmp"
+    # The high-heat Plan: the GPU container's job queue ("" = no GPU backend: long twins stay on the Lambda).
+    gpu_job_queue: str = ""
 
 
 class ReviewSettings(TableSettings, StorageSettings):

@@ -129,7 +129,8 @@ def transcode_stage() -> TranscodeStage:
 
 @cache
 def heat_stages() -> HeatStages:
-    """The high-heat workflow's stages: HEVC twins on the ffmpeg Lambda, the merged master playlist."""
+    """The high-heat workflow's stages: the backend choice, HEVC twins on the ffmpeg Lambda, the merged
+    master playlist (the GPU container makes the twins Plan sends it)."""
     settings = ingest_settings()
     return HeatStages(
         MediaStorage(settings.media_bucket),
@@ -137,6 +138,7 @@ def heat_stages() -> HeatStages:
         HevcTranscoder(),
         parse_rendition_spec(settings.rendition_spec),
         scratch_root=settings.scratch_dir,
+        gpu_available=bool(settings.gpu_job_queue),
     )
 
 

@@ -66,7 +66,8 @@ HEVC_CONSTRAINT_BYTE = "90"  # what libx265 writes in hvcC: progressive_source +
 
 
 class HeatDocument(BaseModel):
-    """The heat workflow's document: started with `{video_id, codec}`; Encode adds `outputs`."""
+    """The heat workflow's document: started with `{video_id, codec}`; Plan adds `plan`, Encode (the
+    Lambda or the GPU container) `outputs`."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -74,6 +75,7 @@ class HeatDocument(BaseModel):
     codec: str = HEVC
     renditions: list[str] | None = None  # H.264 rendition names to twin; None: by `min_height`
     min_height: int = Field(default=0, ge=0)  # short side; 0: every rung
+    plan: dict[str, Any] | None = None  # Plan: backend (lambda | gpu), reason, estimates, the GPU job's keys
     outputs: dict[str, Any] | None = None  # Encode: source, variants (planned + measured), keys
 
 

@@ -43,9 +43,9 @@ def plan_key(video_id: str) -> str:
     return f"{WORK_PREFIX}{video_id}/plan.json"
 
 
-def batch_job_name(video_id: str) -> str:
-    """`transcode-{video_id}`, in the characters and length AWS Batch accepts."""
-    return re.sub(r"[^A-Za-z0-9_-]", "-", f"transcode-{video_id}")[:MAX_JOB_NAME]
+def batch_job_name(video_id: str, kind: str = "transcode") -> str:
+    """`{kind}-{video_id}` (`transcode-...`, `heat-...`), in the characters and length AWS Batch accepts."""
+    return re.sub(r"[^A-Za-z0-9_-]", "-", f"{kind}-{video_id}")[:MAX_JOB_NAME]
 
 
 def gpu_job_request(

@@ -1,9 +1,16 @@
-"""The high-heat workflow's stages: Encode (HEVC twins of the H.264 ladder), UpdateMaster, RecordFailure.
+"""The high-heat workflow's stages: Plan, Encode (HEVC twins of the H.264 ladder), UpdateMaster,
+RecordFailure.
 
-Encode rebuilds the video's ladder plan from its probed media and the deployed rendition spec (the
+Plan (`prepare`) rebuilds the video's ladder plan from its probed media and the deployed rendition spec (the
 plan is deterministic; the published renditions' sizes are checked against it, so a spec changed
 since ingest is `ladder_changed`, never a twin that does not match its segments), picks the
-renditions to twin (`heat.select_renditions`), and runs one ffmpeg decode into every twin.
+renditions to twin (`heat.select_renditions`), locates the source and chooses where the twins are
+made (`heat_backend.choose_heat_backend`): the ffmpeg Lambda while they fit its budget, else the GPU
+container (NVENC on AWS Batch) when this deployment has it, else the Lambda anyway. For the GPU the job
+(twins and source) is written to `work/{id}/heat-{codec}.json` for the container. Encode on the Lambda
+prepares again (the video may have changed) and runs one libx265 decode-and-split into every twin;
+the container runs `heat.nvenc_hevc_command`; both through `heat_encode.encode_twins` (same download,
+checks, measured bitrates, uploads and `outputs`).
 
 Source: the original (`originals/{id}`) when S3 can read it now (any class but Glacier Flexible or
 Deep Archive, or a restored copy): it is the best picture we have, and a re-encode of an encode
@@ -13,7 +20,7 @@ keep the workflow waiting for hours); if that too is archived the stage fails `s
 Its media playlist and the file(s) it names (one content-addressed `media-<hash>.mp4` addressed by
 byte ranges, or an older rendition's init and segment files) are downloaded side by side, and ffmpeg
 reads the playlist, byte ranges included; a media file an earlier encode left under the same prefix
-is not downloaded.
+is not downloaded (Plan lists what the playlist reads; `heat_encode.download_source` fetches only that).
 
 Uploads: the twins' media files first, then their media playlists, all tagged
 `visibility=public` by the PUT itself (the CDN serves only public objects). UpdateMaster then merges
@@ -27,32 +34,33 @@ transcoder), so a player or CDN still holding the old playlist keeps reading the
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping, Sequence
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
 from reelstack.adapters.repositories import Repositories
 from reelstack.adapters.storage import MediaStorage, ObjectInfo
-from reelstack.adapters.transcoder import FfmpegTranscoder, OutputFile, TranscodeOutput
+from reelstack.adapters.transcoder import FfmpegTranscoder, OutputFile
 from reelstack.clock import iso, utc_now
 from reelstack.domain import ffmpeg_ladder, heat
-from reelstack.domain.backends import LambdaBudget
+from reelstack.domain.backends import Backend, LambdaBudget
 from reelstack.domain.failures import failure_from_error
-from reelstack.domain.hls import MeasuredBandwidth, parse_media_playlist
+from reelstack.domain.heat_backend import choose_heat_backend
+from reelstack.domain.hls import parse_media_playlist
 from reelstack.domain.media import MediaInfo, steady_frame_rate
 from reelstack.domain.rendition_spec import RenditionSpec
 from reelstack.domain.renditions import Plan, plan_renditions
 from reelstack.domain.storage_tiers import PLAYABLE, tier_of
+from reelstack.domain.transcode_jobs import batch_job_name
 from reelstack.domain.videos import Playback, StageRun, Video, VideoStatus
 from reelstack.domain.workflow import StageError
 from reelstack.errors import Conflict, InvalidRequest, NotFound, ReelstackError
 from reelstack.observability import logger
-from reelstack.services.processing import PUBLIC_TAGS
-from reelstack.services.transcode import cache_control, upload_batches
+from reelstack.services.heat_encode import HeatJob, HeatSource, encode_twins, heat_job_key, upload_public
 
 ARCHIVE_CLASSES = frozenset({"GLACIER", "DEEP_ARCHIVE"})
 
@@ -76,6 +84,7 @@ class HeatStages:
         rendition_spec: RenditionSpec,
         scratch_root: str = "/tmp",
         upload_parallelism: int = 8,
+        gpu_available: bool = False,
     ) -> None:
         self.storage = storage
         self.repos = repos
@@ -83,10 +92,11 @@ class HeatStages:
         self.rendition_spec = rendition_spec
         self.scratch_root = scratch_root
         self.upload_parallelism = max(1, upload_parallelism)
+        self.gpu_available = gpu_available  # GpuTranscoderImageUri is set: the NVENC container exists
 
-    # -- Encode -------------------------------------------------------------------------------------
-    def encode(self, document: heat.HeatDocument) -> heat.HeatDocument:
-        """Make and upload the twins; the document gains `outputs` (variants, source, timings)."""
+    # -- Plan -----------------------------------------------------------------------------------------
+    def prepare(self, document: heat.HeatDocument) -> HeatJob:
+        """Check the video, pick the renditions to twin, locate the source, choose the backend."""
         codec = heat.check_codec(document.codec)
         video = self._published(document.video_id)
         playback = _playback(video)
@@ -102,42 +112,76 @@ class HeatStages:
                     code="ladder_changed",
                 )
         twins = heat.heat_plan(plan, chosen)
-        os.makedirs(self.scratch_root, exist_ok=True)
-        scratch = tempfile.mkdtemp(prefix="heat-", dir=self.scratch_root)
-        try:
-            top = next(r.name for r in plan.renditions if r.name in published)
-            source, source_key = self._fetch_source(video, plan, top, scratch)
-            out_dir = os.path.join(scratch, "out")
-            os.makedirs(out_dir)
-            made = self.transcoder.run(twins, source, out_dir)
-            for batch in upload_batches(_without_master(made)):
-                self._upload([replace(f, key=f"{plan.output_prefix}{f.key}") for f in batch])
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
-        results = {result.name: result for result in made.renditions}
-        variants = []
-        for rendition in twins.renditions:
-            result = results[rendition.name]
-            variant = heat.variant_of(rendition, MeasuredBandwidth(result.peak_bitrate, result.bitrate))
-            variants.append({"name": rendition.name, "bitrate": result.bitrate, **variant.to_dict()})
+        top = next(r.name for r in plan.renditions if r.name in published)
+        source = self._locate_source(video, plan, top)
+        choice = choose_heat_backend(
+            twins.renditions,
+            source_pixels=plan.source.width * plan.source.height,
+            source_frame_rate=plan.source.frame_rate,
+            duration_s=plan.source.duration_s,
+            source_bytes=source.size_bytes,
+            audio_kbps=plan.audio.bitrate_kbps if plan.audio else 0,
+            gpu_available=self.gpu_available,
+        )
+        twins = replace(
+            twins,
+            backend=choice.backend,
+            backend_reason=choice.reason,
+            estimated_encode_s=choice.estimated_encode_s,
+            estimated_storage_mb=choice.estimated_storage_mb,
+        )
+        return HeatJob(video.video_id, codec, twins, source)
+
+    def plan(self, document: heat.HeatDocument) -> heat.HeatDocument:
+        """The document gains `plan`: the backend (`lambda` | `gpu`) and why; for the GPU, the job's JSON
+        is written first (`heat_job_key`) and `plan` names it, the source and the Batch job name."""
+        job = self.prepare(document)
+        summary: dict[str, Any] = {
+            "backend": job.plan.backend.value,
+            "reason": job.plan.backend_reason,
+            "estimated_encode_s": job.plan.estimated_encode_s,
+            "estimated_storage_mb": job.plan.estimated_storage_mb,
+            "renditions": [r.name for r in job.plan.renditions],
+            "source_key": job.source.key,
+        }
+        if job.plan.backend is Backend.GPU:
+            key = heat_job_key(job.video_id, job.codec)
+            self._put_json(key, job.to_dict())
+            summary |= {"job_key": key, "job_name": batch_job_name(job.video_id, f"heat-{job.codec}")}
+        logger.info("heat planned", extra={"video_id": job.video_id, **summary})
+        return document.model_copy(update={"plan": summary})
+
+    # -- Encode (the ffmpeg Lambda) -------------------------------------------------------------------
+    def encode(self, document: heat.HeatDocument) -> heat.HeatDocument:
+        """Make and upload the twins here; the document gains `outputs` (variants, source, timings)."""
+        job = self.prepare(document)  # checked again: the video may have changed since Plan
+        outputs = encode_twins(
+            self.storage,
+            self.transcoder,
+            job,
+            Backend.LAMBDA,
+            scratch_root=self.scratch_root,
+            upload_parallelism=self.upload_parallelism,
+        )
         logger.info(
             "re-encoded",
             extra={
-                "video_id": video.video_id,
-                "codec": codec,
-                "renditions": [r.name for r in twins.renditions],
-                "source": source_key,
-                "encode_seconds": made.encode_seconds,
+                "video_id": job.video_id,
+                "codec": job.codec,
+                "renditions": [r.name for r in job.plan.renditions],
+                "source": job.source.key,
+                "encode_seconds": outputs["encode_seconds"],
             },
         )
-        outputs = {
-            "codec": codec,
-            "source_key": source_key,
-            "output_prefix": plan.output_prefix,
-            "variants": variants,
-            "encode_seconds": made.encode_seconds,
-        }
         return document.model_copy(update={"outputs": outputs})
+
+    def _put_json(self, key: str, data: dict[str, Any]) -> None:
+        os.makedirs(self.scratch_root, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix="heat-job-", dir=self.scratch_root) as scratch:
+            path = os.path.join(scratch, "job.json")
+            with open(path, "w", encoding="utf-8") as file:
+                json.dump(data, file, sort_keys=True)
+            self.storage.upload_file(key, path, "application/json")
 
     def _published(self, video_id: str) -> Video:
         video = self.repos.get_video(video_id)
@@ -159,13 +203,11 @@ class HeatStages:
         steady = replace(info, frame_rate=steady_frame_rate(info))
         return plan_renditions(video.video_id, steady, self.rendition_spec, LambdaBudget())
 
-    def _fetch_source(self, video: Video, plan: Plan, top: str, scratch: str) -> tuple[str, str]:
-        """Download the source (the original if readable now, else the top H.264 rendition): (path, key)."""
+    def _locate_source(self, video: Video, plan: Plan, top: str) -> HeatSource:
+        """The original if readable now, else the top H.264 rendition (its playlist and what it reads)."""
         original = video.original_key or f"originals/{video.video_id}"
         if _readable(self.storage, original):
-            path = os.path.join(scratch, "original")
-            self.storage.download_to(original, path)
-            return path, original
+            return HeatSource(original, (), plan.source.size_bytes)
         prefix = f"{plan.output_prefix}{top}/"
         objects = {o.key: o for o in self.storage.list_objects(prefix)}
         archived = Conflict(
@@ -174,12 +216,7 @@ class HeatStages:
         playlist_key = f"{prefix}{ffmpeg_ladder.PLAYLIST}"
         if not _stored_readable(objects, playlist_key):
             raise archived
-        folder = os.path.join(scratch, "source", top)
-        os.makedirs(folder)
-        playlist_path = os.path.join(folder, ffmpeg_ladder.PLAYLIST)
-        self.storage.download_to(playlist_key, playlist_path)
-        with open(playlist_path, encoding="utf-8") as file:
-            uris = parse_media_playlist(file.read()).resources
+        uris = parse_media_playlist(self.storage.read(playlist_key).decode("utf-8")).resources
         escaping = [uri for uri in uris if _escapes(uri)]
         if escaping:
             raise InvalidRequest(
@@ -187,34 +224,8 @@ class HeatStages:
             )
         if not all(_stored_readable(objects, f"{prefix}{uri}") for uri in uris):
             raise archived
-        for uri in uris:  # only what the playlist reads: never a media file an earlier encode left
-            path = os.path.join(folder, *uri.split("/"))
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            self.storage.download_to(f"{prefix}{uri}", path)
-        return playlist_path, playlist_key
-
-    def _upload(self, files: Sequence[OutputFile]) -> None:
-        """One batch in parallel, each object tagged public by its PUT; the first failure is raised."""
-        pool = ThreadPoolExecutor(max_workers=min(self.upload_parallelism, len(files)))
-        try:
-            futures = [
-                pool.submit(
-                    self.storage.upload_file,
-                    file.key,
-                    file.path,
-                    file.content_type,
-                    cache_control(file.key),
-                    PUBLIC_TAGS,
-                )
-                for file in files
-            ]
-            wait(futures, return_when=FIRST_EXCEPTION)
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-        for future in futures:
-            error = None if future.cancelled() else future.exception()
-            if error is not None:
-                raise error
+        size = sum(objects[f"{prefix}{uri}"].size for uri in set(uris)) + objects[playlist_key].size
+        return HeatSource(playlist_key, tuple(dict.fromkeys(uris)), size)
 
     # -- UpdateMaster ---------------------------------------------------------------------------------
     def update_master(self, document: heat.HeatDocument) -> dict[str, Any]:
@@ -236,7 +247,7 @@ class HeatStages:
             with open(path, "w", encoding="utf-8") as file:
                 file.write(merged)
             key = playback.master_key
-            self._upload([OutputFile(key, path, "application/vnd.apple.mpegurl")])
+            upload_public(self.storage, [OutputFile(key, path, "application/vnd.apple.mpegurl")])
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
         prefix = str(outputs.get("output_prefix") or f"renditions/{video.video_id}/")
@@ -283,11 +294,6 @@ def _playback(video: Video) -> Playback:
     if video.playback is None:
         raise Conflict("the video has no playback record", code="not_published")
     return video.playback
-
-
-def _without_master(made: TranscodeOutput) -> TranscodeOutput:
-    """The transcoder's own (twins-only) master is not served: UpdateMaster writes the merged one."""
-    return replace(made, files=tuple(f for f in made.files if f.key != made.master_key), master_key="")
 
 
 def _stored_readable(objects: Mapping[str, ObjectInfo], key: str) -> bool:

@@ -26,9 +26,9 @@ from reelstack.domain.videos import Playback, VideoStatus, published_bucket
 from reelstack.domain.workflow import WorkflowDocument
 from reelstack.errors import Conflict, InvalidRequest, NotFound
 from reelstack.observability import logger
+from reelstack.services.transcode import PUBLIC_TAGS as PUBLIC_TAGS  # re-exported (tiering, archive)
 
 VIDEO_PUBLISHED = "VideoPublished"
-PUBLIC_TAGS = {"visibility": "public"}
 _IN_FLIGHT = (VideoStatus.PROCESSING, VideoStatus.IN_REVIEW)
 
 

@@ -34,6 +34,8 @@ from reelstack.domain.renditions import Plan
 from reelstack.errors import InvalidRequest
 from reelstack.observability import logger
 
+PUBLIC_TAGS = {"visibility": "public"}  # the CDN serves only objects tagged so
+
 PLAYLIST_CACHE_CONTROL = "public, max-age=300"
 MEDIA_CACHE_CONTROL = "public, max-age=31536000, immutable"
 _REWRITABLE = (".m3u8", ".vtt")

@@ -1,0 +1,130 @@
+"""The heat workflow's GPU path at the document level (no GPU and no Batch here): the EncodeWithGpu
+state hands the container what its entry point reads, the heat job survives JSON, and the container's
+heat transcoder runs hevc_nvenc."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reelstack.domain import heat
+from reelstack.domain.renditions import LambdaBudget, RenditionSpec, plan_renditions
+from reelstack.errors import InvalidRequest
+from reelstack.services.heat_encode import HeatJob, HeatSource, heat_job_key
+
+ROOT = Path(__file__).resolve().parents[3]
+ASL = ROOT / "statemachines" / "heat.asl.json"
+RUN_JOB = ROOT / "infra" / "containers" / "gpu-transcoder" / "run_job.py"
+
+
+@dataclass(frozen=True)
+class Source:
+    display_width: int = 1920
+    display_height: int = 1080
+    frame_rate: float = 30.0
+    has_audio: bool = True
+    duration_s: float = 600.0
+    size_bytes: int = 900_000_000
+
+
+def run_job_module() -> Any:
+    spec = importlib.util.spec_from_file_location("gpu_run_job_heat", RUN_JOB)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def a_job() -> HeatJob:
+    ladder = plan_renditions("vid1", Source(), RenditionSpec(), LambdaBudget())  # type: ignore[arg-type]
+    twins = heat.heat_plan(ladder, ladder.renditions)
+    return HeatJob("vid1", "hevc", twins, HeatSource("originals/vid1", (), 900_000_000))
+
+
+def test_the_choice_sends_gpu_plans_to_batch_and_everything_else_to_the_lambda() -> None:
+    # GIVEN the heat state machine
+    states = json.loads(ASL.read_text())["States"]
+    # WHEN its Choice is read THEN `gpu` goes to EncodeWithGpu, anything else to the Lambda's Encode
+    choice = states["ChooseBackend"]
+    assert choice["Choices"] == [
+        {"Variable": "$.plan.backend", "StringEquals": "gpu", "Next": "EncodeWithGpu"}
+    ]
+    assert choice["Default"] == "Encode"
+    # AND both encodes end in UpdateMaster, with the result where UpdateMaster reads it
+    assert states["Encode"]["Next"] == states["EncodeWithGpu"]["Next"] == "UpdateMaster"
+    assert states["EncodeWithGpu"]["ResultPath"] == "$.outputs"
+
+
+def test_the_batch_job_environment_is_what_the_container_reads() -> None:
+    # GIVEN EncodeWithGpu's SubmitJob parameters, resolved for a planned document
+    gpu = json.loads(ASL.read_text())["States"]["EncodeWithGpu"]
+    assert gpu["Resource"] == "arn:aws:states:::aws-sdk:batch:submitJob.waitForTaskToken"
+    document = {
+        "video_id": "vid1",
+        "plan": {"job_key": heat_job_key("vid1", "hevc"), "source_key": "originals/vid1"},
+    }
+    environment = {}
+    for item in gpu["Parameters"]["ContainerOverrides"]["Environment"]:
+        if "Value" in item:
+            environment[item["Name"]] = item["Value"]
+        elif item["Value.$"] == "$$.Task.Token":
+            environment[item["Name"]] = "token-1"
+        else:
+            value: Any = document
+            for part in item["Value.$"].removeprefix("$.").split("."):
+                value = value[part]
+            environment[item["Name"]] = value
+    # WHEN the container reads it (the bucket comes from the job definition)
+    job = run_job_module().JobEnv.from_environ(environment | {"MEDIA_BUCKET": "media"})
+    # THEN it is a heat job for the video, reading its job and source, reporting to the token
+    assert (job.kind, job.video_id, job.plan_key, job.source_key, job.task_token) == (
+        "heat",
+        "vid1",
+        "work/vid1/heat-hevc.json",
+        "originals/vid1",
+        "token-1",
+    )
+
+
+def test_the_heat_job_survives_json_and_a_malformed_one_is_refused() -> None:
+    # GIVEN a planned heat job WHEN it goes through JSON THEN it comes back equal
+    job = a_job()
+    assert HeatJob.from_dict(json.loads(json.dumps(job.to_dict()))) == job
+    # AND a job without a source is refused with a code
+    broken = job.to_dict()
+    del broken["source"]
+    with pytest.raises(InvalidRequest) as refused:
+        HeatJob.from_dict(broken)
+    assert refused.value.code == "invalid_heat_job"
+
+
+def test_the_containers_heat_transcoder_runs_hevc_nvenc(monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN the container's heat transcoder, and a source the probe keeps on the GPU
+    module = run_job_module()
+    monkeypatch.setattr(module, "frames_on_gpu", lambda path: True)
+    # WHEN it builds the command for a heat job's twins
+    argv = module.NvencHevcTranscoder().command(a_job().plan, "/work/original", "/work/out")
+    # THEN it is the NVENC twin command
+    assert argv == heat.nvenc_hevc_command(a_job().plan, "/work/original", "/work/out")
+
+
+def test_an_unknown_job_kind_is_refused() -> None:
+    # GIVEN a job environment naming a kind the container does not run
+    environment = {
+        "VIDEO_ID": "vid1",
+        "PLAN_KEY": "k",
+        "SOURCE_KEY": "s",
+        "MEDIA_BUCKET": "m",
+        "TASK_TOKEN": "t",
+        "JOB_KIND": "av1",
+    }
+    # WHEN it is read THEN it is refused
+    with pytest.raises(InvalidRequest):
+        run_job_module().JobEnv.from_environ(environment)
