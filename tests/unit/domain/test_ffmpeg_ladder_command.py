@@ -10,24 +10,15 @@ import pytest
 
 from reelstack.domain.ffmpeg_ladder import hls_time, ladder_command, single_rendition_command, still_time
 from reelstack.domain.moderation import CandidateStills
-from reelstack.domain.renditions import LambdaBudget, Plan, Rendition, RenditionSpec, plan_renditions
+from reelstack.domain.renditions import Plan, Rendition, RenditionSpec
+from tests.support.plans import ladder_plan
 
 OUT = "/scratch/out"
 SOURCE = "/scratch/original"
 
 
-@dataclass(frozen=True)
-class Source:
-    display_width: int = 1920
-    display_height: int = 1080
-    frame_rate: float = 30.0
-    has_audio: bool = True
-    duration_s: float = 15.0
-    size_bytes: int = 20_000_000
-
-
 def plan(spec: RenditionSpec | None = None, **source: object) -> Plan:
-    return plan_renditions("vid1", Source(**source), spec or RenditionSpec(), LambdaBudget())  # type: ignore[arg-type]
+    return ladder_plan(spec, **source)
 
 
 @dataclass

@@ -3,7 +3,6 @@ HLS muxing as the H.264 ladder), their CODECS and level, and the master playlist
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from fractions import Fraction
 
 import pytest
@@ -11,25 +10,16 @@ import pytest
 from reelstack.domain import heat
 from reelstack.domain.ffmpeg_ladder import hls_output, ladder_command
 from reelstack.domain.hls import MeasuredBandwidth, master_playlist
-from reelstack.domain.renditions import LambdaBudget, Plan, RenditionSpec, plan_renditions
+from reelstack.domain.renditions import Plan
 from reelstack.errors import InvalidRequest
+from tests.support.plans import ladder_plan
 
 OUT = "/scratch/out"
 SOURCE = "/scratch/original"
 
 
-@dataclass(frozen=True)
-class Source:
-    display_width: int = 1920
-    display_height: int = 1080
-    frame_rate: float = 30.0
-    has_audio: bool = True
-    duration_s: float = 15.0
-    size_bytes: int = 20_000_000
-
-
 def plan(**source: object) -> Plan:
-    return plan_renditions("vid1", Source(**source), RenditionSpec(), LambdaBudget())  # type: ignore[arg-type]
+    return ladder_plan(**source)
 
 
 def _after(argv: list[str], option: str) -> list[str]:

@@ -3,29 +3,18 @@ container beyond it when deployed, else the Lambda anyway with a reason that say
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
 
 from reelstack.domain import heat
-from reelstack.domain.backends import Backend, LambdaBudget, estimate_encode_s
+from reelstack.domain.backends import Backend, estimate_encode_s
 from reelstack.domain.heat_backend import choose_heat_backend, hevc_lambda_budget
-from reelstack.domain.renditions import Plan, RenditionSpec, plan_renditions
+from reelstack.domain.renditions import Plan
 from reelstack.domain.storage_costs import Codec, EncodeSpeeds
-
-
-@dataclass(frozen=True)
-class Source:
-    display_width: int = 1920
-    display_height: int = 1080
-    frame_rate: float = 30.0
-    has_audio: bool = True
-    duration_s: float = 30.0
-    size_bytes: int = 50_000_000
+from tests.support.plans import ladder_plan
 
 
 def twins_of(duration_s: float) -> Plan:
-    ladder = plan_renditions("vid1", Source(duration_s=duration_s), RenditionSpec(), LambdaBudget())  # type: ignore[arg-type]
+    ladder = ladder_plan(duration_s=duration_s, size_bytes=50_000_000)
     return heat.heat_plan(ladder, ladder.renditions)
 
 

@@ -7,30 +7,19 @@ from __future__ import annotations
 import importlib.util
 import json
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from reelstack.domain import heat
-from reelstack.domain.renditions import LambdaBudget, RenditionSpec, plan_renditions
 from reelstack.errors import InvalidRequest
 from reelstack.services.heat_encode import HeatJob, HeatSource, heat_job_key
+from tests.support.plans import ladder_plan
 
 ROOT = Path(__file__).resolve().parents[3]
 ASL = ROOT / "statemachines" / "heat.asl.json"
 RUN_JOB = ROOT / "infra" / "containers" / "gpu-transcoder" / "run_job.py"
-
-
-@dataclass(frozen=True)
-class Source:
-    display_width: int = 1920
-    display_height: int = 1080
-    frame_rate: float = 30.0
-    has_audio: bool = True
-    duration_s: float = 600.0
-    size_bytes: int = 900_000_000
 
 
 def run_job_module() -> Any:
@@ -43,7 +32,7 @@ def run_job_module() -> Any:
 
 
 def a_job() -> HeatJob:
-    ladder = plan_renditions("vid1", Source(), RenditionSpec(), LambdaBudget())  # type: ignore[arg-type]
+    ladder = ladder_plan(duration_s=600.0, size_bytes=900_000_000)
     twins = heat.heat_plan(ladder, ladder.renditions)
     return HeatJob("vid1", "hevc", twins, HeatSource("originals/vid1", (), 900_000_000))
 

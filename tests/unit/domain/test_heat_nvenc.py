@@ -5,32 +5,23 @@ No GPU runs here: the argv is checked, not encoded."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import pytest
 
 from reelstack.domain import heat
 from reelstack.domain.ffmpeg_ladder import hls_output
 from reelstack.domain.gpu_command import nvenc_ladder_command
-from reelstack.domain.renditions import LambdaBudget, Plan, RenditionSpec, plan_renditions
+from reelstack.domain.renditions import Plan
 from reelstack.errors import InvalidRequest
+from tests.support.plans import ladder_plan
 
 OUT = "/scratch/out"
 SOURCE = "/scratch/original"
 
 
-@dataclass(frozen=True)
-class Source:
-    display_width: int = 1920
-    display_height: int = 1080
-    frame_rate: float = 30.0
-    has_audio: bool = True
-    duration_s: float = 600.0
-    size_bytes: int = 900_000_000
-
-
 def ladder() -> Plan:
-    return plan_renditions("vid1", Source(), RenditionSpec(), LambdaBudget())  # type: ignore[arg-type]
+    return ladder_plan(duration_s=600.0, size_bytes=900_000_000)
 
 
 def _after(argv: list[str], option: str) -> list[str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from itertools import pairwise
 
 import pytest
@@ -15,22 +14,13 @@ from reelstack.domain.hls import (
     parse_media_playlist,
     sprite_index,
 )
-from reelstack.domain.renditions import LambdaBudget, Plan, RenditionSpec, SpriteSpec, plan_renditions
+from reelstack.domain.renditions import Plan, RenditionSpec, SpriteSpec
 from reelstack.errors import InvalidRequest
-
-
-@dataclass(frozen=True)
-class Source:
-    display_width: int = 1920
-    display_height: int = 1080
-    frame_rate: float = 29.97
-    has_audio: bool = True
-    duration_s: float = 15.0
-    size_bytes: int = 20_000_000
+from tests.support.plans import ladder_plan
 
 
 def plan(spec: RenditionSpec | None = None, **source: object) -> Plan:
-    return plan_renditions("vid1", Source(**source), spec or RenditionSpec(), LambdaBudget())  # type: ignore[arg-type]
+    return ladder_plan(spec, **{"frame_rate": 29.97, **source})
 
 
 def attributes(text: str) -> dict[str, str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 
 import pytest
 
@@ -17,25 +16,14 @@ from reelstack.domain.renditions import (
     plan_renditions,
 )
 from reelstack.errors import InvalidRequest
+from tests.support.plans import Source, ladder_plan
 
 SPEC = RenditionSpec()
 BUDGET = LambdaBudget()
 
 
-@dataclass(frozen=True)
-class Source:
-    """A probed original, as far as planning looks at it (MediaInfo has these and more)."""
-
-    display_width: int = 1920
-    display_height: int = 1080
-    frame_rate: float = 30.0
-    has_audio: bool = True
-    duration_s: float = 15.0
-    size_bytes: int = 20_000_000
-
-
 def plan(spec: RenditionSpec = SPEC, budget: LambdaBudget = BUDGET, **source: object) -> Plan:
-    return plan_renditions("vid1", Source(**source), spec, budget)  # type: ignore[arg-type]
+    return ladder_plan(spec, budget, **source)
 
 
 def sizes(p: Plan) -> list[tuple[str, int, int]]:
