@@ -26,6 +26,7 @@ from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from reelstack.adapters.storage import RestoreState
+from reelstack.adapters.transcoder import content_type
 from reelstack.clock import iso, utc_now
 from reelstack.domain.heat import master_without
 from reelstack.domain.identity import Principal
@@ -40,8 +41,7 @@ from reelstack.domain.storage_tiers import (
 )
 from reelstack.domain.videos import Video, VideoStatus
 from reelstack.errors import Conflict, Forbidden, NotFound
-from reelstack.services.processing import PUBLIC_TAGS
-from reelstack.services.transcode import cache_control
+from reelstack.services.transcode import put_public_playlist
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -73,7 +73,6 @@ class Storage(Protocol):
     ) -> None: ...  # fmt: skip
 
 
-HLS_CONTENT_TYPE = "application/vnd.apple.mpegurl"
 FULL_MASTER = "master.full.m3u8"  # beside the master while a low rendition stands in for the ladder
 
 
@@ -166,21 +165,18 @@ class ArchiveService:
         master_key = video.playback.master_key
         full_key = posixpath.join(posixpath.dirname(master_key), FULL_MASTER)
         if self.storage.head(full_key) is None:
-            self.storage.put_bytes(full_key, self.storage.read(master_key), HLS_CONTENT_TYPE)
+            self.storage.put_bytes(full_key, self.storage.read(master_key), content_type(full_key))
         full = self.storage.read(full_key).decode("utf-8")
         low_uri = posixpath.relpath(str(low["playlist_key"]), posixpath.dirname(master_key))
         others = {line.strip() for line in full.splitlines() if line.strip() and not line.startswith("#")}
-        self._put_master(master_key, master_without(full, others - {low_uri}))
-
-    def _put_master(self, key: str, text: str) -> None:
-        self.storage.put_bytes(key, text.encode("utf-8"), HLS_CONTENT_TYPE, cache_control(key), PUBLIC_TAGS)
+        put_public_playlist(self.storage, master_key, master_without(full, others - {low_uri}))
 
     def _put_back_full_master(self, video: Video) -> None:
         assert video.playback is not None
         master_key = video.playback.master_key
         full_key = posixpath.join(posixpath.dirname(master_key), FULL_MASTER)
         if self.storage.head(full_key) is not None:
-            self._put_master(master_key, self.storage.read(full_key).decode("utf-8"))
+            put_public_playlist(self.storage, master_key, self.storage.read(full_key).decode("utf-8"))
             self.storage.delete(full_key)
 
     # -- a player's ask --------------------------------------------------------------------------------

@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import tempfile
 from collections.abc import Mapping
 from dataclasses import replace
@@ -44,7 +43,7 @@ from typing import Any
 
 from reelstack.adapters.repositories import Repositories
 from reelstack.adapters.storage import MediaStorage, ObjectInfo
-from reelstack.adapters.transcoder import FfmpegTranscoder, OutputFile
+from reelstack.adapters.transcoder import FfmpegTranscoder
 from reelstack.clock import iso, utc_now
 from reelstack.domain import ffmpeg_ladder, heat
 from reelstack.domain.backends import Backend, LambdaBudget
@@ -60,7 +59,8 @@ from reelstack.domain.videos import Playback, StageRun, Video, VideoStatus
 from reelstack.domain.workflow import StageError
 from reelstack.errors import Conflict, InvalidRequest, NotFound, ReelstackError
 from reelstack.observability import logger
-from reelstack.services.heat_encode import HeatJob, HeatSource, encode_twins, heat_job_key, upload_public
+from reelstack.services.heat_encode import HeatJob, HeatSource, encode_twins, heat_job_key
+from reelstack.services.transcode import put_public_playlist
 
 ARCHIVE_CLASSES = frozenset({"GLACIER", "DEEP_ARCHIVE"})
 
@@ -239,17 +239,7 @@ class HeatStages:
         playback = _playback(video)
         variants = [heat.Variant.from_dict(v) for v in outputs["variants"]]
         existing = self.storage.read(playback.master_key).decode("utf-8")
-        merged = heat.merge_master(existing, variants)
-        os.makedirs(self.scratch_root, exist_ok=True)
-        scratch = tempfile.mkdtemp(prefix="heat-master-", dir=self.scratch_root)
-        try:
-            path = os.path.join(scratch, "master.m3u8")
-            with open(path, "w", encoding="utf-8") as file:
-                file.write(merged)
-            key = playback.master_key
-            upload_public(self.storage, [OutputFile(key, path, "application/vnd.apple.mpegurl")])
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
+        put_public_playlist(self.storage, playback.master_key, heat.merge_master(existing, variants))
         prefix = str(outputs.get("output_prefix") or f"renditions/{video.video_id}/")
         added = [
             heat.twin_playback_entry(variant, str(raw["name"]), prefix, int(raw.get("bitrate") or 0))

@@ -19,20 +19,19 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping, Sequence
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
 from reelstack.adapters.storage import MediaStorage
-from reelstack.adapters.transcoder import FfmpegTranscoder, OutputFile, TranscodeOutput
+from reelstack.adapters.transcoder import FfmpegTranscoder, TranscodeOutput
 from reelstack.domain import heat
 from reelstack.domain.backends import Backend
 from reelstack.domain.hls import MeasuredBandwidth
 from reelstack.domain.renditions import Plan
 from reelstack.domain.transcode_jobs import WORK_PREFIX
 from reelstack.errors import InvalidRequest
-from reelstack.services.transcode import PUBLIC_TAGS, cache_control, upload_batches
+from reelstack.services.transcode import PUBLIC_TAGS, upload_batches, upload_in_parallel
 
 
 def heat_job_key(video_id: str, codec: str) -> str:
@@ -113,30 +112,6 @@ def download_source(storage: MediaStorage, source: HeatSource, scratch: str) -> 
     return playlist
 
 
-def upload_public(storage: MediaStorage, files: Sequence[OutputFile], parallelism: int = 8) -> None:
-    """One batch in parallel, each object tagged public by its PUT; the first failure is raised."""
-    pool = ThreadPoolExecutor(max_workers=max(1, min(parallelism, len(files))))
-    try:
-        futures = [
-            pool.submit(
-                storage.upload_file,
-                file.key,
-                file.path,
-                file.content_type,
-                cache_control(file.key),
-                PUBLIC_TAGS,
-            )
-            for file in files
-        ]
-        wait(futures, return_when=FIRST_EXCEPTION)
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-    for future in futures:
-        error = None if future.cancelled() else future.exception()
-        if error is not None:
-            raise error
-
-
 def encode_twins(
     storage: MediaStorage,
     transcoder: FfmpegTranscoder,
@@ -156,9 +131,8 @@ def encode_twins(
         os.makedirs(out_dir)
         made = transcoder.run(twins, source, out_dir)
         for batch in upload_batches(_without_master(made)):
-            upload_public(
-                storage, [replace(f, key=f"{twins.output_prefix}{f.key}") for f in batch], upload_parallelism
-            )
+            prefixed = [replace(f, key=f"{twins.output_prefix}{f.key}") for f in batch]
+            upload_in_parallel(storage, prefixed, upload_parallelism, PUBLIC_TAGS)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     results = {result.name: result for result in made.renditions}

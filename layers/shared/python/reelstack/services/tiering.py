@@ -55,14 +55,12 @@ from reelstack.domain.roi import (
 from reelstack.domain.storage_costs import Codec
 from reelstack.domain.storage_tiers import StorageState, Tier, tier_of
 from reelstack.domain.videos import Playback, Video, VideoStatus
-from reelstack.services.processing import PUBLIC_TAGS
-from reelstack.services.transcode import cache_control
+from reelstack.services.transcode import put_public_playlist
 
 if TYPE_CHECKING:  # numpy: imported when a forecast runs (the tiering image has it, the shared layer not)
     from reelstack.domain.play_history import PlayHistory
 
 OWNER_ARCHIVE = "archived by its owner"
-HLS_CONTENT_TYPE = "application/vnd.apple.mpegurl"
 EFFICIENT_SUFFIXES = {"-hevc": Codec.HEVC, "-av1": Codec.AV1}
 Forecast = Callable[["PlayHistory"], tuple[float, float]]  # a video's play history -> plays in (7 d, 30 d)
 
@@ -434,12 +432,6 @@ class TieringService:
         master = self.storage.read(video.playback.master_key).decode("utf-8")
         trimmed = master_without(master, uris)
         if trimmed != master:
-            self.storage.put_bytes(
-                video.playback.master_key,
-                trimmed.encode("utf-8"),
-                HLS_CONTENT_TYPE,
-                cache_control(video.playback.master_key),
-                PUBLIC_TAGS,
-            )
+            put_public_playlist(self.storage, video.playback.master_key, trimmed)
         kept = tuple(r for r in video.playback.renditions if r.get("name") not in names)
         return replace(video.playback, renditions=kept)

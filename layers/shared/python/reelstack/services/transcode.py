@@ -28,7 +28,7 @@ from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from typing import Any, Protocol
 
 from reelstack.adapters.storage import MediaStorage
-from reelstack.adapters.transcoder import OutputFile, TranscodeOutput
+from reelstack.adapters.transcoder import OutputFile, TranscodeOutput, content_type
 from reelstack.domain.backends import Backend
 from reelstack.domain.renditions import Plan
 from reelstack.errors import InvalidRequest
@@ -45,8 +45,43 @@ class Transcoder(Protocol):
     def run(self, plan: Plan, source_path: str, out_dir: str) -> TranscodeOutput: ...
 
 
+class PlaylistStore(Protocol):
+    def put_bytes(
+        self, key: str, body: bytes, content_type: str, cache_control: str | None = None,
+        tags: dict[str, str] | None = None,
+    ) -> None: ...  # fmt: skip
+
+
 def cache_control(key: str) -> str:
     return PLAYLIST_CACHE_CONTROL if key.endswith(_REWRITABLE) else MEDIA_CACHE_CONTROL
+
+
+def upload_in_parallel(
+    storage: MediaStorage, files: Sequence[OutputFile], parallelism: int, tags: dict[str, str] | None = None
+) -> None:
+    """Upload one batch in parallel (each object tagged by its own PUT when `tags` are given, so an
+    overwritten object is never seen untagged); the first failure cancels what has not started and
+    is raised."""
+    pool = ThreadPoolExecutor(max_workers=max(1, min(parallelism, len(files))))
+    try:
+        futures = [
+            pool.submit(
+                storage.upload_file, file.key, file.path, file.content_type, cache_control(file.key), tags
+            )
+            for file in files
+        ]
+        wait(futures, return_when=FIRST_EXCEPTION)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    for future in futures:
+        error = None if future.cancelled() else future.exception()
+        if error is not None:
+            raise error
+
+
+def put_public_playlist(storage: PlaylistStore, key: str, text: str) -> None:
+    """A (master) playlist rewritten in one PUT that also tags it public, with the playlist cache policy."""
+    storage.put_bytes(key, text.encode("utf-8"), content_type(key), cache_control(key), PUBLIC_TAGS)
 
 
 def upload_batches(made: TranscodeOutput) -> list[list[OutputFile]]:
@@ -145,19 +180,4 @@ class TranscodeStage:
         )
 
     def _upload_keys(self, files: Sequence[OutputFile]) -> None:
-        """Upload one batch in parallel; the first failure cancels what has not started and is raised."""
-        pool = ThreadPoolExecutor(max_workers=min(self.upload_parallelism, len(files)))
-        try:
-            futures = [
-                pool.submit(
-                    self.storage.upload_file, file.key, file.path, file.content_type, cache_control(file.key)
-                )
-                for file in files
-            ]
-            wait(futures, return_when=FIRST_EXCEPTION)
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-        for future in futures:
-            error = None if future.cancelled() else future.exception()
-            if error is not None:
-                raise error
+        upload_in_parallel(self.storage, files, self.upload_parallelism)
