@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.cloud_stores import media_storage, repositories
 from tests.support.http import Api, request
 from tests.support.waiting import wait_for
 from tests.support.workflow import upload_bytes, wait_for_status
@@ -121,25 +122,13 @@ def test_an_archived_video_plays_low_while_restoring_then_in_full_and_keeps_its_
 def test_without_a_kept_rendition_a_cold_video_answers_202_until_restored(
     local_cloud: Any, cloud_sdk_environment: Any, alice: Api, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    from reelstack.adapters.repositories import Repositories
-    from reelstack.adapters.storage import MediaStorage
     from reelstack.domain.identity import Principal
     from reelstack.services.archive import ArchiveService
 
     # GIVEN a published video and the archive service with no kept rendition (in-process, real S3/DynamoDB)
     video_id = _published(alice, tmp_path_factory, "archive me whole")
-    repos = Repositories.from_settings(
-        type(
-            "T",
-            (),
-            {
-                "uploads_table": local_cloud.name("UploadsTable"),
-                "videos_table": local_cloud.name("VideosTable"),
-                "aws_region": local_cloud.region,
-            },
-        )()  # type: ignore[arg-type]
-    )
-    storage = MediaStorage(local_cloud.name("MediaBucket"), s3=local_cloud.client("s3"))
+    repos = repositories(local_cloud)
+    storage = media_storage(local_cloud)
     service = ArchiveService(repos, storage, lambda key: f"cdn:{key}", keep_low_rendition=False)
     owner = Principal(user_id=repos.get_video(video_id).owner, username="alice")  # type: ignore[union-attr]
     # WHEN the owner archives it THEN every rendition and the master are in Glacier (poster stays)

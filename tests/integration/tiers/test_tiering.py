@@ -15,6 +15,7 @@ from reelstack.adapters.repositories import Repositories
 from reelstack.adapters.storage import MediaStorage
 from reelstack.domain.storage_tiers import tier_of
 from reelstack.services.tiering import TieringService
+from tests.support.cloud_stores import media_storage, repositories
 from tests.support.http import Api
 from tests.support.workflow import upload_bytes, wait_for_status
 
@@ -36,18 +37,8 @@ def video_id(alice: Api, tmp_path_factory: pytest.TempPathFactory) -> str:
 def service(
     local_cloud: Any, cloud_sdk_environment: Any
 ) -> tuple[TieringService, Repositories, MediaStorage]:
-    storage = MediaStorage(local_cloud.name("MediaBucket"), s3=local_cloud.client("s3"))
-    repos = Repositories.from_settings(
-        type(
-            "T",
-            (),
-            {
-                "uploads_table": local_cloud.name("UploadsTable"),
-                "videos_table": local_cloud.name("VideosTable"),
-                "aws_region": local_cloud.region,
-            },
-        )()  # type: ignore[arg-type]
-    )
+    storage = media_storage(local_cloud)
+    repos = repositories(local_cloud)
     plays = DailyStats(local_cloud.name("PlayDailyStatsTable"), local_cloud.region)
     return TieringService(storage, repos, plays), repos, storage
 

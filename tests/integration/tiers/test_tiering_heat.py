@@ -15,7 +15,6 @@ from pynamodb.connection import Connection
 
 from reelstack.adapters.play_daily_stats import DailyStats
 from reelstack.adapters.repositories import Repositories
-from reelstack.adapters.storage import MediaStorage
 from reelstack.adapters.workflow import StepFunctionsWorkflow
 from reelstack.domain.plays import DailyDelta
 from reelstack.domain.storage_costs import Codec
@@ -23,6 +22,7 @@ from reelstack.domain.videos import published_bucket
 from reelstack.services.heat_start import HeatStarter
 from reelstack.services.tiering import TieringOutcome, TieringService
 from reelstack_tools.demo_media import three_scene_clip
+from tests.support.cloud_stores import media_storage, repositories
 from tests.support.http import Api
 from tests.support.workflow import upload_bytes, wait_for_status
 
@@ -77,22 +77,12 @@ def tiering(local_cloud: Any, cloud_sdk_environment: Any) -> tuple[TieringServic
     """A TieringService with the page function's heat starter (`HeatStarter` on `StepFunctionsWorkflow`),
     on the local cloud's clients (this one video only: a real run over its partition would tier the
     session's other videos too; the deployed page function is exercised by the dry run)."""
-    repos = Repositories.from_settings(
-        type(
-            "T",
-            (),
-            {
-                "uploads_table": local_cloud.name("UploadsTable"),
-                "videos_table": local_cloud.name("VideosTable"),
-                "aws_region": local_cloud.region,
-            },
-        )()
-    )
+    repos = repositories(local_cloud)
     starter = HeatStarter(
         StepFunctionsWorkflow(local_cloud.arn("HeatStateMachine"), sfn=local_cloud.client("stepfunctions"))
     )
     service = TieringService(
-        MediaStorage(local_cloud.name("MediaBucket"), s3=local_cloud.client("s3")),
+        media_storage(local_cloud),
         repos,
         DailyStats(local_cloud.name("PlayDailyStatsTable"), local_cloud.region),
         start_reencode=starter,

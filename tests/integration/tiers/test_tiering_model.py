@@ -18,7 +18,6 @@ from pynamodb.connection import Connection
 from reelstack.adapters.play_daily_stats import DailyStats
 from reelstack.adapters.play_model_store import PlayModelUnavailable
 from reelstack.adapters.play_predictor import PlayPredictor
-from reelstack.adapters.repositories import Repositories
 from reelstack.domain.play_history import PlayHistory
 from reelstack.domain.plays import DailyDelta
 from reelstack.domain.roi import RoiPolicy, VideoFacts, plays_over
@@ -28,6 +27,7 @@ from reelstack.services.tiering_run import TieringRun
 from reelstack.settings import TieringPageSettings
 from reelstack.wiring import build_tiering_page_run
 from reelstack_tools.cli import main
+from tests.support.cloud_stores import repositories
 from tests.support.http import Api
 from tests.support.workflow import upload_bytes, wait_for_status
 
@@ -65,7 +65,7 @@ def played(
     clip = make_test_video(tmp_path_factory.mktemp("tiering-model") / "clip.mp4", 6)
     video_id = upload_bytes(alice, Path(clip).read_bytes(), title="forecast me")
     assert wait_for_status(alice, video_id, timeout=180).get("status") == "PUBLISHED"
-    record = _repos(local_cloud).get_video(video_id)
+    record = repositories(local_cloud).get_video(video_id)
     assert record is not None and record.playback is not None
     duration_ms = record.playback.duration_s * 1000
     today = datetime.now(UTC).date()
@@ -98,20 +98,6 @@ def played(
     completion = sum(watched) / (sum(DAILY_PLAYS) * duration_ms)
     history = PlayHistory(DAILY_PLAYS, likes=sum(LIKE_SHARDS.values()), completion_rate=completion)
     return replace(record, published_at=published.isoformat().replace("+00:00", "Z")), history
-
-
-def _repos(local_cloud: Any) -> Repositories:
-    return Repositories.from_settings(
-        type(
-            "T",
-            (),
-            {
-                "uploads_table": local_cloud.name("UploadsTable"),
-                "videos_table": local_cloud.name("VideosTable"),
-                "aws_region": local_cloud.region,
-            },
-        )()
-    )
 
 
 def _page_run(

@@ -12,10 +12,9 @@ from typing import Any
 import pytest
 
 from reelstack.adapters.play_daily_stats import DailyStats
-from reelstack.adapters.repositories import Repositories
-from reelstack.adapters.storage import MediaStorage
 from reelstack.clock import utc_now
 from reelstack.services.tiering import TieringService
+from tests.support.cloud_stores import media_storage, repositories
 from tests.support.http import Api
 from tests.support.workflow import upload_bytes, wait_for_status
 
@@ -44,18 +43,8 @@ def silent(
     video_id = upload_bytes(alice, Path(clip).read_bytes(), title="nobody watches")
     published = wait_for_status(alice, video_id, timeout=180)
     assert published["status"] == "PUBLISHED", published
-    storage = MediaStorage(local_cloud.name("MediaBucket"), s3=local_cloud.client("s3"))
-    repos = Repositories.from_settings(
-        type(
-            "T",
-            (),
-            {
-                "uploads_table": local_cloud.name("UploadsTable"),
-                "videos_table": local_cloud.name("VideosTable"),
-                "aws_region": local_cloud.region,
-            },
-        )()  # type: ignore[arg-type]
-    )
+    storage = media_storage(local_cloud)
+    repos = repositories(local_cloud)
     plays = DailyStats(local_cloud.name("PlayDailyStatsTable"), local_cloud.region)
     later = utc_now() + SILENT_FOR
     tiering = TieringService(storage, repos, plays, clock=lambda: later)
