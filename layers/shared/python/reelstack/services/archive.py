@@ -41,7 +41,7 @@ from reelstack.domain.storage_tiers import (
 )
 from reelstack.domain.videos import Video, VideoStatus
 from reelstack.errors import Conflict, Forbidden, NotFound
-from reelstack.services.transcode import put_public_playlist
+from reelstack.services.transcode import PlaylistStore, put_public_playlist
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -59,7 +59,7 @@ class ObjectInfoLike(Protocol):
     def key(self) -> str: ...
 
 
-class Storage(Protocol):
+class Storage(PlaylistStore, Protocol):
     def list_objects(self, prefix: str) -> Sequence[ObjectInfoLike]: ...
     def set_storage_class(self, key: str, storage_class: str) -> None: ...
     def restore_state(self, key: str) -> RestoreState: ...
@@ -67,10 +67,6 @@ class Storage(Protocol):
     def read(self, key: str) -> bytes: ...
     def head(self, key: str) -> object | None: ...
     def delete(self, key: str) -> None: ...
-    def put_bytes(
-        self, key: str, body: bytes, content_type: str, cache_control: str | None = None,
-        tags: dict[str, str] | None = None,
-    ) -> None: ...  # fmt: skip
 
 
 FULL_MASTER = "master.full.m3u8"  # beside the master while a low rendition stands in for the ladder
@@ -165,8 +161,11 @@ class ArchiveService:
         master_key = video.playback.master_key
         full_key = posixpath.join(posixpath.dirname(master_key), FULL_MASTER)
         if self.storage.head(full_key) is None:
-            self.storage.put_bytes(full_key, self.storage.read(master_key), content_type(full_key))
-        full = self.storage.read(full_key).decode("utf-8")
+            body = self.storage.read(master_key)
+            self.storage.put_bytes(full_key, body, content_type(full_key))
+        else:
+            body = self.storage.read(full_key)
+        full = body.decode("utf-8")
         low_uri = posixpath.relpath(str(low["playlist_key"]), posixpath.dirname(master_key))
         others = {line.strip() for line in full.splitlines() if line.strip() and not line.startswith("#")}
         put_public_playlist(self.storage, master_key, master_without(full, others - {low_uri}))

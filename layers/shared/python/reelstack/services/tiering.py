@@ -55,7 +55,7 @@ from reelstack.domain.roi import (
 from reelstack.domain.storage_costs import Codec
 from reelstack.domain.storage_tiers import StorageState, Tier, tier_of
 from reelstack.domain.videos import Playback, Video, VideoStatus
-from reelstack.services.transcode import put_public_playlist
+from reelstack.services.transcode import PlaylistStore, put_public_playlist
 
 if TYPE_CHECKING:  # numpy: imported when a forecast runs (the tiering image has it, the shared layer not)
     from reelstack.domain.play_history import PlayHistory
@@ -76,15 +76,11 @@ class StoredInfo(Protocol):
     def last_modified(self) -> datetime | None: ...
 
 
-class Storage(Protocol):
+class Storage(PlaylistStore, Protocol):
     def list_objects(self, prefix: str) -> Sequence[StoredInfo]: ...
     def set_storage_class(self, key: str, storage_class: str) -> None: ...
     def delete_prefix(self, prefix: str) -> int: ...
     def read(self, key: str) -> bytes: ...
-    def put_bytes(
-        self, key: str, body: bytes, content_type: str, cache_control: str | None = None,
-        tags: dict[str, str] | None = None,
-    ) -> None: ...  # fmt: skip
 
 
 class Videos(Protocol):
