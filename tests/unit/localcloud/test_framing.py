@@ -26,10 +26,12 @@ def test_frames_round_trip_and_end_of_stream_is_none() -> None:
 def test_a_silent_peer_times_out() -> None:
     read_end, write_end = os.pipe()
     try:
+        # WHEN a frame is read with a deadline 0.2 s away and nothing is written
         started = time.monotonic()
         with pytest.raises(FrameTimeout):
-            read_frame_fd(read_end, time.monotonic() + 0.2)
-        assert time.monotonic() - started < 1
+            read_frame_fd(read_end, started + 0.2)
+        # THEN it gives up, not before its deadline (how long after depends on the machine's load)
+        assert time.monotonic() - started >= 0.19
         os.close(write_end)
         assert read_frame_fd(read_end, time.monotonic() + 1) is None
     finally:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import jwt
 import pytest
 
+from reelstack_tools import tokens
 from reelstack_tools.uploader.config import ConfigError, cloud_state_path, resolve_api_url, resolve_token
 
 
@@ -54,8 +56,6 @@ def test_minting_for_a_user_needs_the_local_cloud_state(tmp_path: Path) -> None:
 
 def test_a_user_gets_a_token_from_the_local_issuer(tmp_path: Path) -> None:
     # GIVEN a local cloud state directory (cloud.json naming the issuer and its signing key)
-    tokens = pytest.importorskip("reelstack_tools.tokens")
-    jwt = pytest.importorskip("jwt")
     key = tokens.ensure_signing_key(tmp_path / "issuer-key.pem")
     write_state(tmp_path, issuer="http://127.0.0.1:8000/issuer", audience="reelstack", signing_key=str(key))
     # WHEN a token is resolved for --user alice (even with another token in the environment)
