@@ -65,13 +65,28 @@ def test_every_definition_uri_is_a_file(state_machines: dict[str, Any]) -> None:
         assert entry["asl"]["StartAt"] in entry["asl"]["States"], name
 
 
-def test_moto_step_functions_engine_parses_the_definition(machine: dict[str, Any]) -> None:
-    """GIVEN the ASL file WHEN the local cloud's engine (moto's ASL parser) parses it THEN it is accepted."""
+def test_moto_step_functions_engine_reads_the_definition_as_written(machine: dict[str, Any]) -> None:
+    """GIVEN the ASL file
+    WHEN the local cloud's engine (moto's ASL parser) parses it
+    THEN it starts where the file says, has every top-level state with its type, and runs each Task
+    with as many retriers and catchers as the file declares (none dropped or misread)."""
     from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 
-    program, _ = AmazonStateLanguageParser.parse(json.dumps(machine["asl"]))
+    asl = machine["asl"]
+    program, _ = AmazonStateLanguageParser.parse(json.dumps(asl))
 
-    assert program is not None
+    assert program.start_at.start_at_name == asl["StartAt"]
+    engine_states = program.states.states
+    assert {name: state.state_type.name for name, state in engine_states.items()} == {
+        name: state["Type"] for name, state in asl["States"].items()
+    }
+    for name, state in asl["States"].items():
+        if state["Type"] != "Task":
+            continue
+        engine_task = engine_states[name]
+        assert engine_task.retry is not None and engine_task.catch is not None, name
+        assert len(engine_task.retry.retriers) == len(state["Retry"]), name
+        assert len(engine_task.catch.catchers) == len(state["Catch"]), name
 
 
 def test_every_task_retries_transient_errors_and_catches_everything(machine: dict[str, Any]) -> None:
