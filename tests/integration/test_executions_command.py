@@ -10,9 +10,9 @@ import re
 import signal
 import subprocess
 import sys
-import time
+import threading
 import uuid
-from typing import Any
+from typing import IO, Any
 
 import pytest
 
@@ -59,6 +59,22 @@ def run(capsys: pytest.CaptureFixture[str], local_cloud: Any, *argv: str) -> tup
 
 def lines_with(text: str, *words: str) -> list[str]:
     return [line for line in text.splitlines() if all(word in line for word in words)]
+
+
+ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")  # cursor moves and line erasures of a live view
+
+
+def _read_all(stream: IO[bytes] | None, into: list[bytes]) -> None:
+    """Everything `stream` writes, as it comes (for a reader thread)."""
+    if stream is None:
+        return
+    while chunk := os.read(stream.fileno(), 65536):
+        into.append(chunk)
+
+
+def _screen(written: list[bytes]) -> str:
+    """What a live view wrote so far, without its terminal control sequences."""
+    return ESCAPE.sub("", b"".join(written).decode(errors="replace")).replace("\r", "\n")
 
 
 def test_failed_executions_are_listed_with_their_failed_state_and_timeline(
@@ -181,30 +197,45 @@ def test_a_stack_is_resolved_through_cloudformation(
 def test_watch_refreshes_until_ctrl_c(
     local_cloud: Any, cloud_sfn: Any, ingest_state_machine: str, media_bucket: str
 ) -> None:
-    # GIVEN `reelstack executions --watch` running (refreshing every 0.3 s)
+    # GIVEN `reelstack executions --watch` running (refreshing every 0.3 s) on a terminal-like output, so
+    # each refresh is written as it happens (a plain pipe gets only the last view, at exit)
     env = dict(
-        os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "infra"), os.environ.get("PYTHONPATH", "")])
+        os.environ,
+        PYTHONPATH=os.pathsep.join([str(ROOT / "infra"), os.environ.get("PYTHONPATH", "")]),
+        TTY_COMPATIBLE="1",
+        TTY_INTERACTIVE="1",
+        TERM="xterm",
+        COLUMNS="160",
+        NO_COLOR="1",
     )
     command = [sys.executable, "-m", "reelstack_tools.cli", "executions", "--watch", "--interval", "0.3"]
     watcher = subprocess.Popen(
         [*command, "--state-dir", str(local_cloud.state_dir), "--limit", "5"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        text=True,
         env=env,
     )
+    written: list[bytes] = []
+    reader = threading.Thread(target=_read_all, args=(watcher.stdout, written), daemon=True)
+    reader.start()
     try:
-        # WHEN an execution starts after it, runs to its end, and then Ctrl-C stops the watcher
-        time.sleep(1.5)
+        assert wait_for(lambda: _screen(written).strip(), timeout=60), "the watcher showed nothing"
+        # WHEN an execution starts after it and runs to its end
         video_id = start_for_missing_video(cloud_sfn, ingest_state_machine, media_bucket)
         finished(cloud_sfn, ingest_state_machine, video_id)
-        time.sleep(1.0)
+        # THEN a refresh shows it FAILED (however long this machine takes to refresh)
+        assert wait_for(lambda: lines_with(_screen(written), video_id, "FAILED"), timeout=60), _screen(
+            written
+        )
+        # WHEN Ctrl-C stops the watcher
         watcher.send_signal(signal.SIGINT)
-        out, err = watcher.communicate(timeout=30)
+        watcher.wait(timeout=30)
     finally:
         if watcher.poll() is None:
             watcher.kill()
             watcher.wait()
+    reader.join(timeout=30)
+    err = watcher.stderr.read().decode(errors="replace") if watcher.stderr else ""
     # THEN it exits 0, leaving the last view: the new execution, FAILED
     assert watcher.returncode == 0, err
-    assert lines_with(out, video_id, "FAILED"), out
+    assert lines_with(_screen(written), video_id, "FAILED"), _screen(written)

@@ -89,8 +89,15 @@ def test_eight_mib_chunks_are_multipart_parts_merged_by_s3(alice: Api, cloud_s3,
     assert hashlib.sha256(stored).digest() == hashlib.sha256(data).digest()
 
 
+def _drained(sqs: Any, queue_url: str) -> bool:
+    """No message waiting in the queue and none being handled (received, not yet deleted)."""
+    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=names)["Attributes"]
+    return all(attributes[name] == "0" for name in names)
+
+
 def test_the_original_starts_exactly_one_ingest_execution(
-    alice: Api, cloud_sfn, ingest_state_machine
+    alice: Api, cloud_sfn, cloud_sqs: Any, ingest_state_machine, ingest_queue_url: str
 ) -> None:
     # GIVEN an upload completed twice (S3 also emits two ObjectCreated events for a multipart merge)
     data = video_bytes(6 * MiB, seed=3)
@@ -107,7 +114,10 @@ def test_the_original_starts_exactly_one_ingest_execution(
         return [e for e in listed if e["name"] == opened["video_id"]]
 
     assert wait_for(lambda: [e for e in executions() if e["status"] != "RUNNING"])
-    time.sleep(1.5)  # let any duplicate event be delivered
+    # (once the ingest queue has no message left waiting or in flight: any duplicate event was handled)
+    assert wait_for(lambda: _drained(cloud_sqs, ingest_queue_url), timeout=60), (
+        "the ingest queue did not drain"
+    )
     assert len(executions()) == 1
     video = alice.call("GET", f"/videos/{opened['video_id']}").body
     assert video["status"] == "FAILED" and video["failure"]["code"] == "not_media"
@@ -357,13 +367,12 @@ def test_a_duplicated_s3_event_starts_nothing_twice(
     }
     for _ in range(2):
         cloud_sqs.send_message(QueueUrl=ingest_queue_url, MessageBody=json.dumps({"Records": [record]}))
-    time.sleep(3)
-    # THEN there is still exactly one execution, and the queue has drained
+    # THEN the queue drains (both handled, however long this machine takes), and there is still exactly
+    # one execution
+    assert wait_for(lambda: _drained(cloud_sqs, ingest_queue_url), timeout=60), (
+        "the ingest queue did not drain"
+    )
     assert len(executions()) == 1
-    attributes = cloud_sqs.get_queue_attributes(
-        QueueUrl=ingest_queue_url, AttributeNames=["ApproximateNumberOfMessages"]
-    )["Attributes"]
-    assert attributes["ApproximateNumberOfMessages"] == "0"
 
 
 def test_completing_again_after_s3_merged_but_the_answer_was_lost(
