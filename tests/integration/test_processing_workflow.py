@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import subprocess
-import time
+from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ import pytest
 
 from tests.support.http import Api
 from tests.support.media_corpus import build_corpus
+from tests.support.waiting import wait_for
 from tests.support.workflow import upload_bytes, wait_for_status
 
 pytestmark = pytest.mark.integration
@@ -54,7 +55,12 @@ def published_events(local_cloud: Any) -> Any:
     events.put_targets(Rule="test-video-published", Targets=[{"Id": "queue", "Arn": queue_arn}])
 
     def received() -> list[dict[str, Any]]:
-        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+        """The events delivered since the last call (each message deleted once read, so none comes back)."""
+        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
+            "Messages", []
+        )
+        for message in messages:
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
         return [json.loads(message["Body"]) for message in messages]
 
     return received
@@ -146,26 +152,48 @@ def test_59_94_fps_keeps_its_rate(outcomes: dict[str, dict[str, Any]]) -> None:
     assert numerator / denominator == pytest.approx(59.94, abs=0.01)
 
 
-def test_publishing_announces_video_published(
-    outcomes: dict[str, dict[str, Any]], published_events: Any
+def test_publishing_announces_video_published_once(
+    outcomes: dict[str, dict[str, Any]], published_events: Any, cloud_sfn: Any
 ) -> None:
-    # GIVEN the published corpus videos WHEN the VideoPublished subscription is read
+    # GIVEN the corpus videos, every ingest execution ended (no Publish left to run or retry)
     published = {
         case: video["video_id"] for case, video in outcomes.items() if video["status"] == "PUBLISHED"
     }
-    seen: dict[str, dict[str, Any]] = {}
-    deadline = time.monotonic() + 20
-    while set(published.values()) - set(seen) and time.monotonic() < deadline:
-        for event in published_events():
-            seen[event["detail"]["video_id"]] = event
-    # THEN each published video was announced once with its playback URL (and nothing unpublished was)
-    assert set(published.values()) <= set(seen)
+    assert published
+    for video in outcomes.values():
+        ended = wait_for(
+            lambda arn=video["execution_arn"]: (
+                cloud_sfn.describe_execution(executionArn=arn)["status"] != "RUNNING"
+            ),
+            timeout=120,
+        )
+        assert ended, f"{video['video_id']}'s execution is still running"
+    # WHEN the VideoPublished subscription is read until every published video was seen and then until
+    # the queue is empty
+    announced: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)  # video id -> event id -> event
+
+    def read() -> int:
+        events = published_events()
+        for event in events:
+            announced[event["detail"]["video_id"]][event["id"]] = event
+        return len(events)
+
+    def all_seen() -> bool:
+        read()
+        return set(published.values()) <= set(announced)
+
+    assert wait_for(all_seen, timeout=120), sorted(set(published.values()) - set(announced))
+    while read():  # until a long-polled read finds nothing more
+        pass
+    # THEN each published video was announced exactly once, with its playback URL and owner
     for case, video_id in published.items():
-        detail = seen[video_id]["detail"]
-        assert detail["playback_url"] == outcomes[case]["playback_url"]
-        assert detail["owner"] == outcomes[case]["owner"]
+        assert len(announced[video_id]) == 1, (case, list(announced[video_id].values()))
+        (event,) = announced[video_id].values()
+        assert event["detail"]["playback_url"] == outcomes[case]["playback_url"]
+        assert event["detail"]["owner"] == outcomes[case]["owner"]
+    # AND nothing unpublished was announced
     failed = {video["video_id"] for video in outcomes.values() if video["status"] == "FAILED"}
-    assert not failed & set(seen)
+    assert not failed & set(announced)
 
 
 def test_the_author_lists_their_videos_newest_first(

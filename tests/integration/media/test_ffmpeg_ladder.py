@@ -1,7 +1,8 @@
 """The ffmpeg ladder on real clips made at test time, checked with ffprobe: sizes, codecs, audio, segment
 lengths, aligned keyframes, single-file renditions (two files each, byte ranges that tile the media file
 and each start on a keyframe), the master playlist, poster and sprite; failures leave nothing behind;
-the Transcode stage uploads everything to S3 (moto in-process). Needs ffmpeg/ffprobe on PATH, no cloud.
+the Transcode stage uploads everything to the local cloud's media bucket. Needs ffmpeg/ffprobe on PATH;
+only the stage's tests start the local cloud.
 """
 
 from __future__ import annotations
@@ -12,16 +13,14 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator
+import uuid
 from dataclasses import dataclass
 from fractions import Fraction
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from reelstack.adapters.probe import probe_file
 from reelstack.adapters.storage import MediaStorage
@@ -32,6 +31,7 @@ from reelstack.domain.rendition_spec import RenditionSpec
 from reelstack.domain.renditions import Plan, Rendition, plan_renditions
 from reelstack.errors import DependencyFailed, NotFound
 from reelstack.services.transcode import TranscodeStage
+from tests.support.cloud_stores import media_storage
 from tests.support.media_corpus import X264, ffmpeg, pattern, tone
 
 pytestmark = pytest.mark.integration
@@ -464,37 +464,40 @@ def test_a_missing_ffmpeg_is_a_dependency_failure(small_plan: tuple[Plan, Path],
     assert leftovers(tmp_path) == []
 
 
-# --- the Transcode stage: original in S3 -> outputs in S3 -------------------------------------------
-
-BUCKET = "media"
+# --- the Transcode stage: original in the local cloud's media bucket -> outputs there ---------------
 
 
 @pytest.fixture
-def storage(monkeypatch: pytest.MonkeyPatch) -> Iterator[MediaStorage]:
-    for name, value in (("AWS_ACCESS_KEY_ID", "test"), ("AWS_SECRET_ACCESS_KEY", "test")):
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        s3 = boto3.client("s3", region_name="us-east-1")
-        s3.create_bucket(Bucket=BUCKET)
-        yield MediaStorage(BUCKET, s3=s3)
+def storage(local_cloud: Any) -> MediaStorage:
+    """The media bucket of the local cloud (template.yaml's MediaBucket)."""
+    return media_storage(local_cloud)
+
+
+@pytest.fixture
+def video_plan(small_plan: tuple[Plan, Path]) -> tuple[str, Plan, Path]:
+    """The small clip's plan for a video id of its own (the media bucket is shared by the session)."""
+    _, clip = small_plan
+    video_id = f"ladder-{uuid.uuid4().hex[:12]}"
+    return video_id, plan_for(clip, RenditionSpec(), video_id), clip
 
 
 def stored(storage: MediaStorage, prefix: str) -> dict[str, dict[str, Any]]:
-    return {o.key: storage.s3.head_object(Bucket=BUCKET, Key=o.key) for o in storage.list_objects(prefix)}
+    return {
+        o.key: storage.s3.head_object(Bucket=storage.bucket, Key=o.key) for o in storage.list_objects(prefix)
+    }
 
 
 def test_the_stage_uploads_every_output_under_the_plan_s_prefix(
-    storage: MediaStorage, small_plan: tuple[Plan, Path], tmp_path: Path
+    storage: MediaStorage, video_plan: tuple[str, Plan, Path], tmp_path: Path
 ) -> None:
     # GIVEN an original in the bucket and its plan
-    plan, clip = small_plan
-    storage.s3.upload_file(str(clip), BUCKET, "originals/vid1")
+    video_id, plan, clip = video_plan
+    original = f"originals/{video_id}"
+    storage.s3.upload_file(str(clip), storage.bucket, original)
     stage = TranscodeStage(storage, FfmpegTranscoder(), scratch_root=str(tmp_path))
     # WHEN the stage runs
-    result = stage.transcode("vid1", "originals/vid1", plan)
-    # THEN every output is in the bucket under renditions/vid1/, with its content type and caching
+    result = stage.transcode(video_id, original, plan)
+    # THEN every output is in the bucket under renditions/{video_id}/, with its content type and caching
     objects = stored(storage, plan.output_prefix)
     playlist = parse_media_playlist(
         storage.read(f"{plan.output_prefix}{plan.renditions[0].playlist}").decode()
@@ -531,7 +534,7 @@ def test_the_stage_uploads_every_output_under_the_plan_s_prefix(
     assert list(tmp_path.iterdir()) == []
     # AND running again overwrites the playlists and images under the same keys, while the media file
     # goes under the name of its new content (the same name only if the bytes are the same)
-    again = stage.transcode("vid1", "originals/vid1", plan)
+    again = stage.transcode(video_id, original, plan)
     assert again["master_key"] == result["master_key"] and list(tmp_path.iterdir()) == []
     (new_media,) = parse_media_playlist(
         storage.read(f"{plan.output_prefix}{plan.renditions[0].playlist}").decode()
@@ -544,18 +547,19 @@ def test_the_stage_uploads_every_output_under_the_plan_s_prefix(
 
 
 def test_a_failed_stage_uploads_nothing_and_cleans_its_scratch(
-    storage: MediaStorage, small_plan: tuple[Plan, Path], tmp_path: Path
+    storage: MediaStorage, video_plan: tuple[str, Plan, Path], tmp_path: Path
 ) -> None:
-    plan, _ = small_plan
+    video_id, plan, _ = video_plan
+    original = f"originals/{video_id}"
     stage = TranscodeStage(storage, FfmpegTranscoder(), scratch_root=str(tmp_path))
     # GIVEN no original at all
     with pytest.raises(NotFound):
-        stage.transcode("vid1", "originals/vid1", plan)
+        stage.transcode(video_id, original, plan)
     assert list(tmp_path.iterdir()) == []
     # GIVEN an original that is not a video
-    storage.s3.put_object(Bucket=BUCKET, Key="originals/vid1", Body=b"not a video\n" * 100)
+    storage.s3.put_object(Bucket=storage.bucket, Key=original, Body=b"not a video\n" * 100)
     with pytest.raises(TranscodeFailed):
-        stage.transcode("vid1", "originals/vid1", plan)
+        stage.transcode(video_id, original, plan)
     # THEN nothing was uploaded and the scratch folder is gone
     assert storage.list_objects(plan.output_prefix) == []
     assert list(tmp_path.iterdir()) == []
