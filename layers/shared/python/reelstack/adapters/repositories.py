@@ -78,7 +78,9 @@ def _video_from(record: VideoRecord) -> Video:
         moderation=record.moderation,
         timeline=tuple(StageRun.from_dict(_plain(item)) for item in record.timeline or ()),
         published_at=record.published_at,
-        storage=StorageState.from_dict(record.storage) if record.storage else None,
+        storage=(
+            StorageState.from_dict(record.storage, int(record.storage_version or 0)) if record.storage else None
+        ),
     )
 
 
@@ -219,6 +221,27 @@ class Repositories:
         actions += [getattr(model, name).set(value) for name, value in fields.items()]
         return self._conditional_update(
             model(video_id=video_id), actions, model.status.is_in(*(s.value for s in allowed))
+        )
+
+    def transition_storage(
+        self, video_id: str, expected_version: int, state: StorageState, now: str, **fields: Any
+    ) -> bool:
+        """Write a published video's storage state (and `fields`) only if its storage version is still
+        `expected_version` (0: never written); False when another request moved it first."""
+        model = self.tables.videos
+        actions = [
+            model.storage.set(state.to_dict()),
+            model.storage_version.set(state.version),
+            model.updated_at.set(now),
+        ]
+        actions += [getattr(model, name).set(value) for name, value in fields.items()]
+        version = (
+            model.storage_version == expected_version
+            if expected_version
+            else model.storage_version.does_not_exist()
+        )
+        return self._conditional_update(
+            model(video_id=video_id), actions, (model.status == VideoStatus.PUBLISHED.value) & version
         )
 
     def delete_video(self, video_id: str, only_if: VideoStatus) -> bool:

@@ -91,6 +91,7 @@ class VideoRecord(Model):
     published_at = UnicodeAttribute(null=True)
     published_bucket = UnicodeAttribute(null=True)  # `domain.videos.published_bucket`, set at Publish
     storage = JSONAttribute(null=True)  # `StorageState.to_dict()`: tier, since, reason
+    storage_version = NumberAttribute(null=True)  # `StorageState.version`: tier writes are conditional on it
     # Stage runs, appended by each stage as it ends: a list of maps (untyped ListAttribute).
     timeline = ListAttribute(null=True)  # type: ignore[var-annotated]
     by_owner = OwnerCreatedIndex()
