@@ -13,11 +13,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import redis
+from redis.cluster import RedisCluster
 
 from reelstack.adapters.like_cache import LikeCache, keys
 from reelstack.adapters.like_store import LikeStore
 from reelstack.adapters.queue_sender import QueueSender
+from reelstack.adapters.redis_client import redis_from_url
 from reelstack.domain.identity import Principal
 from reelstack.domain.likes import LikeChange, LikeState, replay
 from reelstack.domain.videos import Video, VideoStatus
@@ -25,7 +26,6 @@ from reelstack.errors import DependencyFailed, NotFound
 from reelstack.services.likes import LikeService, LikeWorker
 
 AT = "2026-01-02T03:04:05.678Z"
-REDIS_DB = 9  # our own database: FLUSHDB here touches no other test's keys
 
 
 def _create_tables(dynamodb: Any, likes: str, counters: str) -> None:
@@ -84,14 +84,20 @@ def store(cloud_env: Any) -> LikeStore:
 
 
 @pytest.fixture(scope="module")
-def redis_client(local_cloud: Any) -> redis.Redis:
-    base = redis.Redis.from_url(local_cloud.redis_url)
-    kwargs = base.connection_pool.connection_kwargs
-    return redis.Redis(host=kwargs["host"], port=kwargs["port"], db=REDIS_DB)
+def redis_client(local_cloud: Any) -> RedisCluster:
+    """The cluster client, as the functions use it (the local cloud's Redis is cluster mode)."""
+    client: RedisCluster = redis_from_url(local_cloud.redis_url, 2.0, cluster=True)
+    return client
+
+
+def flush(redis_client: RedisCluster, video_id: str) -> None:
+    """What a FLUSHDB or a restart does to the video: its keys are gone. (A cluster has database 0
+    only, shared by every test: a real FLUSHDB here would empty other tests' keys too.)"""
+    redis_client.delete(*keys(video_id).values())
 
 
 @pytest.fixture
-def cache(redis_client: redis.Redis) -> LikeCache:
+def cache(redis_client: RedisCluster) -> LikeCache:
     return LikeCache(client=redis_client)
 
 
@@ -263,7 +269,7 @@ def test_my_likes_lists_live_likes_newest_first_in_pages(store: LikeStore) -> No
 
 
 def test_flush_then_first_touch_rebuilds_the_same_state(
-    cache: LikeCache, store: LikeStore, redis_client: redis.Redis, video_id: str
+    cache: LikeCache, store: LikeStore, redis_client: RedisCluster, video_id: str
 ) -> None:
     sender = ListSender()
     service = service_for(cache, store, sender, {video_id: published(video_id)})
@@ -279,7 +285,7 @@ def test_flush_then_first_touch_rebuilds_the_same_state(
     state = store.state(video_id)
     assert before == (set(state.users), state.count)
 
-    redis_client.flushdb()
+    flush(redis_client, video_id)
     redis_client.script_flush()  # as after a restart: EVALSHA answers NOSCRIPT, the script is sent again
     assert cache.snapshot(video_id) is None
     answer = service.like(Principal("newcomer", "n"), video_id)  # first touch: rebuilt, then liked
@@ -290,13 +296,13 @@ def test_flush_then_first_touch_rebuilds_the_same_state(
 
 
 def test_a_change_queued_before_a_flush_reaches_the_rebuilt_cache(
-    cache: LikeCache, store: LikeStore, redis_client: redis.Redis, video_id: str
+    cache: LikeCache, store: LikeStore, redis_client: RedisCluster, video_id: str
 ) -> None:
     sender = ListSender()
     service = service_for(cache, store, sender, {video_id: published(video_id)})
     worker = LikeWorker(store, cache)
     service.like(Principal("alice", "a"), video_id)  # queued, not yet durable
-    redis_client.flushdb()
+    flush(redis_client, video_id)
     assert service.like(Principal("bob", "b"), video_id).like_count == 1  # rebuilt without alice
     service.unlike(Principal("carol", "c"), video_id)  # a no-op in Redis, queued all the same
     for message in sender.messages:
@@ -323,7 +329,7 @@ class StoreRacedByTheWorker:
 
 
 def test_a_change_applied_while_the_cache_is_being_rebuilt_is_not_lost(
-    cache: LikeCache, store: LikeStore, redis_client: redis.Redis, video_id: str
+    cache: LikeCache, store: LikeStore, redis_client: RedisCluster, video_id: str
 ) -> None:
     # GIVEN x's like and y's unlike of an earlier like, queued while the video was loaded; then a flush
     sender = ListSender()
@@ -335,7 +341,7 @@ def test_a_change_applied_while_the_cache_is_being_rebuilt_is_not_lost(
     service.unlike(Principal("y", "y"), video_id)
     queued = list(sender.messages)
     sender.messages.clear()
-    redis_client.flushdb()
+    flush(redis_client, video_id)
 
     # WHEN z's like rebuilds the cache while the worker applies the queued changes in the middle
     raced = LikeService(
@@ -354,14 +360,14 @@ def test_a_change_applied_while_the_cache_is_being_rebuilt_is_not_lost(
 
 
 def test_a_newer_action_is_not_undone_by_reconciling_an_older_one(
-    cache: LikeCache, store: LikeStore, redis_client: redis.Redis, video_id: str
+    cache: LikeCache, store: LikeStore, redis_client: RedisCluster, video_id: str
 ) -> None:
     sender = ListSender()
     service = service_for(cache, store, sender, {video_id: published(video_id)})
     worker = LikeWorker(store, cache)
     alice = Principal("alice", "a")
     service.like(alice, video_id)
-    redis_client.flushdb()
+    flush(redis_client, video_id)
     service.unlike(alice, video_id)  # rebuilt (alice not durable yet), unlike is a no-op, queued
     worker.handle(sender.messages[0])  # the like lands: DynamoDB says liked for now...
     assert cache.snapshot(video_id) == (set(), 0)  # ...but the cache has seen the newer unlike
@@ -385,7 +391,7 @@ def test_videos_not_published_or_missing_answer_404(
 def test_with_redis_unreachable_likes_are_queued_and_answered_from_the_store(
     store: LikeStore, video_id: str
 ) -> None:
-    down = LikeCache(f"redis://127.0.0.1:{closed_port()}/0", socket_timeout=0.2)
+    down = LikeCache(f"redis://127.0.0.1:{closed_port()}/0", socket_timeout=0.2, cluster=True)
     sender = ListSender()
     service = service_for(down, store, sender, {video_id: published(video_id)})
     worker = LikeWorker(store, down)

@@ -89,7 +89,13 @@ class NotificationSettings(_Base):
     notification_window_seconds: int = 3600
 
 
-class LikeSettings(_Base):
+class RedisClusterSetting(_Base):
+    """Whether the cache is a Redis cluster: ElastiCache Serverless always is (`adapters.redis_client`)."""
+
+    redis_cluster: bool = False
+
+
+class LikeSettings(RedisClusterSetting):
     """Likes: the Redis cache (ElastiCache) in front of the DynamoDB truth (likes + sharded counters)."""
 
     redis_url: str
@@ -106,7 +112,7 @@ class LikesQueueSettings(_Base):
     likes_queue_url: str
 
 
-class PlayStatsSettings(_Base):
+class PlayStatsSettings(RedisClusterSetting):
     """Plays: when one counts (`reelstack.domain.plays`) and the Redis fast side (hot list, interests)."""
 
     redis_url: str
@@ -139,7 +145,7 @@ class PlaysQueueSettings(_Base):
     plays_queue_url: str
 
 
-class RateLimitSettings(_Base):
+class RateLimitSettings(RedisClusterSetting):
     """Per-user token buckets per route (`reelstack.domain.rate_limits` grammar; "" = no limits)."""
 
     rate_limits: str = "like=10/s:burst=20;play=30/s:burst=60"

@@ -8,6 +8,8 @@ Keys of one video share the hash tag `{video_id}`, so every script touches one c
     likes:{V}:versions  hash user -> the version of that user's newest action the cache has seen
     likes:{V}:loaded    marker: the keys above were rebuilt from DynamoDB (expires: a periodic rebuild)
     likes:{V}:pending   hash user -> "liked|version": changes DynamoDB applied while V was not loaded
+    likes:{V}:staging:T the users of rebuild T, loaded in batches before `load` swaps them in
+                        (expires after `STAGING_TTL_MS`: an abandoned rebuild leaves nothing behind)
 
 `toggle` runs ONE Lua script (EVALSHA, NOSCRIPT fallback through redis-py's `register_script`) that,
 when the video is loaded, adds or removes the user, moves the counter only if membership changed,
@@ -15,6 +17,11 @@ and issues the change's version `max(seq + 1, redis TIME in us)`; a wall-clock f
 growing across a flush or restart that lost `seq` (and `load` seeds `seq` from DynamoDB's newest).
 When the marker is missing it answers "miss" and changes nothing: the caller rebuilds with `load`,
 which writes the truth only if the marker is still missing (two rebuilders cannot interleave).
+ElastiCache Serverless refuses a command of more than 3,999 arguments, so `load` passes at most
+`BATCH` users in one command: a video with more likers has them SADDed `BATCH` at a time into its
+own staging set (a token per rebuild: two rebuilders never share one), and the load script then
+renames that set over `users` in the same atomic step as before (or deletes it when another rebuild
+won). Every command and script names only `{V}` keys: one cluster slot.
 
 `reconcile` lets the likes worker make the cache agree with a change that DynamoDB just applied,
 unless the cache has seen a newer action of that user (the `versions` hash) -- it closes the gap of
@@ -32,12 +39,12 @@ an evicted `users` set under a live marker would read as "nobody likes it" until
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
-import redis
 from redis.commands.core import Script
 
-from reelstack.adapters.redis_client import redis_from_url
+from reelstack.adapters.redis_client import REDIS_ERRORS, redis_from_url
 from reelstack.domain.likes import CacheUnavailable, LikeState, Toggled
 from reelstack.settings import LikeSettings
 
@@ -80,13 +87,18 @@ end
 return {1, want, count, changed, text}
 """
 
-# KEYS: users, count, seq, versions, loaded, pending. ARGV: ttl_ms, count, version floor, user...
-# Rebuilds only while the marker is missing (then applies and empties `pending`); returns 1 when it did.
+# KEYS: users, count, seq, versions, loaded, pending, staging. ARGV: ttl_ms, count, version floor,
+# user... (at most BATCH; the rest were staged). Rebuilds only while the marker is missing (then takes
+# the staged users, applies and empties `pending`); returns 1 when it did. Staging is always deleted.
 _LOAD = """
 if redis.call('EXISTS', KEYS[5]) == 1 then
+  redis.call('DEL', KEYS[7])
   return 0
 end
 redis.call('DEL', KEYS[1], KEYS[2], KEYS[4])
+if redis.call('EXISTS', KEYS[7]) == 1 then
+  redis.call('RENAME', KEYS[7], KEYS[1])
+end
 for i = 4, #ARGV do
   redis.call('SADD', KEYS[1], ARGV[i])
 end
@@ -147,6 +159,10 @@ return 1
 
 # A pending change outlives any rebuild in flight; a rebuild after it reads the change from DynamoDB.
 PENDING_TTL_MS = 15 * 60 * 1000
+# Users per command: ElastiCache Serverless refuses more than 3,999 arguments in one command.
+BATCH = 1000
+# A staging set outlives its rebuild's batches; an abandoned one expires.
+STAGING_TTL_MS = 5 * 60 * 1000
 
 
 def keys(video_id: str) -> dict[str, str]:
@@ -154,6 +170,11 @@ def keys(video_id: str) -> dict[str, str]:
     prefix = f"likes:{{{video_id}}}"
     names = ("users", "count", "seq", "versions", "loaded", "pending")
     return {name: f"{prefix}:{name}" for name in names}
+
+
+def staging_key(video_id: str, token: str) -> str:
+    """Where rebuild `token` of the video stages its users (same slot as the video's other keys)."""
+    return f"likes:{{{video_id}}}:staging:{token}"
 
 
 class LikeCache:
@@ -166,12 +187,14 @@ class LikeCache:
         client: Any = None,
         loaded_ttl_seconds: int = 24 * 3600,
         socket_timeout: float = 0.5,
+        cluster: bool = False,
     ) -> None:
         if client is None and not url:
             raise ValueError("a like cache needs a Redis client or URL")
         self._url = url
         self._client = client
         self._socket_timeout = socket_timeout
+        self._cluster = cluster
         self._ttl_ms = loaded_ttl_seconds * 1000
         self._scripts: dict[str, Script] = {}
 
@@ -181,12 +204,13 @@ class LikeCache:
             settings.redis_url,
             loaded_ttl_seconds=settings.like_cache_ttl_seconds,
             socket_timeout=settings.like_cache_timeout_seconds,
+            cluster=settings.redis_cluster,
         )
 
     @property
     def client(self) -> Any:
         if self._client is None:
-            self._client = redis_from_url(str(self._url), self._socket_timeout)
+            self._client = redis_from_url(str(self._url), self._socket_timeout, cluster=self._cluster)
         return self._client
 
     def _script(self, name: str, source: str) -> Script:
@@ -198,7 +222,7 @@ class LikeCache:
     def _run(self, name: str, source: str, keys: list[str], args: list[Any]) -> Any:
         try:
             return self._script(name, source)(keys=keys, args=args)
-        except redis.RedisError as exc:
+        except REDIS_ERRORS as exc:
             raise CacheUnavailable(f"the like cache failed: {exc}") from exc
 
     # -- the like script ------------------------------------------------------------------------------
@@ -217,15 +241,34 @@ class LikeCache:
     def is_loaded(self, video_id: str) -> bool:
         try:
             return bool(self.client.exists(keys(video_id)["loaded"]))
-        except redis.RedisError as exc:
+        except REDIS_ERRORS as exc:
             raise CacheUnavailable(f"the like cache failed: {exc}") from exc
 
     def load(self, state: LikeState) -> bool:
-        """Rebuild a video's likes from the truth, atomically and only if still missing; True if it did."""
+        """Rebuild a video's likes from the truth, atomically and only if still missing; True if it did.
+        More than `BATCH` users are staged `BATCH` at a time first (module docstring)."""
         k = keys(state.video_id)
-        order = [k["users"], k["count"], k["seq"], k["versions"], k["loaded"], k["pending"]]
-        args: list[Any] = [self._ttl_ms, state.count, state.version, *sorted(state.users)]
+        staging = staging_key(state.video_id, uuid.uuid4().hex)
+        users = sorted(state.users)
+        if len(users) > BATCH:
+            self._stage(staging, users)
+            users = []
+        order = [k["users"], k["count"], k["seq"], k["versions"], k["loaded"], k["pending"], staging]
+        args: list[Any] = [self._ttl_ms, state.count, state.version, *users]
         return bool(self._run("load", _LOAD, order, args))
+
+    def _stage(self, staging: str, users: list[str]) -> None:
+        """SADD the users `BATCH` at a time, in one round trip (a pipeline, not a transaction); the
+        TTL comes right after the first batch, so a staging set never lingers."""
+        try:
+            pipe = self.client.pipeline(transaction=False)
+            for start in range(0, len(users), BATCH):
+                pipe.sadd(staging, *users[start : start + BATCH])
+                if start == 0:
+                    pipe.pexpire(staging, STAGING_TTL_MS)
+            pipe.execute()
+        except REDIS_ERRORS as exc:
+            raise CacheUnavailable(f"the like cache failed: {exc}") from exc
 
     def reconcile(self, video_id: str, user_id: str, liked: bool, version: int) -> bool:
         """Make the cache agree with an applied change unless it has seen a newer action of the user."""
@@ -238,7 +281,7 @@ class LikeCache:
         """Forget that the video is loaded: the next touch rebuilds it from DynamoDB."""
         try:
             self.client.delete(keys(video_id)["loaded"])
-        except redis.RedisError as exc:
+        except REDIS_ERRORS as exc:
             raise CacheUnavailable(f"the like cache failed: {exc}") from exc
 
     # -- reads (tests, the read side) ------------------------------------------------------------------
@@ -249,7 +292,7 @@ class LikeCache:
             pipe = self.client.pipeline(transaction=True)
             pipe.exists(k["loaded"]).smembers(k["users"]).get(k["count"])
             loaded, users, count = pipe.execute()
-        except redis.RedisError as exc:
+        except REDIS_ERRORS as exc:
             raise CacheUnavailable(f"the like cache failed: {exc}") from exc
         if not loaded:
             return None

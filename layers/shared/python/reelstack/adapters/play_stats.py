@@ -1,25 +1,36 @@
 """Play counters in Redis (ElastiCache): the once-per-window gate and the fast read side of plays.
 
-Keys (V = video, U = viewer, D = UTC day "YYYY-MM-DD", B = hot bucket number):
+Keys (V = video, U = viewer, D = UTC day "YYYY-MM-DD", B = hot bucket number); the `{...}` part is
+the hash tag, so each group below lives in one cluster slot:
 
     plays:{V}:seen:U     the time (ms) of U's last counted play of V; expires with the window
     plays:{V}:uv         HyperLogLog of V's viewers (unique viewers, ~0.8% standard error)
     plays:{V}:day:D      V's plays on day D (expires after `day_ttl_s`)
-    plays:hot:B          sorted set video -> plays in bucket B (`hot_bucket_s` wide), trimmed to the
+    plays:{hot}:B        sorted set video -> plays in bucket B (`hot_bucket_s` wide), trimmed to the
                          `hot_keep` best, expiring after `hot_buckets` buckets; `hot` sums the last
-                         `hot_buckets` buckets weighted by `hot_half_life_s`, so it decays
+                         `hot_buckets` buckets weighted by `hot_half_life_s`, so it decays (ZUNION:
+                         every bucket shares the tag `{hot}`, one slot, as a single bucket always was)
     interests:{U}        hash tag -> "score|t": U's interest in a tag as of t (unix seconds)
 
-`record` is ONE Lua script (not a pipeline: a MULTI pipeline cannot make its writes depend on the
-gate, and two round trips would let two beacons of one viewer both pass it): when V's gate for U is
-closed (a play counted less than the window ago) it changes nothing and answers 0; otherwise it
-opens the window, PFADDs, INCRs, ZINCRBYs (and trims) and bumps each tag of V with decay applied
-on write (`score * 0.5^((now - t)/half_life) + weight`), then answers 1 -- all atomic per play.
+ElastiCache Serverless is a cluster: a script may only touch keys of one slot (CROSSSLOT otherwise).
+So `record` is three steps, in this order:
+
+1. The gate and V's counters: ONE Lua script on `{V}` (not a pipeline: a MULTI pipeline cannot make
+   its writes depend on the gate, and two round trips would let two beacons of one viewer both pass
+   it). When V's gate for U is closed (a play counted less than the window ago) it changes nothing
+   and answers 0; otherwise it opens the window, PFADDs and INCRs, and answers 1 -- atomic per play.
+   If it fails, nothing was counted: `DependencyFailed` (code `plays_unavailable`), the beacon's
+   retry counts it.
+2. The hot list: one MULTI transaction on the current `{hot}` bucket (ZINCRBY, trim, EXPIRE).
+3. The viewer's interests: ONE Lua script on `interests:{U}` that bumps each tag of V with decay
+   applied on write (`score * 0.5^((now - t)/half_life) + weight`).
+
+Steps 2 and 3 run only after step 1 counted the play, each once, and are never retried: a failure
+there loses only that hot-list increment or that interest bump (logged as a warning with the video
+and viewer), and the play stays counted and is queued as usual. Retrying a whole `record` could not
+double count either: the gate is closed, so it answers "duplicate" and runs neither step again.
 The gate compares stored times instead of relying on key expiry alone, so an injected clock governs
-it (tests); the expiry only cleans up. The script names every key it touches: it needs ElastiCache
-with cluster mode disabled (one shard + replicas, as the stack declares); with cluster mode on it
-would be split into a gate+video script on `{V}` and a second one for the hot list and interests.
-Every Redis error becomes `DependencyFailed` (code `plays_unavailable`).
+it (tests); the expiry only cleans up. Every other Redis error becomes `DependencyFailed`.
 """
 
 from __future__ import annotations
@@ -28,47 +39,47 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-import redis
 from redis.commands.core import Script
 
-from reelstack.adapters.redis_client import redis_from_url
+from reelstack.adapters.redis_client import REDIS_ERRORS, redis_from_url
 from reelstack.domain.plays import PlayEvent, day_of, decay_factor, top_interests
 from reelstack.errors import DependencyFailed
+from reelstack.observability import logger
 from reelstack.settings import PlayStatsSettings
 
-# KEYS: seen, uv, day, hot, interests.
-# ARGV: now_ms, window_ms, day_ttl_s, hot_keep, hot_ttl_s, half_life_s, weight, viewer, video, tags...
-_RECORD = """
+# KEYS: seen, uv, day (one slot: `{V}`). ARGV: now_ms, window_ms, day_ttl_s, viewer.
+# Returns 1 when the play counts (the window was open and is now closed), 0 for a duplicate.
+_COUNT = """
 local now_ms = tonumber(ARGV[1])
 local last = redis.call('GET', KEYS[1])
 if last and now_ms - tonumber(last) < tonumber(ARGV[2]) then
   return 0
 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-redis.call('PFADD', KEYS[2], ARGV[8])
+redis.call('PFADD', KEYS[2], ARGV[4])
 redis.call('INCR', KEYS[3])
 redis.call('EXPIRE', KEYS[3], ARGV[3])
-redis.call('ZINCRBY', KEYS[4], 1, ARGV[9])
-redis.call('ZREMRANGEBYRANK', KEYS[4], 0, -(tonumber(ARGV[4]) + 1))
-redis.call('EXPIRE', KEYS[4], ARGV[5])
-local now_s = now_ms / 1000
-local half_life = tonumber(ARGV[6])
-local weight = tonumber(ARGV[7])
-for i = 10, #ARGV do
+return 1
+"""
+
+# KEYS: interests (`interests:{U}`). ARGV: now_ms, half_life_s, weight, tag...
+_INTERESTS = """
+local now_s = tonumber(ARGV[1]) / 1000
+local half_life = tonumber(ARGV[2])
+local weight = tonumber(ARGV[3])
+for i = 4, #ARGV do
   local score = 0
-  local stored = redis.call('HGET', KEYS[5], ARGV[i])
+  local stored = redis.call('HGET', KEYS[1], ARGV[i])
   if stored then
     local s, t = string.match(stored, '^([^|]+)|(.+)$')
     local age = now_s - tonumber(t)
     if age < 0 then age = 0 end
     score = tonumber(s) * math.pow(0.5, age / half_life)
   end
-  redis.call('HSET', KEYS[5], ARGV[i], string.format('%.17g|%.3f', score + weight, now_s))
+  redis.call('HSET', KEYS[1], ARGV[i], string.format('%.17g|%.3f', score + weight, now_s))
 end
-if #ARGV >= 10 then
-  redis.call('EXPIRE', KEYS[5], math.ceil(half_life * 10))
-end
-return 1
+redis.call('EXPIRE', KEYS[1], math.ceil(half_life * 10))
+return #ARGV - 3
 """
 
 
@@ -85,7 +96,7 @@ def interests_key(user_id: str) -> str:
 
 
 def hot_key(bucket: int) -> str:
-    return f"plays:hot:{bucket}"
+    return f"plays:{{hot}}:{bucket}"
 
 
 class PlayStats:
@@ -106,13 +117,15 @@ class PlayStats:
         hot_half_life_s: float = 1800,
         day_ttl_s: int = 8 * 24 * 3600,
         socket_timeout: float = 0.5,
+        cluster: bool = False,
     ) -> None:
         if client is None and not url:
             raise ValueError("play stats need a Redis client or URL")
         self._url = url
         self._client = client
         self._socket_timeout = socket_timeout
-        self._script: Script | None = None
+        self._cluster = cluster
+        self._scripts: dict[str, Script] = {}
         self.clock = clock or (lambda: datetime.now(UTC))
         self.dedup_window_s = dedup_window_s
         self.half_life_s = interest_half_life_s
@@ -133,47 +146,71 @@ class PlayStats:
             hot_buckets=settings.hot_buckets,
             hot_half_life_s=settings.hot_half_life_seconds,
             socket_timeout=settings.play_cache_timeout_seconds,
+            cluster=settings.redis_cluster,
         )
 
     @property
     def client(self) -> Any:
         if self._client is None:
-            self._client = redis_from_url(str(self._url), self._socket_timeout)
+            self._client = redis_from_url(str(self._url), self._socket_timeout, cluster=self._cluster)
         return self._client
 
     def _call(self, what: str, operation: Callable[[], Any]) -> Any:
         try:
             return operation()
-        except redis.RedisError as exc:
+        except REDIS_ERRORS as exc:
             raise DependencyFailed(f"{what} failed: {exc}", code="plays_unavailable") from exc
 
     def _bucket(self, moment: datetime) -> int:
         return int(moment.timestamp() // self.hot_bucket_s)
 
+    def _script(self, name: str, source: str) -> Script:
+        script = self._scripts.get(name)
+        if script is None:
+            script = self._scripts[name] = self.client.register_script(source)
+        return script
+
     def record(self, play: PlayEvent, tags: Sequence[str] = ()) -> bool:
-        """Count a play that passed the threshold: True if new, False if within the viewer's window."""
+        """Count a play that passed the threshold: True if new, False if within the viewer's window.
+        The hot list and the viewer's interests follow a counted play, best effort (module docstring)."""
         keys = video_keys(play.video_id, play.viewer, play.day)
         now_ms = int(play.at.timestamp() * 1000)
-        args: list[Any] = [
-            now_ms,
-            self.dedup_window_s * 1000,
-            self.day_ttl_s,
-            self.hot_keep,
-            self.hot_bucket_s * (self.hot_buckets + 1),
-            self.half_life_s,
-            self.weight,
-            play.viewer,
-            play.video_id,
-            *dict.fromkeys(tag for tag in tags if tag),
-        ]
-        if self._script is None:
-            self._script = self.client.register_script(_RECORD)
-        script = self._script
-        all_keys = [keys["seen"], keys["uv"], keys["day"], hot_key(self._bucket(play.at))]
+        args: list[Any] = [now_ms, self.dedup_window_s * 1000, self.day_ttl_s, play.viewer]
         result = self._call(
-            "recording a play", lambda: script(keys=[*all_keys, interests_key(play.viewer)], args=args)
+            "recording a play",
+            lambda: self._script("count", _COUNT)(keys=[keys["seen"], keys["uv"], keys["day"]], args=args),
         )
-        return bool(int(result))
+        if not int(result):
+            return False
+        self._after_count("the hot list", play, lambda: self._bump_hot(play))
+        unique_tags = list(dict.fromkeys(tag for tag in tags if tag))
+        if unique_tags:
+            self._after_count("the viewer's interests", play, lambda: self._bump_interests(play, unique_tags))
+        return True
+
+    def _after_count(self, what: str, play: PlayEvent, operation: Callable[[], Any]) -> None:
+        """A step after the gate counted the play: once, never retried; a failure is logged only."""
+        try:
+            operation()
+        except REDIS_ERRORS as exc:
+            logger.warning(
+                "play counted, %s not updated",
+                what,
+                extra={"video_id": play.video_id, "viewer": play.viewer, "error": repr(exc)},
+            )
+
+    def _bump_hot(self, play: PlayEvent) -> None:
+        key = hot_key(self._bucket(play.at))
+        pipe = self.client.pipeline(transaction=True)
+        pipe.zincrby(key, 1, play.video_id)
+        pipe.zremrangebyrank(key, 0, -(self.hot_keep + 1))
+        pipe.expire(key, self.hot_bucket_s * (self.hot_buckets + 1))
+        pipe.execute()
+
+    def _bump_interests(self, play: PlayEvent, tags: list[str]) -> None:
+        now_ms = int(play.at.timestamp() * 1000)
+        args: list[Any] = [now_ms, self.half_life_s, self.weight, *tags]
+        self._script("interests", _INTERESTS)(keys=[interests_key(play.viewer)], args=args)
 
     def forget(self, play: PlayEvent) -> None:
         """Reopen the viewer's window (the play could not be queued: let the client's retry count)."""

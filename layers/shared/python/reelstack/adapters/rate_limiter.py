@@ -1,25 +1,33 @@
-"""Token buckets in Redis, one per user per route: `ratelimit:{route}:{user}` is a hash of `tokens`
-and `at_ms` (when they were counted). ONE Lua script refills for the time elapsed, takes a token when
-there is one, and stores the level (PEXPIRE: an idle bucket is full again after `burst / rate`, so it
-need not be kept longer). The time is Redis's own (`TIME`, one clock for every API instance) unless a
-clock is injected (tests). The arithmetic is `reelstack.domain.rate_limits.take`.
+"""Token buckets in Redis, one per user per route: `ratelimit:{route}:{user}` (the user is the hash
+tag: one key per script, so one cluster slot) is a hash of `tokens` and `at_ms` (when they were
+counted). ONE Lua script refills for the time elapsed, takes a token when there is one, and stores
+the level (PEXPIRE: an idle bucket is full again after `burst / rate`, so it need not be kept
+longer). The time is Redis's own (`TIME`, one clock for every API instance) unless a clock is
+injected (tests). The arithmetic is `reelstack.domain.rate_limits.take`.
 
-Redis down: the limiter fails open (allows, and says so with `Decision.remaining = -1`); refusing
-every like and play because the limiter's store is unreachable would turn a cache outage into an API
-outage, and API Gateway's own throttling still caps the stage.
+Redis down: the limiter falls back to per-instance buckets (`reelstack.domain.local_buckets`: the
+same rates, in this process, at most `fallback_capacity` buckets, least recently used forgotten
+first) and says so with a warning when it switches. After a failure it leaves Redis alone for
+`redis_retry_s` (each try could cost a socket timeout), then tries it again; the Redis buckets
+resume where they were (or full, after a restart). Refusing every like and play because the
+limiter's store is unreachable would turn a cache outage into an API outage; letting everything
+through would leave the API uncapped per user while it lasts. A fallback bucket caps each instance,
+so a user may get up to N times the rate across N instances during an outage.
 """
 
 from __future__ import annotations
 
 import math
+import threading
+import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-import redis
 from redis.commands.core import Script
 
-from reelstack.adapters.redis_client import redis_from_url
+from reelstack.adapters.redis_client import REDIS_ERRORS, redis_from_url
+from reelstack.domain.local_buckets import DEFAULT_CAPACITY, LocalBuckets
 from reelstack.domain.rate_limits import Decision, TokenBucket, refusal
 from reelstack.observability import logger
 from reelstack.settings import RateLimitSettings
@@ -65,7 +73,8 @@ def bucket_key(route: str, user_id: str) -> str:
 
 class RateLimiter:
     """`check(user, route)` -> Decision; `enforce` raises `TooManyRequests`. Routes without a bucket
-    are not limited. `client` is injected, or built lazily from `url` on first use."""
+    are not limited. `client` is injected, or built lazily from `url` on first use (a `RedisCluster`
+    when `cluster`)."""
 
     def __init__(
         self,
@@ -75,6 +84,9 @@ class RateLimiter:
         client: Any = None,
         clock: Callable[[], datetime] | None = None,
         socket_timeout: float = 0.2,
+        cluster: bool = False,
+        fallback_capacity: int = DEFAULT_CAPACITY,
+        redis_retry_s: float = 1.0,
     ) -> None:
         if client is None and not url:
             raise ValueError("a rate limiter needs a Redis client or URL")
@@ -83,22 +95,34 @@ class RateLimiter:
         self._client = client
         self._clock = clock
         self._socket_timeout = socket_timeout
+        self._cluster = cluster
         self._script: Script | None = None
+        self.fallback = LocalBuckets(fallback_capacity)
+        self._redis_retry_s = redis_retry_s
+        self._redis_down_until = 0.0  # monotonic; while in the future, the fallback answers
+        self._state_lock = threading.Lock()
 
     @classmethod
     def from_settings(cls, settings: RateLimitSettings, redis_url: str) -> RateLimiter:
-        return cls(settings.buckets(), redis_url, socket_timeout=settings.rate_limit_timeout_seconds)
+        return cls(
+            settings.buckets(),
+            redis_url,
+            socket_timeout=settings.rate_limit_timeout_seconds,
+            cluster=settings.redis_cluster,
+        )
 
     @property
     def client(self) -> Any:
         if self._client is None:
-            self._client = redis_from_url(str(self._url), self._socket_timeout)
+            self._client = redis_from_url(str(self._url), self._socket_timeout, cluster=self._cluster)
         return self._client
 
     def check(self, user_id: str, route: str, cost: float = 1.0) -> Decision:
         bucket = self.limits.get(route)
         if bucket is None:
             return Decision(True, 0.0, math.inf)
+        if time.monotonic() < self._redis_down_until:
+            return self._fallback(user_id, route, bucket, cost)
         now_ms = int(self._clock().timestamp() * 1000) if self._clock else -1
         try:
             if self._script is None:
@@ -106,10 +130,21 @@ class RateLimiter:
             allowed, retry_ms, millitokens = self._script(
                 keys=[bucket_key(route, user_id)], args=[bucket.rate_per_s, bucket.burst, cost, now_ms]
             )
-        except redis.RedisError as exc:
-            logger.warning("rate limiter unavailable: allowing", extra={"route": route, "error": repr(exc)})
-            return Decision(True, 0.0, -1.0)  # fail open (module docstring)
+        except REDIS_ERRORS as exc:
+            with self._state_lock:
+                self._redis_down_until = time.monotonic() + self._redis_retry_s
+            logger.warning(
+                "rate limiter's Redis unavailable: per-instance buckets for %.1f s",
+                self._redis_retry_s,
+                extra={"route": route, "error": repr(exc)},
+            )
+            return self._fallback(user_id, route, bucket, cost)
         return Decision(bool(int(allowed)), int(retry_ms) / 1000, int(millitokens) / 1000)
+
+    def _fallback(self, user_id: str, route: str, bucket: TokenBucket, cost: float) -> Decision:
+        """The per-instance bucket (module docstring): the same rate and burst, in this process."""
+        now_s = self._clock().timestamp() if self._clock else time.monotonic()
+        return self.fallback.take(user_id, route, bucket, now_s, cost)
 
     def enforce(self, user_id: str, route: str, cost: float = 1.0) -> Decision:
         """`check`, raising `TooManyRequests` (code `rate_limited`, `retry_after_s`) when refused."""
