@@ -2,7 +2,8 @@
 
 `PlayService.record`: rate limit (route "play") -> validate the body -> the video must exist and be
 published (404 `video_not_found` otherwise) -> the threshold (`domain.plays.counts`) ->
-Redis, which opens the viewer's window and moves every counter atomically or says "duplicate" ->
+Redis, which opens the viewer's window and moves the video's counters atomically or says
+"duplicate" (the hot list and the viewer's interests follow, best effort: `adapters.play_stats`) ->
 queue the counted play. If queueing fails the window is reopened and the caller gets 503, so a
 retried beacon counts (Redis keeps the extra fast-counter increment: it is a cache).
 
