@@ -17,6 +17,7 @@ SHARED_LAYER_DIR = REPO_ROOT / "layers" / "shared" / "python"
 SETTINGS_OF_FUNCTION = {
     "ApiFunction": "ApiSettings",
     "MergeFunction": "MergeSettings",
+    "MergeSweeperFunction": "MergeSweeperSettings",
     "IngestTriggerFunction": "IngestTriggerSettings",
     "IngestAdmitFunction": "IngestSettings",
     "IngestFailFunction": "IngestSettings",

@@ -24,6 +24,33 @@ class _Base(BaseSettings):
     aws_region: str = Field(default="us-east-1", validation_alias="AWS_REGION")
 
 
+class SdkSettings(_Base):
+    """How long the AWS SDK clients (boto3, PynamoDB) wait and how often they try, per process.
+
+    The defaults suit background functions (a merge streams large parts). The template gives the API
+    tighter values (SDK_* variables): API Gateway gives up after 29 s, so a slow dependency must
+    fail (503 with Retry-After) well before that: attempts x (connect + read) + backoff < 29 s.
+    """
+
+    sdk_connect_timeout_seconds: float = 5.0
+    sdk_read_timeout_seconds: float = 60.0
+    sdk_max_attempts: int = 4  # first try included (botocore `total_max_attempts`, standard mode)
+
+    @property
+    def worst_case_seconds(self) -> float:
+        """The longest one SDK call can take before it raises (standard mode backs off <= 1 s, 2 s, ...)."""
+        backoff = sum(min(2.0**attempt, 20.0) for attempt in range(self.sdk_max_attempts - 1))
+        return (
+            self.sdk_max_attempts * (self.sdk_connect_timeout_seconds + self.sdk_read_timeout_seconds)
+            + backoff
+        )
+
+
+@cache
+def sdk_settings() -> SdkSettings:
+    return SdkSettings()
+
+
 class StorageSettings(_Base):
     media_bucket: str
     presign_expiry_seconds: int = 900
@@ -177,8 +204,10 @@ class ApiSettings(
     PlaysQueueSettings,
     RateLimitSettings,
     ArchiveSettings,
+    SdkSettings,
 ):
-    """The HTTP API function."""
+    """The HTTP API function (its SDK timeouts, set tight by the template, are read by the clients
+    through `sdk_settings()`)."""
 
     merge_function_name: str
     waiting_tasks_table: str
@@ -284,6 +313,25 @@ def api_settings() -> ApiSettings:
 @cache
 def merge_settings() -> MergeSettings:
     return MergeSettings()  # type: ignore[call-arg]
+
+
+class MergeSweeperSettings(StorageSettings, TableSettings):
+    """The scheduled sweeper of uploads stuck in MERGING (`reelstack.domain.merge_sweep`)."""
+
+    merge_function_name: str
+    # MERGING but the merge function was never handed the upload (its invoke failed) for this long.
+    merge_unstarted_after_seconds: int = 120
+    # Handed to the merge function this long ago and still MERGING: beyond the function's 3 attempts
+    # of 15 minutes with Lambda's retry delays, so the merge is lost (not merely slow).
+    merge_stuck_after_seconds: int = 3600
+    # MERGING this long since `complete`: failed, whatever the chunks (the client gets an answer).
+    merge_give_up_after_seconds: int = 6 * 3600
+    merge_sweep_limit: int = 100  # uploads looked at per run (the rest wait for the next run)
+
+
+@cache
+def merge_sweeper_settings() -> MergeSweeperSettings:
+    return MergeSweeperSettings()  # type: ignore[call-arg]
 
 
 @cache

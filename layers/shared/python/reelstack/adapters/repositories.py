@@ -18,6 +18,7 @@ from reelstack.adapters.tables import (
     bind_tables,
     transaction_connection,
 )
+from reelstack.domain.merge_sweep import all_merging_shards, merging_shard
 from reelstack.domain.storage_tiers import StorageState
 from reelstack.domain.uploads import UploadMode, UploadSession, UploadStatus
 from reelstack.domain.videos import Failure, Playback, StageRun, Video, VideoStatus
@@ -49,6 +50,7 @@ def _upload_from(record: UploadRecord) -> UploadSession:
         s3_upload_id=record.s3_upload_id,
         assembly_key=record.assembly_key,
         merge_started_at=record.merge_started_at,
+        merge_invoked_at=record.merge_invoked_at,
         failure=record.failure,
     )
 
@@ -189,13 +191,47 @@ class Repositories:
     def transition_upload(
         self, upload_id: str, allowed: Iterable[UploadStatus], target: UploadStatus, now: str, **fields: Any
     ) -> bool:
-        """Move an upload to `target` only from one of `allowed`; False when another caller got there first."""
+        """Move an upload to `target` only from one of `allowed`; False when another caller got there first.
+
+        An upload in MERGING is listed in the sparse merging-index (where the sweeper finds it) and
+        leaves it with any other status.
+        """
         model = self.tables.uploads
         actions = [model.status.set(target.value), model.updated_at.set(now)]
         actions += [getattr(model, name).set(value) for name, value in fields.items()]
+        if target is UploadStatus.MERGING:
+            actions.append(model.merging_shard.set(merging_shard(upload_id)))
+        else:
+            actions.append(model.merging_shard.remove())
         return self._conditional_update(
             model(upload_id=upload_id), actions, model.status.is_in(*(s.value for s in allowed))
         )
+
+    def record_merge_invoked(self, upload_id: str, now: str) -> bool:
+        """Note that the merge function accepted the upload (only while it is still MERGING)."""
+        model = self.tables.uploads
+        return self._conditional_update(
+            model(upload_id=upload_id),
+            [model.merge_invoked_at.set(now)],
+            model.status == UploadStatus.MERGING.value,
+        )
+
+    def merging_since(self, cutoff: str, limit: int) -> list[str]:
+        """Ids of uploads in MERGING since `cutoff` or earlier, oldest first per merging-index partition,
+        at most `limit` in all (a few queries on the sparse index: never a scan of the table)."""
+        found: list[str] = []
+        index = self.tables.uploads.merging
+        try:
+            for shard in all_merging_shards():
+                if len(found) >= limit:
+                    break
+                query = index.query(
+                    shard, self.tables.uploads.merge_started_at <= cutoff, limit=limit - len(found)
+                )
+                found += [record.upload_id for record in query]
+        except PynamoDBException as exc:
+            raise DependencyFailed(f"listing merging uploads failed: {exc.msg}") from exc
+        return found
 
     def transition_video(
         self, video_id: str, allowed: Iterable[VideoStatus], target: VideoStatus, now: str, **fields: Any

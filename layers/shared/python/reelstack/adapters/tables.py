@@ -18,8 +18,23 @@ from pynamodb.attributes import (
     UnicodeAttribute,
 )
 from pynamodb.connection import Connection
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
+
+from reelstack.settings import sdk_settings
+
+
+class MergingIndex(GlobalSecondaryIndex["UploadRecord"]):
+    """Uploads in MERGING only (sparse: `merging_shard` is set on entering MERGING and removed on
+    leaving it), in `domain.merge_sweep.MERGING_SHARDS` partitions, oldest `complete` first: the sweeper
+    finds stuck merges with a few queries instead of a scan. Keys only: it re-reads each upload."""
+
+    class Meta:
+        index_name = "merging-index"
+        projection = KeysOnlyProjection()
+
+    merging_shard = UnicodeAttribute(hash_key=True)
+    merge_started_at = UnicodeAttribute(range_key=True)
 
 
 class UploadRecord(Model):
@@ -46,7 +61,10 @@ class UploadRecord(Model):
     s3_upload_id = UnicodeAttribute(null=True)
     assembly_key = UnicodeAttribute(null=True)
     merge_started_at = UnicodeAttribute(null=True)
+    merge_invoked_at = UnicodeAttribute(null=True)  # the merge function last accepted the upload
+    merging_shard = UnicodeAttribute(null=True)  # only while MERGING (the merging-index key)
     failure = JSONAttribute(null=True)
+    merging = MergingIndex()
 
 
 class OwnerCreatedIndex(GlobalSecondaryIndex["VideoRecord"]):
@@ -107,7 +125,7 @@ class BoundTables:
 
 def bound_model(model: type[Model], table_name: str, region: str) -> Any:
     """A subclass of `model` bound to a deployed table name and region, with its own GSI instances."""
-    meta = type("Meta", (), {"table_name": table_name, "region": region, "max_retry_attempts": 3})
+    meta = type("Meta", (), {"table_name": table_name, "region": region, **_sdk_options()})
     namespace: dict[str, Any] = {"Meta": meta}
     # PynamoDB ties an index to the class that declares it: give the bound class its own instances.
     for name in dir(model):
@@ -117,11 +135,22 @@ def bound_model(model: type[Model], table_name: str, region: str) -> Any:
     return type(f"{model.__name__}On{table_name}", (model,), namespace)
 
 
+def _sdk_options() -> dict[str, Any]:
+    """PynamoDB's timeouts and retries from the process's SDK settings (`max_retry_attempts` counts
+    retries only: PynamoDB adds the first try)."""
+    settings = sdk_settings()
+    return {
+        "connect_timeout_seconds": settings.sdk_connect_timeout_seconds,
+        "read_timeout_seconds": settings.sdk_read_timeout_seconds,
+        "max_retry_attempts": max(0, settings.sdk_max_attempts - 1),
+    }
+
+
 @cache
 def transaction_connection(region: str) -> Connection:
     """The connection TransactWrite uses, one per process and region: building its botocore client
     costs more than a transaction, so it is built once (as each model's own connection is)."""
-    return Connection(region=region, max_retry_attempts=3)
+    return Connection(region=region, **_sdk_options())
 
 
 def bind_tables(uploads_table: str, videos_table: str, region: str) -> BoundTables:

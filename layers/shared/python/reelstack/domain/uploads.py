@@ -77,6 +77,7 @@ class UploadSession:
     s3_upload_id: str | None = None
     assembly_key: str | None = None
     merge_started_at: str | None = None
+    merge_invoked_at: str | None = None  # when the merge function last accepted it (None: never)
     failure: dict[str, str] | None = None
 
     @property

@@ -3,7 +3,10 @@
 Staged chunks are streamed into >= 5 MiB multipart parts while the whole-file SHA-256 is computed;
 the multipart upload is completed only when the hash matches, so nothing unverified reaches
 `originals/` (and the ingest workflow never sees it). A multipart upload with a declared hash is
-assembled under `staging/`, verified, then copied server-side. Every step can run again safely.
+assembled under `staging/`, verified, then copied server-side. A multipart upload without a declared
+hash (the API completes those itself) is completed straight into `originals/` when a sweep hands one
+over. Every step can run again safely, and two merges of one upload at once end the same way: each
+first checks whether the original has landed, and the COMPLETED transition is conditional.
 """
 
 from __future__ import annotations
@@ -48,6 +51,8 @@ class MergeService:
         landed = self.storage.head(target)
         if landed is not None and landed.size == session.size:
             return self._completed(session)  # an earlier attempt got as far as S3
+        if session.merged_by_s3:
+            return self._complete_in_place(session)
         if session.mode is UploadMode.STAGED:
             digest = self._coalesce_staged(session, target)
         else:
@@ -104,6 +109,16 @@ class MergeService:
             self.storage.abort_multipart_upload(target, s3_upload_id)
             raise
         return digest
+
+    def _complete_in_place(self, session: UploadSession) -> str:
+        """Parts without a declared hash whose multipart upload targets `originals/` itself (the API's
+        `complete` died before CompleteMultipartUpload): complete it there, nothing to copy or verify."""
+        assert session.assembly_key and session.s3_upload_id
+        parts = self.storage.list_parts(session.assembly_key, session.s3_upload_id)
+        self.storage.complete_multipart_upload(
+            session.assembly_key, session.s3_upload_id, list(parts.values())
+        )
+        return self._completed(session)
 
     def _assemble_multipart(self, session: UploadSession) -> str:
         assert session.assembly_key and session.s3_upload_id

@@ -31,9 +31,11 @@ from reelstack.domain.uploads import (
 )
 from reelstack.domain.videos import Video, VideoStatus, original_key
 from reelstack.errors import Conflict, DependencyFailed, Forbidden, Gone, InvalidRequest, NotFound
+from reelstack.observability import logger
 from reelstack.settings import UploadLimits
 
-# A merge still MERGING after this long is assumed lost and is started again (it is idempotent).
+# A merge handed over this long ago and still MERGING is assumed lost and is started again by a
+# retried `complete` (it is idempotent); the merge sweeper does the same for uploads nobody completes again.
 STALE_MERGE = timedelta(minutes=20)
 RECORD_RETENTION = timedelta(days=7)
 
@@ -224,7 +226,7 @@ class UploadService:
             self._finish_server_side_merge(session, stored)
             upload_status = UploadStatus.COMPLETED
         else:
-            self.merger.invoke({"upload_id": upload_id})
+            self._hand_to_merge(upload_id)
             upload_status = UploadStatus.MERGING
         # This call won the OPEN -> MERGING transition: the statuses it just wrote are the answer.
         return Accepted(session.video_id, upload_id, VideoStatus.PROCESSING.value, upload_status.value)
@@ -288,10 +290,24 @@ class UploadService:
         if session.status is UploadStatus.MERGING:
             if session.merged_by_s3:
                 self._finish_server_side_merge(session, None)
-            elif session.merge_started_at and utc_now() - parse_iso(session.merge_started_at) > STALE_MERGE:
-                self.merger.invoke({"upload_id": session.upload_id})
+            elif (
+                session.merge_invoked_at is None
+                or utc_now() - parse_iso(session.merge_invoked_at) > STALE_MERGE
+            ):
+                self._hand_to_merge(session.upload_id)  # never handed over (the invoke failed), or lost
             session = self._reload(session.upload_id)
         return self._accepted(session)
+
+    def _hand_to_merge(self, upload_id: str) -> None:
+        """Invoke the merge function, then note the hand-over. A failed invoke raises (503) and leaves the
+        upload MERGING with no hand-over noted: a retried `complete`, or the merge sweeper, invokes it
+        again (the merge is idempotent)."""
+        self.merger.invoke({"upload_id": upload_id})
+        try:
+            self.repos.record_merge_invoked(upload_id, iso(utc_now()))
+        except DependencyFailed:
+            # The merge runs; only the note is missing, so a retried `complete` invokes it once more.
+            logger.warning("the merge hand-over was not recorded", extra={"upload_id": upload_id})
 
     def _accepted(self, session: UploadSession) -> Accepted:
         video = self.repos.get_video(session.video_id)

@@ -1,0 +1,149 @@
+"""Operators hear of failures: every EventBridge target retries and keeps what it could not deliver in
+an SQS dead-letter queue EventBridge may write to, and the named alarms exist and notify the alarm topic."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from template_support import resources_of_type
+
+RULE_EVENT_TYPES = ("Schedule", "ScheduleV2", "EventBridgeRule", "CloudWatchEvent")
+EVENT_OWNERS = ("AWS::Serverless::Function", "AWS::Serverless::StateMachine")
+NAMED_ALARMS = (
+    "HeatExecutionsFailedAlarm",
+    "HeatExecutionsTimedOutAlarm",
+    "TieringExecutionsFailedAlarm",
+    "TieringExecutionsTimedOutAlarm",
+    "ApiServerErrorsAlarm",
+    "LambdaErrorsAlarm",
+    "LambdaThrottlesAlarm",
+    "EventDeliveryDLQDepthAlarm",
+)
+
+
+def _rule_targets(template: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """(where, properties carrying RetryPolicy / DeadLetterConfig) for every EventBridge target."""
+    targets: list[tuple[str, dict[str, Any]]] = []
+    for owner_type in EVENT_OWNERS:
+        for name, resource in resources_of_type(template, owner_type).items():
+            for event_name, event in (resource["Properties"].get("Events") or {}).items():
+                if event["Type"] in RULE_EVENT_TYPES:
+                    targets.append((f"{name}.{event_name}", event["Properties"]))
+    for name, rule in resources_of_type(template, "AWS::Events::Rule").items():
+        for target in rule["Properties"].get("Targets") or []:
+            targets.append((f"{name}.{target.get('Id')}", target))
+    return targets
+
+
+def _queue_id(arn: Any) -> str:
+    assert isinstance(arn, dict) and "Fn::GetAtt" in arn, f"not a GetAtt of a queue: {arn}"
+    logical_id, attribute = arn["Fn::GetAtt"]
+    assert attribute == "Arn"
+    return str(logical_id)
+
+
+def test_every_eventbridge_target_retries_and_has_a_dead_letter_queue(template: dict[str, Any]) -> None:
+    """GIVEN every schedule, EventBridge rule event and AWS::Events::Rule target
+    WHEN its delivery settings are read
+    THEN it retries (bounded attempts and event age) and names an SQS queue of this template as its DLQ."""
+    targets = _rule_targets(template)
+    queues = resources_of_type(template, "AWS::SQS::Queue")
+
+    assert len(targets) >= 4  # the notifications rule, MediaConvert's rule, the tiering and sweeper schedules
+    for where, properties in targets:
+        retry = properties.get("RetryPolicy")
+        assert retry, f"{where} has no RetryPolicy"
+        assert 0 <= int(retry["MaximumRetryAttempts"]) <= 185, where
+        assert 60 <= int(retry["MaximumEventAgeInSeconds"]) <= 86400, where
+        dead_letters = properties.get("DeadLetterConfig")
+        assert dead_letters, f"{where} has no DeadLetterConfig"
+        assert _queue_id(dead_letters["Arn"]) in queues, where
+
+
+def _policy_statements_for(template: dict[str, Any], queue_id: str) -> list[dict[str, Any]]:
+    statements = []
+    for policy in resources_of_type(template, "AWS::SQS::QueuePolicy").values():
+        properties = policy["Properties"]
+        if {"Ref": queue_id} in properties["Queues"]:
+            statements += properties["PolicyDocument"]["Statement"]
+    return statements
+
+
+def test_eventbridge_may_send_to_every_rule_dead_letter_queue(template: dict[str, Any]) -> None:
+    """GIVEN each queue a rule target names as its DLQ WHEN the queue policies are read
+    THEN one allows events.amazonaws.com to sqs:SendMessage to that queue (else dead letters are lost)."""
+    dlqs = {_queue_id(props["DeadLetterConfig"]["Arn"]) for _, props in _rule_targets(template)}
+
+    assert dlqs
+    for queue_id in dlqs:
+        allowed = [
+            statement
+            for statement in _policy_statements_for(template, queue_id)
+            if statement["Effect"] == "Allow"
+            and statement["Principal"] == {"Service": "events.amazonaws.com"}
+            and statement["Action"] in ("sqs:SendMessage", ["sqs:SendMessage"])
+            and statement["Resource"] == {"Fn::GetAtt": [queue_id, "Arn"]}
+        ]
+        assert allowed, f"no queue policy lets EventBridge send to {queue_id}"
+
+
+@pytest.mark.parametrize("alarm", NAMED_ALARMS)
+def test_the_named_alarm_exists_and_notifies_the_alarm_topic(template: dict[str, Any], alarm: str) -> None:
+    """GIVEN the template WHEN the alarm is looked up THEN it exists and notifies AlarmTopic."""
+    resource = template["Resources"].get(alarm)
+
+    assert resource is not None, f"{alarm} is missing"
+    assert resource["Type"] == "AWS::CloudWatch::Alarm"
+    assert resource["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+
+
+@pytest.mark.parametrize(
+    ("alarm", "machine", "metric"),
+    [
+        ("HeatExecutionsFailedAlarm", "HeatStateMachine", "ExecutionsFailed"),
+        ("HeatExecutionsTimedOutAlarm", "HeatStateMachine", "ExecutionsTimedOut"),
+        ("TieringExecutionsFailedAlarm", "TieringStateMachine", "ExecutionsFailed"),
+        ("TieringExecutionsTimedOutAlarm", "TieringStateMachine", "ExecutionsTimedOut"),
+    ],
+)
+def test_workflow_alarms_watch_their_state_machine(
+    template: dict[str, Any], alarm: str, machine: str, metric: str
+) -> None:
+    """GIVEN a workflow alarm WHEN its metric is read THEN it is the machine's failed or timed-out count."""
+    properties = template["Resources"][alarm]["Properties"]
+
+    assert (properties["Namespace"], properties["MetricName"]) == ("AWS/States", metric)
+    assert properties["Dimensions"] == [{"Name": "StateMachineArn", "Value": {"Ref": machine}}]
+    assert properties["ComparisonOperator"] == "GreaterThanThreshold" and properties["Threshold"] == 0
+
+
+def test_api_alarm_watches_the_api_stage_5xx(template: dict[str, Any]) -> None:
+    """GIVEN the API 5xx alarm WHEN its metric is read THEN it is API Gateway's 5XXError of this API's stage."""
+    properties = template["Resources"]["ApiServerErrorsAlarm"]["Properties"]
+    dimensions = {item["Name"]: item["Value"] for item in properties["Dimensions"]}
+
+    assert (properties["Namespace"], properties["MetricName"]) == ("AWS/ApiGateway", "5XXError")
+    assert dimensions == {
+        "ApiName": template["Resources"]["Api"]["Properties"]["Name"],
+        "Stage": {"Ref": "Stage"},
+    }
+
+
+@pytest.mark.parametrize(
+    ("alarm", "metric"), [("LambdaErrorsAlarm", "Errors"), ("LambdaThrottlesAlarm", "Throttles")]
+)
+def test_lambda_alarms_watch_the_account_wide_metric(
+    template: dict[str, Any], alarm: str, metric: str
+) -> None:
+    """GIVEN a Lambda alarm WHEN its metrics are read
+    THEN it watches the region's AWS/Lambda metric over every function (no FunctionName dimension), and
+    a metric-math alarm returns exactly one series."""
+    properties = template["Resources"][alarm]["Properties"]
+    queries = properties.get("Metrics") or [{"MetricStat": {"Metric": properties}}]
+    stats = [query["MetricStat"]["Metric"] for query in queries if "MetricStat" in query]
+
+    assert any(stat["Namespace"] == "AWS/Lambda" and stat["MetricName"] == metric for stat in stats)
+    assert all(not stat.get("Dimensions") for stat in stats)
+    if "Metrics" in properties:
+        assert sum(1 for query in queries if query.get("ReturnData", True)) == 1
