@@ -46,6 +46,8 @@ class RedisServer:
     def __init__(self, port: int, data_dir: Path, host: str = "127.0.0.1") -> None:
         self.host = host
         self.port = port or free_port(host)
+        # The cluster bus port, its own free port: the default (port + 10000) does not exist above 55535.
+        self.bus_port = free_port(host)
         self.data_dir = data_dir
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -69,6 +71,7 @@ class RedisServer:
         command = [binary, "--port", str(self.port), "--bind", self.host, "--save", "", "--appendonly", "no"]
         command += ["--daemonize", "no", "--dir", str(self.data_dir)]
         command += ["--cluster-enabled", "yes", "--cluster-config-file", cluster_config.name]
+        command += ["--cluster-port", str(self.bus_port)]
         self.process = self._spawn(command)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import re
+import socket
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -200,6 +201,29 @@ def test_with_redis_down_the_limiter_still_refuses_beyond_the_burst(server: Redi
     back = limiter.check(user, "play")
     assert back.allowed and back.remaining == pytest.approx(2.0)
     assert redis.Redis.from_url(server.url).exists(bucket_key("play", user))
+
+
+def _free_port_above(low: int) -> int:
+    for port in range(low + 1, 65000):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise AssertionError(f"no free port above {low}")
+
+
+def test_a_node_on_a_port_above_55535_starts_in_cluster_mode(tmp_path: Path) -> None:
+    # GIVEN a port whose default cluster bus port (port + 10000) would not exist
+    node = RedisServer(_free_port_above(55535), tmp_path)
+    # WHEN the node starts THEN it serves as a cluster (its bus has a port of its own)
+    node.start()
+    try:
+        info = redis.Redis.from_url(node.url).execute_command("CLUSTER", "INFO").decode()
+        assert "cluster_state:ok" in info
+    finally:
+        node.stop()
 
 
 def test_the_local_clouds_redis_is_a_cluster(local_cloud: Any) -> None:
