@@ -13,6 +13,14 @@ import pytest
 pytestmark = pytest.mark.integration
 
 
+def _drained(cloud: Any, queue: str) -> bool:
+    """No message of the queue waiting and none being handled (received, not yet deleted)."""
+    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    url = cloud.queue_url(queue)
+    attributes = cloud.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
+    return all(attributes[name] == "0" for name in names)
+
+
 def test_partial_batch_failures_leave_only_the_poison_message_which_reaches_the_dlq(
     fixture_cloud: Any, wait_for: Any, table_items: Any
 ) -> None:
@@ -23,7 +31,7 @@ def test_partial_batch_failures_leave_only_the_poison_message_which_reaches_the_
     for body in [good[0], f"poison-{run}", *good[1:]]:
         sqs.send_message(QueueUrl=fixture_cloud.queue_url("WorkQueue"), MessageBody=body)
     # THEN the good ones are processed without waiting for the poison one
-    assert wait_for(lambda: len(table_items(f"batch#ok-{run}")) == 3, timeout=10)
+    assert wait_for(lambda: len(table_items(f"batch#ok-{run}")) == 3, timeout=60)
 
     # AND after its retries the poison message lands, unchanged, in the dead-letter queue
     def in_dlq() -> list[str]:
@@ -63,9 +71,10 @@ def test_an_object_under_the_filtered_prefix_reaches_the_function_through_the_qu
     name = f"clip {uuid.uuid4().hex[:6]}.mp4"
     s3.put_object(Bucket=bucket, Key=f"elsewhere/{name}", Body=b"x")
     s3.put_object(Bucket=bucket, Key=f"originals/{name}", Body=b"x")
-    # THEN the function sees the originals/ key (URL-decoded by the handler) and not the other one
-    assert wait_for(lambda: f"upload#originals/{name}" in table_items("upload#"), timeout=10)
-    time.sleep(1)
+    # THEN the function sees the originals/ key (URL-decoded by the handler)
+    assert wait_for(lambda: f"upload#originals/{name}" in table_items("upload#"), timeout=60)
+    # AND, once the queue has nothing waiting or in flight, not the other one
+    assert wait_for(lambda: _drained(fixture_cloud, "UploadsQueue"), timeout=60), "UploadsQueue did not drain"
     assert f"upload#elsewhere/{name}" not in table_items("upload#")
 
 
@@ -113,7 +122,7 @@ def test_put_events_reach_the_function_of_a_matching_rule(
     )
     matching, other = (entry["EventId"] for entry in answer["Entries"])
     # THEN only the matching event is delivered, as EventBridge's event
-    item = wait_for(lambda: table_items("event#").get(f"event#{matching}"), timeout=10)
+    item = wait_for(lambda: table_items("event#").get(f"event#{matching}"), timeout=60)
     assert item is not None
     assert json.loads(item["event"]["S"])["detail"] == {"video": "v1"}
     time.sleep(0.5)
