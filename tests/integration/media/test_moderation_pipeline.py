@@ -1,15 +1,14 @@
 """AI moderation below the workflow, on videos ffmpeg makes at test time: scene-aware keyframes, NudeNet
-on the CPU, the policy's verdict, and the Moderate stage against an in-process S3 endpoint (moto).
-Needs ffmpeg/ffprobe on PATH and the `nudenet` package; no local cloud.
+on the CPU, the policy's verdict (the demo's declared policy), and the Moderate stage against the local
+cloud's media bucket. Needs ffmpeg/ffprobe on PATH and the `nudenet` package.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import time
-from collections.abc import Iterator
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -210,36 +209,16 @@ def test_unreadable_images_are_detector_failures(detector: NudeNetDetector, tmp_
 # --- the Moderate stage over S3 -----------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def s3_bucket() -> Iterator[tuple[Any, str]]:
-    """An S3 endpoint (moto in server mode, in-process) with one empty bucket."""
-    import boto3
-    from botocore.config import Config
+@pytest.fixture
+def s3_bucket(local_cloud: Any) -> tuple[Any, str]:
+    """The local cloud's media bucket (template.yaml's MediaBucket) and an S3 client for it."""
+    return local_cloud.client("s3"), str(local_cloud.name("MediaBucket"))
 
-    from reelstack_tools.localcloud.local_env import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY
-    from reelstack_tools.localcloud.moto_server import MotoServer
 
-    previous_port = os.environ.get("MOTO_PORT")
-    server = MotoServer("127.0.0.1", 0)
-    endpoint = f"http://127.0.0.1:{server.port}"
-    try:
-        server.start(endpoint)
-        s3 = boto3.client(
-            "s3",
-            endpoint_url=endpoint,
-            region_name=REGION,
-            aws_access_key_id=ACCESS_KEY_ID,
-            aws_secret_access_key=SECRET_ACCESS_KEY,
-            config=Config(signature_version="s3v4"),
-        )
-        s3.create_bucket(Bucket="media")
-        yield s3, "media"
-    finally:
-        server.stop()
-        if previous_port is None:
-            os.environ.pop("MOTO_PORT", None)
-        else:
-            os.environ["MOTO_PORT"] = previous_port
+@pytest.fixture
+def video_id() -> str:
+    """A video id of the test's own: the media bucket is shared by the test session."""
+    return f"moderation-{uuid.uuid4().hex[:12]}"
 
 
 def test_the_stage_keeps_flagged_frames_for_the_reviewer_and_cleans_up(
@@ -247,17 +226,18 @@ def test_the_stage_keeps_flagged_frames_for_the_reviewer_and_cleans_up(
     sampler: KeyframeSampler,
     detector: NudeNetDetector,
     s3_bucket: tuple[Any, str],
+    video_id: str,
     tmp_path: Path,
 ) -> None:
     s3, bucket = s3_bucket
     # GIVEN the photo clip stored as an original, and the demo's policy (faces held for review at 0.5)
-    s3.upload_file(str(media["photo"]), bucket, "originals/vid-photo")
+    s3.upload_file(str(media["photo"]), bucket, f"originals/{video_id}")
     policy = DEMO_POLICY
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     stage = ModerationStage(MediaStorage(bucket, s3), sampler, detector, policy, scratch_root=str(scratch))
     # WHEN the stage moderates it
-    outcome = stage.moderate("vid-photo", "originals/vid-photo")
+    outcome = stage.moderate(video_id, f"originals/{video_id}")
     # THEN the verdict is review, JSON-able, with the model named and the frame cost measured
     assert json.loads(json.dumps(outcome)) == outcome
     assert outcome["decision"] == "review"
@@ -268,10 +248,12 @@ def test_the_stage_keeps_flagged_frames_for_the_reviewer_and_cleans_up(
     print(f"\nModerate stage: {outcome['frames_scored']} frames, {outcome['ms_per_frame']} ms per frame")
     # AND every flagged frame is in the bucket as a JPEG at moderation/{video}/frame_NNN.jpg
     assert outcome["flagged"]
-    stored = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="moderation/vid-photo/")["Contents"]}
+    stored = {
+        o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=f"moderation/{video_id}/")["Contents"]
+    }
     assert stored == {f["key"] for f in outcome["flagged"]}
     for flag in outcome["flagged"]:
-        assert flag["key"] == f"moderation/vid-photo/frame_{flag['index']:03d}.jpg"
+        assert flag["key"] == f"moderation/{video_id}/frame_{flag['index']:03d}.jpg"
         obj = s3.get_object(Bucket=bucket, Key=flag["key"])
         assert obj["ContentType"] == "image/jpeg"
         assert obj["Body"].read()[:2] == b"\xff\xd8"
@@ -280,11 +262,15 @@ def test_the_stage_keeps_flagged_frames_for_the_reviewer_and_cleans_up(
 
 
 def test_the_stage_cleans_up_when_the_original_is_not_a_video(
-    sampler: KeyframeSampler, detector: NudeNetDetector, s3_bucket: tuple[Any, str], tmp_path: Path
+    sampler: KeyframeSampler,
+    detector: NudeNetDetector,
+    s3_bucket: tuple[Any, str],
+    video_id: str,
+    tmp_path: Path,
 ) -> None:
     s3, bucket = s3_bucket
     # GIVEN an original that is text
-    s3.put_object(Bucket=bucket, Key="originals/vid-text", Body=b"hello " * 100)
+    s3.put_object(Bucket=bucket, Key=f"originals/{video_id}", Body=b"hello " * 100)
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     stage = ModerationStage(
@@ -292,7 +278,7 @@ def test_the_stage_cleans_up_when_the_original_is_not_a_video(
     )
     # WHEN moderated  THEN a coded refusal, nothing kept for review, and no scratch left behind
     with pytest.raises(UnplayableMedia) as caught:
-        stage.moderate("vid-text", "originals/vid-text")
+        stage.moderate(video_id, f"originals/{video_id}")
     assert caught.value.code == "keyframes_unreadable"
-    assert "Contents" not in s3.list_objects_v2(Bucket=bucket, Prefix="moderation/vid-text/")
+    assert "Contents" not in s3.list_objects_v2(Bucket=bucket, Prefix=f"moderation/{video_id}/")
     assert list(scratch.iterdir()) == []
