@@ -273,3 +273,28 @@ def test_a_play_of_a_partly_cold_video_restores_what_is_missing(
     # AND asking again it plays in full
     plain.play_until_full(video_id)
     _assert_full_quality(local_cloud, video_id, plain.storage.read(master_key).decode(), full_master)
+
+
+def test_the_nightly_tiering_leaves_a_video_alone_while_it_is_archiving(
+    local_cloud: Any, cloud_sdk_environment: Any, video_id: str
+) -> None:
+    from reelstack.adapters.play_daily_stats import DailyStats
+    from reelstack.services.tiering import TieringService
+
+    plain = _Service(local_cloud)
+    owner = plain.owner(video_id)
+    # GIVEN an archive that failed after one copy: the record says archiving
+    with pytest.raises(DependencyFailed):
+        _Service(local_cloud, storage=_FailingAfter(plain.storage, copies=1)).service.archive(owner, video_id)
+    assert plain.tier(video_id) == "archiving"
+    before = _classes(local_cloud, f"renditions/{video_id}/")
+    # WHEN the nightly tiering runs over it
+    plays = DailyStats(local_cloud.name("PlayDailyStatsTable"), local_cloud.region)
+    outcome = TieringService(plain.storage, plain.repos, plays).run(plain.repos.get_video(video_id))  # type: ignore[arg-type]
+    # THEN it is skipped: nothing moved, the record still archiving
+    assert (outcome.skipped, outcome.moved_objects, outcome.dropped_objects) == ("archiving", 0, 0)
+    assert _classes(local_cloud, f"renditions/{video_id}/") == before
+    assert plain.tier(video_id) == "archiving"
+    # AND a play finishes the archive and brings the video back in full
+    plain.play_until_full(video_id)
+    assert plain.tier(video_id) == "hot"

@@ -26,7 +26,11 @@ already existed. The video's `storage` record is updated when its tier changes. 
 reports but changes nothing (and starts nothing).
 Idempotent: a second run over the same facts decides KEEP for what the first one did.
 
-Videos the owner archived, or that are being restored for a player, are left alone.
+Videos the owner archived, that an archive is moving (`archiving`), that are being restored for a
+player (`restoring`), or whose record another request holds (its lease) are left alone. A run that
+moves or drops objects holds the record's lease while it does (`services.tier_claims`: the owner's
+archive or a player's restore waits meanwhile) and writes the outcome with the `nightly` transition,
+conditional on the version it holds; if it cannot take the lease the video is skipped this night.
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from reelstack.clock import iso, utc_now
+from reelstack.clock import utc_now
 from reelstack.domain.ffmpeg_ladder import PLAYLIST
 from reelstack.domain.heat import master_without
 from reelstack.domain.pricing import Prices, StorageClass
@@ -53,8 +57,10 @@ from reelstack.domain.roi import (
     decide_video,
 )
 from reelstack.domain.storage_costs import Codec
-from reelstack.domain.storage_tiers import StorageState, Tier, tier_of
+from reelstack.domain.storage_tiers import Tier, state_of, tier_of
+from reelstack.domain.tier_transitions import TierEvent, lease_held
 from reelstack.domain.videos import Playback, Video, VideoStatus
+from reelstack.services.tier_claims import StorageRecords, TierClaims, run_held
 from reelstack.services.transcode import PlaylistStore, put_public_playlist
 
 if TYPE_CHECKING:  # numpy: imported when a forecast runs (the tiering image has it, the shared layer not)
@@ -83,10 +89,8 @@ class Storage(PlaylistStore, Protocol):
     def read(self, key: str) -> bytes: ...
 
 
-class Videos(Protocol):
-    def update_video(
-        self, video_id: str, allowed: Sequence[VideoStatus], now: str, **fields: Any
-    ) -> bool: ...
+class Videos(StorageRecords, Protocol):
+    """The video records (`adapters.repositories.Repositories`): tier changes are conditional writes."""
 
 
 class DayPlays(Protocol):
@@ -291,10 +295,12 @@ class TieringService:
         history_days: int = 60,
         forecast_days: int = 365,
         parallelism: int = 16,
+        lease_seconds: float = 300.0,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.storage = storage
         self.videos = videos
+        self.claims = TierClaims(videos, lease_seconds)
         self.plays = plays
         self.likes = likes
         self.prices = prices or Prices()
@@ -347,10 +353,16 @@ class TieringService:
             outcome.skipped = f"status {video.status.value}"
             return outcome
         current = tier_of(video.storage)
-        if current is Tier.RESTORING or (video.storage is not None and video.storage.reason == OWNER_ARCHIVE):
-            outcome.skipped = "restoring" if current is Tier.RESTORING else OWNER_ARCHIVE
-            return outcome
         now = self.clock()
+        if current in (Tier.ARCHIVING, Tier.RESTORING):
+            outcome.skipped = current.value
+            return outcome
+        if video.storage is not None and video.storage.reason == OWNER_ARCHIVE:
+            outcome.skipped = OWNER_ARCHIVE
+            return outcome
+        if lease_held(state_of(video.storage), now):
+            outcome.skipped = "tier change in progress"
+            return outcome
         facts = self.facts(video, now)
         decisions = decide_video(facts, self.prices, self.policy)
         outcome.forecast = forecast_name(self.forecast)
@@ -385,10 +397,45 @@ class TieringService:
             return outcome
         existing = {o.key for o in facts.objects}
         drops = [d.key for d in decisions.reclaim if d.action is Action.DROP and d.key in existing]
-        playback = self._unlist(video, drops) if drops else None
-        for key in drops:
-            outcome.dropped_objects += self.storage.delete_prefix(key)
         moves = [d for d in decisions.storage if d.action is Action.MOVE and d.key in existing]
+        if drops or moves or tier is not current:
+            state = state_of(video.storage)
+            held = self.claims.hold(video.video_id, state, now)
+            if held is None:
+                outcome.skipped = "tier change in progress"
+                return outcome
+            done: dict[str, Any] = {}
+            run_held(
+                self.claims,
+                video.video_id,
+                held,
+                self.clock,
+                lambda: done.update(self._carry_out(video, drops, moves)),
+            )
+            outcome.dropped_objects, outcome.moved_objects = done["dropped"], done["moved"]
+            fields = {"playback": done["playback"].to_dict()} if done["playback"] is not None else {}
+            reason = held.reason
+            if tier is not current:
+                reason = "; ".join(sorted({d.reason for d in moves})) or "nightly ROI decision"
+            self.claims.move(
+                video.video_id,
+                held,
+                TierEvent.NIGHTLY,
+                now,
+                hold=False,
+                target=tier,
+                fields=fields,
+                reason=reason[:500],
+            )
+        if outcome.reencode and self.start_reencode is not None:
+            started = self.start_reencode(video.video_id, decisions.reencode.codec)
+            outcome.reencode_execution, outcome.reencode_started = started.execution_name, started.started
+        return outcome
+
+    def _carry_out(self, video: Video, drops: Sequence[str], moves: Sequence[Any]) -> dict[str, Any]:
+        """Drop (unlisted from the master first), then move; what was done."""
+        playback = self._unlist(video, drops) if drops else None
+        dropped = sum(self.storage.delete_prefix(key) for key in drops)
         keys = [
             (item.key, d.target.value)
             for d in moves
@@ -397,19 +444,7 @@ class TieringService:
         ]
         with ThreadPoolExecutor(max_workers=max(1, min(self.parallelism, len(keys)))) as pool:
             list(pool.map(lambda pair: self.storage.set_storage_class(*pair), keys))
-        outcome.moved_objects = len(keys)
-        if outcome.reencode and self.start_reencode is not None:
-            started = self.start_reencode(video.video_id, decisions.reencode.codec)
-            outcome.reencode_execution, outcome.reencode_started = started.execution_name, started.started
-        fields: dict[str, Any] = {}
-        if playback is not None:
-            fields["playback"] = playback.to_dict()
-        if tier is not current:
-            reason = "; ".join(sorted({d.reason for d in moves})) or "nightly ROI decision"
-            fields["storage"] = StorageState(tier, iso(now), reason[:500]).to_dict()
-        if fields:
-            self.videos.update_video(video.video_id, [VideoStatus.PUBLISHED], iso(now), **fields)
-        return outcome
+        return {"playback": playback, "dropped": dropped, "moved": len(keys)}
 
     def _unlist(self, video: Video, dropped: Sequence[str]) -> Playback | None:
         """Take the reclaimed renditions out of the master playlist before their objects go, so a
