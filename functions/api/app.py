@@ -1,12 +1,14 @@
-"""The HTTP API (a Chalice app behind API Gateway): parse, authenticate, call one service, answer.
+"""The HTTP API (a Chalice app behind API Gateway): authenticate, parse, call one service, answer.
 
 Every route here is also declared as an Api event in template.yaml (a test keeps the two equal).
+Each route is an `endpoint` with a body cap: the raw body's size is checked first (413), then the
+caller is authenticated (401), and only then are its parameters and body parsed.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
+from contextvars import ContextVar
 from functools import cache, wraps
 from typing import Any
 
@@ -30,8 +32,10 @@ from reelstack.adapters.waiting_tasks import WaitingTasks
 from reelstack.adapters.workflow import TaskCallbacks
 from reelstack.domain.identity import Principal
 from reelstack.domain.likes import LikeAnswer
-from reelstack.errors import InvalidRequest, ReelstackError
-from reelstack.http_errors import headers_for, internal_error_body, status_for
+from reelstack.domain.request_input import DEFAULT_BODY_CAP, parse_json_body, parse_limit, require_body_within
+from reelstack.domain.uploads import PART_REQUEST_BODY_CAP, open_upload_body_cap
+from reelstack.errors import ReelstackError
+from reelstack.http_errors import error_answer, internal_error_body
 from reelstack.observability import logger, metrics, tracer
 from reelstack.services.archive import ArchiveService
 from reelstack.services.auth import Authenticator
@@ -39,7 +43,7 @@ from reelstack.services.likes import LikeService
 from reelstack.services.notifications import NotificationService
 from reelstack.services.plays import PlayService
 from reelstack.services.published_videos import PublishedVideos
-from reelstack.services.review import ReviewService
+from reelstack.services.review import DECISION_BODY_CAP, ReviewService
 from reelstack.services.uploads import UploadService
 from reelstack.services.videos import VideoService
 from reelstack.settings import api_settings
@@ -154,7 +158,17 @@ def _reviews() -> ReviewService:
 @cache
 def _authenticator() -> Authenticator:
     settings = api_settings()
-    return Authenticator(JwtVerifier(settings.issuer_url, settings.auth_audience, settings.jwks_url))
+    return Authenticator(
+        JwtVerifier(
+            settings.issuer_url, settings.auth_audience, settings.jwks_url, token_use=settings.auth_token_use
+        )
+    )
+
+
+View = Callable[..., Any]
+# The request being handled: its caller (set by `endpoint` before the view runs) and its body cap.
+_caller: ContextVar[Principal | None] = ContextVar("caller", default=None)
+_body_cap: ContextVar[int] = ContextVar("body_cap", default=DEFAULT_BODY_CAP)
 
 
 def _request() -> Request:
@@ -163,73 +177,111 @@ def _request() -> Request:
     return request
 
 
+def _request_id() -> str:
+    request = app.current_request
+    return str(request.context.get("requestId", "")) if request is not None else ""
+
+
 def _principal() -> Principal:
-    return _authenticator().principal(_request().headers)
+    """The authenticated caller (`endpoint` authenticated it before the view began)."""
+    principal = _caller.get()
+    assert principal is not None, "only called from an authenticated endpoint"
+    return principal
+
+
+def _raw_body() -> bytes:
+    raw = _request().raw_body or b""
+    return raw.encode() if isinstance(raw, str) else raw
 
 
 def _json_body() -> Any:
-    raw = _request().raw_body
-    if not raw:
-        return {}
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidRequest(f"the body is not valid JSON: {exc}", code="invalid_json") from None
+    return parse_json_body(_raw_body(), _body_cap.get())
 
 
-def json_errors(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Domain errors become `{code, message}` with their status; anything else a logged 500."""
+def _error_response(exc: ReelstackError) -> Response:
+    """Our code and a plain message; what went wrong inside goes to the log (with the correlation id)."""
+    answer = error_answer(exc, _request_id())
+    detail = {
+        "code": exc.code,
+        "detail": exc.message,
+        "cause": repr(exc.__cause__) if exc.__cause__ else None,
+    }
+    if answer.server_side:
+        logger.exception("dependency failed", extra=detail)
+    elif exc.__cause__ is not None:
+        logger.info("request refused", extra=detail)
+    headers: dict[str, str | list[str]] = dict(answer.headers)
+    return Response(body=answer.body, status_code=answer.status, headers=headers)
 
-    @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return view(*args, **kwargs)
-        except ReelstackError as exc:
-            status = status_for(exc)
-            headers: dict[str, str | list[str]] = dict(headers_for(exc))
-            if status >= 500:
-                logger.exception("dependency failed")
-            return Response(body=exc.to_dict(), status_code=status, headers=headers)
-        except Exception:
-            logger.exception("unhandled error")
-            request_id = app.current_request.context.get("requestId", "") if app.current_request else ""
-            return Response(body=internal_error_body(request_id), status_code=500)
 
-    return wrapper
+def endpoint(
+    *, max_body: int | Callable[[], int] = DEFAULT_BODY_CAP, public: bool = False
+) -> Callable[[View], View]:
+    """Body size (413), then the caller (401, unless `public`), then the view; errors as JSON answers.
+
+    `max_body` may be computed from settings (a callable, read on the first request, not at import).
+    Domain errors become `{code, message}` with their status; anything else a logged 500.
+    """
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            caller = body_cap = None
+            try:
+                cap = max_body() if callable(max_body) else max_body
+                require_body_within(len(_raw_body()), cap)
+                body_cap = _body_cap.set(cap)
+                if not public:
+                    caller = _caller.set(_authenticator().principal(_request().headers))
+                return view(*args, **kwargs)
+            except ReelstackError as exc:
+                return _error_response(exc)
+            except Exception:
+                logger.exception("unhandled error")
+                return Response(body=internal_error_body(_request_id()), status_code=500)
+            finally:
+                if caller is not None:
+                    _caller.reset(caller)
+                if body_cap is not None:
+                    _body_cap.reset(body_cap)
+
+        return wrapper
+
+    return decorate
 
 
 @app.route("/health", methods=["GET"])
-@json_errors
+@endpoint(public=True)
 def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
 @app.route("/uploads", methods=["POST"])
-@json_errors
+@endpoint(max_body=lambda: open_upload_body_cap(api_settings()))
 def open_upload() -> Response:
     return Response(body=_uploads().open(_principal(), _json_body()), status_code=201)
 
 
 @app.route("/uploads/{upload_id}", methods=["GET"])
-@json_errors
+@endpoint()
 def upload_status(upload_id: str) -> dict[str, Any]:
     return _uploads().status(_principal(), upload_id)
 
 
 @app.route("/uploads/{upload_id}/parts", methods=["POST"])
-@json_errors
+@endpoint(max_body=PART_REQUEST_BODY_CAP)
 def presign_parts(upload_id: str) -> dict[str, Any]:
     return _uploads().presign_parts(_principal(), upload_id, _json_body())
 
 
 @app.route("/uploads/{upload_id}/complete", methods=["POST"])
-@json_errors
+@endpoint()
 def complete_upload(upload_id: str) -> Response:
     return Response(body=_uploads().complete(_principal(), upload_id).to_dict(), status_code=202)
 
 
 @app.route("/uploads/{upload_id}", methods=["DELETE"])
-@json_errors
+@endpoint()
 def abort_upload(upload_id: str) -> dict[str, Any]:
     return _uploads().abort(_principal(), upload_id)
 
@@ -241,34 +293,32 @@ def _query(name: str) -> str | None:
 
 
 @app.route("/videos", methods=["GET"])
-@json_errors
+@endpoint()
 def list_videos() -> dict[str, Any]:
     return _videos().list_by_author(_principal(), _query("author"), _query("limit"), _query("cursor"))
 
 
 @app.route("/moderation/queue", methods=["GET"])
-@json_errors
+@endpoint()
 def moderation_queue() -> dict[str, Any]:
-    limit = _query("limit") or "20"
-    if not limit.isdigit():
-        raise InvalidRequest(f"limit={limit!r} is not a number", code="invalid_limit")
-    return _reviews().queue(_principal(), int(limit), _query("cursor"))
+    limit = parse_limit(_query("limit"), default=20, maximum=100)
+    return _reviews().queue(_principal(), limit, _query("cursor"))
 
 
 @app.route("/moderation/{video_id}/decision", methods=["POST"])
-@json_errors
+@endpoint(max_body=DECISION_BODY_CAP)
 def moderation_decision(video_id: str) -> dict[str, Any]:
     return _reviews().decide(_principal(), video_id, _json_body())
 
 
 @app.route("/notifications", methods=["GET"])
-@json_errors
+@endpoint()
 def list_notifications() -> dict[str, Any]:
     return _notifications().newest(_principal(), _query("limit"), _query("cursor"))
 
 
 @app.route("/videos/{video_id}", methods=["GET"])
-@json_errors
+@endpoint()
 def get_video(video_id: str) -> dict[str, Any]:
     return _videos().get(_principal(), video_id)
 
@@ -280,33 +330,33 @@ def _like_response(answer: LikeAnswer) -> Response:
 
 
 @app.route("/videos/{video_id}/like", methods=["POST"])
-@json_errors
+@endpoint()
 def like_video(video_id: str) -> Response:
     return _like_response(_likes().like(_principal(), video_id))
 
 
 @app.route("/videos/{video_id}/like", methods=["DELETE"])
-@json_errors
+@endpoint()
 def unlike_video(video_id: str) -> Response:
     return _like_response(_likes().unlike(_principal(), video_id))
 
 
 @app.route("/videos/{video_id}/plays", methods=["POST"])
-@json_errors
+@endpoint()
 def record_play(video_id: str) -> Response:
     """`{session_id, watched_ms}` -> 202 `{video_id, counted, reason}` (counted later, in batches)."""
     return Response(body=_plays().record(_principal(), video_id, _json_body()), status_code=202)
 
 
 @app.route("/videos/{video_id}/archive", methods=["POST"])
-@json_errors
+@endpoint()
 def archive_video(video_id: str) -> dict[str, Any]:
     """The owner moves a published video cold (Glacier); its URLs stay the same."""
     return _archive().archive(_principal(), video_id)
 
 
 @app.route("/videos/{video_id}/playback", methods=["GET"])
-@json_errors
+@endpoint()
 def playback(video_id: str) -> Response:
     """200 `{status: READY, playback_url}`; for a cold video the restore starts and the answer is 202
     `{status: RESTORING, retry_after}`, or 200 with `quality: "low"` and `retry_after` when the archive
@@ -319,7 +369,7 @@ def playback(video_id: str) -> Response:
 
 
 @app.route("/me/likes", methods=["GET"])
-@json_errors
+@endpoint()
 def my_likes() -> dict[str, Any]:
     return _likes().liked_videos(_principal(), _query("limit"), _query("cursor"))
 

@@ -81,6 +81,8 @@ class AuthSettings(_Base):
     auth_issuer: str
     auth_audience: str
     auth_reviewer_group: str = "reviewer"
+    # The `token_use` claim a token must carry: Cognito ID tokens (and the local issuer's) say "id".
+    auth_token_use: str = "id"
 
     @property
     def issuer_url(self) -> str:

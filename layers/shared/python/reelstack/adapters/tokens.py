@@ -1,4 +1,8 @@
-"""Verifying bearer JWTs against the issuer's JWKS (Cognito in AWS, the local issuer locally)."""
+"""Verifying bearer JWTs against the issuer's JWKS (Cognito in AWS, the local issuer locally).
+
+Refusals carry our codes and plain messages; PyJWT's own message stays in the exception chain (the API
+logs it with the request's correlation id), never in the answer.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +14,19 @@ from reelstack.errors import Unauthorized
 
 
 class JwtVerifier:
-    """Checks signature (RS256, key by `kid` from the JWKS), expiry, issuer and audience."""
+    """Checks signature (RS256, key by `kid` from the JWKS), expiry, issuer, audience and `token_use`.
 
-    def __init__(self, issuer: str, audience: str, jwks_url: str, jwks_client: Any = None) -> None:
+    `token_use` must be present and equal the expected kind: Cognito ID tokens and the local issuer's
+    carry `id` (and `aud`, the app client); Cognito access tokens carry `access` (and no `aud`).
+    """
+
+    def __init__(
+        self, issuer: str, audience: str, jwks_url: str, jwks_client: Any = None, token_use: str = "id"
+    ) -> None:
         self.issuer = issuer
         self.audience = audience
         self.jwks_url = jwks_url
+        self.token_use = token_use
         self._jwks = jwks_client
 
     @property
@@ -45,7 +56,7 @@ class JwtVerifier:
         except jwt.PyJWKClientConnectionError as exc:
             raise Unauthorized("the issuer's keys cannot be fetched", code="issuer_unreachable") from exc
         except (jwt.PyJWTError, ValueError) as exc:
-            raise Unauthorized(f"the token is invalid: {exc}", code="invalid_token") from exc
-        if claims.get("token_use", "id") != "id":
-            raise Unauthorized("an ID token is required", code="invalid_token")
+            raise Unauthorized("the token is invalid", code="invalid_token") from exc
+        if claims.get("token_use") != self.token_use:
+            raise Unauthorized(f"the token must be an {self.token_use} token", code="invalid_token_use")
         return claims

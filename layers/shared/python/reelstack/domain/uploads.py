@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from reelstack.domain.request_input import BODY_OVERHEAD, text_body_cap
+from reelstack.domain.text import canonical_content_type, clean_text
 from reelstack.errors import InvalidRequest, TooLarge
 from reelstack.settings import UploadLimits
 
@@ -23,8 +25,22 @@ MiB = 1024 * 1024
 S3_MIN_PART_SIZE = 5 * MiB
 S3_MAX_PARTS = 10_000
 MAX_PARTS_PER_REQUEST = 1_000
+MAX_FILENAME_LENGTH = 255
+MAX_TAG_LENGTH = 50
 _SHA256_HEX = re.compile(r"^[0-9a-fA-F]{64}$")
-_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+# One part in a presign body at its longest: a part number (5 digits) and ", " in `part_numbers`,
+# `"10000": "<44 base64 characters>", ` in `checksums`: 64 bytes compact. Twice that leaves room for
+# any pretty-printing (a line and its indentation per value): 1,000 parts fit in ~127 KiB.
+PART_REQUEST_BYTES_PER_PART = 128
+
+
+def open_upload_body_cap(limits: UploadLimits) -> int:
+    """`POST /uploads`: filename, title and every tag at their longest (+ quotes and commas)."""
+    text_chars = MAX_FILENAME_LENGTH + limits.max_title_length + limits.max_tags * (MAX_TAG_LENGTH + 3)
+    return text_body_cap(text_chars)
+
+
+PART_REQUEST_BODY_CAP = BODY_OVERHEAD + MAX_PARTS_PER_REQUEST * PART_REQUEST_BYTES_PER_PART
 
 
 class UploadMode(StrEnum):
@@ -118,8 +134,8 @@ def _require_int(body: Mapping[str, Any], name: str) -> int:
 
 
 def _content_type_allowed(content_type: str, allowed: str) -> bool:
-    base = content_type.split(";", 1)[0].strip().lower()
-    return any(fnmatch.fnmatchcase(base, pattern.strip().lower()) for pattern in allowed.split(","))
+    """`content_type` is canonical (`type/subtype`, lower case)."""
+    return any(fnmatch.fnmatchcase(content_type, pattern.strip().lower()) for pattern in allowed.split(","))
 
 
 def chunk_count_for(size: int, chunk_size: int) -> int:
@@ -140,35 +156,25 @@ def mode_for(chunk_size: int) -> UploadMode:
 def _parse_tags(raw: Any, limits: UploadLimits) -> tuple[str, ...]:
     if raw is None:
         return ()
-    if not isinstance(raw, list) or not all(isinstance(tag, str) for tag in raw):
+    if not isinstance(raw, list):
         raise InvalidRequest("'tags' must be a list of strings", code="invalid_field", field="tags")
-    tags: list[str] = []
-    for tag in (t.strip().lower() for t in raw):
-        if not tag or len(tag) > 50 or _CONTROL_CHARS.search(tag):
-            raise InvalidRequest(
-                "each tag must be 1 to 50 printable characters", code="invalid_field", field="tags"
-            )
-        if tag not in tags:
-            tags.append(tag)
-    if len(tags) > limits.max_tags:
-        raise InvalidRequest(f"at most {limits.max_tags} tags", code="invalid_field", field="tags")
-    return tuple(tags)
+    # Counted before any tag is looked at: the work per request stays bounded whatever was sent.
+    if len(raw) > limits.max_tags:
+        raise InvalidRequest(
+            f"at most {limits.max_tags} tags", code="too_many_tags", field="tags", max_tags=limits.max_tags
+        )
+    cleaned = (
+        clean_text(tag.lower() if isinstance(tag, str) else tag, field="tags", max_length=MAX_TAG_LENGTH)
+        for tag in raw
+    )
+    return tuple(dict.fromkeys(cleaned))  # de-duplicated, first occurrence's order
 
 
 def parse_upload_request(body: Any, limits: UploadLimits) -> UploadRequest:
     """Validate a `POST /uploads` body against the upload policy; raise with a machine-readable code."""
     if not isinstance(body, Mapping):
         raise InvalidRequest("the body must be a JSON object", code="invalid_body")
-    filename = body.get("filename")
-    if (
-        not isinstance(filename, str)
-        or not filename.strip()
-        or len(filename) > 255
-        or _CONTROL_CHARS.search(filename)
-    ):
-        raise InvalidRequest(
-            "'filename' must be 1 to 255 printable characters", code="invalid_field", field="filename"
-        )
+    filename = clean_text(body.get("filename"), field="filename", max_length=MAX_FILENAME_LENGTH)
     size = _require_int(body, "size")
     if size <= 0:
         raise InvalidRequest("'size' must be positive", code="invalid_field", field="size")
@@ -178,12 +184,10 @@ def parse_upload_request(body: Any, limits: UploadLimits) -> UploadRequest:
             code="too_large",
             max_upload_bytes=limits.max_upload_bytes,
         )
-    content_type = body.get("content_type")
-    if not isinstance(content_type, str) or not _content_type_allowed(
-        content_type, limits.allowed_content_types
-    ):
+    content_type = canonical_content_type(body.get("content_type"))
+    if content_type is None or not _content_type_allowed(content_type, limits.allowed_content_types):
         raise InvalidRequest(
-            f"content type {content_type!r} is not accepted (allowed: {limits.allowed_content_types})",
+            f"the content type is not accepted (allowed: {limits.allowed_content_types})",
             code="unsupported_content_type",
         )
     chunk_size = (
@@ -210,21 +214,16 @@ def parse_upload_request(body: Any, limits: UploadLimits) -> UploadRequest:
     title = body.get("title")
     if title is None:
         title = filename.rsplit(".", 1)[0] if "." in filename else filename
-    if not isinstance(title, str) or len(title) > limits.max_title_length or _CONTROL_CHARS.search(title):
-        raise InvalidRequest(
-            f"'title' must be at most {limits.max_title_length} printable characters",
-            code="invalid_field",
-            field="title",
-        )
+    title = clean_text(title, field="title", max_length=limits.max_title_length, min_length=0)
     return UploadRequest(
-        filename=filename.strip(),
+        filename=filename,
         size=size,
         content_type=content_type,
         chunk_size=chunk_size,
         chunk_count=chunk_count,
         mode=mode_for(chunk_size),
         sha256=sha256.lower() if sha256 else None,
-        title=title.strip(),
+        title=title,
         tags=_parse_tags(body.get("tags"), limits),
     )
 
@@ -247,30 +246,31 @@ def parse_part_request(body: Any, chunk_count: int) -> PartRequest:
         raise InvalidRequest(
             "'part_numbers' must be a non-empty list", code="invalid_field", field="part_numbers"
         )
-    numbers: list[int] = []
+    # Counted before the loop (repeats included): the work per request stays bounded.
+    if len(raw_numbers) > MAX_PARTS_PER_REQUEST:
+        raise InvalidRequest(f"at most {MAX_PARTS_PER_REQUEST} parts per request", code="too_many_parts")
     for value in raw_numbers:
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= chunk_count:
             raise InvalidRequest(
                 f"part numbers must be integers in 1..{chunk_count}",
                 code="invalid_part_number",
-                part_number=value,
+                part_number=value if isinstance(value, int) else None,
             )
-        if value not in numbers:
-            numbers.append(value)
-    if len(numbers) > MAX_PARTS_PER_REQUEST:
-        raise InvalidRequest(f"at most {MAX_PARTS_PER_REQUEST} parts per request", code="too_many_parts")
+    numbers = tuple(dict.fromkeys(raw_numbers))  # de-duplicated in asked order, by hashing
     raw_checksums = body.get("checksums") or {}
     if not isinstance(raw_checksums, Mapping):
         raise InvalidRequest("'checksums' must be an object", code="invalid_field", field="checksums")
+    if len(raw_checksums) > len(numbers):
+        raise InvalidRequest("more checksums than parts asked for", code="invalid_checksum")
+    asked = frozenset(numbers)
     checksums: dict[int, str] = {}
     for key, value in raw_checksums.items():
-        try:
-            number = int(key)
-        except (TypeError, ValueError):
-            raise InvalidRequest(
-                f"checksum key {key!r} is not a part number", code="invalid_checksum"
-            ) from None
-        if number not in numbers:
+        number = (
+            int(key) if isinstance(key, str) and key.isascii() and key.isdigit() and len(key) <= 5 else None
+        )
+        if number is None:
+            raise InvalidRequest("a checksum key is not a part number", code="invalid_checksum")
+        if number not in asked:
             raise InvalidRequest(
                 f"checksum given for part {number} that was not asked for", code="invalid_checksum"
             )
@@ -281,7 +281,7 @@ def parse_part_request(body: Any, chunk_count: int) -> PartRequest:
                 part_number=number,
             )
         checksums[number] = value
-    return PartRequest(part_numbers=tuple(numbers), checksums=checksums)
+    return PartRequest(part_numbers=numbers, checksums=checksums)
 
 
 def check_chunks(size: int, chunk_size: int, received_sizes: Mapping[int, int]) -> ChunkCheck:

@@ -34,8 +34,9 @@ from reelstack.domain.likes import (
     expected_count,
 )
 from reelstack.domain.rate_limits import LIKE_ROUTE, Limiter
+from reelstack.domain.request_input import parse_limit
 from reelstack.domain.videos import Video, VideoStatus
-from reelstack.errors import InvalidRequest, NotFound
+from reelstack.errors import NotFound
 from reelstack.observability import logger
 
 _LOAD_ATTEMPTS = 3
@@ -134,12 +135,7 @@ class LikeService:
     ) -> dict[str, Any]:
         """The caller's liked videos, newest like first: `{items: [{video_id, liked_at}], cursor}`.
         Durable likes only: a like still in the queue shows up once the worker has written it."""
-        try:
-            limit = int(limit_text) if limit_text else 20
-        except ValueError:
-            raise InvalidRequest(f"limit={limit_text!r} is not a number", code="invalid_limit") from None
-        if not 1 <= limit <= MAX_PAGE:
-            raise InvalidRequest(f"limit must be 1..{MAX_PAGE}", code="invalid_limit")
+        limit = parse_limit(limit_text, default=20, maximum=MAX_PAGE)
         page = self.store.likes_of(principal.user_id, limit, cursor)
         items = [{"video_id": like.video_id, "liked_at": like.liked_at} for like in page.likes]
         return {"items": items, "cursor": page.cursor}

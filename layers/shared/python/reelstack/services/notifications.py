@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from reelstack.adapters.notification_store import NotificationStore
 from reelstack.domain.identity import Principal
 from reelstack.domain.notifications import LikeNotice, notifies
+from reelstack.domain.request_input import parse_limit
 from reelstack.errors import InvalidRequest
 from reelstack.observability import logger
 
@@ -54,11 +55,6 @@ class NotificationService:
         return True
 
     def newest(self, principal: Principal, limit_text: str | None, cursor: str | None) -> dict[str, Any]:
-        try:
-            limit = int(limit_text) if limit_text else 20
-        except ValueError:
-            raise InvalidRequest(f"limit={limit_text!r} is not a number", code="invalid_limit") from None
-        if not 1 <= limit <= MAX_PAGE:
-            raise InvalidRequest(f"limit must be 1..{MAX_PAGE}", code="invalid_limit")
+        limit = parse_limit(limit_text, default=20, maximum=MAX_PAGE)
         items, next_cursor = self.store.newest(principal.user_id, limit, cursor)
         return {"items": [item.to_dict() for item in items], "cursor": next_cursor}

@@ -18,6 +18,8 @@ from reelstack.adapters.waiting_tasks import WaitingTask, WaitingTasks, review_r
 from reelstack.adapters.workflow import TaskCallbacks
 from reelstack.clock import iso, utc_now
 from reelstack.domain.identity import Principal
+from reelstack.domain.request_input import text_body_cap
+from reelstack.domain.text import clean_text
 from reelstack.domain.videos import VideoStatus
 from reelstack.domain.workflow import ReviewDecision
 from reelstack.errors import Forbidden, Gone, InvalidRequest, NotFound
@@ -26,6 +28,8 @@ from reelstack.observability import logger
 REVIEW_KIND = "review"
 REVIEW_WAIT = timedelta(days=7)  # AwaitReview's TimeoutSeconds in the state machine
 FRAME_LINK_SECONDS = 900
+MAX_REASON_LENGTH = 1000  # ReviewDecision.reason's max_length
+DECISION_BODY_CAP = text_body_cap(MAX_REASON_LENGTH)
 
 
 class ReviewService:
@@ -115,6 +119,12 @@ class ReviewService:
         self._require_reviewer(principal)
         if not isinstance(body, dict):
             raise InvalidRequest("the body must be a JSON object", code="invalid_body")
+        if "reason" in body:  # shown to the owner and other reviewers: the text rules apply
+            body = body | {
+                "reason": clean_text(
+                    body["reason"], field="reason", max_length=MAX_REASON_LENGTH, min_length=0, multiline=True
+                )
+            }
         try:
             decision = ReviewDecision.model_validate(
                 body | {"reviewer": principal.username, "decided_at": iso(utc_now())}

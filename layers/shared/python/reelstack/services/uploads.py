@@ -30,9 +30,14 @@ from reelstack.domain.uploads import (
     staging_prefix,
 )
 from reelstack.domain.videos import Video, VideoStatus, original_key
-from reelstack.errors import Conflict, DependencyFailed, Forbidden, Gone, InvalidRequest, NotFound
+from reelstack.errors import Conflict, DependencyFailed, Gone, InvalidRequest, NotFound
 from reelstack.observability import logger
 from reelstack.settings import UploadLimits
+
+
+def _no_such_upload() -> NotFound:
+    return NotFound("no such upload", code="upload_not_found")
+
 
 # A merge handed over this long ago and still MERGING is assumed lost and is started again by a
 # retried `complete` (it is idempotent); the merge sweeper does the same for uploads nobody completes again.
@@ -333,17 +338,16 @@ class UploadService:
 
     # -- helpers -------------------------------------------------------------------------------------
     def _owned(self, principal: Principal, upload_id: str) -> UploadSession:
+        """The caller's upload; someone else's answers exactly as a missing one (ids are not disclosed)."""
         session = self.repos.get_upload(upload_id)
-        if session is None:
-            raise NotFound(f"no upload {upload_id}", code="upload_not_found")
-        if session.owner != principal.user_id:
-            raise Forbidden("only the uploader can use this upload", code="not_upload_owner")
+        if session is None or session.owner != principal.user_id:
+            raise _no_such_upload()
         return session
 
     def _reload(self, upload_id: str) -> UploadSession:
         session = self.repos.get_upload(upload_id)
         if session is None:
-            raise NotFound(f"no upload {upload_id}", code="upload_not_found")
+            raise _no_such_upload()
         return session
 
     def _require_open(self, session: UploadSession) -> None:

@@ -8,6 +8,7 @@ from reelstack.adapters.media_urls import MediaUrls
 from reelstack.adapters.play_daily_stats import DayStats
 from reelstack.adapters.repositories import Repositories
 from reelstack.domain.identity import Principal
+from reelstack.domain.request_input import parse_limit
 from reelstack.domain.videos import Video
 from reelstack.errors import InvalidRequest, NotFound
 
@@ -75,11 +76,6 @@ class VideoService:
         """`?author=me` (or the caller's own id): the caller's videos at every stage, newest first."""
         if author not in ("me", principal.user_id):
             raise InvalidRequest("only author=me is supported", code="invalid_author")
-        try:
-            limit = int(limit_text) if limit_text else 20
-        except ValueError:
-            raise InvalidRequest(f"limit={limit_text!r} is not a number", code="invalid_limit") from None
-        if not 1 <= limit <= MAX_PAGE:
-            raise InvalidRequest(f"limit must be 1..{MAX_PAGE}", code="invalid_limit")
+        limit = parse_limit(limit_text, default=20, maximum=MAX_PAGE)
         page = self.repos.videos_of(principal.user_id, limit, cursor)
         return {"items": [self._view(principal, video) for video in page.videos], "cursor": page.cursor}
