@@ -92,7 +92,8 @@ class MediaStorage:
         except ClientError as exc:
             code = error_code(exc)
             if code in {"NoSuchUpload", "NoSuchKey", "404", "NotFound"}:
-                raise NotFound(f"{operation}: {code}", code="storage_not_found") from exc
+                # The S3 code stays in the exception chain (logged), out of any answer.
+                raise NotFound("the stored object does not exist", code="storage_not_found") from exc
             raise DependencyFailed(f"S3 {operation} failed: {code or exc}") from exc
         except BotoCoreError as exc:
             raise DependencyFailed(f"S3 {operation} failed: {exc}") from exc
