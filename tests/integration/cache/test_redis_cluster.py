@@ -22,7 +22,7 @@ import pytest
 import redis
 
 from reelstack.adapters.like_cache import BATCH, LikeCache
-from reelstack.adapters.play_stats import PlayStats
+from reelstack.adapters.play_stats import PlayStats, hot_key, interests_key
 from reelstack.adapters.rate_limiter import RateLimiter, bucket_key
 from reelstack.domain.likes import LikeState
 from reelstack.domain.plays import PlayEvent
@@ -165,6 +165,32 @@ def test_every_lua_script_runs_on_the_cluster_with_more_likers_than_one_command_
     loaded = plain.script_exists(*scripts)
     assert [where for (sha, where), ok in zip(scripts.items(), loaded, strict=True) if not ok] == []
     assert max(argument_counts(plain))[0] <= ELASTICACHE_MAX_ARGUMENTS
+
+
+def test_a_failed_hot_list_or_interest_update_loses_only_that_update(
+    server: RedisServer, plain: redis.Redis, caplog: pytest.LogCaptureFixture
+) -> None:
+    # GIVEN the current hot bucket and the viewer's interests hold values of the wrong type, so that
+    # both updates after the gate fail (WRONGTYPE) while the video's own keys are fine
+    at = datetime(2030, 7, 1, 12, 0, tzinfo=UTC)
+    stats = PlayStats(server.url, cluster=True, clock=lambda: at)
+    video, viewer = uuid.uuid4().hex, uuid.uuid4().hex
+    bucket = hot_key(int(at.timestamp() // stats.hot_bucket_s))
+    plain.set(bucket, "not a sorted set")
+    plain.set(interests_key(viewer), "not a hash")
+    try:
+        # WHEN the viewer's play is recorded, then its beacon is retried
+        first = stats.record(PlayEvent(video, viewer, "s", 3000, at), ["cats"])
+        again = stats.record(PlayEvent(video, viewer, "s", 3000, at), ["cats"])
+        # THEN the play counted once, and only once, on the video's own counters
+        assert (first, again) == (True, False)
+        assert (stats.plays_today(video), stats.unique_viewers(video)) == (1, 1)
+        # AND the two failed updates were logged, not raised
+        logged = caplog.text
+        assert "the hot list not updated" in logged and "the viewer's interests not updated" in logged
+    finally:
+        plain.delete(bucket)  # one key per DEL: they are in different slots
+        plain.delete(interests_key(viewer))
 
 
 def test_with_redis_down_the_limiter_still_refuses_beyond_the_burst(server: RedisServer) -> None:

@@ -18,7 +18,6 @@ so a user may get up to N times the rate across N instances during an outage.
 from __future__ import annotations
 
 import math
-import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -100,7 +99,6 @@ class RateLimiter:
         self.fallback = LocalBuckets(fallback_capacity)
         self._redis_retry_s = redis_retry_s
         self._redis_down_until = 0.0  # monotonic; while in the future, the fallback answers
-        self._state_lock = threading.Lock()
 
     @classmethod
     def from_settings(cls, settings: RateLimitSettings, redis_url: str) -> RateLimiter:
@@ -131,8 +129,7 @@ class RateLimiter:
                 keys=[bucket_key(route, user_id)], args=[bucket.rate_per_s, bucket.burst, cost, now_ms]
             )
         except REDIS_ERRORS as exc:
-            with self._state_lock:
-                self._redis_down_until = time.monotonic() + self._redis_retry_s
+            self._redis_down_until = time.monotonic() + self._redis_retry_s
             logger.warning(
                 "rate limiter's Redis unavailable: per-instance buckets for %.1f s",
                 self._redis_retry_s,
