@@ -298,3 +298,36 @@ def test_the_nightly_tiering_leaves_a_video_alone_while_it_is_archiving(
     # AND a play finishes the archive and brings the video back in full
     plain.play_until_full(video_id)
     assert plain.tier(video_id) == "hot"
+
+
+def test_an_archive_that_died_holding_the_lease_is_resumed_once_the_lease_runs_out(
+    local_cloud: Any, cloud_sdk_environment: Any, video_id: str
+) -> None:
+    from datetime import timedelta
+
+    from reelstack.clock import utc_now
+    from reelstack.domain.storage_tiers import state_of
+    from reelstack.domain.tier_transitions import TierEvent
+    from reelstack.services.tier_claims import TierClaims
+
+    plain = _Service(local_cloud)
+    owner = plain.owner(video_id)
+    # GIVEN an archive that took the record (archiving, lease held) and died before moving anything
+    video = plain.repos.get_video(video_id)
+    assert video is not None
+    claims = TierClaims(plain.repos, lease_seconds=60)
+    held = claims.move(
+        video_id, state_of(video.storage), TierEvent.ARCHIVE, utc_now(), hold=True, low_rendition="480p"
+    )
+    assert held is not None and plain.tier(video_id) == "archiving"
+    # WHEN the owner archives again while the lease runs THEN 409, nothing moved
+    with pytest.raises(Conflict):
+        plain.service.archive(owner, video_id)
+    assert set(_classes(local_cloud, f"renditions/{video_id}/").values()) == {"STANDARD"}
+    # WHEN the owner archives once the lease has run out THEN the archive is finished
+    later = _Service(local_cloud, clock=lambda: utc_now() + timedelta(seconds=61))
+    assert later.service.archive(owner, video_id) == {"video_id": video_id, "storage_tier": "cold"}
+    assert set(_classes(local_cloud, f"renditions/{video_id}/720p/").values()) == {"GLACIER"}
+    assert set(_classes(local_cloud, f"renditions/{video_id}/480p/").values()) == {"GLACIER_IR"}
+    # AND a play brings it back in full
+    plain.play_until_full(video_id)

@@ -295,7 +295,7 @@ class TieringService:
         history_days: int = 60,
         forecast_days: int = 365,
         parallelism: int = 16,
-        lease_seconds: float = 300.0,
+        lease_seconds: float = 120.0,  # the page function runs 30 s at most
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.storage = storage
