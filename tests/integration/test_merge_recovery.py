@@ -16,6 +16,8 @@ import pytest
 from reelstack.adapters.functions import AsyncInvoker
 from reelstack.clock import iso, utc_now
 from reelstack.domain.identity import Principal
+from reelstack.domain.uploads import UploadStatus
+from reelstack.domain.videos import VideoStatus
 from reelstack.errors import DependencyFailed
 from reelstack.services.uploads import UploadService
 from reelstack.settings import UploadLimits
@@ -149,3 +151,36 @@ def test_the_sweeper_finishes_a_stuck_merge_and_fails_one_whose_chunks_are_gone(
     # AND neither is listed as merging any more (the sparse index holds MERGING uploads only)
     record = repositories(local_cloud).tables.uploads.get(lost["upload_id"], consistent_read=True)
     assert record.merging_shard is None
+
+
+def test_the_sweeper_finishes_a_multipart_upload_whose_complete_died_before_s3_merged_it(
+    local_cloud: Any,
+    cloud_sdk_environment: Any,
+    alice: Api,
+    cloud_s3: Any,
+    media_bucket: str,
+) -> None:
+    # GIVEN alice's upload of 5 MiB multipart parts without a declared hash (S3 merges those in
+    # `complete` itself), every part in, left MERGING 10 minutes ago by a complete that died before
+    # CompleteMultipartUpload
+    data = random.Random(54).randbytes(6 * MiB)
+    opened = alice.open_upload(data, 5 * MiB)
+    assert (opened.status, opened.body["mode"]) == (201, "multipart"), opened.body
+    upload_id, video_id = opened.body["upload_id"], opened.body["video_id"]
+    assert all(reply.status == 200 for reply in alice.put_chunks(upload_id, split(data, 5 * MiB)))
+    repos = repositories(local_cloud)
+    ten_minutes_ago = iso(utc_now() - timedelta(minutes=10))
+    assert repos.transition_upload(
+        upload_id,
+        [UploadStatus.OPEN],
+        UploadStatus.MERGING,
+        ten_minutes_ago,
+        merge_started_at=ten_minutes_ago,
+    )
+    assert repos.transition_video(video_id, [VideoStatus.UPLOADING], VideoStatus.PROCESSING, ten_minutes_ago)
+    # WHEN the sweep schedule fires
+    assert local_cloud.fire_schedule(SWEEP_SCHEDULE)
+    # THEN the merge function completes the multipart upload in place and the original is whole
+    # (before, it copied originals/{video_id} onto itself and deleted it)
+    assert wait_for(lambda: _upload_status(alice, upload_id) == "COMPLETED", timeout=90)
+    assert _original(cloud_s3, media_bucket, video_id) == data
