@@ -81,7 +81,9 @@ def _video_from(record: VideoRecord) -> Video:
         timeline=tuple(StageRun.from_dict(_plain(item)) for item in record.timeline or ()),
         published_at=record.published_at,
         storage=(
-            StorageState.from_dict(record.storage, int(record.storage_version or 0)) if record.storage else None
+            StorageState.from_dict(record.storage, int(record.storage_version or 0))
+            if record.storage
+            else None
         ),
     )
 
