@@ -167,6 +167,30 @@ def test_every_lua_script_runs_on_the_cluster_with_more_likers_than_one_command_
     assert max(argument_counts(plain))[0] <= ELASTICACHE_MAX_ARGUMENTS
 
 
+class LosesAStagedUser(LikeCache):
+    """A rebuild whose staging set is not whole when the load script runs (as after a restart or an
+    expiry between the batches and the script)."""
+
+    def _stage(self, staging: str, users: list[str]) -> None:
+        super()._stage(staging, users[:-1])
+
+
+def test_a_rebuild_whose_staged_likers_are_not_whole_loads_nothing(
+    server: RedisServer, plain: redis.Redis
+) -> None:
+    # GIVEN a video with more likers than one command carries, and a rebuild that loses one staged liker
+    video = uuid.uuid4().hex
+    state = LikeState(video, frozenset(f"user-{i:05d}" for i in range(BATCH + 500)), BATCH + 500, 1)
+    # WHEN it loads THEN nothing is loaded (the next touch rebuilds), and no staging set is left
+    assert LosesAStagedUser(server.url, cluster=True).load(state) is False
+    assert LikeCache(server.url, cluster=True).snapshot(video) is None
+    assert list(plain.scan_iter(match=f"likes:{{{video}}}:staging:*")) == []
+    # AND the next rebuild loads every liker
+    cache = LikeCache(server.url, cluster=True)
+    assert cache.load(state) is True
+    assert cache.snapshot(video) == (set(state.users), BATCH + 500)
+
+
 def test_a_failed_hot_list_or_interest_update_loses_only_that_update(
     server: RedisServer, plain: redis.Redis, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -21,7 +21,8 @@ ElastiCache Serverless refuses a command of more than 3,999 arguments, so `load`
 `BATCH` users in one command: a video with more likers has them SADDed `BATCH` at a time into its
 own staging set (a token per rebuild: two rebuilders never share one), and the load script then
 renames that set over `users` in the same atomic step as before (or deletes it when another rebuild
-won). Every command and script names only `{V}` keys: one cluster slot.
+won, or when the set is not whole -- expired or lost in a restart: then nothing is loaded and the
+caller's next touch rebuilds again). Every command and script names only `{V}` keys: one cluster slot.
 
 `reconcile` lets the likes worker make the cache agree with a change that DynamoDB just applied,
 unless the cache has seen a newer action of that user (the `versions` hash) -- it closes the gap of
@@ -88,18 +89,20 @@ return {1, want, count, changed, text}
 """
 
 # KEYS: users, count, seq, versions, loaded, pending, staging. ARGV: ttl_ms, count, version floor,
-# user... (at most BATCH; the rest were staged). Rebuilds only while the marker is missing (then takes
-# the staged users, applies and empties `pending`); returns 1 when it did. Staging is always deleted.
+# staged (how many users were staged, 0 = none), user... (at most BATCH, when none were staged).
+# Rebuilds only while the marker is missing and the staging set is whole (then takes the staged users,
+# applies and empties `pending`); returns 1 when it did. Staging is always deleted.
 _LOAD = """
-if redis.call('EXISTS', KEYS[5]) == 1 then
+local staged = tonumber(ARGV[4])
+if redis.call('EXISTS', KEYS[5]) == 1 or redis.call('SCARD', KEYS[7]) ~= staged then
   redis.call('DEL', KEYS[7])
   return 0
 end
 redis.call('DEL', KEYS[1], KEYS[2], KEYS[4])
-if redis.call('EXISTS', KEYS[7]) == 1 then
+if staged > 0 then
   redis.call('RENAME', KEYS[7], KEYS[1])
 end
-for i = 4, #ARGV do
+for i = 5, #ARGV do
   redis.call('SADD', KEYS[1], ARGV[i])
 end
 local count = tonumber(ARGV[2])
@@ -250,11 +253,12 @@ class LikeCache:
         k = keys(state.video_id)
         staging = staging_key(state.video_id, uuid.uuid4().hex)
         users = sorted(state.users)
+        staged = 0
         if len(users) > BATCH:
             self._stage(staging, users)
-            users = []
+            staged, users = len(users), []
         order = [k["users"], k["count"], k["seq"], k["versions"], k["loaded"], k["pending"], staging]
-        args: list[Any] = [self._ttl_ms, state.count, state.version, *users]
+        args: list[Any] = [self._ttl_ms, state.count, state.version, staged, *users]
         return bool(self._run("load", _LOAD, order, args))
 
     def _stage(self, staging: str, users: list[str]) -> None:
