@@ -58,10 +58,24 @@ def test_a_token_without_the_expected_token_use_is_refused(token_use: str | None
 
 
 def test_the_expected_token_use_is_a_setting() -> None:
-    # GIVEN an API configured for access tokens WHEN an access token comes THEN it is accepted
-    assert _verifier(token_use="access").verify(_token(token_use="access"))["token_use"] == "access"
+    # GIVEN an API configured for access tokens, which name the app client in client_id (no aud)
+    verifier = _verifier(token_use="access")
+    # WHEN an access token for this client comes THEN it is accepted; an ID token is refused
+    assert verifier.verify(_token(token_use="access", aud=None, client_id=AUDIENCE))["token_use"] == "access"
     with pytest.raises(Unauthorized):
-        _verifier(token_use="access").verify(_token())
+        verifier.verify(_token())
+    # AND an access token of another client is not for this API
+    with pytest.raises(Unauthorized) as refused:
+        verifier.verify(_token(token_use="access", aud=None, client_id="other-client"))
+    assert refused.value.code == "invalid_audience"
+
+
+@pytest.mark.parametrize("aud", ["other-app", ["other-app", "more"], None])
+def test_an_id_token_for_another_audience_is_refused(aud: object) -> None:
+    with pytest.raises(Unauthorized) as refused:
+        _verifier().verify(_token(aud=aud))
+    assert refused.value.code == "invalid_audience"
+    assert _verifier().verify(_token(aud=["other-app", AUDIENCE]))["sub"] == "u-1"
 
 
 @pytest.mark.parametrize("token", ["not-a-jwt", "a.b.c", _token(sub=None), _token()[:-4] + "AAAA"])

@@ -17,7 +17,8 @@ class JwtVerifier:
     """Checks signature (RS256, key by `kid` from the JWKS), expiry, issuer, audience and `token_use`.
 
     `token_use` must be present and equal the expected kind: Cognito ID tokens and the local issuer's
-    carry `id` (and `aud`, the app client); Cognito access tokens carry `access` (and no `aud`).
+    carry `id` and name the app client in `aud`; Cognito access tokens carry `access` and name it in
+    `client_id` (they have no `aud`). `audience` is the app client either way.
     """
 
     def __init__(
@@ -42,15 +43,12 @@ class JwtVerifier:
                 token,
                 key=key,
                 algorithms=["RS256"],
-                audience=self.audience,
                 issuer=self.issuer,
-                options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+                options={"require": ["exp", "iat", "sub", "iss"], "verify_aud": False},
                 leeway=30,
             )
         except jwt.ExpiredSignatureError as exc:
             raise Unauthorized("the token has expired", code="token_expired") from exc
-        except jwt.InvalidAudienceError as exc:
-            raise Unauthorized("the token is not for this API", code="invalid_audience") from exc
         except jwt.InvalidIssuerError as exc:
             raise Unauthorized("the token comes from an unknown issuer", code="invalid_issuer") from exc
         except jwt.PyJWKClientConnectionError as exc:
@@ -59,4 +57,7 @@ class JwtVerifier:
             raise Unauthorized("the token is invalid", code="invalid_token") from exc
         if claims.get("token_use") != self.token_use:
             raise Unauthorized(f"the token must be an {self.token_use} token", code="invalid_token_use")
+        client = claims.get("client_id" if self.token_use == "access" else "aud")
+        if self.audience not in (client if isinstance(client, list) else [client]):
+            raise Unauthorized("the token is not for this API", code="invalid_audience")
         return claims
