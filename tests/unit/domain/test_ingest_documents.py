@@ -63,4 +63,42 @@ def test_lambda_errors_become_failures_with_the_domain_code() -> None:
 
 def test_engine_errors_get_readable_codes() -> None:
     assert failure_from_error("Admit", "States.Timeout", "").code == "timeout"
-    assert failure_from_error("Admit", "KeyError", "'x'").code == "key_error"
+    assert failure_from_error("Admit", "Lambda.TooManyRequestsException", "").code == "throttled"
+
+
+def test_internals_never_reach_the_owner() -> None:
+    # GIVEN causes that quote an SDK, a host and port, and a Python exception
+    causes = {
+        "ClientError": json.dumps(
+            {
+                "errorType": "ClientError",
+                "errorMessage": "An error occurred (AccessDenied) when calling the GetObject operation",
+            }
+        ),
+        "ConnectionError": json.dumps(
+            {"errorType": "ConnectionError", "errorMessage": "Error 111 connecting to 127.0.0.1:6379."}
+        ),
+        "KeyError": "'renditions'",
+        "DependencyFailed": json.dumps(
+            {
+                "errorType": "DependencyFailed",
+                "errorMessage": "[dependency_failed] S3 said SlowDown at 10.0.0.7",
+            }
+        ),
+    }
+    for error, cause in causes.items():
+        # WHEN each becomes the failure recorded on the video
+        failure = failure_from_error("Transcode", error, cause)
+        # THEN the owner reads a stable code and a plain sentence, none of the cause's text
+        assert failure.code in {"internal_error", "dependency_failed"}, failure
+        assert failure.message.startswith("the Transcode stage "), failure
+        for leaked in (
+            "AccessDenied",
+            "GetObject",
+            "127.0.0.1",
+            "6379",
+            "renditions",
+            "SlowDown",
+            "10.0.0.7",
+        ):
+            assert leaked not in failure.message, (error, failure.message)

@@ -275,7 +275,13 @@ class HeatStages:
         except ReelstackError:
             logger.exception("could not record the heat failure", extra={"video_id": document.video_id})
         logger.warning(
-            "high-heat re-encode failed", extra={"video_id": document.video_id, "failure": failure.to_dict()}
+            "high-heat re-encode failed",
+            extra={
+                "video_id": document.video_id,
+                "failure": failure.to_dict(),
+                "error": error.error,
+                "cause": error.cause,
+            },
         )
         return {"video_id": document.video_id, "codec": document.codec, "failure": failure.to_dict()}
 

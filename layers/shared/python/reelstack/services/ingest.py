@@ -105,7 +105,14 @@ class IngestStages:
         # `message` is a reserved LogRecord attribute: the failure goes under its own key.
         logger.warning(
             "ingest failed",
-            extra={"video_id": document.video_id, "failure": failure.to_dict(), "recorded": moved},
+            extra={
+                "video_id": document.video_id,
+                "failure": failure.to_dict(),
+                "recorded": moved,
+                # What the owner is not shown (domain.failures): the engine's error and cause, for operators.
+                "error": error.error,
+                "cause": error.cause,
+            },
         )
         return {
             "video_id": document.video_id,
