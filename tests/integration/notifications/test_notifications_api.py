@@ -44,7 +44,7 @@ def test_likes_reach_the_author_aggregated_and_self_likes_do_not(local_cloud: An
         mine = [item for item in items if item["video_id"] == video_id]
         return mine if mine and mine[0]["likers"] == 2 else None
 
-    items = wait_for(listed, timeout=20)
+    items = wait_for(listed, timeout=60)  # bus -> function -> table, across processes
     assert items and len(items) == 1
     assert items[0]["text"] in ("pia and omar liked your video", "omar and pia liked your video")
     # AND nobody else sees it; a bad limit is a 400 with a code
