@@ -1,4 +1,5 @@
-"""Patches to moto: one for speed (behaviour unchanged), one for DynamoDB's write isolation.
+"""Patches to moto: one for speed (behaviour unchanged), one for DynamoDB's write isolation, and
+Step Functions' task-token answers (`moto_task_tokens`).
 
 moto's `FakeMultipart.complete` (CompleteMultipartUpload) copies the whole object four times: into a
 bytearray, into a second bytearray for the default full-object checksum, and out of each again. For a
@@ -22,6 +23,8 @@ import functools
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
+
+from reelstack_tools.localcloud import moto_task_tokens
 
 _installed = False
 DYNAMODB_LOCK = threading.RLock()
@@ -87,6 +90,7 @@ def install() -> None:
     from moto.s3.models import FakeMultipart
 
     FakeMultipart.complete = complete_multipart  # type: ignore[method-assign]
+    moto_task_tokens.install()
     for name in (*DYNAMODB_WRITES, *DYNAMODB_READS):
         original = getattr(DynamoDBBackend, name, None)
         if original is not None and not getattr(original, "__wrapped_by_reelstack__", False):

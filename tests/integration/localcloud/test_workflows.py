@@ -94,3 +94,73 @@ def test_concurrent_duplicate_starts_make_one_execution(fixture_cloud: Any) -> N
     assert sorted(outcomes) == ["ExecutionAlreadyExists"] * 7 + ["started"]
     executions = fixture_cloud.client("stepfunctions").list_executions(stateMachineArn=machine)["executions"]
     assert [execution["name"] for execution in executions].count(name) == 1
+
+
+def waiting_machine(sfn: Any, queue_url: str, timeout_s: int) -> str:
+    """A one-state machine whose Task hands its token to a queue and waits for it (up to `timeout_s`)."""
+    definition = {
+        "StartAt": "Wait",
+        "States": {
+            "Wait": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                "Parameters": {"QueueUrl": queue_url, "MessageBody": {"token.$": "$$.Task.Token"}},
+                "TimeoutSeconds": timeout_s,
+                "End": True,
+            }
+        },
+    }
+    created = sfn.create_state_machine(
+        name=f"waits-{uuid.uuid4().hex[:8]}",
+        definition=json.dumps(definition),
+        roleArn="arn:aws:iam::123456789012:role/local",
+    )
+    return str(created["stateMachineArn"])
+
+
+def task_token(sfn: Any, execution_arn: str) -> str:
+    """The token the execution's waiting Task was scheduled with, from its history."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        for event in sfn.get_execution_history(executionArn=execution_arn)["events"]:
+            parameters = event.get("taskScheduledEventDetails", {}).get("parameters")
+            if parameters:
+                return str(json.loads(parameters)["MessageBody"]["token"])
+        time.sleep(0.2)
+    raise AssertionError(f"{execution_arn} scheduled no task")
+
+
+def refused_with(call: Any) -> str:
+    with pytest.raises(ClientError) as raised:
+        call()
+    return str(raised.value.response["Error"]["Code"])
+
+
+def test_task_tokens_are_answered_as_step_functions_answers_them(fixture_cloud: Any) -> None:
+    # GIVEN an execution waiting on its task token, and one whose task timed out (after 1 s)
+    sfn = fixture_cloud.client("stepfunctions")
+    queue_url = fixture_cloud.client("sqs").create_queue(QueueName=f"tokens-{uuid.uuid4().hex[:8]}")[
+        "QueueUrl"
+    ]
+    machine = waiting_machine(sfn, queue_url, timeout_s=1)
+    failing = sfn.start_execution(stateMachineArn=machine, name=f"f-{uuid.uuid4()}", input="{}")
+    late = sfn.start_execution(stateMachineArn=machine, name=f"l-{uuid.uuid4()}", input="{}")
+    token = task_token(sfn, failing["executionArn"])
+    late_token = task_token(sfn, late["executionArn"])
+    # WHEN the first is failed with an error and a cause
+    sfn.send_task_failure(
+        taskToken=token, error="MediaConvert.ERROR", cause="[job_failed] the input is corrupt"
+    )
+    # THEN the execution ends FAILED with both
+    ended = finished(sfn, failing["executionArn"], timeout=60)
+    assert ended["status"] == "FAILED", ended
+    assert ended.get("error") == "MediaConvert.ERROR", ended
+    assert ended.get("cause") == "[job_failed] the input is corrupt", ended
+    # AND a second answer for the same token is refused: the task no longer waits
+    assert refused_with(lambda: sfn.send_task_success(taskToken=token, output="{}")) == "TaskTimedOut"
+    # WHEN the other's task has timed out, a late success or failure is refused the same way
+    assert finished(sfn, late["executionArn"], timeout=60)["status"] == "FAILED"
+    assert refused_with(lambda: sfn.send_task_success(taskToken=late_token, output="{}")) == "TaskTimedOut"
+    assert refused_with(lambda: sfn.send_task_failure(taskToken=late_token, error="X")) == "TaskTimedOut"
+    # AND a token Step Functions never issued is an invalid token
+    assert refused_with(lambda: sfn.send_task_success(taskToken="not-a-token", output="{}")) == "InvalidToken"

@@ -341,23 +341,13 @@ def test_a_failed_or_canceled_job_fails_the_task(
 def test_missing_stills_fail_the_task_with_a_code(cloud: Cloud, job: Job, tmp_path: Path) -> None:
     # GIVEN an execution waiting on a job that completed without writing its stills
     _, execution, _ = submit_mediaconvert(cloud, job, tmp_path)
-    sent: dict[str, Any] = {}
-
-    def capture(params: dict[str, Any], **_: Any) -> None:
-        sent.update(params)
-
     # WHEN its COMPLETE event arrives
-    cloud.sfn.meta.events.register("provide-client-params.sfn.SendTaskFailure", capture)
-    try:
-        assert cloud.completion(tmp_path).resume(completion_event(cloud, job))["result"] == "failed"
-    finally:
-        cloud.sfn.meta.events.unregister("provide-client-params.sfn.SendTaskFailure", capture)
-    # THEN the execution fails with the error's class
+    assert cloud.completion(tmp_path).resume(completion_event(cloud, job))["result"] == "failed"
+    # THEN the execution fails with the error's class, and the cause says what is missing
     assert cloud.ended(execution)["status"] == "FAILED"
-    assert cloud.failure(execution)["error"] == "NotFound"
-    # AND the cause sent with it says what is missing (read from the request: the local cloud's Step
-    # Functions keeps the error but not the cause)
-    assert sent["taskToken"] and sent["cause"].startswith("[mediaconvert_output_missing] ")
+    failure = cloud.failure(execution)
+    assert failure["error"] == "NotFound"
+    assert failure["cause"].startswith("[mediaconvert_output_missing] "), failure
 
 
 def test_an_execution_that_stopped_waiting_is_logged_and_forgotten(
@@ -374,6 +364,21 @@ def test_an_execution_that_stopped_waiting_is_logged_and_forgotten(
     assert answer["result"] == "no_longer_waiting"
     assert cloud.waiting.get(waiting_ref(job.job_id)) is None
     assert cloud.waiting.get(resumed_ref(job.job_id)) is not None
+
+
+@pytest.mark.parametrize("status", ["ERROR", "CANCELED"])
+def test_a_late_failure_is_no_longer_waiting_either(
+    cloud: Cloud, job: Job, tmp_path: Path, status: str
+) -> None:
+    # GIVEN a job whose execution timed out meanwhile (its Task waits 1 s here)
+    _, execution, _ = submit_mediaconvert(cloud, job, tmp_path, timeout_s=1)
+    assert cloud.ended(execution)["status"] == "FAILED"
+    # WHEN the job's ERROR or CANCELED event arrives late (Step Functions answers TaskTimedOut, as in AWS)
+    answer = cloud.completion(tmp_path).resume(completion_event(cloud, job, status))
+    # THEN it is logged as such and forgotten, and the execution keeps the timeout it ended with
+    assert answer["result"] == "no_longer_waiting"
+    assert cloud.failure(execution)["error"] == "States.Timeout"
+    assert cloud.waiting.get(waiting_ref(job.job_id)) is None
 
 
 def gpu_request(cloud: Cloud, video_id: str) -> SubmitRequest:
