@@ -240,7 +240,7 @@ def test_concurrent_likes_with_redeliveries_and_a_killed_worker_converge_exactly
         assert wait_for(lambda: _answered(fans) >= 40, timeout=60)
         with sent_lock:
             redeliver(random.Random(1).sample(sent, k=15))
-        busy = wait_for(lambda: local_cloud.worker_pids(busy_only=True).get(likes_function), timeout=30)
+        busy = wait_for(lambda: local_cloud.worker_pids(busy_only=True).get(likes_function), timeout=60)
         assert busy, "no likes worker was ever busy"
         killed = local_cloud.kill_worker(likes_function)
         assert wait_for(lambda: _answered(fans) >= 120, timeout=60)
@@ -271,7 +271,7 @@ def test_concurrent_likes_with_redeliveries_and_a_killed_worker_converge_exactly
         assert (reply.status, reply.body["like_count"], reply.body["liked"]) == (200, count, liked)
         assert cloud.cached(video) == (users, count)
     # AND the touches changed nothing durable
-    assert wait_for(lambda: cloud.drained_to(truth, targets), timeout=30)
+    assert wait_for(lambda: cloud.drained_to(truth, targets), timeout=60), cloud.mismatch(truth, targets)
 
 
 def test_likes_during_a_redis_outage_are_all_durable(
@@ -337,7 +337,7 @@ def test_poison_messages_are_dead_lettered_without_blocking_good_likes(
         users, count = cloud.durable(video)
         return users >= {fan.user_id for fan in fans} and count == len(users)
 
-    assert wait_for(durable_likes, timeout=30), cloud.durable(video)
+    assert wait_for(durable_likes, timeout=60), cloud.durable(video)
 
     # AND the poison reaches LikesDLQ after its receives (nothing else does); it is removed from there
     found: dict[str, str] = {}
@@ -347,9 +347,10 @@ def test_poison_messages_are_dead_lettered_without_blocking_good_likes(
         found.update({message["Body"]: message["ReceiptHandle"] for message in answer.get("Messages", [])})
         return set(found) >= poison
 
-    assert wait_for(dead_lettered, timeout=60, interval=0.5), found
+    # (five receives, each after the 2 s visibility timeout and the batching window: up to 120 s)
+    assert wait_for(dead_lettered, timeout=120, interval=0.5), found
     assert set(found) == poison, found
     for handle in found.values():
         cloud.sqs.delete_message(QueueUrl=cloud.dlq, ReceiptHandle=handle)
-    assert wait_for(lambda: cloud.in_flight() == 0 and cloud.in_flight(cloud.dlq) == 0, timeout=30)
+    assert wait_for(lambda: cloud.in_flight() == 0 and cloud.in_flight(cloud.dlq) == 0, timeout=60)
     assert durable_likes()
