@@ -79,7 +79,7 @@ def install() -> None:
     from moto.stepfunctions.parser.models import StepFunctionsParserBackend
     from moto.stepfunctions.responses import StepFunctionResponse
 
-    StepFunctionsParserBackend.send_task_success = send_task_success  # type: ignore[method-assign]
-    StepFunctionsParserBackend.send_task_failure = send_task_failure  # type: ignore[method-assign]
+    StepFunctionsParserBackend.send_task_success = send_task_success  # type: ignore[method-assign,assignment]
+    StepFunctionsParserBackend.send_task_failure = send_task_failure  # type: ignore[method-assign,assignment]
     StepFunctionResponse.send_task_failure = send_task_failure_response  # type: ignore[method-assign]
     _installed = True
