@@ -55,7 +55,7 @@ def _cdn_url(local_cloud: Any, media_bucket: str, video_id: str) -> str:
 
 def _http_status(url: str) -> int:
     try:
-        with urllib.request.urlopen(url, timeout=10) as response:
+        with urllib.request.urlopen(url, timeout=60) as response:
             return int(response.status)
     except urllib.error.HTTPError as error:
         return int(error.code)
@@ -87,7 +87,7 @@ def test_only_reviewers_see_the_queue(alice: Api, reviewer: Api, held: dict[str,
         assert item["flagged_frames"], item
         frame = item["flagged_frames"][0]
         assert frame["label"] == "FACE_FEMALE" and frame["score"] >= 0.5
-        with urllib.request.urlopen(frame["url"], timeout=10) as response:
+        with urllib.request.urlopen(frame["url"], timeout=60) as response:
             assert response.read(3) == b"\xff\xd8\xff"  # a JPEG
 
 

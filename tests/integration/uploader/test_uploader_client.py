@@ -76,7 +76,7 @@ def test_one_mib_chunks_are_staged_and_completed(
     assert result.sha256 == digest.hex()
     assert result.upload_status in ("MERGING", "COMPLETED")
     # AND the merge completes the upload, the video carries the title and tags, and no resume record is left
-    assert wait_for(lambda: api.get_upload(result.upload_id).status == "COMPLETED")
+    assert wait_for(lambda: api.get_upload(result.upload_id).status == "COMPLETED", timeout=90)
     video_record = api.get_video(result.video_id)
     assert (video_record.title, video_record.tags) == ("Staged clip", ("cats", "demo"))
     assert result.video_url.endswith(f"/videos/{result.video_id}")

@@ -34,7 +34,7 @@ def test_ticks_missed_while_the_machine_slept_are_not_fired_in_a_burst() -> None
     # WHEN the scheduler runs
     scheduler.start()
     try:
-        assert first.wait(5)
+        assert first.wait(60)  # a thread of this process: prompt, but the CI machine is loaded
         time.sleep(0.3)
     finally:
         scheduler.stop()
