@@ -108,7 +108,7 @@ def test_an_archived_video_plays_low_while_restoring_then_in_full_and_keeps_its_
         reply = bob.call("GET", f"/videos/{video_id}/playback")
         return reply if "quality" not in reply.body else None
 
-    done = wait_for(in_full, timeout=60, interval=1.0)
+    done = wait_for(in_full, timeout=120, interval=1.0)  # S3's restore, polled through the API
     assert done and done.body == {"video_id": video_id, "status": "READY", "playback_url": url}
     assert "Retry-After" not in done.headers
     assert _read(url) == full_master
@@ -141,7 +141,7 @@ def test_without_a_kept_rendition_a_cold_video_answers_202_until_restored(
     # WHEN a player asks THEN 202 RESTORING; asking again, 200 READY once restored, master included
     status, body = service.playback(owner, video_id)
     assert (status, body["status"]) == (202, "RESTORING") and body["retry_after"] >= 1
-    done = wait_for(lambda: (reply := service.playback(owner, video_id))[0] == 200 and reply, timeout=60)
+    done = wait_for(lambda: (reply := service.playback(owner, video_id))[0] == 200 and reply, timeout=120)
     assert done and done[1] == {
         "video_id": video_id,
         "status": "READY",
