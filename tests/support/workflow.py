@@ -23,9 +23,10 @@ def upload_bytes(api: Api, data: bytes, title: str = "clip", chunk_size: int = 8
 
 
 def wait_for_status(
-    api: Api, video_id: str, statuses: tuple[str, ...] = FINAL_STATUSES, timeout: float = 120
+    api: Api, video_id: str, statuses: tuple[str, ...] = FINAL_STATUSES, timeout: float = 240
 ) -> dict[str, Any]:
-    """The video once its status is one of `statuses` (the last answer when the time runs out)."""
+    """The video once its status is one of `statuses` (the last answer when the time runs out); the
+    default deadline covers the whole ingest workflow (transcode, moderation) on a loaded machine."""
     deadline = time.monotonic() + timeout
     while True:
         video = api.call("GET", f"/videos/{video_id}").body
