@@ -2,7 +2,9 @@
 
 Every route here is also declared as an Api event in template.yaml (a test keeps the two equal).
 Each route is an `endpoint` with a body cap: the raw body's size is checked first (413), then the
-caller is authenticated (401), and only then are its parameters and body parsed.
+caller is authenticated (401), then a token is taken from the caller's bucket for the route, if it has
+one (429 `rate_limited` with Retry-After; `RATE_LIMITS`), and only then are its parameters and body
+parsed. The like and play services take their own buckets.
 """
 
 from __future__ import annotations
@@ -32,6 +34,14 @@ from reelstack.adapters.waiting_tasks import WaitingTasks
 from reelstack.adapters.workflow import TaskCallbacks
 from reelstack.domain.identity import Principal
 from reelstack.domain.likes import LikeAnswer
+from reelstack.domain.rate_limits import (
+    ARCHIVE_ROUTE,
+    COMPLETE_ROUTE,
+    PLAYBACK_ROUTE,
+    PRESIGN_ROUTE,
+    READ_ROUTE,
+    UPLOAD_ROUTE,
+)
 from reelstack.domain.request_input import DEFAULT_BODY_CAP, parse_json_body, parse_limit, require_body_within
 from reelstack.domain.uploads import PART_REQUEST_BODY_CAP, open_upload_body_cap
 from reelstack.errors import ReelstackError
@@ -69,6 +79,7 @@ def _uploads() -> UploadService:
         merger=AsyncInvoker(settings.merge_function_name),
         limits=settings,
         presign_expiry_seconds=settings.presign_expiry_seconds,
+        quota=settings.open_upload_quota(),
     )
 
 
@@ -215,9 +226,11 @@ def _error_response(exc: ReelstackError) -> Response:
 
 
 def endpoint(
-    *, max_body: int | Callable[[], int] = DEFAULT_BODY_CAP, public: bool = False
+    *, max_body: int | Callable[[], int] = DEFAULT_BODY_CAP, public: bool = False, bucket: str | None = None
 ) -> Callable[[View], View]:
-    """Body size (413), then the caller (401, unless `public`), then the view; errors as JSON answers.
+    """Body size (413), then the caller (401, unless `public`), then a token from the caller's `bucket`
+    (429 with Retry-After; no bucket, or none configured for it: not limited), then the view; errors as
+    JSON answers.
 
     `max_body` may be computed from settings (a callable, read on the first request, not at import).
     Domain errors become `{code, message}` with their status; anything else a logged 500.
@@ -232,7 +245,10 @@ def endpoint(
                 require_body_within(len(_raw_body()), cap)
                 body_cap = _body_cap.set(cap)
                 if not public:
-                    caller = _caller.set(_authenticator().principal(_request().headers))
+                    principal = _authenticator().principal(_request().headers)
+                    caller = _caller.set(principal)
+                    if bucket is not None:
+                        _limiter().enforce(principal.user_id, bucket)
                 return view(*args, **kwargs)
             except ReelstackError as exc:
                 return _error_response(exc)
@@ -245,6 +261,7 @@ def endpoint(
                 if body_cap is not None:
                     _body_cap.reset(body_cap)
 
+        wrapper.rate_bucket = bucket  # type: ignore[attr-defined]
         return wrapper
 
     return decorate
@@ -257,25 +274,25 @@ def health() -> dict[str, str]:
 
 
 @app.route("/uploads", methods=["POST"])
-@endpoint(max_body=lambda: open_upload_body_cap(api_settings()))
+@endpoint(max_body=lambda: open_upload_body_cap(api_settings()), bucket=UPLOAD_ROUTE)
 def open_upload() -> Response:
     return Response(body=_uploads().open(_principal(), _json_body()), status_code=201)
 
 
 @app.route("/uploads/{upload_id}", methods=["GET"])
-@endpoint()
+@endpoint(bucket=READ_ROUTE)
 def upload_status(upload_id: str) -> dict[str, Any]:
     return _uploads().status(_principal(), upload_id)
 
 
 @app.route("/uploads/{upload_id}/parts", methods=["POST"])
-@endpoint(max_body=PART_REQUEST_BODY_CAP)
+@endpoint(max_body=PART_REQUEST_BODY_CAP, bucket=PRESIGN_ROUTE)
 def presign_parts(upload_id: str) -> dict[str, Any]:
     return _uploads().presign_parts(_principal(), upload_id, _json_body())
 
 
 @app.route("/uploads/{upload_id}/complete", methods=["POST"])
-@endpoint()
+@endpoint(bucket=COMPLETE_ROUTE)
 def complete_upload(upload_id: str) -> Response:
     return Response(body=_uploads().complete(_principal(), upload_id).to_dict(), status_code=202)
 
@@ -293,13 +310,13 @@ def _query(name: str) -> str | None:
 
 
 @app.route("/videos", methods=["GET"])
-@endpoint()
+@endpoint(bucket=READ_ROUTE)
 def list_videos() -> dict[str, Any]:
     return _videos().list_by_author(_principal(), _query("author"), _query("limit"), _query("cursor"))
 
 
 @app.route("/moderation/queue", methods=["GET"])
-@endpoint()
+@endpoint(bucket=READ_ROUTE)
 def moderation_queue() -> dict[str, Any]:
     limit = parse_limit(_query("limit"), default=20, maximum=100)
     return _reviews().queue(_principal(), limit, _query("cursor"))
@@ -312,13 +329,13 @@ def moderation_decision(video_id: str) -> dict[str, Any]:
 
 
 @app.route("/notifications", methods=["GET"])
-@endpoint()
+@endpoint(bucket=READ_ROUTE)
 def list_notifications() -> dict[str, Any]:
     return _notifications().newest(_principal(), _query("limit"), _query("cursor"))
 
 
 @app.route("/videos/{video_id}", methods=["GET"])
-@endpoint()
+@endpoint(bucket=READ_ROUTE)
 def get_video(video_id: str) -> dict[str, Any]:
     return _videos().get(_principal(), video_id)
 
@@ -349,14 +366,14 @@ def record_play(video_id: str) -> Response:
 
 
 @app.route("/videos/{video_id}/archive", methods=["POST"])
-@endpoint()
+@endpoint(bucket=ARCHIVE_ROUTE)
 def archive_video(video_id: str) -> dict[str, Any]:
     """The owner moves a published video cold (Glacier); its URLs stay the same."""
     return _archive().archive(_principal(), video_id)
 
 
 @app.route("/videos/{video_id}/playback", methods=["GET"])
-@endpoint()
+@endpoint(bucket=PLAYBACK_ROUTE)
 def playback(video_id: str) -> Response:
     """200 `{status: READY, playback_url}`; for a cold video the restore starts and the answer is 202
     `{status: RESTORING, retry_after}`, or 200 with `quality: "low"` and `retry_after` when the archive
@@ -369,7 +386,7 @@ def playback(video_id: str) -> Response:
 
 
 @app.route("/me/likes", methods=["GET"])
-@endpoint()
+@endpoint(bucket=READ_ROUTE)
 def my_likes() -> dict[str, Any]:
     return _likes().liked_videos(_principal(), _query("limit"), _query("cursor"))
 

@@ -62,18 +62,31 @@ def test_api_events_all_go_through_the_one_api(template: dict[str, Any]) -> None
 
 
 def _method_caps(template: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
-    """API Gateway's method throttling: (path, METHOD) -> its entry ("/~1a~1b" is the path /a/b)."""
+    """API Gateway's method throttling: (path, METHOD) -> its entry ("/~1a~1b" is the path /a/b); the
+    stage-wide entry ("/*", "*") is under ("*", "*")."""
     settings = template["Resources"]["Api"]["Properties"]["MethodSettings"]
     return {
-        (entry["ResourcePath"][1:].replace("~1", "/"), entry["HttpMethod"]): entry
+        (entry["ResourcePath"][1:].replace("~1", "/") or "*", entry["HttpMethod"]): entry
         for entry in settings
-        if entry["ResourcePath"] != "/*"
     }
 
 
 RATE_LIMITED_ROUTES = {
     "like": [("/videos/{video_id}/like", "POST"), ("/videos/{video_id}/like", "DELETE")],
     "play": [("/videos/{video_id}/plays", "POST")],
+    "read": [
+        ("/uploads/{upload_id}", "GET"),
+        ("/videos", "GET"),
+        ("/videos/{video_id}", "GET"),
+        ("/moderation/queue", "GET"),
+        ("/notifications", "GET"),
+        ("/me/likes", "GET"),
+    ],
+    "playback": [("/videos/{video_id}/playback", "GET")],
+    "upload": [("/uploads", "POST")],
+    "presign": [("/uploads/{upload_id}/parts", "POST")],
+    "complete": [("/uploads/{upload_id}/complete", "POST")],
+    "archive": [("/videos/{video_id}/archive", "POST")],
 }
 
 
@@ -91,9 +104,33 @@ def test_rate_limited_routes_have_api_gateway_caps_above_one_users_bucket(templa
     for route, endpoints in RATE_LIMITED_ROUTES.items():
         for endpoint in endpoints:
             assert endpoint in routes, endpoint
-            cap = caps[endpoint]
+            cap = caps.get(endpoint, caps[("*", "*")])  # a route of its own, or the stage-wide cap
             assert cap["ThrottlingRateLimit"] >= buckets[route].rate_per_s, endpoint
             assert cap["ThrottlingBurstLimit"] >= buckets[route].burst, endpoint
+
+
+def test_every_get_route_and_the_upload_and_archive_routes_take_their_bucket_in_the_endpoint(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """GIVEN the Chalice app's routes WHEN the bucket each route's `endpoint` takes is read THEN it is
+    the one RATE_LIMITED_ROUTES names (like and play take theirs in their services), every GET route
+    but /health has one, and no route takes a bucket the table does not list."""
+    module = _import_api_module(monkeypatch)
+    taken = {
+        (path, method.upper()): getattr(entry.view_function, "rate_bucket", None)
+        for path, methods in module.app.routes.items()
+        for method, entry in methods.items()
+    }
+    expected = {
+        endpoint: route
+        for route, endpoints in RATE_LIMITED_ROUTES.items()
+        if route not in ("like", "play")
+        for endpoint in endpoints
+    }
+
+    assert {endpoint: bucket for endpoint, bucket in taken.items() if bucket} == expected
+    unlimited_gets = [endpoint for endpoint, bucket in taken.items() if endpoint[1] == "GET" and not bucket]
+    assert unlimited_gets == [("/health", "GET")]
 
 
 def test_the_rate_limits_default_is_the_settings_default(template: dict[str, Any]) -> None:

@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from reelstack.domain.plays import PlayPolicy
 from reelstack.domain.rate_limits import TokenBucket, parse_rate_limits
+from reelstack.domain.upload_quota import OpenUploadQuota
 
 MiB = 1024 * 1024
 GiB = 1024 * MiB
@@ -73,6 +74,13 @@ class UploadLimits(_Base):
     upload_ttl_seconds: int = 24 * 3600
     max_title_length: int = 200
     max_tags: int = 20
+    # Per user (`reelstack.domain.upload_quota`; 0 = no limit): uploads OPEN at once and the bytes they
+    # declare. Keep the bytes at least `max_upload_bytes`, or no upload of the largest size can open.
+    max_open_uploads: int = 10
+    max_upload_bytes_in_flight: int = 8 * GiB
+
+    def open_upload_quota(self) -> OpenUploadQuota:
+        return OpenUploadQuota(max_open=self.max_open_uploads, max_bytes=self.max_upload_bytes_in_flight)
 
 
 class AuthSettings(_Base):
@@ -177,7 +185,10 @@ class PlaysQueueSettings(_Base):
 class RateLimitSettings(RedisClusterSetting):
     """Per-user token buckets per route (`reelstack.domain.rate_limits` grammar; "" = no limits)."""
 
-    rate_limits: str = "like=10/s:burst=20;play=30/s:burst=60"
+    rate_limits: str = (
+        "like=10/s:burst=20;play=30/s:burst=60;read=10/s:burst=50;playback=5/s:burst=30;"
+        "upload=30/m:burst=20;presign=5/s:burst=50;complete=2/s:burst=10;archive=10/m:burst=10"
+    )
     rate_limit_timeout_seconds: float = 0.2
 
     def buckets(self) -> dict[str, TokenBucket]:

@@ -20,6 +20,7 @@ from reelstack.adapters.tables import (
 )
 from reelstack.domain.merge_sweep import all_merging_shards, merging_shard
 from reelstack.domain.storage_tiers import StorageState
+from reelstack.domain.upload_quota import OpenUpload
 from reelstack.domain.uploads import UploadMode, UploadSession, UploadStatus
 from reelstack.domain.videos import Failure, Playback, StageRun, Video, VideoStatus
 from reelstack.errors import Conflict, DependencyFailed
@@ -168,6 +169,7 @@ class Repositories:
             sha256=upload.sha256,
             s3_upload_id=upload.s3_upload_id,
             assembly_key=upload.assembly_key,
+            open_owner=upload.owner if upload.status is UploadStatus.OPEN else None,
         )
         video_item = self.tables.videos(
             video_id=video.video_id,
@@ -191,12 +193,21 @@ class Repositories:
             raise DependencyFailed(f"creating upload failed: {exc.msg}") from exc
 
     def transition_upload(
-        self, upload_id: str, allowed: Iterable[UploadStatus], target: UploadStatus, now: str, **fields: Any
+        self,
+        upload_id: str,
+        allowed: Iterable[UploadStatus],
+        target: UploadStatus,
+        now: str,
+        *,
+        owner: str | None = None,
+        **fields: Any,
     ) -> bool:
         """Move an upload to `target` only from one of `allowed`; False when another caller got there first.
 
         An upload in MERGING is listed in the sparse merging-index (where the sweeper finds it) and
-        leaves it with any other status.
+        leaves it with any other status. One in OPEN is listed in the open-owner-index under its
+        `owner` (required when moving back to OPEN) and leaves it with any other status: it no longer
+        counts against the owner's upload quota.
         """
         model = self.tables.uploads
         actions = [model.status.set(target.value), model.updated_at.set(now)]
@@ -205,6 +216,12 @@ class Repositories:
             actions.append(model.merging_shard.set(merging_shard(upload_id)))
         else:
             actions.append(model.merging_shard.remove())
+        if target is UploadStatus.OPEN:
+            if owner is None:
+                raise ValueError("an upload moved back to OPEN needs its owner (the open-owner-index key)")
+            actions.append(model.open_owner.set(owner))
+        else:
+            actions.append(model.open_owner.remove())
         return self._conditional_update(
             model(upload_id=upload_id), actions, model.status.is_in(*(s.value for s in allowed))
         )
@@ -234,6 +251,19 @@ class Repositories:
         except PynamoDBException as exc:
             raise DependencyFailed(f"listing merging uploads failed: {exc.msg}") from exc
         return found
+
+    def open_uploads_of(self, owner: str, now: str) -> list[OpenUpload]:
+        """The owner's uploads still OPEN and not expired at `now` (one query of the sparse
+        open-owner-index: uploads that completed, aborted or failed are not in it, expired ones are
+        outside the key range)."""
+        model = self.tables.uploads
+        try:
+            return [
+                OpenUpload(record.upload_id, int(record.size), record.expires_at)
+                for record in model.open_by_owner.query(owner, model.expires_at > now)
+            ]
+        except PynamoDBException as exc:
+            raise DependencyFailed(f"listing open uploads failed: {exc.msg}") from exc
 
     def transition_video(
         self, video_id: str, allowed: Iterable[VideoStatus], target: VideoStatus, now: str, **fields: Any

@@ -18,7 +18,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
 )
 from pynamodb.connection import Connection
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
 
 from reelstack.settings import sdk_settings
@@ -35,6 +35,20 @@ class MergingIndex(GlobalSecondaryIndex["UploadRecord"]):
 
     merging_shard = UnicodeAttribute(hash_key=True)
     merge_started_at = UnicodeAttribute(range_key=True)
+
+
+class OpenOwnerIndex(GlobalSecondaryIndex["UploadRecord"]):
+    """A user's OPEN uploads only (sparse: `open_owner` is set while the upload is OPEN and removed when it
+    leaves OPEN), by expiry: one query with `expires_at > now` gives the live ones and, projected, their
+    declared sizes (`reelstack.domain.upload_quota`). An expired upload drops out of that range at once,
+    although its record stays until the table's TTL removes it."""
+
+    class Meta:
+        index_name = "open-owner-index"
+        projection = IncludeProjection(["size"])
+
+    open_owner = UnicodeAttribute(hash_key=True)
+    expires_at = UnicodeAttribute(range_key=True)
 
 
 class UploadRecord(Model):
@@ -63,8 +77,10 @@ class UploadRecord(Model):
     merge_started_at = UnicodeAttribute(null=True)
     merge_invoked_at = UnicodeAttribute(null=True)  # the merge function last accepted the upload
     merging_shard = UnicodeAttribute(null=True)  # only while MERGING (the merging-index key)
+    open_owner = UnicodeAttribute(null=True)  # the owner, only while OPEN (the open-owner-index key)
     failure = JSONAttribute(null=True)
     merging = MergingIndex()
+    open_by_owner = OpenOwnerIndex()
 
 
 class OwnerCreatedIndex(GlobalSecondaryIndex["VideoRecord"]):

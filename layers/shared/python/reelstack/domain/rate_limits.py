@@ -17,6 +17,13 @@ from reelstack.errors import TooManyRequests
 
 LIKE_ROUTE = "like"
 PLAY_ROUTE = "play"
+# The API's own buckets, taken once the caller is authenticated (functions/api/app.py `endpoint`).
+READ_ROUTE = "read"  # the GET routes but playback
+PLAYBACK_ROUTE = "playback"  # may start a Glacier restore
+UPLOAD_ROUTE = "upload"  # POST /uploads
+PRESIGN_ROUTE = "presign"  # POST /uploads/{id}/parts
+COMPLETE_ROUTE = "complete"
+ARCHIVE_ROUTE = "archive"
 
 _UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0}
 _RULE = re.compile(

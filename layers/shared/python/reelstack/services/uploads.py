@@ -1,5 +1,7 @@
 """Upload use cases behind the HTTP API: open, presign chunks, report progress, complete, abort.
 
+With a quota, `open` first counts the caller's live open uploads (`reelstack.domain.upload_quota`).
+
 What S3 holds is the truth: progress and completion are read from S3 (ListParts / the staging
 prefix), never from what the client claims. Status changes are conditional writes, so two
 concurrent `complete` calls give the same answer and one video.
@@ -16,6 +18,7 @@ from reelstack.adapters.repositories import Repositories
 from reelstack.adapters.storage import MediaStorage, StoredPart
 from reelstack.clock import iso, new_id, parse_iso, utc_now
 from reelstack.domain.identity import Principal
+from reelstack.domain.upload_quota import OpenUploadQuota, check_room
 from reelstack.domain.uploads import (
     ChunkCheck,
     UploadMode,
@@ -71,17 +74,21 @@ class UploadService:
         merger: AsyncInvoker,
         limits: UploadLimits,
         presign_expiry_seconds: int,
+        quota: OpenUploadQuota | None = None,
     ) -> None:
         self.storage = storage
         self.repos = repos
         self.merger = merger
         self.limits = limits
         self.presign_expiry_seconds = presign_expiry_seconds
+        self.quota = quota  # None: no per-user quota on open uploads
 
     # -- open ----------------------------------------------------------------------------------------
     def open(self, principal: Principal, body: Any) -> dict[str, Any]:
         request = parse_upload_request(body, self.limits)
         now = utc_now()
+        if self.quota is not None:  # before anything is created: 409 when the caller is over quota
+            check_room(self.quota, self.repos.open_uploads_of(principal.user_id, iso(now)), request.size)
         upload_id, video_id = new_id(), new_id()
         expires = now + timedelta(seconds=self.limits.upload_ttl_seconds)
         s3_upload_id = assembly_key = None
@@ -257,7 +264,7 @@ class UploadService:
             except DependencyFailed:
                 now = iso(utc_now())
                 self.repos.transition_upload(
-                    session.upload_id, [UploadStatus.MERGING], UploadStatus.OPEN, now
+                    session.upload_id, [UploadStatus.MERGING], UploadStatus.OPEN, now, owner=session.owner
                 )
                 self.repos.transition_video(
                     session.video_id, [VideoStatus.PROCESSING], VideoStatus.UPLOADING, now
