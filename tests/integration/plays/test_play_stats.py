@@ -16,6 +16,7 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlparse
 
 import pytest
 from pynamodb.connection import Connection
@@ -32,6 +33,7 @@ from reelstack.domain.videos import Video, VideoStatus
 from reelstack.errors import DependencyFailed, NotFound
 from reelstack.services.plays import PlayAggregator, PlayService
 from tests.support.cloud_stores import repositories
+from tests.support.lossy_proxy import lossy_proxy
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
@@ -199,6 +201,27 @@ def test_a_play_that_cannot_be_queued_reopens_the_window(
     assert service.record(viewer, video, {"session_id": "s", "watched_ms": 5000})["counted"] is True
     # AND exactly that one play reaches the daily stats
     assert aggregated(daily, video, DayStats("total", 1, 5000)), daily.total(video)
+
+
+def test_a_counted_play_whose_answer_was_lost_is_counted_once(local_cloud: Any, clock: Clock) -> None:
+    # GIVEN play stats reaching Redis through a proxy that can lose an answer (the client retries a
+    # command after a dropped connection, with the same arguments)
+    redis_url = urlparse(local_cloud.redis_url)
+    with lossy_proxy(str(redis_url.hostname), int(redis_url.port or 6379)) as proxy:
+        stats = PlayStats(f"redis://127.0.0.1:{proxy.port}/0", clock=clock)
+        video = uuid.uuid4().hex
+        assert stats.record(PlayEvent(uuid.uuid4().hex, "warm-up", "s", 5000, clock()))  # script loaded
+        # WHEN the gate script counts a play and its answer is lost on the way back
+        proxy.lose_next_reply_to(b"EVALSHA")
+        counted = stats.record(PlayEvent(video, "viewer-1", "s", 5000, clock()))
+        # THEN the client's retry learns the play counted (it is queued), and it was counted once
+        assert proxy.lost == 1
+        assert counted is True
+        assert stats.plays_today(video) == 1
+        assert stats.unique_viewers(video) == 1
+        # AND the viewer's next beacon within the window is still a duplicate
+        assert stats.record(PlayEvent(video, "viewer-1", "s2", 5000, clock())) is False
+        assert stats.plays_today(video) == 1
 
 
 def test_unique_viewers_come_from_the_hyperloglog(stats: PlayStats, clock: Clock) -> None:

@@ -3,7 +3,8 @@
 Keys (V = video, U = viewer, D = UTC day "YYYY-MM-DD", B = hot bucket number); the `{...}` part is
 the hash tag, so each group below lives in one cluster slot:
 
-    plays:{V}:seen:U     the time (ms) of U's last counted play of V; expires with the window
+    plays:{V}:seen:U     "<ms>|<call>": when U's last counted play of V was counted, and the id of
+                         the `record` call that counted it; expires with the window
     plays:{V}:uv         HyperLogLog of V's viewers (unique viewers, ~0.8% standard error)
     plays:{V}:day:D      V's plays on day D (expires after `day_ttl_s`)
     plays:{hot}:B        sorted set video -> plays in bucket B (`hot_bucket_s` wide), trimmed to the
@@ -20,7 +21,11 @@ So `record` is three steps, in this order:
    it). When V's gate for U is closed (a play counted less than the window ago) it changes nothing
    and answers 0; otherwise it opens the window, PFADDs and INCRs, and answers 1 -- atomic per play.
    If it fails, nothing was counted: `DependencyFailed` (code `plays_unavailable`), the beacon's
-   retry counts it.
+   retry counts it. The client retries a command whose answer was lost (a read timeout, a cluster
+   redirect) with the same arguments, after the script may already have run: the gate remembers
+   the id of the call that counted (a fresh one per `record`), and the same call finds it and
+   answers 1 again without counting twice -- so a lost answer neither loses the play (answered
+   "duplicate", never queued) nor counts it twice.
 2. The hot list: one MULTI transaction on the current `{hot}` bucket (ZINCRBY, trim, EXPIRE).
 3. The viewer's interests: ONE Lua script on `interests:{U}` that bumps each tag of V with decay
    applied on write (`score * 0.5^((now - t)/half_life) + weight`).
@@ -35,6 +40,7 @@ it (tests); the expiry only cleans up. Every other Redis error becomes `Dependen
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -47,15 +53,22 @@ from reelstack.errors import DependencyFailed
 from reelstack.observability import logger
 from reelstack.settings import PlayStatsSettings
 
-# KEYS: seen, uv, day (one slot: `{V}`). ARGV: now_ms, window_ms, day_ttl_s, viewer.
-# Returns 1 when the play counts (the window was open and is now closed), 0 for a duplicate.
+# KEYS: seen, uv, day (one slot: `{V}`). ARGV: now_ms, window_ms, day_ttl_s, viewer, call id.
+# Returns 1 when the play counts (the window was open and is now closed, or this very call closed it
+# and is being retried), 0 for a duplicate.
 _COUNT = """
 local now_ms = tonumber(ARGV[1])
 local last = redis.call('GET', KEYS[1])
-if last and now_ms - tonumber(last) < tonumber(ARGV[2]) then
-  return 0
+if last then
+  local at, call = string.match(last, '^(%d+)|?(.*)$')
+  if call == ARGV[5] then
+    return 1
+  end
+  if at and now_ms - tonumber(at) < tonumber(ARGV[2]) then
+    return 0
+  end
 end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+redis.call('SET', KEYS[1], ARGV[1] .. '|' .. ARGV[5], 'PX', ARGV[2])
 redis.call('PFADD', KEYS[2], ARGV[4])
 redis.call('INCR', KEYS[3])
 redis.call('EXPIRE', KEYS[3], ARGV[3])
@@ -175,7 +188,8 @@ class PlayStats:
         The hot list and the viewer's interests follow a counted play, best effort (module docstring)."""
         keys = video_keys(play.video_id, play.viewer, play.day)
         now_ms = int(play.at.timestamp() * 1000)
-        args: list[Any] = [now_ms, self.dedup_window_s * 1000, self.day_ttl_s, play.viewer]
+        call_id = uuid.uuid4().hex  # the same in the client's retries of this call, new for the next beacon
+        args: list[Any] = [now_ms, self.dedup_window_s * 1000, self.day_ttl_s, play.viewer, call_id]
         result = self._call(
             "recording a play",
             lambda: self._script("count", _COUNT)(keys=[keys["seen"], keys["uv"], keys["day"]], args=args),

@@ -22,9 +22,12 @@ from redis.retry import Retry
 
 REDIS_ERRORS: tuple[type[Exception], ...] = (redis.RedisError, RedisClusterException)
 
-# The cluster client retries a command after a connection error or a topology change (re-reading the
-# slot map first). One retry, at once: enough for a failover, and an outage still fails fast.
-CLUSTER_RETRIES = 1
+# Both clients retry a command after a connection error or a timeout (the cluster client also after a
+# topology change, re-reading the slot map first). One retry, at once: enough for a failover or a
+# dropped connection, and an outage still fails fast. A retried command may already have run on the
+# server (its answer was lost): every script is written to be run twice safely (the plays gate
+# remembers the call that counted, likes are set membership).
+RETRIES = 1
 
 
 def redis_from_url(url: str, socket_timeout: float, *, cluster: bool = False) -> Any:
@@ -36,5 +39,5 @@ def redis_from_url(url: str, socket_timeout: float, *, cluster: bool = False) ->
         "health_check_interval": 30,
     }
     if cluster:
-        return RedisCluster.from_url(url, retry=Retry(NoBackoff(), CLUSTER_RETRIES), **timeouts)
-    return redis.Redis.from_url(url, **timeouts)
+        return RedisCluster.from_url(url, retry=Retry(NoBackoff(), RETRIES), **timeouts)
+    return redis.Redis.from_url(url, retry=Retry(NoBackoff(), RETRIES), **timeouts)
