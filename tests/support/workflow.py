@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 from tests.support.http import Api, split
@@ -33,3 +34,13 @@ def wait_for_status(
         if video.get("status") in statuses or time.monotonic() > deadline:
             return dict(video)
         time.sleep(0.25)
+
+
+def published_720p_video(api: Api, folder: Path, title: str) -> str:
+    """A PUBLISHED 720p clip of `api`'s user (ladder 720p, 480p), made with ffmpeg in `folder`."""
+    from reelstack_tools.demo_media import three_scene_clip
+
+    clip = Path(three_scene_clip(folder / "scenes.mp4", size="1280x720", scene_seconds=1.0))
+    video = upload_bytes(api, clip.read_bytes(), title=title)
+    assert wait_for_status(api, video, timeout=180).get("status") == "PUBLISHED"
+    return video

@@ -6,7 +6,6 @@ its lowest rendition playing from Glacier IR while the rest restores; without a 
 from __future__ import annotations
 
 import urllib.request
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,20 +13,13 @@ import pytest
 from tests.support.cloud_stores import media_storage, repositories
 from tests.support.http import Api, request
 from tests.support.waiting import wait_for
-from tests.support.workflow import upload_bytes, wait_for_status
+from tests.support.workflow import published_720p_video
 
 pytestmark = pytest.mark.integration
 
 
 def _published(alice: Api, tmp_path_factory: pytest.TempPathFactory, title: str) -> str:
-    """A PUBLISHED 720p video of alice's (ladder 720p, 480p)."""
-    from reelstack_tools.demo_media import three_scene_clip
-
-    folder = tmp_path_factory.mktemp("archive")
-    clip = Path(three_scene_clip(folder / "scenes.mp4", size="1280x720", scene_seconds=1.0))
-    video = upload_bytes(alice, clip.read_bytes(), title=title)
-    assert wait_for_status(alice, video, timeout=180).get("status") == "PUBLISHED"
-    return video
+    return published_720p_video(alice, tmp_path_factory.mktemp("archive"), title)
 
 
 @pytest.fixture(scope="module")
