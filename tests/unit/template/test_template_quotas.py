@@ -64,6 +64,7 @@ def test_a_web_acl_with_a_per_ip_rate_rule_guards_the_api(template: dict[str, An
     rate = rules["per-ip-rate"]
     assert rate["Statement"]["RateBasedStatement"] == {
         "Limit": {"Ref": "ApiRequestsPerIpPer5Min"},
+        "EvaluationWindowSec": 300,
         "AggregateKeyType": "IP",
     }
     assert rate["Action"]["Block"]["CustomResponse"]["ResponseCode"] == 429
