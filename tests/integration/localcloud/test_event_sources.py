@@ -107,24 +107,29 @@ def test_put_events_reach_the_function_of_a_matching_rule(
 ) -> None:
     # GIVEN PatternFunction's EventBridgeRule (source fixture.videos, detail-type VideoPublished)
     events = fixture_cloud.client("events")
+    # WHEN an event of another source and then a matching one are put (in that order: had the other
+    # matched, its invocation would have been queued first)
     answer = events.put_events(
         Entries=[
-            {
-                "Source": "fixture.videos",
-                "DetailType": "VideoPublished",
-                "Detail": json.dumps({"video": "v1"}),
-            },
             {
                 "Source": "fixture.other",
                 "DetailType": "VideoPublished",
                 "Detail": json.dumps({"video": "v2"}),
             },
+            {
+                "Source": "fixture.videos",
+                "DetailType": "VideoPublished",
+                "Detail": json.dumps({"video": "v1"}),
+            },
         ]
     )
-    matching, other = (entry["EventId"] for entry in answer["Entries"])
+    other, matching = (entry["EventId"] for entry in answer["Entries"])
     # THEN only the matching event is delivered, as EventBridge's event
     item = wait_for(lambda: table_items("event#").get(f"event#{matching}"), timeout=60)
     assert item is not None
     assert json.loads(item["event"]["S"])["detail"] == {"video": "v1"}
+    # AND, once PatternFunction has no invocation running (and a moment more), the other one never came
+    idle = wait_for(lambda: not fixture_cloud.worker_pids(busy_only=True).get("PatternFunction"), timeout=60)
+    assert idle, "PatternFunction stayed busy"
     time.sleep(0.5)
     assert f"event#{other}" not in table_items("event#")
