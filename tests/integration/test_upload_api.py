@@ -299,7 +299,7 @@ def test_a_poison_message_reaches_the_dlq_without_blocking_the_queue(
         listed = cloud_sfn.list_executions(stateMachineArn=ingest_state_machine)["executions"]
         return any(e["name"] == opened["video_id"] for e in listed)
 
-    assert wait_for(started, timeout=30)
+    assert wait_for(started, timeout=60)  # S3 event -> queue -> trigger function -> Step Functions
 
     # AND after its retries the poison message is in the DLQ, unchanged
     def in_dlq() -> bool:
