@@ -14,7 +14,9 @@ from botocore.exceptions import ClientError
 pytestmark = pytest.mark.integration
 
 
-def finished(sfn: Any, execution_arn: str, timeout: float = 30) -> dict[str, Any]:
+def finished(sfn: Any, execution_arn: str, timeout: float = 120) -> dict[str, Any]:
+    """The execution once it is no longer RUNNING (its last description when `timeout` runs out: a
+    workflow of several function calls, each maybe a cold start, on a loaded machine)."""
     deadline = time.monotonic() + timeout
     while True:
         described: dict[str, Any] = sfn.describe_execution(executionArn=execution_arn)
