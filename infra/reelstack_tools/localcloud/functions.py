@@ -67,6 +67,13 @@ def function_specs(stack: Stack, scratch_dir: Path) -> dict[str, FunctionSpec]:
     return specs
 
 
+# moto is one Python process: a request can wait seconds behind a CPU-bound one (a large
+# CompleteMultipartUpload, a busy machine running ffmpeg), which AWS's services never make a caller do.
+# A function that declares a tight SDK read timeout (the API's, to fail fast in AWS) gets at least this
+# locally, so the local cloud's own slowness is not reported as a dependency failure (503).
+LOCAL_SDK_READ_TIMEOUT_FLOOR_SECONDS = 20.0
+
+
 def sandbox_environment(
     spec: FunctionSpec, *, aws_endpoint: str, redis_url: str, extra_python_path: str
 ) -> dict[str, str]:
@@ -75,6 +82,10 @@ def sandbox_environment(
     env.update({key: value for key, value in spec.environment.items()})
     if "REDIS_URL" in spec.environment:
         env["REDIS_URL"] = redis_url
+    declared_read_timeout = spec.environment.get("SDK_READ_TIMEOUT_SECONDS")
+    if declared_read_timeout is not None:
+        floor = LOCAL_SDK_READ_TIMEOUT_FLOOR_SECONDS
+        env["SDK_READ_TIMEOUT_SECONDS"] = str(max(float(declared_read_timeout), floor))
     env.setdefault("POWERTOOLS_SERVICE_NAME", spec.logical_id)
     env.update(CREDENTIALS)
     env.update(

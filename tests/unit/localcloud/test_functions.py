@@ -6,7 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from reelstack_tools.localcloud.functions import function_specs, sandbox_environment
+from reelstack_tools.localcloud.functions import (
+    LOCAL_SDK_READ_TIMEOUT_FLOOR_SECONDS,
+    function_specs,
+    sandbox_environment,
+)
 from reelstack_tools.localcloud.naming import Naming
 from reelstack_tools.localcloud.stack import Stack
 from reelstack_tools.localcloud.template import Template, TemplateError
@@ -28,7 +32,8 @@ Resources:
       Timeout: 29
       ReservedConcurrentExecutions: 2
       Environment:
-        Variables: {REDIS_URL: redis://example:6379, POWERTOOLS_SERVICE_NAME: api, FLAG: true}
+        Variables:
+          {REDIS_URL: redis://example:6379, POWERTOOLS_SERVICE_NAME: api, FLAG: true, SDK_READ_TIMEOUT_SECONDS: "4"}
   Merge:
     Type: AWS::Serverless::Function
     Properties:
@@ -111,6 +116,10 @@ def test_the_sandbox_environment(specs) -> None:
         "29",
     )
     assert (env["POWERTOOLS_TRACE_DISABLED"], env["POWERTOOLS_DEV"]) == ("true", "false")
+    # AND a tight SDK read timeout declared for AWS is raised to the local floor (moto can be slow), an
+    # undeclared one stays the settings' default
+    assert float(env["SDK_READ_TIMEOUT_SECONDS"]) == LOCAL_SDK_READ_TIMEOUT_FLOOR_SECONDS
+    assert "SDK_READ_TIMEOUT_SECONDS" not in other
 
 
 def test_a_remote_code_uri_cannot_run_locally(tmp_path: Path) -> None:
