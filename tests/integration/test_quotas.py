@@ -18,6 +18,7 @@ import pytest
 
 from reelstack.clock import iso, utc_now
 from reelstack.domain.rate_limits import parse_rate_limits
+from reelstack.domain.uploads import UploadStatus
 from reelstack.settings import RateLimitSettings
 from tests.support.cloud_stores import repositories
 from tests.support.http import Api, Reply, put
@@ -171,3 +172,24 @@ def test_an_expired_upload_no_longer_counts(
     # THEN one more opens, and only one
     assert _open(user).status == 201
     assert _open(user).status == 409
+
+
+def test_an_upload_moved_back_to_open_counts_again(local_cloud: Any, cloud_sdk_environment: Any) -> None:
+    # GIVEN a user's open upload, counted (the sparse index lists it under its owner)
+    user = _user(local_cloud)
+    (upload_id,) = _open_many(user, 1)
+    repos = repositories(local_cloud)
+    session = repos.get_upload(upload_id)
+    assert session is not None
+    now = iso(utc_now())
+    assert [upload.upload_id for upload in repos.open_uploads_of(session.owner, now)] == [upload_id]
+    # WHEN complete moves it to MERGING THEN it no longer counts
+    assert repos.transition_upload(upload_id, [UploadStatus.OPEN], UploadStatus.MERGING, now)
+    assert repos.open_uploads_of(session.owner, now) == []
+    # AND when a failed server-side merge moves it back to OPEN (its owner given) it counts again
+    with pytest.raises(ValueError):
+        repos.transition_upload(upload_id, [UploadStatus.MERGING], UploadStatus.OPEN, now)
+    assert repos.transition_upload(
+        upload_id, [UploadStatus.MERGING], UploadStatus.OPEN, now, owner=session.owner
+    )
+    assert [upload.upload_id for upload in repos.open_uploads_of(session.owner, now)] == [upload_id]

@@ -8,8 +8,9 @@ Opening one more is refused with 409 and a code saying which limit it meets
 (`too_many_open_uploads`, `upload_bytes_quota`); the answer lists the open uploads (id, size, expiry)
 so the client can complete or abort the ones it has lost track of.
 
-Two opens at the same moment may both pass (each counted before the other was written): the overshoot
-is bounded by the `upload` token bucket's burst, and the next open sees both.
+Two opens at the same moment may both pass (each counted before the other was written; in AWS the index
+is also read eventually consistent): the overshoot is bounded by the `upload` token bucket's burst, and
+the next open sees both.
 """
 
 from __future__ import annotations
