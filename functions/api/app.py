@@ -58,7 +58,10 @@ from reelstack.services.uploads import UploadService
 from reelstack.services.videos import VideoService
 from reelstack.settings import api_settings
 
-app = Chalice(app_name="reelstack")
+# Logs are Powertools' (JSON, correlation id), not Chalice's: Chalice takes the logger named after the
+# app, gives it a stdout handler, stops it propagating and sets it to ERROR, which, named `reelstack`,
+# silenced every `reelstack.*` logger below WARNING in the same process (the local cloud's, in tests).
+app = Chalice(app_name="reelstack-api", configure_logs=False)
 app.debug = False
 DEGRADED_HEADER = "X-Reelstack-Degraded"
 # Browsers need the CORS headers on every answer, not only preflights, and may read the degraded flag.
