@@ -1,19 +1,19 @@
-# reelstack: every target bootstraps what it needs (.venv, ffmpeg, redis-server).
+# reelstack: every target bootstraps what it needs (.venv, ffmpeg, redis-server, Java and Maven, the search node).
 SHELL := /bin/bash
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: demo test up lint bench unit integration sysdeps venv clean
+.PHONY: demo test up lint bench unit integration sysdeps venv search-node clean
 
-demo: sysdeps venv ## run the platform's main job on the local cloud and show the result
+demo: sysdeps venv search-node ## run the platform's main job on the local cloud and show the result
 	$(BIN)/reelstack demo
 
-up: sysdeps venv ## bring the local cloud up and keep it running (Ctrl-C stops it)
+up: sysdeps venv search-node ## bring the local cloud up and keep it running (Ctrl-C stops it)
 	$(BIN)/reelstack up
 
-test: sysdeps venv lint ## lint, then every test (unit, integration, e2e)
+test: sysdeps venv search-node lint ## lint, then every test (unit, integration, e2e)
 	$(BIN)/pytest -q
 
 unit: venv
@@ -25,7 +25,7 @@ lint: venv ## ruff, mypy and cfn-lint
 	$(BIN)/mypy layers/shared/python functions infra/reelstack_tools benchmarks
 	$(BIN)/cfn-lint template.yaml
 
-bench: sysdeps venv ## measured comparisons, each printing its ratio against its baseline
+bench: sysdeps venv search-node ## measured comparisons, each printing its ratio against its baseline
 	$(BIN)/python benchmarks/upload.py
 	$(BIN)/python benchmarks/transcode.py
 	$(BIN)/python benchmarks/likes.py
@@ -38,10 +38,17 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev,moderation,roi]'
 	rm -f $(VENV)/.installed-* && touch $@
 
-sysdeps: ## ffmpeg and redis-server from apt when missing
+# The local OpenSearch node (infra/search-node/, a Maven project): built once, again when its pom or
+# sources change (the stamp target/.built-<hash> is checked by the same code the local cloud runs).
+search-node: sysdeps venv
+	$(BIN)/python -m reelstack_tools.localcloud.search_build
+
+sysdeps: ## ffmpeg, redis-server, a JDK and Maven from apt when missing
 	@missing=""; \
 	command -v ffmpeg >/dev/null || missing="$$missing ffmpeg"; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	command -v java >/dev/null || missing="$$missing default-jdk-headless"; \
+	command -v mvn >/dev/null || missing="$$missing maven"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing$$missing from apt"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
@@ -49,4 +56,4 @@ sysdeps: ## ffmpeg and redis-server from apt when missing
 	fi
 
 clean:
-	rm -rf $(VENV) .reelstack .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .reelstack .pytest_cache .mypy_cache .ruff_cache infra/search-node/target
