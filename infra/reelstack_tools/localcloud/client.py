@@ -69,6 +69,12 @@ class CloudHandle:
         return str(self.info["redis_url"])
 
     @property
+    def search_url(self) -> str | None:
+        """The OpenSearch node's URL, when the template declares a search domain."""
+        url = self.info.get("search_url")
+        return None if url is None else str(url)
+
+    @property
     def region(self) -> str:
         return str(self.info["region"])
 
@@ -209,6 +215,7 @@ def start_cloud_process(
     aws_port: int = 0,
     api_port: int = 0,
     redis_port: int = 0,
+    search_port: int = 0,
     visibility_timeout_cap: int | None = None,
     extra_args: Sequence[str] = (),
     env: dict[str, str] | None = None,
@@ -228,6 +235,8 @@ def start_cloud_process(
         str(api_port),
         "--redis-port",
         str(redis_port),
+        "--search-port",
+        str(search_port),
         *extra_args,
     ]
     if visibility_timeout_cap is not None:
@@ -279,6 +288,7 @@ def running_local_cloud(
     aws_port: int = 0,
     api_port: int = 0,
     redis_port: int = 0,
+    search_port: int = 0,
     visibility_timeout_cap: int | None = None,
     timeout: float = 60.0,
     extra_args: Sequence[str] = (),
@@ -295,6 +305,7 @@ def running_local_cloud(
         aws_port=aws_port,
         api_port=api_port,
         redis_port=redis_port,
+        search_port=search_port,
         visibility_timeout_cap=visibility_timeout_cap,
         extra_args=extra_args,
         env=env,

@@ -1,6 +1,8 @@
 """`LocalCloud`: the whole template running on loopback, started and stopped as one thing.
 
-Start order: redis-server, the AWS endpoint (dispatcher + moto), the resources the template declares,
+Start order: redis-server, the OpenSearch node when the template declares a search domain (started on
+a thread: the JVM takes seconds, and nothing before the functions needs it; `start()` waits for it to
+be green before the cloud is ready), the AWS endpoint (dispatcher + moto), the resources the template declares,
 the local issuer, the Lambda runtime and SageMaker models, the dispatcher's handlers, SQS pollers,
 the scheduler, the API; then `<state_dir>/cloud.json` is written with `"ready": true`. `stop()`
 undoes all of it and leaves no child process behind. One LocalCloud per process (moto's state is
@@ -43,6 +45,7 @@ from reelstack_tools.localcloud.redis_server import RedisServer
 from reelstack_tools.localcloud.runtime import LambdaRuntime
 from reelstack_tools.localcloud.sagemaker import SageMakerRuntimeApi, endpoints_from_stack
 from reelstack_tools.localcloud.scheduler import Scheduler, schedules_from_stack
+from reelstack_tools.localcloud.search_node import SEARCH_RESOURCE_TYPES, SEARCH_START_TIMEOUT_S, SearchNode
 from reelstack_tools.localcloud.sfn_edge import StepFunctionsEdge
 from reelstack_tools.localcloud.sqs_poller import SqsPoller, sqs_mappings
 from reelstack_tools.localcloud.stack import STACK_NAME, Stack
@@ -50,6 +53,11 @@ from reelstack_tools.localcloud.template import Template
 from reelstack_tools.tokens import KEY_FILE, IssuerState, TokenVerifier, ensure_signing_key
 
 log = logging.getLogger(LOG)
+
+
+def declares_search(template: Template) -> bool:
+    """Does the template declare a search domain (or collection), which the local cloud then runs?"""
+    return any(resource.type in SEARCH_RESOURCE_TYPES for resource in template.resources.values())
 
 
 class CloudBusy(RuntimeError):
@@ -75,6 +83,7 @@ class CloudOptions:
     aws_port: int = 4566
     api_port: int = 8000
     redis_port: int = 6390
+    search_port: int = 9250
     visibility_timeout_cap: int | None = None
     parameter_overrides: dict[str, str] = field(default_factory=dict)
     default_concurrency: int = 4
@@ -89,6 +98,7 @@ class LocalCloud:
         self.runtime: LambdaRuntime | None = None
         self.scheduler: Scheduler | None = None
         self._redis: RedisServer | None = None
+        self._search: SearchNode | None = None
         self._moto: MotoServer | None = None
         self._models: LambdaRuntime | None = None
         self._async: AsyncInvoker | None = None
@@ -133,6 +143,7 @@ class LocalCloud:
             *(functools.partial(poller.join, timeout=3) for poller in pollers),  # their invocations ended
             self._moto.stop if self._moto else None,
             self._redis.stop if self._redis else None,
+            self._search.stop if self._search else None,
             self._logs.close if self._logs else None,
             self._mark_stopped,
         ]
@@ -144,7 +155,7 @@ class LocalCloud:
             except Exception:
                 log.exception("stopping the local cloud: %r failed", step)
         self._api = self.scheduler = self._async = self.runtime = self._models = None
-        self._moto = self._redis = self._logs = None
+        self._moto = self._redis = self._search = self._logs = None
         self._pollers = []
 
     def _mark_stopped(self) -> None:
@@ -197,6 +208,16 @@ class LocalCloud:
                 self.info.setdefault("pids", {})["redis"] = pid
                 cloudfile.write(self.state_dir, self.info)
 
+    @property
+    def search_url(self) -> str | None:
+        return None if self._search is None else self._search.url
+
+    def wait_search_ready(self, timeout: float = SEARCH_START_TIMEOUT_S) -> None:
+        """Wait until the search node (started in the background) is green; raise if it did not start.
+        A no-op when the template declares no search domain."""
+        if self._search is not None:
+            self._search.wait_ready(timeout)
+
     def fire_schedule(self, name: str, wait: bool = True) -> list[dict[str, Any]]:
         assert self.scheduler is not None, "the local cloud is not running"
         return self.scheduler.fire(name, wait=wait)
@@ -211,6 +232,8 @@ class LocalCloud:
         ]
         if self._redis is not None and self._redis.process is not None:
             pids.append(self._redis.process.pid)
+        if self._search is not None and self._search.process is not None:
+            pids.append(self._search.process.pid)
         return pids
 
     # -- start-up ---------------------------------------------------------------------------------------
@@ -228,12 +251,18 @@ class LocalCloud:
 
         self._redis = RedisServer(options.redis_port, self.state_dir / "redis", options.host)
         self._redis.start()
+        if declares_search(template):
+            # Fresh with every start, as moto's tables; it keeps its data across stop()/start() of the node.
+            self._search = SearchNode(options.search_port, self.state_dir / "search")
+            self._search.wipe()
+            self._search.start_in_background()
+        search_address = f"{self._search.host}:{self._search.port}" if self._search else ""
         self._moto = MotoServer(options.host, options.aws_port)
         local_host = "127.0.0.1" if options.host in ("0.0.0.0", "") else options.host
         endpoint = f"http://{local_host}:{self._moto.port}"
         self._moto.start(endpoint)
 
-        naming = Naming(STACK_NAME, endpoint, self._redis.host, self._redis.port)
+        naming = Naming(STACK_NAME, endpoint, self._redis.host, self._redis.port, search_address)
         stack = self.stack = Stack(template, naming)
         clients = Clients(endpoint)
         report = provision(stack, clients, options.visibility_timeout_cap)
@@ -247,10 +276,15 @@ class LocalCloud:
         )
         self._logs = FunctionLogs(self.state_dir / "logs")
         redis_url = self._redis.url
+        search_url = self.search_url
 
         def environment(spec: FunctionSpec) -> dict[str, str]:
             return sandbox_environment(
-                spec, aws_endpoint=endpoint, redis_url=redis_url, extra_python_path=str(INFRA_DIR)
+                spec,
+                aws_endpoint=endpoint,
+                redis_url=redis_url,
+                extra_python_path=str(INFRA_DIR),
+                search_url=search_url,
             )
 
         specs = function_specs(stack, self.state_dir / "inline")
@@ -287,6 +321,7 @@ class LocalCloud:
         routes, apis = routes_from_stack(stack)
         self._api = ApiGateway(RouteTable(routes), apis, runtime, TokenVerifier(issuer))
         api_port = self._api.start(options.host, options.api_port)
+        self.wait_search_ready()
 
         self.info = cloudfile.describe(
             stack=stack,
@@ -296,6 +331,8 @@ class LocalCloud:
             api_url=f"http://{local_host}:{api_port}",
             redis_url=redis_url,
             redis_pid=self._redis.process.pid if self._redis.process else None,
+            search_url=search_url,
+            search_pid=self._search.process.pid if self._search and self._search.process else None,
             issuer=issuer,
             visibility_timeout_cap=options.visibility_timeout_cap,
             routes=routes,

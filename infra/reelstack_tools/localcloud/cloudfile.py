@@ -4,8 +4,8 @@ schema (`describe`) and writes it atomically.
 Schema (all URLs without a trailing slash):
   ready (bool), pid, started_at, startup_seconds, template, state_dir, logs_dir, region, account_id,
   credentials {aws_access_key_id, aws_secret_access_key}, aws_endpoint, api_url, redis_url,
-  control_url, issuer, jwks_url, audience, user_pool_id, client_id, signing_key,
-  visibility_timeout_cap (int|null), pids {cloud, redis},
+  search_url (str|null: the OpenSearch node, when the template declares a search domain), control_url, issuer, jwks_url, audience, user_pool_id, client_id, signing_key,
+  visibility_timeout_cap (int|null), pids {cloud, redis, search},
   resources {logical_id: {type, name, arn?, url?, stream_arn?}},
   routes [{method, path, function}], event_sources [{function, queue_arn, batch_size}],
   schedules [{name, logical_id, expression, enabled}], sagemaker_endpoints [name], unsupported [text]
@@ -67,6 +67,8 @@ def describe(
     api_url: str,
     redis_url: str,
     redis_pid: int | None,
+    search_url: str | None,
+    search_pid: int | None,
     issuer: IssuerState,
     visibility_timeout_cap: int | None,
     routes: Sequence[Route],
@@ -94,6 +96,7 @@ def describe(
         "aws_endpoint": aws_endpoint,
         "api_url": api_url,
         "redis_url": redis_url,
+        "search_url": search_url,
         "control_url": f"{aws_endpoint}/_localcloud",
         "issuer": issuer.issuer,
         "jwks_url": f"{issuer.issuer}/.well-known/jwks.json",
@@ -102,7 +105,7 @@ def describe(
         "client_id": issuer.client_id,
         "signing_key": str(issuer.signing_key),
         "visibility_timeout_cap": visibility_timeout_cap,
-        "pids": {"cloud": os.getpid(), "redis": redis_pid},
+        "pids": {"cloud": os.getpid(), "redis": redis_pid, "search": search_pid},
         "resources": resources,
         "routes": [
             {"method": route.method, "path": route.path, "function": route.function} for route in routes

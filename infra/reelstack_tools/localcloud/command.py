@@ -40,6 +40,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--redis-port", type=int, default=6390, help="redis-server port (default 6390, 0 = any free port)"
     )
     parser.add_argument(
+        "--search-port",
+        type=int,
+        default=9250,
+        help="OpenSearch node's port, when the template declares a search domain (default 9250, 0 = any free port)",
+    )
+    parser.add_argument(
         "--visibility-timeout-cap",
         type=int,
         default=None,
@@ -86,6 +92,11 @@ def summary(info: dict[str, Any], state_dir_given: bool) -> str:
         f"  AWS endpoint    {info['aws_endpoint']}  (region {info['region']}, keys testing/testing)",
         f"  API             {info['api_url']}",
         f"  Redis           {info['redis_url']}",
+        *(
+            [f"  Search          {info['search_url']}  (OpenSearch 2.19, one node)"]
+            if info.get("search_url")
+            else []
+        ),
         f"  State           {info['state_dir']}  (cloud.json, logs/)",
         f"  Issuer          {info['issuer']}",
         f"  Functions       {names('AWS::Serverless::Function', 'AWS::Lambda::Function')}",
@@ -123,6 +134,7 @@ def run(args: argparse.Namespace) -> int:
         aws_port=args.aws_port,
         api_port=args.api_port,
         redis_port=args.redis_port,
+        search_port=args.search_port,
         visibility_timeout_cap=args.visibility_timeout_cap,
         parameter_overrides=dict(args.parameter),
     )

@@ -75,13 +75,21 @@ LOCAL_SDK_READ_TIMEOUT_FLOOR_SECONDS = 20.0
 
 
 def sandbox_environment(
-    spec: FunctionSpec, *, aws_endpoint: str, redis_url: str, extra_python_path: str
+    spec: FunctionSpec,
+    *,
+    aws_endpoint: str,
+    redis_url: str,
+    extra_python_path: str,
+    search_url: str | None = None,
 ) -> dict[str, str]:
-    """The environment of the function's worker process, as Lambda would set it plus the local endpoints."""
+    """The environment of the function's worker process, as Lambda would set it plus the local endpoints
+    (REDIS_URL and SEARCH_ENDPOINT, where the template declares them, point at the local nodes)."""
     env = inherited_environment()
     env.update({key: value for key, value in spec.environment.items()})
     if "REDIS_URL" in spec.environment:
         env["REDIS_URL"] = redis_url
+    if "SEARCH_ENDPOINT" in spec.environment and search_url is not None:
+        env["SEARCH_ENDPOINT"] = search_url
     declared_read_timeout = spec.environment.get("SDK_READ_TIMEOUT_SECONDS")
     if declared_read_timeout is not None:
         floor = LOCAL_SDK_READ_TIMEOUT_FLOOR_SECONDS

@@ -52,6 +52,7 @@ class Naming:
     aws_endpoint: str
     redis_host: str = "127.0.0.1"
     redis_port: int = 6379
+    search_address: str = "127.0.0.1:9250"  # host:port of the local OpenSearch node
 
     def default_name(self, logical_id: str, resource_type: str, properties: Mapping[str, Any]) -> str:
         if resource_type == "AWS::S3::Bucket":
@@ -148,6 +149,15 @@ class Naming:
             return {"EndpointConfigName": name}
         if resource_type == "AWS::SageMaker::Model":
             return {"ModelName": name}
+        if resource_type == "AWS::OpenSearchService::Domain":
+            domain_arn = arn("es", f"domain/{name}")
+            return {"Arn": domain_arn, "DomainArn": domain_arn, "DomainEndpoint": self.search_address}
+        if resource_type == "AWS::OpenSearchServerless::Collection":
+            return {
+                "Arn": arn("aoss", f"collection/{name}"),
+                "Id": name,
+                "CollectionEndpoint": f"http://{self.search_address}",
+            }
         if resource_type == "AWS::ElastiCache::CacheCluster":
             return {f"RedisEndpoint.{key}": value for key, value in redis.items()}
         if resource_type == "AWS::ElastiCache::ReplicationGroup":

@@ -44,6 +44,8 @@ SERVED_ELSEWHERE = frozenset(
         "AWS::ElastiCache::CacheCluster",
         "AWS::ElastiCache::ReplicationGroup",
         "AWS::ElastiCache::ServerlessCache",
+        "AWS::OpenSearchService::Domain",
+        "AWS::OpenSearchServerless::Collection",
         # Origin access is not enforced by the local S3.
         "AWS::CloudFront::OriginAccessControl",
     }

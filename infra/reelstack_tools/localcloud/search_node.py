@@ -32,9 +32,12 @@ from pathlib import Path
 from reelstack_tools.localcloud.redis_server import free_port
 from reelstack_tools.localcloud.search_build import SearchNodeUnavailable, ensure_built, node_command, tool
 
-__all__ = ["SearchNode", "SearchNodeUnavailable"]
+__all__ = ["SEARCH_RESOURCE_TYPES", "SearchNode", "SearchNodeUnavailable"]
 
-START_TIMEOUT_S = 180.0  # a JVM on two busy cores; ~5 s when idle
+# What a template declares for the search tier; the local cloud runs the node when it declares one.
+SEARCH_RESOURCE_TYPES = frozenset({"AWS::OpenSearchService::Domain", "AWS::OpenSearchServerless::Collection"})
+
+SEARCH_START_TIMEOUT_S = 180.0  # a JVM on two busy cores; ~5 s when idle
 STOP_TIMEOUT_S = 30.0
 
 
@@ -71,7 +74,7 @@ class SearchNode:
     def command(self) -> list[str]:
         return node_command(tool("java"), self.heap, self.home, self.port, self.transport_port)
 
-    def start(self, timeout: float = START_TIMEOUT_S) -> None:
+    def start(self, timeout: float = SEARCH_START_TIMEOUT_S) -> None:
         """Build the node if needed, start it and wait until its cluster health is green."""
         self._ready.clear()
         self._failure = None
@@ -88,7 +91,7 @@ class SearchNode:
         finally:
             self._ready.set()
 
-    def start_in_background(self, timeout: float = START_TIMEOUT_S) -> threading.Thread:
+    def start_in_background(self, timeout: float = SEARCH_START_TIMEOUT_S) -> threading.Thread:
         """`start()` on a thread; `wait_ready()` joins it."""
         self._ready.clear()
         self._failure = None
@@ -101,7 +104,7 @@ class SearchNode:
         thread.start()
         return thread
 
-    def wait_ready(self, timeout: float = START_TIMEOUT_S) -> None:
+    def wait_ready(self, timeout: float = SEARCH_START_TIMEOUT_S) -> None:
         """Wait for a start (in the background or not) to end; raise what it raised."""
         if not self._ready.wait(timeout):
             raise SearchNodeUnavailable(f"the search node did not start within {timeout} s")
