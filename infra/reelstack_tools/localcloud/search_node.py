@@ -57,6 +57,8 @@ class SearchNode:
         self.process: subprocess.Popen[bytes] | None = None
         self._ready = threading.Event()
         self._failure: BaseException | None = None
+        self._lock = threading.Lock()
+        self._stopped = False
         self.started_in: float | None = None  # seconds from spawn to green, of the last start
 
     @property
@@ -78,11 +80,18 @@ class SearchNode:
         """Build the node if needed, start it and wait until its cluster health is green."""
         self._ready.clear()
         self._failure = None
+        self._stopped = False
+        self._start(timeout)
+
+    def _start(self, timeout: float) -> None:
         try:
             ensure_built()
             (self.home / "tmp").mkdir(parents=True, exist_ok=True)
-            spawned = time.monotonic()
-            self.process = self._spawn(self.command())
+            with self._lock:  # a stop() during the build wins: nothing is spawned after it
+                if self._stopped:
+                    raise SearchNodeUnavailable("the search node was stopped while it was starting")
+                spawned = time.monotonic()
+                self.process = self._spawn(self.command())
             self._wait_green(spawned + timeout)
             self.started_in = time.monotonic() - spawned
         except BaseException as exc:
@@ -95,10 +104,11 @@ class SearchNode:
         """`start()` on a thread; `wait_ready()` joins it."""
         self._ready.clear()
         self._failure = None
+        self._stopped = False
 
         def run() -> None:
             with contextlib.suppress(BaseException):  # kept in self._failure for wait_ready()
-                self.start(timeout)
+                self._start(timeout)
 
         thread = threading.Thread(target=run, name=f"search-node-start-{self.port}", daemon=True)
         thread.start()
@@ -183,8 +193,11 @@ class SearchNode:
         return result
 
     def stop(self, timeout: float = STOP_TIMEOUT_S) -> None:
-        """SIGTERM (the launcher closes the node), then SIGKILL after `timeout`."""
-        process = self.process
+        """SIGTERM (the launcher closes the node), then SIGKILL after `timeout`. Also cancels a start
+        still in progress (in the background)."""
+        with self._lock:
+            self._stopped = True
+            process = self.process
         if process is None:
             return
         if process.poll() is None:
