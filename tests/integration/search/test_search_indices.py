@@ -5,10 +5,13 @@ creates nothing twice, keeps profiles under external versions, and reports the c
 from __future__ import annotations
 
 import http.server
+import importlib.util
 import json
 import threading
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +21,56 @@ from reelstack.adapters.search_client import SearchClient, SearchUnavailable
 from reelstack.settings import SearchSettings
 
 pytestmark = pytest.mark.integration
+
+BOOTSTRAP_APP = Path(__file__).resolve().parents[3] / "functions" / "search_bootstrap" / "app.py"
+
+
+@dataclass
+class LambdaContext:
+    function_name: str = "SearchBootstrapFunction"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:SearchBootstrapFunction"
+    aws_request_id: str = "request"
+
+
+class ResponseUrl:
+    """A stand-in for CloudFormation's presigned response URL: records each PUT answer."""
+
+    def __init__(self) -> None:
+        self.answers: list[dict[str, Any]] = []
+        answers = self.answers
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_PUT(self) -> None:
+                answers.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self._server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/response"
+
+    def __enter__(self) -> ResponseUrl:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def _request(request_type: str, url: str) -> dict[str, Any]:
+    return {
+        "RequestType": request_type,
+        "ResponseURL": url,
+        "StackId": "stack",
+        "RequestId": str(uuid.uuid4()),
+        "LogicalResourceId": "SearchIndices",
+        "ResourceProperties": {},
+    }
 
 
 @pytest.fixture(scope="module")
@@ -74,41 +127,35 @@ def test_ensure_indices_twice_changes_nothing(raw: OpenSearch, search: SearchCli
 
 def test_the_bootstrap_function_answers_cloudformation(local_cloud: Any) -> None:
     # GIVEN a stand-in for CloudFormation's presigned response URL
-    answers: list[dict[str, Any]] = []
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_PUT(self) -> None:
-            answers.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-            self.send_response(200)
-            self.end_headers()
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        url = f"http://127.0.0.1:{server.server_address[1]}/response"
+    with ResponseUrl() as response:
+        # WHEN the deployed function gets an Update, then a Delete request
         for request_type in ("Update", "Delete"):
-            # WHEN the function gets an Update, then a Delete request
-            event = {
-                "RequestType": request_type,
-                "ResponseURL": url,
-                "StackId": "stack",
-                "RequestId": str(uuid.uuid4()),
-                "LogicalResourceId": "SearchIndices",
-                "ResourceProperties": {},
-            }
-            result = local_cloud.invoke("SearchBootstrapFunction", event)
+            result = local_cloud.invoke("SearchBootstrapFunction", _request(request_type, response.url))
             assert result.function_error is None
-    finally:
-        server.shutdown()
-        server.server_close()
     # THEN CloudFormation heard SUCCESS for both, under one physical id (no replacement)
-    assert [(a["Status"], a["PhysicalResourceId"], a["LogicalResourceId"]) for a in answers] == [
+    assert [(a["Status"], a["PhysicalResourceId"], a["LogicalResourceId"]) for a in response.answers] == [
         ("SUCCESS", "reelstack-search-indices", "SearchIndices")
     ] * 2
+
+
+def test_the_bootstrap_answers_failed_when_the_engine_is_down(monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN the bootstrap handler whose endpoint has nothing listening
+    with http.server.HTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler) as closed:
+        port = closed.server_address[1]
+    monkeypatch.setenv("SEARCH_ENDPOINT", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("REELSTACK_LOCAL", "1")
+    monkeypatch.setenv("SEARCH_TIMEOUT_SECONDS", "1")
+    spec = importlib.util.spec_from_file_location("search_bootstrap_app", BOOTSTRAP_APP)
+    assert spec is not None and spec.loader is not None
+    app = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(app)
+    # WHEN CloudFormation asks it to create the indices
+    with ResponseUrl() as response:
+        returned = app.handler(_request("Create", response.url), LambdaContext())
+    # THEN it still answers, FAILED with the reason, instead of leaving the deploy waiting
+    assert [answer["Status"] for answer in response.answers] == ["FAILED"]
+    assert "SearchUnavailable" in response.answers[0]["Reason"]
+    assert returned["Status"] == "FAILED"
 
 
 def test_a_profile_is_written_and_read_back(search: SearchClient) -> None:
