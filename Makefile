@@ -7,10 +7,10 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
 .PHONY: demo test up lint bench unit integration sysdeps venv search-node clean
 
-demo: sysdeps venv ## run the platform's main job on the local cloud and show the result
+demo: sysdeps venv search-node ## run the platform's main job on the local cloud and show the result
 	$(BIN)/reelstack demo
 
-up: sysdeps venv ## bring the local cloud up and keep it running (Ctrl-C stops it)
+up: sysdeps venv search-node ## bring the local cloud up and keep it running (Ctrl-C stops it)
 	$(BIN)/reelstack up
 
 test: sysdeps venv search-node lint ## lint, then every test (unit, integration, e2e)
@@ -25,7 +25,7 @@ lint: venv ## ruff, mypy and cfn-lint
 	$(BIN)/mypy layers/shared/python functions infra/reelstack_tools benchmarks
 	$(BIN)/cfn-lint template.yaml
 
-bench: sysdeps venv ## measured comparisons, each printing its ratio against its baseline
+bench: sysdeps venv search-node ## measured comparisons, each printing its ratio against its baseline
 	$(BIN)/python benchmarks/upload.py
 	$(BIN)/python benchmarks/transcode.py
 	$(BIN)/python benchmarks/likes.py
@@ -40,8 +40,8 @@ $(STAMP): pyproject.toml
 
 # The local OpenSearch node (infra/search-node/, a Maven project): built once, again when its pom or
 # sources change (the stamp target/.built-<hash> is checked by the same code the local cloud runs).
-# `test` builds it up front; `demo` and `up` leave it to the local cloud, which builds it on demand
-# when the template declares a search domain (none yet: the demo does not pay for it).
+# The template declares a search domain, so every local cloud runs the node: `demo`, `up`, `test` and
+# `bench` build it up front (the local cloud would otherwise build it on demand at its first start).
 search-node: sysdeps venv
 	$(BIN)/python -m reelstack_tools.localcloud.search_build
 

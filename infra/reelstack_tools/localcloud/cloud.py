@@ -30,6 +30,7 @@ from reelstack_tools.localcloud.async_invoke import AsyncInvoker
 from reelstack_tools.localcloud.cdn import LocalCdn
 from reelstack_tools.localcloud.clients import Clients
 from reelstack_tools.localcloud.control import ControlApi
+from reelstack_tools.localcloud.custom_resources import run_custom_resources
 from reelstack_tools.localcloud.destinations import Destinations
 from reelstack_tools.localcloud.eventbridge import EventRouter, EventsEdge, rules_from_stack
 from reelstack_tools.localcloud.functions import FunctionSpec, function_specs, sandbox_environment
@@ -322,6 +323,8 @@ class LocalCloud:
         self._api = ApiGateway(RouteTable(routes), apis, runtime, TokenVerifier(issuer))
         api_port = self._api.start(options.host, options.api_port)
         self.wait_search_ready()
+        # After the node is green: the search bootstrap is a custom resource backed by a function.
+        run_custom_resources(stack, runtime.invoke)
 
         self.info = cloudfile.describe(
             stack=stack,

@@ -18,6 +18,7 @@ from reelstack_tools.localcloud import (
     provision_workflows,
 )
 from reelstack_tools.localcloud.clients import Clients
+from reelstack_tools.localcloud.custom_resources import is_custom_resource
 from reelstack_tools.localcloud.local_env import LOG
 from reelstack_tools.localcloud.stack import Stack
 from reelstack_tools.localcloud.template import Resource
@@ -112,7 +113,7 @@ def provision(stack: Stack, clients: Clients, visibility_timeout_cap: int | None
             except Exception as error:
                 raise ProvisionError(f"cannot create {logical_id} ({resource.type}): {error}") from error
             report.created.append(logical_id)
-        elif resource.type not in SERVED_ELSEWHERE:
+        elif resource.type not in SERVED_ELSEWHERE and not is_custom_resource(resource.type):
             report.unsupported.append(f"{logical_id} ({resource.type})")
     report.unsupported += unsupported_parts(stack)
     if report.unsupported:

@@ -39,6 +39,7 @@ SETTINGS_OF_FUNCTION = {
     "HeatEncodeFunction": "IngestSettings",
     "HeatUpdateMasterFunction": "IngestSettings",
     "HeatFailFunction": "IngestSettings",
+    "SearchBootstrapFunction": "SearchSettings",
 }
 # Read by Powertools itself, or informational for operators.
 NOT_SETTINGS = {

@@ -195,6 +195,21 @@ class RateLimitSettings(RedisClusterSetting):
         return parse_rate_limits(self.rate_limits)
 
 
+class SearchSettings(_Base):
+    """The search domain (OpenSearch): its endpoint and how long a request may wait.
+
+    In AWS the endpoint is the domain's VPC endpoint (`https://vpc-...es.amazonaws.com`) and requests
+    are SigV4-signed; the local cloud sets `REELSTACK_LOCAL=1` and an `http://127.0.0.1:...` endpoint.
+    Short timeouts: search health drives the feed's degradation, so a slow node counts as down.
+    """
+
+    search_endpoint: str
+    reelstack_local: bool = False
+    search_timeout_seconds: float = 2.0
+    search_max_retries: int = 1
+    search_replicas: int = 0  # of each index the bootstrap creates (0 on one node, 1 on a 2-AZ domain)
+
+
 class ArchiveSettings(_Base):
     """Cold videos: how a play-time restore from Glacier Flexible Retrieval is asked for."""
 
@@ -217,6 +232,7 @@ class ApiSettings(
     PlaysQueueSettings,
     RateLimitSettings,
     ArchiveSettings,
+    SearchSettings,
     SdkSettings,
 ):
     """The HTTP API function (its SDK timeouts, set tight by the template, are read by the clients
