@@ -12,34 +12,20 @@ keep their URL and reconnect on their next command."""
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import queue
 import shutil
 import signal
 import socket
 import subprocess
-import threading
 import time
 from pathlib import Path
+
+from reelstack_tools.localcloud.child_process import die_with_parent, free_port, spawn_kept
 
 ALL_SLOTS = 16384
 
 
 class RedisUnavailable(RuntimeError):
     pass
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((host, 0))
-        return int(probe.getsockname()[1])
-
-
-def _die_with_parent() -> None:
-    """In the child: SIGKILL when the cloud process dies, even by SIGKILL (Linux)."""
-    with contextlib.suppress(OSError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 class RedisServer:
@@ -104,31 +90,11 @@ class RedisServer:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
-                preexec_fn=_die_with_parent,
+                preexec_fn=die_with_parent(signal.SIGKILL),  # even if the cloud dies by SIGKILL
             )
 
     def _spawn(self, command: list[str]) -> subprocess.Popen[bytes]:
-        """Start the child so that it dies with this process. PR_SET_PDEATHSIG fires when the *thread*
-        that forked it ends: off the main thread (a control request), fork from a keeper thread that
-        lives exactly as long as the child (it waits on it)."""
-        if threading.current_thread() is threading.main_thread():
-            return self._popen(command)
-        spawned: queue.Queue[subprocess.Popen[bytes] | BaseException] = queue.Queue(maxsize=1)
-
-        def keep() -> None:
-            try:
-                process = self._popen(command)
-            except BaseException as exc:  # handed to the caller
-                spawned.put(exc)
-                return
-            spawned.put(process)
-            process.wait()
-
-        threading.Thread(target=keep, name=f"redis-server-{self.port}", daemon=True).start()
-        result = spawned.get()
-        if isinstance(result, BaseException):
-            raise result
-        return result
+        return spawn_kept(lambda: self._popen(command), f"redis-server-{self.port}")
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:

@@ -16,13 +16,13 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from reelstack_tools.localcloud.child_process import free_port
 from reelstack_tools.localcloud.local_env import INFRA_DIR
 
 NODE_DIR = INFRA_DIR / "search-node"
@@ -80,12 +80,6 @@ def node_command(java: str, heap: str, home: Path, http_port: int, transport_por
     return [java, *options, "-jar", str(JAR), *arguments]
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def archive_classes(java: str, timeout: float = ARCHIVE_TIMEOUT_S) -> bool:
     """Start the node once in a scratch folder, stop it, and keep the classes it loaded in
     CLASS_ARCHIVE (written by the JVM as it exits). False, and no archive, when that fails."""
@@ -93,7 +87,7 @@ def archive_classes(java: str, timeout: float = ARCHIVE_TIMEOUT_S) -> bool:
     with tempfile.TemporaryDirectory(prefix="search-node-archive-") as scratch:
         home = Path(scratch)
         (home / "tmp").mkdir()
-        command = node_command(java, "512m", home, _free_port(), _free_port())
+        command = node_command(java, "512m", home, free_port(), free_port())
         command.insert(1, f"-XX:ArchiveClassesAtExit={CLASS_ARCHIVE}")
         log_path = home / "archive.log"
         with log_path.open("wb") as log_file:

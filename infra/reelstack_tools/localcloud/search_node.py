@@ -17,9 +17,7 @@ The JVM dies with this process: SIGTERM when the thread that started it ends or 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import json
-import queue
 import shutil
 import signal
 import subprocess
@@ -29,7 +27,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from reelstack_tools.localcloud.redis_server import free_port
+from reelstack_tools.localcloud.child_process import die_with_parent, free_port, spawn_kept
 from reelstack_tools.localcloud.search_build import SearchNodeUnavailable, ensure_built, node_command, tool
 
 __all__ = ["SEARCH_RESOURCE_TYPES", "SearchNode", "SearchNodeUnavailable"]
@@ -39,12 +37,6 @@ SEARCH_RESOURCE_TYPES = frozenset({"AWS::OpenSearchService::Domain", "AWS::OpenS
 
 SEARCH_START_TIMEOUT_S = 180.0  # a JVM on two busy cores; ~5 s when idle
 STOP_TIMEOUT_S = 30.0
-
-
-def _die_with_parent() -> None:
-    """In the child: SIGTERM (the node closes cleanly) when its parent thread or process dies."""
-    with contextlib.suppress(OSError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 class SearchNode:
@@ -169,28 +161,11 @@ class SearchNode:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.PIPE,  # held open here: the node exits when it closes
                 start_new_session=True,
-                preexec_fn=_die_with_parent,
+                preexec_fn=die_with_parent(signal.SIGTERM),  # the node closes cleanly
             )
 
     def _spawn(self, command: list[str]) -> subprocess.Popen[bytes]:
-        """Fork from a keeper thread that lives exactly as long as the child (it waits on it):
-        PR_SET_PDEATHSIG fires when the thread that forked the child ends."""
-        spawned: queue.Queue[subprocess.Popen[bytes] | BaseException] = queue.Queue(maxsize=1)
-
-        def keep() -> None:
-            try:
-                process = self._popen(command)
-            except BaseException as exc:  # handed to the caller
-                spawned.put(exc)
-                return
-            spawned.put(process)
-            process.wait()
-
-        threading.Thread(target=keep, name=f"search-node-{self.port}", daemon=True).start()
-        result = spawned.get()
-        if isinstance(result, BaseException):
-            raise result
-        return result
+        return spawn_kept(lambda: self._popen(command), f"search-node-{self.port}")
 
     def stop(self, timeout: float = STOP_TIMEOUT_S) -> None:
         """SIGTERM (the launcher closes the node), then SIGKILL after `timeout`. Also cancels a start
