@@ -90,6 +90,14 @@ class OfflineManagedPolicyMap:
         return {}
 
 
+def queue_logical_id(queue_arn: Any) -> str:
+    """The queue a `!GetAtt <Queue>.Arn` names (fails on anything else)."""
+    assert isinstance(queue_arn, dict) and "Fn::GetAtt" in queue_arn, f"not a GetAtt of a queue: {queue_arn}"
+    logical_id, attribute = queue_arn["Fn::GetAtt"]
+    assert attribute == "Arn"
+    return str(logical_id)
+
+
 def offline_sam_input(template: dict[str, Any]) -> dict[str, Any]:
     """The template as `sam package` would hand it over: code in S3, images in ECR, ASL definitions inline."""
     sam_input = copy.deepcopy(template)

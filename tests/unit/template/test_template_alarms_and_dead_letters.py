@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from template_support import resources_of_type
+from template_support import queue_logical_id, resources_of_type
 
 RULE_EVENT_TYPES = ("Schedule", "ScheduleV2", "EventBridgeRule", "CloudWatchEvent")
 EVENT_OWNERS = ("AWS::Serverless::Function", "AWS::Serverless::StateMachine")
@@ -36,13 +36,6 @@ def _rule_targets(template: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     return targets
 
 
-def _queue_id(arn: Any) -> str:
-    assert isinstance(arn, dict) and "Fn::GetAtt" in arn, f"not a GetAtt of a queue: {arn}"
-    logical_id, attribute = arn["Fn::GetAtt"]
-    assert attribute == "Arn"
-    return str(logical_id)
-
-
 def test_every_eventbridge_target_retries_and_has_a_dead_letter_queue(template: dict[str, Any]) -> None:
     """GIVEN every schedule, EventBridge rule event and AWS::Events::Rule target
     WHEN its delivery settings are read
@@ -58,7 +51,7 @@ def test_every_eventbridge_target_retries_and_has_a_dead_letter_queue(template: 
         assert 60 <= int(retry["MaximumEventAgeInSeconds"]) <= 86400, where
         dead_letters = properties.get("DeadLetterConfig")
         assert dead_letters, f"{where} has no DeadLetterConfig"
-        assert _queue_id(dead_letters["Arn"]) in queues, where
+        assert queue_logical_id(dead_letters["Arn"]) in queues, where
 
 
 def _policy_statements_for(template: dict[str, Any], queue_id: str) -> list[dict[str, Any]]:
@@ -73,7 +66,7 @@ def _policy_statements_for(template: dict[str, Any], queue_id: str) -> list[dict
 def test_eventbridge_may_send_to_every_rule_dead_letter_queue(template: dict[str, Any]) -> None:
     """GIVEN each queue a rule target names as its DLQ WHEN the queue policies are read
     THEN one allows events.amazonaws.com to sqs:SendMessage to that queue (else dead letters are lost)."""
-    dlqs = {_queue_id(props["DeadLetterConfig"]["Arn"]) for _, props in _rule_targets(template)}
+    dlqs = {queue_logical_id(props["DeadLetterConfig"]["Arn"]) for _, props in _rule_targets(template)}
 
     assert dlqs
     for queue_id in dlqs:

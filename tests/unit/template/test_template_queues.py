@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from template_support import resources_of_type
+from template_support import queue_logical_id, resources_of_type
 
 SIX_TIMES = 6
 
@@ -17,13 +17,6 @@ def _sqs_event_sources(template: dict[str, Any]) -> list[tuple[str, str, dict[st
             if event["Type"] == "SQS":
                 sources.append((name, event_name, event["Properties"]))
     return sources
-
-
-def _queue_logical_id(queue_arn: Any) -> str:
-    assert isinstance(queue_arn, dict) and "Fn::GetAtt" in queue_arn, f"not a GetAtt of a queue: {queue_arn}"
-    logical_id, attribute = queue_arn["Fn::GetAtt"]
-    assert attribute == "Arn"
-    return str(logical_id)
 
 
 def test_every_sqs_event_source_reports_batch_item_failures(template: dict[str, Any]) -> None:
@@ -41,11 +34,11 @@ def test_every_consumed_queue_redrives_to_a_dead_letter_queue(template: dict[str
     THEN it names another queue of the template, which keeps messages longer than the source does."""
     queues = resources_of_type(template, "AWS::SQS::Queue")
     for function, event, properties in _sqs_event_sources(template):
-        source_id = _queue_logical_id(properties["Queue"])
+        source_id = queue_logical_id(properties["Queue"])
         source = queues[source_id]["Properties"]
         redrive = source.get("RedrivePolicy")
         assert redrive, f"{source_id} (consumed by {function}.{event}) has no RedrivePolicy"
-        dlq_id = _queue_logical_id(redrive["deadLetterTargetArn"])
+        dlq_id = queue_logical_id(redrive["deadLetterTargetArn"])
         assert dlq_id in queues and dlq_id != source_id
         assert int(redrive["maxReceiveCount"]) >= 1
         dlq = queues[dlq_id]["Properties"]
@@ -62,7 +55,7 @@ def test_visibility_timeout_covers_six_function_timeouts(template: dict[str, Any
     functions = resources_of_type(template, "AWS::Serverless::Function")
     for function, _event, properties in _sqs_event_sources(template):
         timeout = functions[function]["Properties"].get("Timeout", global_timeout)
-        queue = queues[_queue_logical_id(properties["Queue"])]["Properties"]
+        queue = queues[queue_logical_id(properties["Queue"])]["Properties"]
         window = properties.get("MaximumBatchingWindowInSeconds", 0)
         assert queue["VisibilityTimeout"] >= SIX_TIMES * timeout + window, function
 
@@ -82,7 +75,7 @@ def test_new_originals_notify_the_ingest_queue(template: dict[str, Any]) -> None
 
     assert notification["Event"] == "s3:ObjectCreated:*"
     assert notification["Filter"]["S3Key"]["Rules"] == [{"Name": "prefix", "Value": "originals/"}]
-    assert _queue_logical_id(notification["Queue"]) == "IngestQueue"
+    assert queue_logical_id(notification["Queue"]) == "IngestQueue"
     assert bucket["DependsOn"] == "IngestQueuePolicy"
 
 
