@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import transcode_pipeline  # benchmarks/ is on sys.path when run as a script
+from clips import make_clip
 
 from reelstack.adapters.probe import probe_file
 from reelstack.domain import ffmpeg_ladder
@@ -62,18 +63,6 @@ class LadderComparison:
     @property
     def met(self) -> bool:
         return self.ratio <= LADDER_TARGET
-
-
-def make_clip(path: Path, seconds: float = 15, size: str = "1920x1080", rate: str = "30") -> None:
-    """A busy test pattern with a tone, encoded as a phone would upload it (H.264 ~15 Mbps, AAC)."""
-    command = [
-        "ffmpeg", "-nostdin", "-v", "error", "-y",
-        "-f", "lavfi", "-i", f"testsrc2=size={size}:rate={rate}:duration={seconds}",
-        "-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}",
-        "-c:v", "libx264", "-preset", "ultrafast", "-b:v", "15M", "-maxrate", "15M", "-bufsize", "30M",
-        "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", str(path),
-    ]  # fmt: skip
-    subprocess.run(command, check=True, timeout=600)
 
 
 def _children_cpu_s() -> float:

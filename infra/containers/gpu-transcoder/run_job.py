@@ -31,7 +31,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import subprocess
 import sys
 import tempfile
 import threading
@@ -43,12 +42,10 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from reelstack.adapters.aws import client, error_code
+from reelstack.adapters.encoders import NvencHevcTranscoder, NvencTranscoder, frames_on_gpu
 from reelstack.adapters.storage import MediaStorage
-from reelstack.adapters.transcoder import FfmpegTranscoder, TranscodeOutput
+from reelstack.adapters.transcoder import TranscodeOutput
 from reelstack.domain.backends import Backend
-from reelstack.domain.gpu_command import frames_stay_on_gpu, nvenc_ladder_command
-from reelstack.domain.heat import nvenc_hevc_command
-from reelstack.domain.media import rotation_of, video_stream
 from reelstack.domain.renditions import Plan
 from reelstack.errors import DependencyFailed, InvalidRequest, NotFound, ReelstackError, coded_message
 from reelstack.services.heat_encode import HeatJob, encode_twins
@@ -102,19 +99,6 @@ def _kind(kind: str) -> str:
     return kind
 
 
-class NvencTranscoder(FfmpegTranscoder):
-    """The ffmpeg Lambda's transcoder (checks, master playlist, sprite index) with the NVENC command."""
-
-    def __init__(self, frames_on_gpu: bool, timeout_s: float) -> None:
-        super().__init__(timeout_s=timeout_s)
-        self.frames_on_gpu = frames_on_gpu
-
-    def command(self, plan: Plan, source_path: str, out_dir: str) -> list[str]:
-        return nvenc_ladder_command(
-            plan, source_path, out_dir, frames_on_gpu=self.frames_on_gpu, ffmpeg=self.ffmpeg
-        )
-
-
 def _s3_call(what: str, call: Any, *args: Any, **kwargs: Any) -> Any:
     """One S3 call; its errors as domain errors (a missing object is `storage_not_found`)."""
     try:
@@ -128,18 +112,6 @@ def _s3_call(what: str, call: Any, *args: Any, **kwargs: Any) -> Any:
         raise DependencyFailed(f"{what} failed: {exc}") from exc
 
 
-class NvencHevcTranscoder(FfmpegTranscoder):
-    """The HEVC twins on NVENC (`heat.nvenc_hevc_command`), checked like the Lambda's libx265 twins.
-
-    The source is probed where ffmpeg will read it (the original, or the rendition's playlist), so
-    frames stay on the GPU unless rotation, codec or chroma forbid it."""
-
-    def command(self, plan: Plan, source_path: str, out_dir: str) -> list[str]:
-        on_gpu = frames_on_gpu(source_path)
-        log.info("heat %s: %d twins, frames on GPU: %s", plan.video_id, len(plan.renditions), on_gpu)
-        return nvenc_hevc_command(plan, source_path, out_dir, frames_on_gpu=on_gpu, ffmpeg=self.ffmpeg)
-
-
 def load_plan(s3: Any, env: JobEnv) -> Plan:
     body = _s3_call(f"reading the plan {env.plan_key}", s3.get_object, Bucket=env.bucket, Key=env.plan_key)[
         "Body"
@@ -151,17 +123,6 @@ def load_plan(s3: Any, env: JobEnv) -> Plan:
     if plan.video_id != env.video_id:
         raise InvalidRequest(f"the plan is for {plan.video_id}, not {env.video_id}", code="invalid_plan")
     return plan
-
-
-def frames_on_gpu(source_path: str) -> bool:
-    """Probe the first video stream: keep frames on the GPU unless rotation, codec or chroma forbid it."""
-    command = ["ffprobe", "-v", "error", "-show_streams", "-of", "json", source_path]
-    result = subprocess.run(command, capture_output=True, timeout=120, check=False)
-    stream = video_stream(json.loads(result.stdout or b"{}")) if result.returncode == 0 else None
-    if stream is None:
-        return False  # the transcoder's own checks report what is wrong with the source
-    codec, pixel_format = str(stream.get("codec_name", "")), str(stream.get("pix_fmt", ""))
-    return frames_stay_on_gpu(codec, pixel_format, rotation_of(stream))
 
 
 def upload(s3: Any, env: JobEnv, plan: Plan, made: TranscodeOutput) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from reelstack.adapters import encoders
 from reelstack.domain import heat
 from reelstack.errors import InvalidRequest
 from reelstack.services.heat_encode import HeatJob, HeatSource, heat_job_key
@@ -97,7 +98,7 @@ def test_the_heat_job_survives_json_and_a_malformed_one_is_refused() -> None:
 def test_the_containers_heat_transcoder_runs_hevc_nvenc(monkeypatch: pytest.MonkeyPatch) -> None:
     # GIVEN the container's heat transcoder, and a source the probe keeps on the GPU
     module = run_job_module()
-    monkeypatch.setattr(module, "frames_on_gpu", lambda path: True)
+    monkeypatch.setattr(encoders, "frames_on_gpu", lambda path, ffprobe="ffprobe": True)
     # WHEN it builds the command for a heat job's twins
     argv = module.NvencHevcTranscoder().command(a_job().plan, "/work/original", "/work/out")
     # THEN it is the NVENC twin command

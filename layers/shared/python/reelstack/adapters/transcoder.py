@@ -13,8 +13,8 @@ Content-addressed media files: ffmpeg writes `{rendition}/media.mp4`; once its b
 checked, every file a rendition's playlist reads is renamed after the SHA-256 of its bytes (hashed
 as a stream, `ffmpeg_ladder.content_addressed_name`: `media-<first 16 hex digits>.mp4`) and the
 playlist is rewritten to name it (`hls.rename_resources`). Every backend that collects through this
-class gets it: the ffmpeg Lambda's ladder, the HEVC twins (`services.heat.HevcTranscoder`) and the
-GPU container (`NvencTranscoder` in infra/containers/gpu-transcoder/run_job.py). A re-encode that is
+class gets it: the ffmpeg Lambda's ladder, the HEVC twins (`encoders.HevcTranscoder`) and the
+GPU container (`encoders.NvencTranscoder`, `encoders.NvencHevcTranscoder`). A re-encode that is
 not byte-identical thus lands under a new key, and a CDN that cached the old media file as immutable
 can never serve it against the new playlist's byte ranges (see `ffmpeg_ladder`).
 

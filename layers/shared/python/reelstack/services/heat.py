@@ -41,6 +41,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from reelstack.adapters.encoders import HevcTranscoder as HevcTranscoder  # re-exported for wiring
 from reelstack.adapters.repositories import Repositories
 from reelstack.adapters.storage import MediaStorage, ObjectInfo
 from reelstack.adapters.transcoder import FfmpegTranscoder
@@ -63,16 +64,6 @@ from reelstack.services.heat_encode import HeatJob, HeatSource, encode_twins, he
 from reelstack.services.transcode import put_public_playlist
 
 ARCHIVE_CLASSES = frozenset({"GLACIER", "DEEP_ARCHIVE"})
-
-
-class HevcTranscoder(FfmpegTranscoder):
-    """`FfmpegTranscoder` running `heat.hevc_command`: the same checks (codec and size read back from
-    each media file, bitrates measured from the segments' byte ranges), no stills."""
-
-    def command(self, plan: Plan, source_path: str, out_dir: str) -> list[str]:
-        return heat.hevc_command(
-            plan, source_path, out_dir, ffmpeg=self.ffmpeg, preset=self.preset, threads=self.threads
-        )
 
 
 class HeatStages:
