@@ -1,6 +1,6 @@
 """The GPU backend's transcodes, run for real on an NVIDIA machine, against the CPU's on the same one.
 
-    python benchmarks/transcode_gpu.py [--seconds 30] [--json PATH]
+    python benchmarks/transcode_gpu.py [--seconds 30] [--uhd-seconds 0] [--json PATH]
 
 Needs an NVIDIA GPU and an ffmpeg with NVDEC, the CUDA filters and NVENC on PATH (Debian's ffmpeg has
 all three; the driver supplies libcuda, libnvcuvid and libnvidia-encode). One generated clip (1080p30
@@ -18,7 +18,8 @@ our code raised, and the other parts still run.
     `encoders.HevcTranscoder` (libx265), with their bits against the H.264 renditions' and SSIM.
 (d) the GPU half of the ladder's filter graph alone (`gpu_command.filter_graph`: NVDEC decode, fps,
     split, scale_cuda per rendition, the poster's and sprite's download and tile) into a null sink:
-    it needs no encoder, so it runs on GPUs without NVENC (the data-centre H100/H200 have none).
+    it needs no encoder, so it runs on GPUs without NVENC (the data-centre H100/H200 have none);
+    against CPU decoding and swscale (lanczos) to the same sizes. `--uhd-seconds` adds a 2160p source.
 """
 
 from __future__ import annotations
@@ -118,26 +119,26 @@ def _score_top(result: PathResult, made: TranscodeOutput | None, out: Path, sour
     result.ssim_top = ssim(_media_file(made, out, top.name), source, top.width, top.height)
 
 
-def gpu_graph_only(plan: Plan, source: Path, clip_s: float) -> PathResult:
+def gpu_graph_only(plan: Plan, source: Path, clip_s: float, label: str = "1080p") -> PathResult:
     """(d): NVDEC + the ladder's CUDA filter graph into null sinks (no encoder)."""
     command = ["ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-v", "error", "-y"]
     command += ["-hwaccel", "cuda", "-hwaccel_output_format", "cuda"]
     command += ["-extra_hw_frames", str(EXTRA_DECODER_SURFACES), "-i", str(source)]
     command += ["-filter_complex", filter_graph(plan, frames_on_gpu=True)]
     labels = [f"v{i}" for i in range(len(plan.renditions))] + ["p", "s"]
-    for label in labels:
-        command += ["-map", f"[{label}]", "-c:v", "wrapped_avframe", "-f", "null", "-"]
+    for output in labels:
+        command += ["-map", f"[{output}]", "-c:v", "wrapped_avframe", "-f", "null", "-"]
     started = time.perf_counter()
     run = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
     wall = time.perf_counter() - started
     if run.returncode != 0:
         return PathResult(
-            "d) NVDEC + CUDA filter graph", ok=False, wall_s=wall, error=run.stderr.strip()[-400:]
+            f"d) {label} NVDEC + CUDA filter graph", ok=False, wall_s=wall, error=run.stderr.strip()[-400:]
         )
-    return PathResult("d) NVDEC + CUDA filter graph", ok=True, wall_s=wall, realtime=clip_s / wall)
+    return PathResult(f"d) {label} NVDEC + CUDA filter graph", ok=True, wall_s=wall, realtime=clip_s / wall)
 
 
-def cpu_graph_only(plan: Plan, source: Path, clip_s: float) -> PathResult:
+def cpu_graph_only(plan: Plan, source: Path, clip_s: float, label: str = "1080p") -> PathResult:
     """(d)'s baseline: CPU decode and swscale to the same sizes (lanczos), null sinks."""
     rate = plan.renditions[0].frame_rate_fraction
     splits = len(plan.renditions)
@@ -151,8 +152,10 @@ def cpu_graph_only(plan: Plan, source: Path, clip_s: float) -> PathResult:
     run = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
     wall = time.perf_counter() - started
     if run.returncode != 0:
-        return PathResult("d) CPU decode + swscale", ok=False, wall_s=wall, error=run.stderr.strip()[-400:])
-    return PathResult("d) CPU decode + swscale", ok=True, wall_s=wall, realtime=clip_s / wall)
+        return PathResult(
+            f"d) {label} CPU decode + swscale", ok=False, wall_s=wall, error=run.stderr.strip()[-400:]
+        )
+    return PathResult(f"d) {label} CPU decode + swscale", ok=True, wall_s=wall, realtime=clip_s / wall)
 
 
 def ladder(plan: Plan, source: Path, work: Path, clip_s: float) -> list[PathResult]:
@@ -223,6 +226,7 @@ def report(results: list[PathResult], ratios: dict[str, float | None]) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--uhd-seconds", type=float, default=0, help="also (d) on a 2160p clip this long")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="gpu-bench-"))
@@ -237,6 +241,14 @@ def main() -> int:
         twin_results, _ = twins(plan, source, work, args.seconds)
         results += twin_results
         results += [gpu_graph_only(plan, source, args.seconds), cpu_graph_only(plan, source, args.seconds)]
+        if args.uhd_seconds > 0:  # a 2160p source: where decoding and scaling weigh the most
+            uhd = work / "uhd.mp4"
+            make_clip(uhd, seconds=args.uhd_seconds, size="3840x2160")
+            uhd_plan = plan_renditions("gpu-bench-uhd", probe_file(str(uhd)), RenditionSpec(), LambdaBudget())
+            results += [
+                gpu_graph_only(uhd_plan, uhd, args.uhd_seconds, "2160p"),
+                cpu_graph_only(uhd_plan, uhd, args.uhd_seconds, "2160p"),
+            ]
         ratios = {
             "ladder GPU/CPU wall": ratio(
                 results, "a) GPU ladder (NVENC)", "a) CPU ladder (libx264, all cores)"
@@ -244,9 +256,12 @@ def main() -> int:
             "twins GPU/CPU wall": ratio(
                 results, "c) GPU twins (hevc_nvenc)", "c) CPU twins (libx265, all cores)"
             ),
-            "decode+scale GPU/CPU wall": ratio(
-                results, "d) NVDEC + CUDA filter graph", "d) CPU decode + swscale"
-            ),
+            **{
+                f"{size} decode+scale GPU/CPU wall": ratio(
+                    results, f"d) {size} NVDEC + CUDA filter graph", f"d) {size} CPU decode + swscale"
+                )
+                for size in ("1080p", "2160p")
+            },
         }
         report(results, ratios)
         if args.json is not None:

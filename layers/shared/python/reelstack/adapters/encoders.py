@@ -13,9 +13,10 @@ import subprocess
 
 from reelstack.adapters.transcoder import DEFAULT_TIMEOUT_S, FfmpegTranscoder
 from reelstack.domain import heat
-from reelstack.domain.gpu_command import frames_stay_on_gpu, nvenc_ladder_command
+from reelstack.domain.gpu_command import frames_stay_on_gpu, gpu_unavailable, nvenc_ladder_command
 from reelstack.domain.media import rotation_of, video_stream
 from reelstack.domain.renditions import Plan
+from reelstack.errors import DependencyFailed, ReelstackError
 
 
 def frames_on_gpu(source_path: str, ffprobe: str = "ffprobe") -> bool:
@@ -38,7 +39,16 @@ class HevcTranscoder(FfmpegTranscoder):
         )
 
 
-class NvencTranscoder(FfmpegTranscoder):
+class GpuTranscoder(FfmpegTranscoder):
+    """A transcoder whose run needs the GPU: a machine without NVENC or CUDA is `gpu_unavailable`, a
+    DependencyFailed (the workflow retries it as a new job), never the source's `transcode_failed`."""
+
+    def machine_failure(self, stderr: str) -> ReelstackError | None:
+        reason = gpu_unavailable(stderr)
+        return None if reason is None else DependencyFailed(reason, code="gpu_unavailable")
+
+
+class NvencTranscoder(GpuTranscoder):
     """The H.264 ladder on NVENC (`gpu_command.nvenc_ladder_command`), poster and sprite included."""
 
     def __init__(
@@ -53,7 +63,7 @@ class NvencTranscoder(FfmpegTranscoder):
         )
 
 
-class NvencHevcTranscoder(FfmpegTranscoder):
+class NvencHevcTranscoder(GpuTranscoder):
     """The HEVC twins on NVENC (`heat.nvenc_hevc_command`), checked like the libx265 twins.
 
     The source is probed where ffmpeg will read it (the original, or the rendition's playlist), so

@@ -172,6 +172,11 @@ class FfmpegTranscoder:
             stills=self.stills(plan),
         )
 
+    def machine_failure(self, stderr: str) -> ReelstackError | None:
+        """The error when a failed run's stderr shows this machine, not the source, is at fault; a
+        subclass for other hardware knows its own signs (`encoders.NvencTranscoder`)."""
+        return None
+
     def run(self, plan: Plan, source_path: str, out_dir: str) -> TranscodeOutput:
         """Make every output of `plan` under `out_dir`; raise `TranscodeFailed` with nothing left behind."""
         written = [*_planned_outputs(plan), ffmpeg_ladder.STILLS_DIR]
@@ -198,6 +203,9 @@ class FfmpegTranscoder:
         seconds = time.perf_counter() - started
         stderr = result.stderr.decode(errors="replace")
         line = _last_meaningful_line(stderr, (out_dir, source_path))
+        unusable = self.machine_failure(stderr) if result.returncode != 0 else None
+        if unusable is not None:
+            raise unusable
         if result.returncode != 0 and any(hint in stderr for hint in _NOTHING_DECODED):
             raise TranscodeFailed(
                 f"the source decoded to no video frames: {line}", exit_code=result.returncode

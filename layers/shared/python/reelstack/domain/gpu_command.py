@@ -50,6 +50,26 @@ TEN_BIT_420 = frozenset({"yuv420p10le", "p010le"})
 TEN_BIT_CODECS = frozenset({"hevc", "vp9"})
 
 
+# What ffmpeg writes when the machine cannot run the GPU path at all (not the source's fault): a GPU
+# without NVENC (the data-centre A100/H100/H200 have none; `OpenEncodeSessionEx failed: unsupported
+# device` was read on an H200), or no CUDA driver / video engine in the container.
+NVENC_MISSING = (
+    "No capable devices found",
+    "OpenEncodeSessionEx failed: unsupported device",
+    "Cannot load libnvidia-encode",
+)
+CUDA_MISSING = ("Cannot load libcuda", "Could not dynamically load CUDA", "Cannot load libnvcuvid")
+
+
+def gpu_unavailable(stderr: str) -> str | None:
+    """A plain reason when ffmpeg's stderr shows the GPU path cannot run on this machine, else None."""
+    if any(hint in stderr for hint in NVENC_MISSING):
+        return "this machine's GPU has no usable NVENC encoder (the GPU backend needs one: g4dn, g5)"
+    if any(hint in stderr for hint in CUDA_MISSING):
+        return "no CUDA driver or NVIDIA video engine is available to this container"
+    return None
+
+
 def frames_stay_on_gpu(codec: str, pixel_format: str, rotation: int) -> bool:
     """Whether decoded frames can stay in GPU memory: NVDEC decodes it (4:2:0) and no rotation is due."""
     if rotation % 360 != 0 or codec not in NVDEC_CODECS:
