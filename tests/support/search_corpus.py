@@ -56,9 +56,7 @@ TAG_ONLY = video(
 FRESH_PARTIAL = video(
     "v-fresh", "Surfing lessons for beginners", author="cleo", age_days=1, likes=50, plays=900
 )
-OLD_PARTIAL = video(
-    "v-old", "Surfing lessons for beginners", author="dan", age_days=400, likes=1, plays=3
-)
+OLD_PARTIAL = video("v-old", "Surfing lessons for beginners", author="dan", age_days=400, likes=1, plays=3)
 SAME_AUTHOR = video("v-ana2", "Surfing at dawn", author="ana", tags=("surfing", "ocean"), age_days=5)
 UNRELATED = video("v-pasta", "Cooking pasta at home", author="eve", tags=("food",), age_days=2, likes=90)
 SPECIAL = video("v-special", 'C++ "tips" [part 1] & AND/OR: café', author="fay", tags=("code",))

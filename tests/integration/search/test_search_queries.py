@@ -20,7 +20,9 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def service(search_node: SearchNode) -> Iterator[SearchService]:
     corpus.plant(search_node.url)
-    settings = SearchSettings(search_endpoint=search_node.url, reelstack_local=True, search_timeout_seconds=10)
+    settings = SearchSettings(
+        search_endpoint=search_node.url, reelstack_local=True, search_timeout_seconds=10
+    )
     client = SearchClient(settings)
     yield SearchService(client, lambda key: f"https://cdn.example/{key}", now_ms=lambda: corpus.NOW_MS)
     client.client.close()
@@ -143,7 +145,7 @@ def test_similar_for_a_video_not_in_the_index_is_not_found(service: SearchServic
         "café ünïcödé 日本語",
         "🏄‍♀️ surf 🌊",
         "\\",
-        "C++ \"tips\" [part 1] & AND/OR: café",
+        'C++ "tips" [part 1] & AND/OR: café',
     ],
 )
 def test_special_characters_are_just_searched(service: SearchService, text: str) -> None:
