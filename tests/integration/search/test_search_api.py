@@ -11,7 +11,9 @@ from __future__ import annotations
 import base64
 import importlib.util
 import json
+import socket
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -247,6 +249,24 @@ def test_an_unreachable_engine_answers_503_with_retry_after(
         assert (status, body["code"]) == (503, "search_unavailable"), path
         assert headers["Retry-After"] == str(RETRY_AFTER)
         assert "127.0.0.1" not in json.dumps(body)
+
+
+def test_an_engine_that_does_not_answer_in_time_answers_503(
+    api: ModuleType, http: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GIVEN an endpoint that accepts connections and never answers, and a 1 s timeout
+    WHEN searching THEN 503 search_unavailable with Retry-After, within the timeout and its one retry."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        slow = _service(f"http://127.0.0.1:{silent.getsockname()[1]}", timeout=1)
+        monkeypatch.setattr(api, "_search", lambda: slow)
+        started = time.monotonic()
+
+        status, body, headers = _get(http, "/search", q="surfing")
+
+    assert (status, body["code"], headers["Retry-After"]) == (503, "search_unavailable", str(RETRY_AFTER))
+    assert time.monotonic() - started < 5
 
 
 def test_the_engine_refusing_our_request_is_an_internal_error_not_an_outage(
