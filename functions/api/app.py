@@ -28,6 +28,7 @@ from reelstack.adapters.play_stats import PlayStats
 from reelstack.adapters.queue_sender import QueueSender
 from reelstack.adapters.rate_limiter import RateLimiter
 from reelstack.adapters.repositories import Repositories
+from reelstack.adapters.search_client import SearchClient
 from reelstack.adapters.storage import MediaStorage
 from reelstack.adapters.tokens import JwtVerifier
 from reelstack.adapters.waiting_tasks import WaitingTasks
@@ -54,6 +55,7 @@ from reelstack.services.notifications import NotificationService
 from reelstack.services.plays import PlayService
 from reelstack.services.published_videos import PublishedVideos
 from reelstack.services.review import DECISION_BODY_CAP, ReviewService
+from reelstack.services.search import SearchService
 from reelstack.services.uploads import UploadService
 from reelstack.services.videos import VideoService
 from reelstack.settings import api_settings
@@ -166,6 +168,14 @@ def _reviews() -> ReviewService:
         TaskCallbacks(),
         _urls(),
         reviewer_group=settings.auth_reviewer_group,
+    )
+
+
+@cache
+def _search() -> SearchService:
+    settings = api_settings()
+    return SearchService(
+        SearchClient(settings), _urls().public, max_query_chars=settings.search_max_query_chars
     )
 
 
@@ -310,6 +320,33 @@ def _query(name: str) -> str | None:
     params = _request().query_params
     value = params.get(name) if params else None
     return str(value) if value is not None else None
+
+
+def _query_params() -> dict[str, list[str]]:
+    """Every query parameter with all its values (the search routes refuse unknown and repeated ones)."""
+    params = _request().query_params
+    return {str(name): [str(value) for value in params.getlist(name)] for name in params} if params else {}
+
+
+@app.route("/search", methods=["GET"])
+@endpoint(bucket=READ_ROUTE)
+def search() -> dict[str, Any]:
+    """`?q=&tag=&limit=&cursor=` -> `{items, cursor}`: published videos, best match first."""
+    return _search().search(_query_params())
+
+
+@app.route("/search/suggest", methods=["GET"])
+@endpoint(bucket=READ_ROUTE)
+def search_suggest() -> dict[str, Any]:
+    """`?q=&limit=` -> `{suggestions}`: distinct titles completing q."""
+    return _search().suggest(_query_params())
+
+
+@app.route("/videos/{video_id}/similar", methods=["GET"])
+@endpoint(bucket=READ_ROUTE)
+def similar_videos(video_id: str) -> dict[str, Any]:
+    """`?limit=` -> `{items}`: videos like this one by title and tags, none of its author's."""
+    return _search().similar(video_id, _query_params())
 
 
 @app.route("/videos", methods=["GET"])

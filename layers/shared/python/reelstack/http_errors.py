@@ -7,6 +7,7 @@ only the code, a plain message and the request id, which finds the logged detail
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,7 +48,9 @@ def headers_for(error: ReelstackError) -> dict[str, str]:
     if isinstance(error, TooManyRequests):
         return {"Retry-After": error.retry_after_header}
     if isinstance(error, DependencyFailed):
-        return {"Retry-After": str(DEPENDENCY_RETRY_AFTER_SECONDS)}
+        # A dependency that knows its own pause (`retry_after_s`, e.g. search's setting) says it.
+        seconds = error.details.get("retry_after_s", DEPENDENCY_RETRY_AFTER_SECONDS)
+        return {"Retry-After": str(max(1, math.ceil(float(seconds))))}
     if isinstance(error, Unauthorized):
         return {"WWW-Authenticate": 'Bearer error="invalid_token"'}
     return {}

@@ -208,6 +208,8 @@ class SearchSettings(_Base):
     search_timeout_seconds: float = 2.0
     search_max_retries: int = 1
     search_replicas: int = 0  # of each index the bootstrap creates (0 on one node, 1 on a 2-AZ domain)
+    search_retry_after_seconds: int = 5  # the Retry-After of a 503 search_unavailable
+    search_max_query_chars: int = 200  # the longest `q` the search routes take (400 query_too_long)
 
 
 class ArchiveSettings(_Base):

@@ -2,7 +2,9 @@
 
 In AWS the domain sits in the VPC behind HTTPS; requests are SigV4-signed (service `es`) with the
 function's role. Locally (`REELSTACK_LOCAL=1`) the endpoint is the local cloud's node over plain HTTP.
-Errors of the engine (down, timed out, refused) become `SearchUnavailable` (503 to a caller).
+Errors of the engine (down, timed out, overloaded) become `SearchUnavailable` (503 to a caller, with
+the `SEARCH_RETRY_AFTER_SECONDS` pause); the engine refusing one of our requests as malformed (a 4xx
+other than 429) is our bug, not an outage: it is raised as it came (500, logged).
 """
 
 from __future__ import annotations
@@ -18,10 +20,12 @@ from opensearchpy.exceptions import ConflictError, NotFoundError, RequestError, 
 
 from reelstack.domain.search_indices import (
     PROFILES_ALIAS,
+    VIDEOS_ALIAS,
     IndexSpec,
     index_specs,
     profile_document,
 )
+from reelstack.domain.search_queries import VideoHit, similar_body, video_hit
 from reelstack.errors import DependencyFailed
 from reelstack.settings import SearchSettings
 
@@ -75,8 +79,15 @@ def build_client(settings: SearchSettings) -> OpenSearch:
     return OpenSearch(**options)
 
 
+def is_our_bug(error: TransportError) -> bool:
+    """The engine answered and refused the request itself (400, 404 ...): retrying cannot help."""
+    status = error.status_code
+    return isinstance(status, int) and 400 <= status < 500 and status != 429
+
+
 class SearchClient:
-    """Index bootstrap, health and the profiles store. `client` is injected (built lazily otherwise)."""
+    """Index bootstrap, health, the profiles store and the video queries. `client` is injected (built
+    lazily otherwise)."""
 
     def __init__(self, settings: SearchSettings | None = None, client: OpenSearch | None = None) -> None:
         self._settings = settings
@@ -169,3 +180,48 @@ class SearchClient:
             updated_at=str(source["updated_at"]),
             version=int(source["version"]),
         )
+
+    # -- videos -----------------------------------------------------------------------------------------
+
+    def _unavailable(self, what: str, error: TransportError) -> SearchUnavailable:
+        return SearchUnavailable(f"{what}: {error}", retry_after_s=self.settings.search_retry_after_seconds)
+
+    def _hits(self, what: str, body: dict[str, Any]) -> list[dict[str, Any]]:
+        try:
+            answer = self.client.search(index=VIDEOS_ALIAS, body=body)
+        except TransportError as error:
+            if is_our_bug(error):
+                raise
+            raise self._unavailable(what, error) from error
+        return list(answer["hits"]["hits"])
+
+    def search(self, body: dict[str, Any]) -> list[VideoHit]:
+        """The videos a search body (`domain.search_queries.search_body`) finds, in its order."""
+        return [video_hit(hit) for hit in self._hits("searching videos", body)]
+
+    def suggest(self, body: dict[str, Any]) -> list[str]:
+        """The titles a suggest body (`domain.search_queries.suggest_body`) finds, in its order."""
+        hits = self._hits("suggesting titles", body)
+        return [str(hit["_source"]["title"]) for hit in hits if hit.get("_source", {}).get("title")]
+
+    def video(self, video_id: str) -> tuple[str, dict[str, Any]] | None:
+        """(the index holding it, its document) of an indexed video, or None."""
+        try:
+            answer = self.client.get(index=VIDEOS_ALIAS, id=video_id)
+        except NotFoundError:
+            return None
+        except TransportError as error:
+            if is_our_bug(error):
+                raise
+            raise self._unavailable(f"reading video {video_id}", error) from error
+        return str(answer["_index"]), dict(answer["_source"])
+
+    def similar(self, video_id: str, limit: int) -> list[VideoHit] | None:
+        """Up to `limit` videos like `video_id` by title and tags (not its author's, not itself), or None
+        when the video is not in the index."""
+        found = self.video(video_id)
+        if found is None:
+            return None
+        index, document = found
+        body = similar_body(index, video_id, str(document.get("author") or ""), limit=limit)
+        return [video_hit(hit) for hit in self._hits("finding similar videos", body)]
