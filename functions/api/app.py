@@ -175,7 +175,10 @@ def _reviews() -> ReviewService:
 def _search() -> SearchService:
     settings = api_settings()
     return SearchService(
-        SearchClient(settings), _urls().public, max_query_chars=settings.search_max_query_chars
+        SearchClient(settings),
+        _urls().public,
+        max_query_chars=settings.search_max_query_chars,
+        seen=PlayStats.from_settings(settings).seen,
     )
 
 
@@ -346,7 +349,7 @@ def search_suggest() -> dict[str, Any]:
 @endpoint(bucket=READ_ROUTE)
 def similar_videos(video_id: str) -> dict[str, Any]:
     """`?limit=` -> `{items}`: videos like this one by title and tags, none of its author's."""
-    return _search().similar(video_id, _query_params())
+    return _search().similar(video_id, _query_params(), _principal().user_id)
 
 
 @app.route("/videos", methods=["GET"])

@@ -392,3 +392,18 @@ def test_the_ledger_recognises_an_applied_delta(daily: DailyStats, clock: Clock)
     first, again = daily.add(delta), daily.add(delta)
     assert (len(first.applied), len(again.applied) + len(again.duplicates)) == (1, 1)
     assert daily.total(video) == DayStats("total", 1, 3000)
+
+
+def test_a_viewers_seen_set_keeps_the_newest_counted_plays(local_cloud: Any, clock: Clock) -> None:
+    """GIVEN play stats that keep 2 seen videos per viewer
+    WHEN the viewer's plays of three videos are counted, a minute apart, and another viewer plays one
+    THEN the viewer's seen set holds the two newest, newest first, and not the other viewer's."""
+    stats = PlayStats(local_cloud.redis_url, clock=clock, seen_keep=2)
+    viewer, videos = f"seer-{uuid.uuid4().hex[:8]}", [uuid.uuid4().hex for _ in range(3)]
+    for minute, video in enumerate(videos):
+        assert stats.record(PlayEvent(video, viewer, "s", 5000, clock() + timedelta(minutes=minute)))
+    assert stats.record(PlayEvent(uuid.uuid4().hex, f"{viewer}-other", "s", 5000, clock()))
+
+    assert stats.seen(viewer) == [videos[2], videos[1]]
+    assert stats.seen(viewer, 1) == [videos[2]]
+    assert stats.seen(f"{viewer}-nobody") == []

@@ -124,6 +124,21 @@ def test_similar_videos_exclude_the_video_and_its_author(service: SearchService)
     assert "v-exact" not in ids and "v-ana2" not in ids
 
 
+def test_similar_videos_leave_out_what_the_viewer_has_seen(service: SearchService) -> None:
+    """GIVEN a viewer whose seen set holds one of the surfing videos
+    WHEN the viewer asks for videos similar to "Surfing"
+    THEN that video is left out, and the other similar ones still come back."""
+    seen_by = {"viewer-1": ["v-fresh"]}
+    with_seen = SearchService(
+        service.client, service.public_url, now_ms=service.now_ms, seen=lambda user: seen_by.get(user, [])
+    )
+
+    ids = _ids(with_seen.similar("v-exact", {}, "viewer-1"))
+
+    assert "v-fresh" not in ids and {"v-old", "v-tag"} & set(ids)
+    assert "v-fresh" in _ids(with_seen.similar("v-exact", {}, "viewer-2"))
+
+
 def test_similar_for_a_video_not_in_the_index_is_not_found(service: SearchService) -> None:
     """GIVEN ids the index does not hold (unknown, absurdly long) WHEN asking similar videos
     THEN 404 video_not_found."""

@@ -12,6 +12,9 @@ the hash tag, so each group below lives in one cluster slot:
                          `hot_buckets` buckets weighted by `hot_half_life_s`, so it decays (ZUNION:
                          every bucket shares the tag `{hot}`, one slot, as a single bucket always was)
     interests:{U}        hash tag -> "score|t": U's interest in a tag as of t (unix seconds)
+    seen:{U}             sorted set video -> ms of U's last counted play of it: what U has seen
+                         lately (the `seen_keep` newest, expiring `seen_ttl_s` after the last play);
+                         similar videos leave these out, the feed will too
 
 ElastiCache Serverless is a cluster: a script may only touch keys of one slot (CROSSSLOT otherwise).
 So `record` is three steps, in this order:
@@ -26,7 +29,8 @@ So `record` is three steps, in this order:
    the id of the call that counted (a fresh one per `record`), and the same call finds it and
    answers 1 again without counting twice -- so a lost answer neither loses the play (answered
    "duplicate", never queued) nor counts it twice.
-2. The hot list: one MULTI transaction on the current `{hot}` bucket (ZINCRBY, trim, EXPIRE).
+2. The hot list: one MULTI transaction on the current `{hot}` bucket (ZINCRBY, trim, EXPIRE), and
+   the viewer's seen set: one on `seen:{U}` (ZADD, trim, EXPIRE).
 3. The viewer's interests: ONE Lua script on `interests:{U}` that bumps each tag of V with decay
    applied on write (`score * 0.5^((now - t)/half_life) + weight`).
 
@@ -108,6 +112,10 @@ def interests_key(user_id: str) -> str:
     return f"interests:{{{user_id}}}"
 
 
+def seen_key(user_id: str) -> str:
+    return f"seen:{{{user_id}}}"
+
+
 def hot_key(bucket: int) -> str:
     return f"plays:{{hot}}:{bucket}"
 
@@ -129,6 +137,8 @@ class PlayStats:
         hot_keep: int = 1000,
         hot_half_life_s: float = 1800,
         day_ttl_s: int = 8 * 24 * 3600,
+        seen_keep: int = 500,
+        seen_ttl_s: int = 30 * 24 * 3600,
         socket_timeout: float = 0.5,
         cluster: bool = False,
     ) -> None:
@@ -148,6 +158,8 @@ class PlayStats:
         self.hot_keep = hot_keep
         self.hot_half_life_s = hot_half_life_s
         self.day_ttl_s = day_ttl_s
+        self.seen_keep = seen_keep
+        self.seen_ttl_s = seen_ttl_s
 
     @classmethod
     def from_settings(cls, settings: PlayStatsSettings) -> PlayStats:
@@ -197,6 +209,7 @@ class PlayStats:
         if not int(result):
             return False
         self._after_count("the hot list", play, lambda: self._bump_hot(play))
+        self._after_count("the viewer's seen set", play, lambda: self._mark_seen(play))
         unique_tags = list(dict.fromkeys(tag for tag in tags if tag))
         if unique_tags:
             self._after_count("the viewer's interests", play, lambda: self._bump_interests(play, unique_tags))
@@ -220,6 +233,21 @@ class PlayStats:
         pipe.zremrangebyrank(key, 0, -(self.hot_keep + 1))
         pipe.expire(key, self.hot_bucket_s * (self.hot_buckets + 1))
         pipe.execute()
+
+    def _mark_seen(self, play: PlayEvent) -> None:
+        key = seen_key(play.viewer)
+        pipe = self.client.pipeline(transaction=True)
+        pipe.zadd(key, {play.video_id: int(play.at.timestamp() * 1000)})
+        pipe.zremrangebyrank(key, 0, -(self.seen_keep + 1))
+        pipe.expire(key, self.seen_ttl_s)
+        pipe.execute()
+
+    def seen(self, user_id: str, n: int = 500) -> list[str]:
+        """The videos `user_id` played most lately (newest first, at most n)."""
+        if n <= 0:
+            return []
+        raw = self._call("reading the seen set", lambda: self.client.zrevrange(seen_key(user_id), 0, n - 1))
+        return [_text(video) for video in raw]
 
     def _bump_interests(self, play: PlayEvent, tags: list[str]) -> None:
         now_ms = int(play.at.timestamp() * 1000)

@@ -9,6 +9,7 @@ other than 429) is our bug, not an outage: it is raised as it came (500, logged)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -216,12 +217,13 @@ class SearchClient:
             raise self._unavailable(f"reading video {video_id}", error) from error
         return str(answer["_index"]), dict(answer["_source"])
 
-    def similar(self, video_id: str, limit: int) -> list[VideoHit] | None:
-        """Up to `limit` videos like `video_id` by title and tags (not its author's, not itself), or None
-        when the video is not in the index."""
+    def similar(self, video_id: str, limit: int, seen: Sequence[str] = ()) -> list[VideoHit] | None:
+        """Up to `limit` videos like `video_id` by title and tags (not its author's, not itself, none of
+        `seen`), or None when the video is not in the index."""
         found = self.video(video_id)
         if found is None:
             return None
         index, document = found
-        body = similar_body(index, video_id, str(document.get("author") or ""), limit=limit)
+        author = str(document.get("author") or "")
+        body = similar_body(index, video_id, author, limit=limit, seen=seen)
         return [video_hit(hit) for hit in self._hits("finding similar videos", body)]

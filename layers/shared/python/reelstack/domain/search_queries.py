@@ -137,12 +137,11 @@ def suggest_body(prefix: str, *, limit: int) -> dict[str, Any]:
     }
 
 
-def similar_body(index: str, video_id: str, author: str, *, limit: int) -> dict[str, Any]:
-    """Videos like `video_id` (stored in `index`) by title and tags, not by `author`, not itself.
-
-    The caller's seen videos are not excluded: no per-user seen set is kept anywhere readable in one
-    call (the play gate's keys are per video, `plays:{V}:seen:U`, spread over the cluster's slots).
-    """
+def similar_body(
+    index: str, video_id: str, author: str, *, limit: int, seen: Sequence[str] = ()
+) -> dict[str, Any]:
+    """Videos like `video_id` (stored in `index`) by title and tags: not by `author`, not itself, and
+    none of `seen` (what the caller played lately: `PlayStats.seen`)."""
     return {
         "size": limit,
         "query": {
@@ -159,7 +158,7 @@ def similar_body(index: str, video_id: str, author: str, *, limit: int) -> dict[
                         }
                     }
                 ],
-                "must_not": [{"ids": {"values": [video_id]}}, {"term": {"author": author}}],
+                "must_not": [{"ids": {"values": [video_id, *seen]}}, {"term": {"author": author}}],
             }
         },
         "sort": [{"_score": {"order": "desc"}}, {"video_id": {"order": "asc"}}],

@@ -25,7 +25,8 @@ from reelstack.domain.search_input import (
     tag_filter,
 )
 from reelstack.domain.search_queries import VideoHit, distinct_titles, search_body, suggest_body
-from reelstack.errors import NotFound
+from reelstack.errors import DependencyFailed, NotFound
+from reelstack.observability import logger
 
 SEARCH_PARAMETERS = frozenset({"q", "tag", "limit", "cursor"})
 SUGGEST_PARAMETERS = frozenset({"q", "limit"})
@@ -47,8 +48,10 @@ class SearchService:
         *,
         max_query_chars: int = 200,
         now_ms: Callable[[], int] = _now_ms,
+        seen: Callable[[str], Sequence[str]] | None = None,
     ) -> None:
         self.client = client
+        self.seen = seen  # user id -> the videos they played lately (`PlayStats.seen`)
         self.public_url = public_url
         self.max_query_chars = max_query_chars
         self.now_ms = now_ms
@@ -91,12 +94,27 @@ class SearchService:
         titles = self.client.suggest(suggest_body(text, limit=limit))
         return {"suggestions": distinct_titles(titles, limit)}
 
-    def similar(self, video_id: str, params: Params) -> dict[str, Any]:
-        """`{items}`: videos like `video_id` by title and tags, none of its author's; 404 when the video
-        is not in the index (not published, or unknown)."""
+    def similar(self, video_id: str, params: Params, viewer: str | None = None) -> dict[str, Any]:
+        """`{items}`: videos like `video_id` by title and tags, none of its author's and none `viewer`
+        played lately; 404 when the video is not in the index (not published, or unknown)."""
         given = check_parameters(params, SIMILAR_PARAMETERS)
         limit = parse_limit(given.get("limit"), default=DEFAULT_LIMIT, maximum=MAX_LIMIT)
-        hits = self.client.similar(video_id, limit) if plausible_video_id(video_id) else None
+        if not plausible_video_id(video_id):
+            raise NotFound("no such published video", code="video_not_found")
+        hits = self.client.similar(video_id, limit, self._seen_by(viewer))
         if hits is None:
             raise NotFound("no such published video", code="video_not_found")
         return {"items": [self._result(hit) for hit in hits]}
+
+    def _seen_by(self, viewer: str | None) -> Sequence[str]:
+        """What `viewer` played lately; nothing when unknown or when Redis cannot say (similar videos
+        then may include seen ones: better than no answer)."""
+        if viewer is None or self.seen is None:
+            return ()
+        try:
+            return self.seen(viewer)
+        except DependencyFailed as error:
+            logger.warning(
+                "similar videos without the seen set", extra={"viewer": viewer, "error": str(error)}
+            )
+            return ()
