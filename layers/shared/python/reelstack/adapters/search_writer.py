@@ -29,11 +29,12 @@ class BulkOutcome:
     failed: dict[str, str] = field(default_factory=dict)
 
 
-def bulk_body(ops: Sequence[IndexOp], index: str = VIDEOS_ALIAS) -> list[dict[str, Any]]:
-    """The `_bulk` lines: an action line (with its external version) and, to index, the document."""
+def bulk_body(ops: Sequence[IndexOp]) -> list[dict[str, Any]]:
+    """The `_bulk` lines: an action line (with its external version) and, to index, the document. The
+    index is in the path (`POST /videos/_bulk`), not in the lines: the role may post there only."""
     lines: list[dict[str, Any]] = []
     for op in ops:
-        meta = {"_index": index, "_id": op.video_id, "version": op.version, "version_type": "external"}
+        meta = {"_id": op.video_id, "version": op.version, "version_type": "external"}
         lines.append({op.action.value: meta})
         if op.action is IndexAction.INDEX:
             lines.append(op.document or {})
@@ -47,7 +48,7 @@ def write_bulk(client: OpenSearch, ops: Sequence[IndexOp], index: str = VIDEOS_A
     if not ops:
         return outcome
     try:
-        answer = client.bulk(body=bulk_body(ops, index))
+        answer = client.bulk(body=bulk_body(ops), index=index)
     except TransportError as error:
         raise SearchUnavailable(f"bulk write of {len(ops)} videos failed: {error}") from error
     for op, item in zip(ops, answer.get("items") or [], strict=False):
