@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 
 from reelstack.adapters.dirty_counts import DirtyCounts
 from reelstack.adapters.like_store import LikeStore
 from reelstack.adapters.play_daily_stats import DailyStats
 from reelstack.adapters.repositories import Repositories
+from reelstack.adapters.search_admin import SearchAdmin
 from reelstack.adapters.search_client import SearchClient
 from reelstack.adapters.search_writer import BulkOutcome, write_bulk
 from reelstack.domain.search_documents import IndexOp
-from reelstack.services.search_indexing import CountRefresher, DurableCounts, SearchIndexer
+from reelstack.services.search_indexing import BulkResult, CountRefresher, DurableCounts, SearchIndexer
+from reelstack.services.search_reindex import Reindexer
 from reelstack.settings import SearchIndexerSettings, search_indexer_settings
 
 
@@ -47,4 +49,24 @@ def count_refresher() -> CountRefresher:
         dirty,
         page_size=settings.count_refresh_page_size,
         max_pages=settings.count_refresh_max_pages,
+    )
+
+
+def build_reindexer(
+    settings: SearchIndexerSettings, page_size: int = 200, say: Callable[[str], None] = lambda _: None
+) -> Reindexer:
+    """`reelstack search reindex`: the settings name the tables and the engine (local cloud or AWS)."""
+    search = SearchClient(settings)
+
+    def write_to(index: str, ops: Sequence[IndexOp]) -> BulkResult:
+        return write_bulk(search.client, ops, index=index)
+
+    return Reindexer(
+        SearchAdmin(search.client),
+        Repositories.from_settings(settings),
+        build_indexer(settings, search),
+        write_to,
+        page_size=page_size,
+        replicas=settings.search_replicas,
+        say=say,
     )
