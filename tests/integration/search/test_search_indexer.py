@@ -33,6 +33,8 @@ from tests.support.workflow import published_720p_video
 
 pytestmark = pytest.mark.integration
 
+COUNT_REFRESH = "SearchCountsFunctionRefresh"  # the template's one-minute schedule
+
 
 @pytest.fixture(scope="module")
 def repos(local_cloud: Any, cloud_sdk_environment: Any) -> Repositories:
@@ -206,3 +208,36 @@ def test_a_video_published_through_the_workflow_is_searchable_within_seconds(
     assert stored["author"] == alice.call("GET", f"/videos/{video_id}").body["owner"]
     assert stored["title"] == "indexed through the workflow"
     assert stored["playback_key"].endswith(".m3u8") and stored["storage_tier"] == "hot"
+
+
+def test_likes_and_plays_reach_the_document_through_the_count_refresh(
+    local_cloud: Any, repos: Repositories, bob: Api
+) -> None:
+    """GIVEN an indexed published video
+    WHEN bob likes it and plays it, the workers make both durable, and the count refresh runs
+    THEN its document carries like_count 1, play_count 1 and a positive heat."""
+    client = OpenSearch(hosts=[local_cloud.search_url], timeout=30)
+    video_id = put_published(repos, "liked and played")
+    local_cloud.client("events").put_events(Entries=[_event("VideoPublished", video_id)])
+    assert wait_for(lambda: document(client, video_id), timeout=30)
+
+    assert bob.call("POST", f"/videos/{video_id}/like").status == 200
+    played = bob.call("POST", f"/videos/{video_id}/plays", {"session_id": "s1", "watched_ms": 3000})
+    assert played.status == 202 and played.body["counted"], played.body
+    durable = wait_for(
+        lambda: (
+            (v := bob.call("GET", f"/videos/{video_id}").body).get("like_count") == 1
+            and v.get("play_count") == 1
+        ),
+        timeout=60,
+    )
+    assert durable
+
+    def refreshed() -> bool:
+        local_cloud.fire_schedule(COUNT_REFRESH)
+        stored = document(client, video_id) or {}
+        return stored.get("like_count") == 1 and stored.get("play_count") == 1
+
+    assert wait_for(refreshed, timeout=60, interval=1.0)
+    stored = document(client, video_id)
+    assert stored is not None and stored["heat"] > 0
