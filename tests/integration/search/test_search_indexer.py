@@ -5,11 +5,13 @@ search, and with the node stopped the indexer's messages wait in the queue until
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 from opensearchpy import OpenSearch
@@ -18,6 +20,7 @@ from reelstack.adapters.repositories import Repositories
 from reelstack.adapters.search_client import SearchClient
 from reelstack.adapters.search_writer import write_bulk
 from reelstack.search_wiring import build_indexer, build_reindexer
+from reelstack_tools import cli
 from reelstack_tools.localcloud.search_node import SearchNode
 from tests.support.cloud_stores import repositories
 from tests.support.http import Api
@@ -241,3 +244,31 @@ def test_likes_and_plays_reach_the_document_through_the_count_refresh(
     assert wait_for(refreshed, timeout=60, interval=1.0)
     stored = document(client, video_id)
     assert stored is not None and stored["heat"] > 0
+
+
+def test_the_reindex_command_finds_the_local_clouds_tables(
+    local_cloud: Any,
+    search_node: SearchNode,
+    repos: Repositories,
+    own_node: OpenSearch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """GIVEN a published video in the cloud's table and an empty index on a node of its own
+    WHEN `reelstack search reindex --state-dir <the cloud's> --search-endpoint <that node>` runs
+    THEN the tables come from the cloud's cloud.json, the alias moves to videos-v2, and the video is in it."""
+    video_id = put_published(repos, "found by the command")
+    with mock.patch.dict(os.environ):  # the command sets its variables in this process
+        code = cli.main(
+            [
+                "search",
+                "reindex",
+                "--state-dir",
+                str(local_cloud.state_dir),
+                "--search-endpoint",
+                search_node.url,
+            ]
+        )
+    assert code == 0
+    assert "videos -> videos-v2 (was videos-v1)" in capsys.readouterr().out
+    assert sorted(own_node.indices.get_alias(name="videos")) == ["videos-v2"]
+    assert document(own_node, video_id) is not None
