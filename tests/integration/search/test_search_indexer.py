@@ -16,9 +16,13 @@ from unittest import mock
 import pytest
 from opensearchpy import OpenSearch
 
+from reelstack.adapters.events import EventPublisher
 from reelstack.adapters.repositories import Repositories
 from reelstack.adapters.search_client import SearchClient
 from reelstack.adapters.search_writer import write_bulk
+from reelstack.adapters.tier_events import TierAnnouncingRepositories
+from reelstack.clock import iso, utc_now
+from reelstack.domain.storage_tiers import StorageState, Tier
 from reelstack.search_wiring import build_indexer, build_reindexer
 from reelstack_tools import cli
 from reelstack_tools.localcloud.search_node import SearchNode
@@ -272,3 +276,22 @@ def test_the_reindex_command_finds_the_local_clouds_tables(
     assert "videos -> videos-v2 (was videos-v1)" in capsys.readouterr().out
     assert sorted(own_node.indices.get_alias(name="videos")) == ["videos-v2"]
     assert document(own_node, video_id) is not None
+
+
+def test_a_settled_tier_change_reaches_the_documents_storage_tier(
+    local_cloud: Any, repos: Repositories
+) -> None:
+    """GIVEN an indexed published video (hot)
+    WHEN its tier is written cold through the announcing repositories (what an archive ends with)
+    THEN VideoTierChanged goes on the bus and its document says storage_tier "cold" within seconds."""
+    client = OpenSearch(hosts=[local_cloud.search_url], timeout=30)
+    video_id = put_published(repos, "archived later")
+    local_cloud.client("events").put_events(Entries=[_event("VideoPublished", video_id)])
+    assert (wait_for(lambda: document(client, video_id), timeout=30) or {}).get("storage_tier") == "hot"
+    announcing = TierAnnouncingRepositories(repos.tables)
+    announcing.events = EventPublisher("default", events=local_cloud.client("events"))
+    now = iso(utc_now())
+    cold = StorageState(tier=Tier.COLD, since=now, reason="test archive", version=1)
+    assert announcing.transition_storage(video_id, 0, cold, now)
+    stored = wait_for(lambda: (document(client, video_id) or {}).get("storage_tier") == "cold", timeout=30)
+    assert stored, "the tier change never reached the index"
