@@ -5,7 +5,8 @@ VideoRejected, VideoTierChanged... The whole batch is synced at once (`SearchInd
 get of the records, which are the truth, and ONE `_bulk` request under external versions), before
 Powertools' BatchProcessor walks the records: a record fails when its message is malformed or its
 video's write failed. When the records, the counts or the engine cannot be reached, every message
-fails and stays queued (redelivered after the visibility timeout, DLQ after maxReceiveCount).
+fails and stays queued (redelivered after the visibility timeout, DLQ after maxReceiveCount); a
+batch that failed whole raises (Powertools' default), so an outage shows in the Lambda error metrics.
 """
 
 from __future__ import annotations
@@ -33,16 +34,13 @@ def video_id_of(body: str) -> str:
     return video_id
 
 
-class _Batch:
-    """The batch's outcome per video, computed once before the records are walked."""
-
-    failed: dict[str, str] = {}
+_failed: dict[str, str] = {}  # the current batch's failed videos, computed before the records are walked
 
 
 def record_handler(record: SQSRecord) -> None:
     video_id = video_id_of(record.body)
-    if video_id in _Batch.failed:
-        raise RuntimeError(f"indexing {video_id} failed: {_Batch.failed[video_id]}")
+    if video_id in _failed:
+        raise RuntimeError(f"indexing {video_id} failed: {_failed[video_id]}")
 
 
 def _sync(records: list[dict[str, Any]]) -> dict[str, str]:
@@ -65,7 +63,8 @@ def _sync(records: list[dict[str, Any]]) -> dict[str, str]:
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
-    _Batch.failed = _sync(list(event.get("Records") or []))
+    _failed.clear()
+    _failed.update(_sync(list(event.get("Records") or [])))
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )
