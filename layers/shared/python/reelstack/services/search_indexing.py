@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -88,17 +89,21 @@ class SearchIndexer:
         counts: CountSource,
         write: BulkWriter,
         clock_us: Callable[[], int] = micros_now,
+        parallelism: int = 8,
     ) -> None:
         self.records = records
         self.counts = counts
         self.write = write
         self.clock_us = clock_us
+        self.parallelism = parallelism
 
     def plan(self, video_ids: Iterable[str]) -> list[IndexOp]:
         """The operations that bring these videos' documents up to date (counts read before records)."""
         ids = list(dict.fromkeys(video_ids))
         started = self.clock_us()
-        counts = {video_id: self.counts.counts(video_id) for video_id in ids}
+        # Two small queries per video: side by side, all of them before the records are read.
+        with ThreadPoolExecutor(max_workers=max(1, min(self.parallelism, len(ids)))) as pool:
+            counts = dict(zip(ids, pool.map(self.counts.counts, ids), strict=True))
         videos = self.records.get_videos(ids)
         return [plan_video(videos.get(vid), vid, counts[vid], started) for vid in ids]
 
