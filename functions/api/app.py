@@ -18,6 +18,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from chalice import Chalice, CORSConfig, Response
 from chalice.app import Request
 
+from reelstack.adapters.events import EventPublisher
 from reelstack.adapters.functions import AsyncInvoker
 from reelstack.adapters.like_cache import LikeCache
 from reelstack.adapters.like_store import LikeStore
@@ -30,6 +31,7 @@ from reelstack.adapters.rate_limiter import RateLimiter
 from reelstack.adapters.repositories import Repositories
 from reelstack.adapters.search_client import SearchClient
 from reelstack.adapters.storage import MediaStorage
+from reelstack.adapters.tier_events import TierAnnouncingRepositories
 from reelstack.adapters.tokens import JwtVerifier
 from reelstack.adapters.waiting_tasks import WaitingTasks
 from reelstack.adapters.workflow import TaskCallbacks
@@ -103,7 +105,8 @@ def _like_store() -> LikeStore:
 def _archive() -> ArchiveService:
     settings = api_settings()
     return ArchiveService(
-        _repos(),
+        # Settled tier changes become VideoTierChanged (the search index's storage_tier).
+        TierAnnouncingRepositories.announcing(settings, EventPublisher(settings.event_bus_name)),
         MediaStorage(settings.media_bucket),
         _urls().public,
         restore_tier=settings.restore_tier,

@@ -166,6 +166,17 @@ class CloudHandle:
     def redis_running(self) -> bool:
         return bool(self.control("GET", "redis")["running"])
 
+    def stop_search(self) -> None:
+        """Stop the cloud's search node (a domain outage): the functions' search calls fail."""
+        self.control("POST", "search/stop")
+
+    def start_search(self) -> str:
+        """Start the search node again on the same port and data (indices survive); its URL, once green."""
+        return str(self.control("POST", "search/start")["url"])
+
+    def search_running(self) -> bool:
+        return bool(self.control("GET", "search")["running"])
+
     def fire_schedule(self, name: str, wait: bool = True) -> list[dict[str, Any]]:
         results: list[dict[str, Any]] = self.control(
             "POST", f"schedules/{name}/fire?wait={'true' if wait else 'false'}"

@@ -107,6 +107,7 @@ class LocalCloud:
         self._api: ApiGateway | None = None
         self._logs: FunctionLogs | None = None
         self._redis_lock = threading.Lock()
+        self._search_lock = threading.Lock()
 
     # -- lifecycle -------------------------------------------------------------------------------------
 
@@ -213,6 +214,29 @@ class LocalCloud:
     def search_url(self) -> str | None:
         return None if self._search is None else self._search.url
 
+    # The search domain's outages, for fault tests (the control API's /search).
+    def search_running(self) -> bool:
+        return self._search is not None and self._search.running
+
+    def stop_search(self) -> None:
+        """Stop the search node (SIGTERM, then SIGKILL): search clients of the functions start failing."""
+        assert self._search is not None, "this local cloud runs no search node"
+        with self._search_lock:
+            self._search.stop()
+
+    def start_search(self) -> None:
+        """Start the node again on the same port with the same data folder (indices survive); no-op if
+        running. Returns once the cluster is green."""
+        assert self._search is not None, "this local cloud runs no search node"
+        with self._search_lock:
+            if self._search.running:
+                return
+            self._search.start()
+            pid = self._search.process.pid if self._search.process else None
+            if self.info.get("ready"):
+                self.info.setdefault("pids", {})["search"] = pid
+                cloudfile.write(self.state_dir, self.info)
+
     def wait_search_ready(self, timeout: float = SEARCH_START_TIMEOUT_S) -> None:
         """Wait until the search node (started in the background) is green; raise if it did not start.
         A no-op when the template declares no search domain."""
@@ -303,7 +327,16 @@ class LocalCloud:
         router = EventRouter(rules_from_stack(stack), lambda arn, body: destinations.send(arn, body))
 
         dispatcher = self._moto.dispatcher
-        dispatcher.mount(ControlApi.matches, ControlApi(lambda: self.info, runtime, scheduler, redis=self))
+        dispatcher.mount(
+            ControlApi.matches,
+            ControlApi(
+                lambda: self.info,
+                runtime,
+                scheduler,
+                redis=self,
+                search=self if self._search is not None else None,
+            ),
+        )
         dispatcher.mount(LambdaApi.matches, LambdaApi(runtime, invoker))
         dispatcher.mount(SageMakerRuntimeApi.matches, SageMakerRuntimeApi(endpoints, self._models))
         dispatcher.mount(IdentityApi.matches, IdentityApi(issuer))

@@ -12,6 +12,11 @@ that run the cloud as a separate process:
 - `POST /_localcloud/redis/start`                  start it again on the same port (functions keep their
                                                   REDIS_URL), empty as after an ElastiCache node restart:
                                                   `{"redis": "running", "url": ...}`; a no-op when running
+- `GET  /_localcloud/search`                       `{"running": bool, "url": ...}` (the OpenSearch domain's node)
+- `POST /_localcloud/search/stop`                  stop the node (SIGTERM, then SIGKILL): `{"search": "stopped"}`
+- `POST /_localcloud/search/start`                 start it again on the same port with the same data (indices
+                                                  survive a restart); answers once it is green:
+                                                  `{"search": "running", "url": ...}`; a no-op when running
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from typing import Any, Protocol
 from reelstack_tools.localcloud.redis_server import RedisUnavailable
 from reelstack_tools.localcloud.runtime import FunctionNotFound, LambdaRuntime
 from reelstack_tools.localcloud.scheduler import Scheduler, UnknownSchedule
+from reelstack_tools.localcloud.search_build import SearchNodeUnavailable
 from reelstack_tools.localcloud.wsgi import Environ, StartResponse, json_response
 
 PREFIX = "/_localcloud/"
@@ -40,6 +46,16 @@ class RedisControl(Protocol):
     def start_redis(self) -> None: ...
 
 
+class SearchControl(Protocol):
+    """The cloud's search node, as the control API stops and starts it."""
+
+    @property
+    def search_url(self) -> str | None: ...
+    def search_running(self) -> bool: ...
+    def stop_search(self) -> None: ...
+    def start_search(self) -> None: ...
+
+
 class ControlApi:
     def __init__(
         self,
@@ -47,11 +63,13 @@ class ControlApi:
         runtime: LambdaRuntime,
         scheduler: Scheduler,
         redis: RedisControl | None = None,
+        search: SearchControl | None = None,
     ) -> None:
         self._info = info
         self._runtime = runtime
         self._scheduler = scheduler
         self._redis = redis
+        self._search = search
 
     @staticmethod
     def matches(environ: Environ) -> bool:
@@ -87,6 +105,8 @@ class ControlApi:
             return json_response(start_response, 200, {"schedules": schedules})
         if path == "redis" or path.startswith("redis/"):
             return self._redis_request(str(method), path, start_response)
+        if path == "search" or path.startswith("search/"):
+            return self._search_request(str(method), path, start_response)
         kill = _KILL.match(path)
         if method == "POST" and kill:
             try:
@@ -121,4 +141,23 @@ class ControlApi:
             except RedisUnavailable as exc:
                 return json_response(start_response, 500, {"message": str(exc)})
             return json_response(start_response, 200, {"redis": "running", "url": redis.redis_url})
+        return json_response(start_response, 404, {"message": f"unknown control request {method} {path}"})
+
+    def _search_request(self, method: str, path: str, start_response: StartResponse) -> Iterable[bytes]:
+        search = self._search
+        if search is None:
+            return json_response(start_response, 404, {"message": "this cloud runs no search node"})
+        if method == "GET" and path == "search":
+            return json_response(
+                start_response, 200, {"running": search.search_running(), "url": search.search_url}
+            )
+        if method == "POST" and path == "search/stop":
+            search.stop_search()
+            return json_response(start_response, 200, {"search": "stopped"})
+        if method == "POST" and path == "search/start":
+            try:
+                search.start_search()
+            except SearchNodeUnavailable as exc:
+                return json_response(start_response, 500, {"message": str(exc)})
+            return json_response(start_response, 200, {"search": "running", "url": search.search_url})
         return json_response(start_response, 404, {"message": f"unknown control request {method} {path}"})

@@ -30,7 +30,7 @@ SETTINGS_OF_FUNCTION = {
     "ReviewIntakeFunction": "ReviewSettings",
     "NotificationsFunction": "NotificationSettings",
     "LikesFunction": "LikesWorkerSettings",
-    "PlaysFunction": "PlayDailyStatsSettings",
+    "PlaysFunction": "PlaysWorkerSettings",
     "TieringPageFunction": "TieringPageSettings",
     "TieringSummaryFunction": "TieringSettings",
     "TranscodeSubmitFunction": "TranscodeBackendSettings",
@@ -40,6 +40,8 @@ SETTINGS_OF_FUNCTION = {
     "HeatUpdateMasterFunction": "IngestSettings",
     "HeatFailFunction": "IngestSettings",
     "SearchBootstrapFunction": "SearchSettings",
+    "SearchIndexerFunction": "SearchIndexerSettings",
+    "SearchCountsFunction": "SearchIndexerSettings",
 }
 # Read by Powertools itself, or informational for operators.
 NOT_SETTINGS = {

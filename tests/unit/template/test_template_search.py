@@ -12,6 +12,12 @@ DOMAIN = "SearchDomain"
 DOMAIN_ARN_SUB = (
     "arn:${AWS::Partition}:es:${AWS::Region}:${AWS::AccountId}:domain/reelstack-${Stage}-search/*"
 )
+BULK_ARN_SUB = (
+    "arn:${AWS::Partition}:es:${AWS::Region}:${AWS::AccountId}:domain/reelstack-${Stage}-search/videos/_bulk"
+)
+# The search indexer and the count refresh: they only write documents, one _bulk request at a time.
+WRITERS = ("SearchIndexerFunction", "SearchCountsFunction")
+WRITER_ROLES = tuple(f"{name}Role" for name in WRITERS)
 
 
 def _domain(template: dict[str, Any]) -> dict[str, Any]:
@@ -68,11 +74,14 @@ def test_the_access_policy_names_only_the_functions_roles(template: dict[str, An
     statements = _domain(template)["AccessPolicies"]["Statement"]
     # THEN every statement allows one function's role, never "*", on this domain only
     principals = {statement["Principal"]["AWS"]["Fn::GetAtt"][0] for statement in statements}
-    assert principals == {"ApiFunctionRole", "SearchBootstrapFunctionRole"}
+    assert principals == {"ApiFunctionRole", "SearchBootstrapFunctionRole", *WRITER_ROLES}
     for statement in statements:
+        writer = statement["Principal"]["AWS"]["Fn::GetAtt"][0] in WRITER_ROLES
         assert statement["Effect"] == "Allow"
-        assert statement["Resource"] == {"Fn::Sub": DOMAIN_ARN_SUB}
+        assert statement["Resource"] == {"Fn::Sub": BULK_ARN_SUB if writer else DOMAIN_ARN_SUB}
         assert all(action.startswith("es:ESHttp") for action in statement["Action"])
+        # AND the writers may only POST to the videos alias's _bulk endpoint
+        assert not writer or statement["Action"] == ["es:ESHttpPost"]
 
 
 def test_only_the_functions_that_use_search_may_call_it_and_only_as_they_need(
@@ -81,7 +90,7 @@ def test_only_the_functions_that_use_search_may_call_it_and_only_as_they_need(
     # GIVEN every function's es: statements
     statements = _search_statements(template)
     # THEN only the API (reads) and the bootstrap (creates indices) have any, on the domain only
-    assert set(statements) == {"ApiFunction", "SearchBootstrapFunction"}
+    assert set(statements) == {"ApiFunction", "SearchBootstrapFunction", *WRITERS}
     actions = {name: {a for s in found for a in s["Action"]} for name, found in statements.items()}
     assert actions["ApiFunction"] == {"es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost"}
     assert actions["SearchBootstrapFunction"] == {
@@ -90,8 +99,11 @@ def test_only_the_functions_that_use_search_may_call_it_and_only_as_they_need(
         "es:ESHttpPost",
         "es:ESHttpPut",
     }
-    for found in statements.values():
-        assert {str(s["Resource"]) for s in found} == {str({"Fn::Sub": DOMAIN_ARN_SUB})}
+    for name in WRITERS:
+        assert actions[name] == {"es:ESHttpPost"}
+    for name, found in statements.items():
+        arn = BULK_ARN_SUB if name in WRITERS else DOMAIN_ARN_SUB
+        assert {str(s["Resource"]) for s in found} == {str({"Fn::Sub": arn})}
     # AND each reaches the domain from the VPC over HTTPS
     functions = resources_of_type(template, "AWS::Serverless::Function")
     for name in statements:

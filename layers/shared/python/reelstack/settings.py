@@ -212,12 +212,25 @@ class SearchSettings(_Base):
     search_max_query_chars: int = 200  # the longest `q` the search routes take (400 query_too_long)
 
 
+class DirtyCountsSettings(RedisClusterSetting):
+    """Where the likes and plays workers mark videos whose counts moved (`adapters.dirty_counts`) for
+    the search count refresh; "" = no marks (counts in the index then change only on re-index)."""
+
+    redis_url: str = ""
+    dirty_counts_timeout_seconds: float = 0.5
+
+
+class PlaysWorkerSettings(PlayDailyStatsSettings, DirtyCountsSettings):
+    """The plays queue's consumer: daily stats, and the dirty marks of the search count refresh."""
+
+
 class ArchiveSettings(_Base):
     """Cold videos: how a play-time restore from Glacier Flexible Retrieval is asked for."""
 
     restore_tier: str = "Expedited"  # Expedited (1-5 min) | Standard (3-5 h) | Bulk (5-12 h)
     restore_days: int = 7  # how long S3 keeps the restored copy (the objects are copied back at once)
     archive_keeps_low_rendition: bool = True  # the lowest H.264 rendition stays playable (Glacier IR)
+    event_bus_name: str = "default"  # where settled tier changes go (VideoTierChanged)
 
 
 class ApiSettings(
@@ -282,7 +295,7 @@ class ReviewSettings(TableSettings, StorageSettings):
     waiting_tasks_table: str
 
 
-class LikesWorkerSettings(LikeSettings, TableSettings):
+class LikesWorkerSettings(LikeSettings, TableSettings, DirtyCountsSettings):
     """The likes queue's consumer: durable writes, cache reconciling, `VideoLiked` to the bus."""
 
     event_bus_name: str = "default"
@@ -292,6 +305,7 @@ class TieringSettings(StorageSettings, TableSettings, PlayDailyStatsSettings):
     """The nightly tiering: where the videos and play stats are, how big a page is, the prices."""
 
     tiering_page_size: int = 100
+    event_bus_name: str = "default"  # where settled tier changes go (VideoTierChanged)
     tiering_history_days: int = 60  # the decisions' recent plays and last play
     tiering_forecast_days: int = 365  # the play history a forecast reads (since publication, at most)
     # Price overrides (`reelstack.domain.pricing.parse_prices` grammar, "" = us-east-1 list prices).
@@ -327,8 +341,8 @@ def tiering_page_settings() -> TieringPageSettings:
 
 
 @cache
-def plays_worker_settings() -> PlayDailyStatsSettings:
-    return PlayDailyStatsSettings()  # type: ignore[call-arg]
+def plays_worker_settings() -> PlaysWorkerSettings:
+    return PlaysWorkerSettings()  # type: ignore[call-arg]
 
 
 @cache
@@ -403,3 +417,18 @@ def transcode_backend_settings() -> TranscodeBackendSettings:
 @cache
 def notification_settings() -> NotificationSettings:
     return NotificationSettings()  # type: ignore[call-arg]
+
+
+class SearchIndexerSettings(SearchSettings, TableSettings, LikeCountSettings, PlayDailyStatsSettings):
+    """The search indexer and the count refresher: the records, the durable counts, the engine."""
+
+    redis_url: str = ""
+    redis_cluster: bool = False
+    dirty_counts_timeout_seconds: float = 0.5
+    count_refresh_page_size: int = 200  # videos per bulk request
+    count_refresh_max_pages: int = 20  # per run (the rest waits for the next run)
+
+
+@cache
+def search_indexer_settings() -> SearchIndexerSettings:
+    return SearchIndexerSettings()  # type: ignore[call-arg]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cache
 
 from reelstack.adapters.batch_jobs import BatchJobs
+from reelstack.adapters.dirty_counts import DirtyCounts, build_dirty_counts
 from reelstack.adapters.events import EventPublisher
 from reelstack.adapters.keyframes import KeyframeSampler
 from reelstack.adapters.like_cache import LikeCache
@@ -19,6 +20,7 @@ from reelstack.adapters.probe import MediaProber
 from reelstack.adapters.repositories import Repositories
 from reelstack.adapters.sprite_tiles import SpriteTiler
 from reelstack.adapters.storage import MediaStorage
+from reelstack.adapters.tier_events import TierAnnouncingRepositories
 from reelstack.adapters.transcoder import FfmpegTranscoder
 from reelstack.adapters.waiting_tasks import WaitingTasks
 from reelstack.adapters.workflow import StepFunctionsWorkflow, TaskCallbacks
@@ -197,7 +199,20 @@ def like_consumer() -> LikeConsumer:
 @cache
 def play_aggregator() -> PlayAggregator:
     """The plays queue's consumer: a batch of counted plays -> one DynamoDB write per (video, day)."""
-    return PlayAggregator(DailyStats.from_settings(plays_worker_settings()))
+    settings = plays_worker_settings()
+    dirty = build_dirty_counts(
+        settings.redis_url, settings.redis_cluster, settings.dirty_counts_timeout_seconds
+    )
+    return PlayAggregator(DailyStats.from_settings(settings), dirty)
+
+
+@cache
+def like_dirty_counts() -> DirtyCounts | None:
+    """Where the likes worker marks videos whose like count moved (the search count refresh)."""
+    settings = likes_worker_settings()
+    return build_dirty_counts(
+        settings.redis_url, settings.redis_cluster, settings.dirty_counts_timeout_seconds
+    )
 
 
 def play_forecast(settings: TieringPageSettings, storage: MediaStorage | None = None) -> Forecast:
@@ -219,7 +234,8 @@ def build_tiering_run(
 ) -> TieringRun:
     """The nightly tiering over the published-index, a page at a time (`forecast` of the play stats)."""
     storage = MediaStorage(settings.media_bucket)
-    repos = Repositories.from_settings(settings)
+    # Settled tier changes become VideoTierChanged (the search index's storage_tier).
+    repos = TierAnnouncingRepositories.announcing(settings, EventPublisher(settings.event_bus_name))
     tiering = TieringService(
         storage,
         repos,

@@ -123,6 +123,15 @@ class Repositories:
         except PynamoDBException as exc:
             raise DependencyFailed(f"reading video failed: {exc.msg}") from exc
 
+    def get_videos(self, video_ids: Iterable[str]) -> dict[str, Video]:
+        """Several videos by id, consistently (BatchGetItem, 100 keys a request); missing ids are absent."""
+        keys = list(dict.fromkeys(video_ids))
+        try:
+            records = self.tables.videos.batch_get(keys, consistent_read=True)
+            return {record.video_id: _video_from(record) for record in records}
+        except PynamoDBException as exc:
+            raise DependencyFailed(f"reading videos failed: {exc.msg}") from exc
+
     def videos_of(self, owner: str, limit: int, cursor: str | None) -> VideoPage:
         """An owner's videos, newest first, a page at a time (the owner-created index)."""
         index = self.tables.videos.by_owner

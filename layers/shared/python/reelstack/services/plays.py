@@ -17,7 +17,8 @@ cannot use BatchProcessor's one-record-at-a-time callback, which would be one wr
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -111,9 +112,16 @@ def _body(record: Mapping[str, Any]) -> Any:
     return json.loads(body) if isinstance(body, str | bytes) else body
 
 
+class DirtyMarker(Protocol):
+    """Where videos whose counts moved are marked for the search count refresh (best effort)."""
+
+    def mark(self, video_ids: Iterable[str], now_s: float) -> None: ...
+
+
 class PlayAggregator:
-    def __init__(self, store: DailyStore) -> None:
+    def __init__(self, store: DailyStore, dirty: DirtyMarker | None = None) -> None:
         self.store = store
+        self.dirty = dirty
 
     def handle_batch(self, records: Sequence[Mapping[str, Any]]) -> list[str]:
         """SQS records (`messageId`, `body`) -> the ids to redeliver (see the module docstring)."""
@@ -125,7 +133,9 @@ class PlayAggregator:
                 plays.append((message_id, play_from_message(_body(record))))
             except (ValueError, ReelstackError):  # JSONDecodeError is a ValueError
                 failed.append(message_id)
-        result = self.store.add(aggregate(plays))
+        deltas = aggregate(plays)
+        result = self.store.add(deltas)
+        self._mark_dirty(deltas, result.failed)
         for delta, error in zip(result.failed, result.errors, strict=False):
             logger.warning(
                 "daily stats write failed",
@@ -135,3 +145,13 @@ class PlayAggregator:
             logger.warning("malformed play messages", extra={"message_ids": failed})
         failed.extend(source for delta in result.failed for source in delta.sources)
         return failed
+
+    def _mark_dirty(self, deltas: Sequence[DailyDelta], failed: Sequence[DailyDelta]) -> None:
+        """The written videos' play counts moved: the search count refresh re-indexes them (best effort)."""
+        written = {delta.video_id for delta in deltas} - {delta.video_id for delta in failed}
+        if self.dirty is None or not written:
+            return
+        try:
+            self.dirty.mark(sorted(written), time.time())
+        except Exception as exc:
+            logger.warning("play counts not marked for search", extra={"error": str(exc)})

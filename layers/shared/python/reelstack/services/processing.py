@@ -29,6 +29,7 @@ from reelstack.observability import logger
 from reelstack.services.transcode import PUBLIC_TAGS as PUBLIC_TAGS  # re-exported (tiering, archive)
 
 VIDEO_PUBLISHED = "VideoPublished"
+VIDEO_REJECTED = "VideoRejected"
 _IN_FLIGHT = (VideoStatus.PROCESSING, VideoStatus.IN_REVIEW)
 
 
@@ -150,7 +151,8 @@ class ProcessingStages:
         }
 
     def reject(self, document: WorkflowDocument) -> dict[str, Any]:
-        """REJECTED by the model or a reviewer: renditions are removed, the original kept for appeal."""
+        """REJECTED by the model or a reviewer: renditions are removed, the original kept for appeal;
+        `VideoRejected` goes on the event bus."""
         # Renditions go first: once the record says REJECTED, nothing of it is playable.
         removed = self.storage.delete_prefix(f"renditions/{document.video_id}/")
         moved = self.repos.transition_video(
@@ -161,6 +163,10 @@ class ProcessingStages:
             moderation=self._moderation_record(document),
         )
         logger.info("rejected", extra={"video_id": document.video_id, "recorded": moved, "removed": removed})
+        # The search indexer removes whatever the index holds of it (a retried Reject announces again).
+        self.events.publish(
+            VIDEO_REJECTED, {"video_id": document.video_id, "status": VideoStatus.REJECTED.value}
+        )
         return {"video_id": document.video_id, "status": VideoStatus.REJECTED.value}
 
     @staticmethod
