@@ -124,8 +124,8 @@ class Demo:
             time.sleep(0.3)
         return None
 
-    def video_record(self, video_id: str) -> dict[str, Any]:
-        return dict(self.call("GET", f"/videos/{video_id}"))
+    def video_record(self, video_id: str, token: str | None = None) -> dict[str, Any]:
+        return dict(self.call("GET", f"/videos/{video_id}", token=token))
 
     def call(self, method: str, path: str, body: Any = None, token: str | None = None) -> Any:
         data = None if body is None else json.dumps(body).encode()
@@ -142,11 +142,11 @@ class Demo:
             return {"http_status": error.code, **json.load(error)}
 
     def wait_for_status(
-        self, video_id: str, statuses: tuple[str, ...], timeout: float = 180
+        self, video_id: str, statuses: tuple[str, ...], timeout: float = 180, token: str | None = None
     ) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while True:
-            record = self.video_record(video_id)
+            record = self.video_record(video_id, token)
             if record["status"] in statuses or time.monotonic() > deadline:
                 return record
             time.sleep(0.3)
@@ -185,6 +185,16 @@ class Demo:
         published = self.wait_for_status(result.video_id, ("PUBLISHED", "FAILED", "REJECTED"))
         self.console.print(f"  video {result.video_id} is [bold]{published['status']}[/]")
         return result
+
+    def another_creators_take(self, creator: str, title: str, tag: str) -> str:
+        """`creator` uploads the demo video under her own title; answers its id once PUBLISHED."""
+        from reelstack_tools.uploader.client import upload_file
+
+        token = self.cloud.token(creator)
+        mine = {**self.common, "token": token}
+        result = upload_file(self.video, title=title, tags=["demo", tag], chunk_size=8 * MiB, **mine)
+        self.wait_for_status(result.video_id, ("PUBLISHED", "FAILED", "REJECTED"), token=token)
+        return result.video_id
 
     def upload_file(self, video: Path, tag: str, title: str) -> UploadResult:
         from reelstack_tools.uploader.client import upload_file
@@ -268,6 +278,7 @@ def run(args: argparse.Namespace) -> int:
 
     from reelstack_tools.demo_interactions import likes_and_plays
     from reelstack_tools.demo_media import faces_held_policy, photo_clip
+    from reelstack_tools.demo_search import search_step
     from reelstack_tools.demo_tiers import archive_and_restore, tiering_dry_run
     from reelstack_tools.localcloud.client import running_local_cloud
 
@@ -318,6 +329,14 @@ def run(args: argparse.Namespace) -> int:
         console.rule("9. storage tiers: the nightly tiering (a dry run), an archive, a play-time restore")
         tiers = tiering_dry_run(console, cloud, uploads[0].result.video_id)
         tiers &= archive_and_restore(console, demo.call, uploads[1].result.video_id, demo.token)
+        console.rule("10. search: a word of a title, a tag, a title as it is typed, similar videos")
+        found = search_step(
+            console,
+            demo.call,
+            published=[u.result.video_id for u in uploads if u.expected_status == "PUBLISHED"],
+            unsearchable={u.result.video_id for u in uploads if u.expected_status != "PUBLISHED"},
+            second_take=lambda: demo.another_creators_take("maya", "Staged upload, second take", "staged"),
+        )
         console.print(
             "\nThree uploads of the same video reached S3 through presigned chunk URLs checked chunk by chunk "
             "(SHA-256), one resumed after an interruption. Each original ran one ingest execution: probe, "
@@ -325,6 +344,8 @@ def run(args: argparse.Namespace) -> int:
             "on EventBridge). The portrait waited for a reviewer; the cut file failed at Probe with its code. "
             "Likes and plays answered from Redis and became exact counts in DynamoDB through their queues. "
             "The nightly tiering said what it would do with each video and why; an archived video kept "
-            "playing at low quality while Glacier restored it."
+            "playing at low quality while Glacier restored it. Every published video reached the OpenSearch "
+            "node through the indexer and was found by a word, a tag and as a title was typed; the failed "
+            "one never was."
         )
-        return 0 if as_expected and played and interactions and tiers else 1
+        return 0 if as_expected and played and interactions and tiers and found else 1
