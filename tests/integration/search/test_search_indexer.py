@@ -8,6 +8,7 @@ import json
 import os
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -159,20 +160,29 @@ def test_reindex_swaps_the_alias_while_searches_go_on(
 
 
 def test_with_the_node_stopped_index_messages_stay_queued_and_land_after_a_restart(
-    local_cloud: Any, repos: Repositories
+    local_cloud: Any, repos: Repositories, alice: Api
 ) -> None:
-    """GIVEN the cloud's search node stopped
-    WHEN videos are published (VideoPublished on the bus -> the search-index rule -> its queue)
-    THEN the indexer fails them back to the queue (nothing in SearchIndexDLQ), and once the node is
-    started again (same port and data) every one of them is findable through `videos`."""
+    """GIVEN a video indexed and found through the API, then the cloud's search node stopped
+    WHEN alice searches (the API answers), and videos are published (VideoPublished on the bus -> the
+    search-index rule -> its queue)
+    THEN the search answers 503 search_unavailable with Retry-After; the indexer fails the messages
+    back to the queue (nothing in SearchIndexDLQ); and once the node is started again (same port and
+    data) the search through the API finds the earlier video and every one published meanwhile."""
     events = local_cloud.client("events")
     sqs = local_cloud.client("sqs")
     dlq = local_cloud.queue_url("SearchIndexDLQ")
     client = OpenSearch(hosts=[local_cloud.search_url], timeout=30)
-    videos = [put_published(repos, f"while the node was down {n}") for n in range(3)]
+    word = f"outage{uuid.uuid4().hex[:8]}"
+    before = put_published(repos, f"{word} before the outage")
+    assert events.put_events(Entries=[_event("VideoPublished", before)])["FailedEntryCount"] == 0
+    wait_for(lambda: _found(alice, word) == {before}, timeout=60)
+    videos = [put_published(repos, f"{word} while the node was down {n}") for n in range(3)]
     local_cloud.stop_search()
     try:
         assert not local_cloud.search_running()
+        down = alice.call("GET", f"/search?q={word}")
+        assert down.status == 503 and down.body["code"] == "search_unavailable", down.body
+        assert int(down.headers["Retry-After"]) > 0
         answer = events.put_events(Entries=[_event("VideoPublished", v) for v in videos])
         assert answer["FailedEntryCount"] == 0
         # The indexer ran at least once and failed: its messages are back in (or held by) the queue.
@@ -180,9 +190,15 @@ def test_with_the_node_stopped_index_messages_stay_queued_and_land_after_a_resta
     finally:
         assert local_cloud.start_search() == local_cloud.search_url
     wait_for(lambda: all(document(client, v) for v in videos), timeout=60)
-    assert all(document(client, v) for v in videos)
+    wait_for(lambda: _found(alice, word) == {before, *videos}, timeout=30)
     attributes = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["ApproximateNumberOfMessages"])
     assert attributes["Attributes"]["ApproximateNumberOfMessages"] == "0"
+
+
+def _found(api: Api, word: str) -> set[str]:
+    """The ids the API's search finds for `word` (none while it answers anything but 200)."""
+    answer = api.call("GET", f"/search?q={word}")
+    return {item["video_id"] for item in answer.body["items"]} if answer.status == 200 else set()
 
 
 def test_a_rejection_on_the_bus_removes_the_document(local_cloud: Any, repos: Repositories) -> None:
