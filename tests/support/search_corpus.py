@@ -89,7 +89,8 @@ def plant(node_url: str, documents: list[dict[str, Any]] = CORPUS) -> None:
     raw = OpenSearch(hosts=[node_url], timeout=30)
     try:
         spec = next(spec for spec in index_specs() if spec.alias == VIDEOS_ALIAS)
-        raw.indices.delete(index=spec.index, ignore_unavailable=True)
+        # Every version behind the alias (a reindex test may have moved it to videos-v2).
+        raw.indices.delete(index=f"{VIDEOS_ALIAS}-v*", ignore_unavailable=True)
         client = SearchClient(client=raw)
         client.ensure_indices((spec,))
         for document in documents:

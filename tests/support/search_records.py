@@ -29,14 +29,21 @@ def indexer_settings(local_cloud: Any, search_url: str) -> SearchIndexerSettings
     )
 
 
-def put_published(repos: Repositories, title: str, owner: str = "indexer-test", **fields: Any) -> str:
-    """A PUBLISHED record with its playback (as Publish writes it); its video id."""
+def put_published(
+    repos: Repositories,
+    title: str,
+    owner: str = "indexer-test",
+    status: VideoStatus = VideoStatus.PUBLISHED,
+    **fields: Any,
+) -> str:
+    """A PUBLISHED record with its playback (as Publish writes it), or the same in another `status`
+    (a held or still processing video); its video id."""
     video_id = new_id()
     now = iso(utc_now())
     repos.tables.videos(
         video_id=video_id,
         owner=owner,
-        status=VideoStatus.PUBLISHED.value,
+        status=status.value,
         title=title,
         tags=["search", "indexer"],
         created_at=now,

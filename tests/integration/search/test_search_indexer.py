@@ -24,6 +24,7 @@ from reelstack.adapters.search_writer import write_bulk
 from reelstack.adapters.tier_events import TierAnnouncingRepositories
 from reelstack.clock import iso, utc_now
 from reelstack.domain.storage_tiers import StorageState, Tier
+from reelstack.domain.videos import VideoStatus
 from reelstack.search_wiring import build_indexer, build_reindexer
 from reelstack_tools import cli
 from reelstack_tools.localcloud.search_node import SearchNode
@@ -199,6 +200,27 @@ def _found(api: Api, word: str) -> set[str]:
     """The ids the API's search finds for `word` (none while it answers anything but 200)."""
     answer = api.call("GET", f"/search?q={word}")
     return {item["video_id"] for item in answer.body["items"]} if answer.status == 200 else set()
+
+
+def test_held_and_unfinished_videos_never_appear_even_when_an_event_names_them(
+    local_cloud: Any, repos: Repositories, alice: Api
+) -> None:
+    """GIVEN bob's video held for review, another still processing, and one published, all sharing a word
+    WHEN events name each of them (a stray VideoPublished too) and the indexer has run
+    THEN alice's search finds only the published one, and so does bob's own search."""
+    word = f"held{uuid.uuid4().hex[:8]}"
+    held = put_published(repos, f"{word} held", owner="bob", status=VideoStatus.IN_REVIEW)
+    processing = put_published(repos, f"{word} processing", owner="bob", status=VideoStatus.PROCESSING)
+    published = put_published(repos, f"{word} published", owner="bob")
+    entries = [_event("VideoPublished", v) for v in (held, processing)] + [
+        _event("VideoPublished", published)
+    ]
+    assert local_cloud.client("events").put_events(Entries=entries)["FailedEntryCount"] == 0
+
+    wait_for(lambda: _found(alice, word) == {published}, timeout=60)
+    time.sleep(1.0)  # the same batch, or a later one, never adds the others
+    assert _found(alice, word) == {published}
+    assert _found(Api(local_cloud.api_url, local_cloud.token("bob")), word) == {published}
 
 
 def test_a_rejection_on_the_bus_removes_the_document(local_cloud: Any, repos: Repositories) -> None:

@@ -18,6 +18,7 @@ import pytest
 from opensearchpy import OpenSearch
 
 from reelstack.adapters.search_client import SearchClient, SearchUnavailable
+from reelstack.domain.search_indices import VIDEOS_MAPPINGS, IndexSpec
 from reelstack.settings import SearchSettings
 
 pytestmark = pytest.mark.integration
@@ -203,3 +204,22 @@ def test_an_unreachable_engine_is_search_unavailable() -> None:
     with pytest.raises(SearchUnavailable) as raised:
         search.health()
     assert raised.value.code == "search_unavailable"
+
+
+def test_the_bootstrap_leaves_an_alias_a_reindex_moved_alone(search_node: Any) -> None:
+    # GIVEN an alias that a reindex moved to version 2 (version 1 deleted)
+    raw = OpenSearch(hosts=[search_node.url], timeout=30)
+    alias = f"moved-{uuid.uuid4().hex[:8]}"
+    later = IndexSpec(alias, 2, VIDEOS_MAPPINGS)
+    raw.indices.create(index=later.index, body=later.body())
+    try:
+        # WHEN the bootstrap (a stack update, a local start) ensures version 1
+        created = SearchClient(client=raw).ensure_indices((IndexSpec(alias, 1, VIDEOS_MAPPINGS),))
+        # THEN it creates nothing: the alias still names version 2 alone, and writes through it work
+        assert created == []
+        assert not raw.indices.exists(index=f"{alias}-v1")
+        assert list(raw.indices.get_alias(name=alias)) == [later.index]
+        raw.index(index=alias, id="v1", body={"video_id": "v1", "title": "still writable"}, refresh=True)
+    finally:
+        raw.indices.delete(index=f"{alias}-v*", ignore_unavailable=True)
+        raw.close()

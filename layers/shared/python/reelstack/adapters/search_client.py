@@ -117,23 +117,26 @@ class SearchClient:
         return created
 
     def _ensure(self, spec: IndexSpec) -> list[str]:
+        """The alias and its first index, unless the alias already serves an index: after a reindex it
+        points at a later version (`videos-v2`), and creating `videos-v1` with the alias in its body
+        would point it at two indices, leaving writes through it without a write index."""
         indices = self.client.indices
-        created: list[str] = []
         try:
+            if indices.exists_alias(name=spec.alias):
+                return []
             if not indices.exists(index=spec.index):
                 try:
                     indices.create(index=spec.index, body=spec.body())
-                    created.append(spec.index)
+                    return [spec.index, f"{spec.alias}->{spec.index}"]
                 except RequestError as error:
                     if error.error != "resource_already_exists_exception":
                         raise
-            # The alias may point elsewhere (a later version after a reindex): then it is left alone.
             if not indices.exists_alias(name=spec.alias):
                 indices.put_alias(index=spec.index, name=spec.alias)
-                created.append(f"{spec.alias}->{spec.index}")
+                return [f"{spec.alias}->{spec.index}"]
         except TransportError as error:
             raise SearchUnavailable(f"cannot create the {spec.alias} index: {error}") from error
-        return created
+        return []
 
     # -- health -----------------------------------------------------------------------------------------
 

@@ -101,11 +101,26 @@ class SearchIndexer:
         """The operations that bring these videos' documents up to date (counts read before records)."""
         ids = list(dict.fromkeys(video_ids))
         started = self.clock_us()
-        # Two small queries per video: side by side, all of them before the records are read.
-        with ThreadPoolExecutor(max_workers=max(1, min(self.parallelism, len(ids)))) as pool:
-            counts = dict(zip(ids, pool.map(self.counts.counts, ids), strict=True))
+        counts = self._counts(ids)
         videos = self.records.get_videos(ids)
         return [plan_video(videos.get(vid), vid, counts[vid], started) for vid in ids]
+
+    def _counts(self, ids: list[str]) -> dict[str, Counts]:
+        """Two small queries per video, side by side, all of them before the records are read: each of
+        `parallelism` threads reads a share of the videos in turn (one task per thread, not per video:
+        a task per video cost more than the queries of an in-memory source, benchmarks/search.py)."""
+        workers = max(1, min(self.parallelism, len(ids)))
+        shares = [ids[n::workers] for n in range(workers)]
+
+        def read(share: list[str]) -> list[Counts]:
+            return [self.counts.counts(video_id) for video_id in share]
+
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            return {
+                video_id: found
+                for share, values in zip(shares, pool.map(read, shares), strict=True)
+                for video_id, found in zip(share, values, strict=True)
+            }
 
     def sync(self, video_ids: Iterable[str]) -> BulkResult:
         """Index or remove each video in one bulk request. Raises (DependencyFailed, SearchUnavailable)
