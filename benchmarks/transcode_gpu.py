@@ -119,23 +119,26 @@ def _score_top(result: PathResult, made: TranscodeOutput | None, out: Path, sour
     result.ssim_top = ssim(_media_file(made, out, top.name), source, top.width, top.height)
 
 
+def _null_sinks(name: str, command: list[str], outputs: list[str], clip_s: float) -> PathResult:
+    """Run `command` with each filter output into a null sink (no encoder); its wall time."""
+    for output in outputs:
+        command += ["-map", f"[{output}]", "-c:v", "wrapped_avframe", "-f", "null", "-"]
+    started = time.perf_counter()
+    run = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
+    wall = time.perf_counter() - started
+    if run.returncode != 0:
+        return PathResult(name, ok=False, wall_s=wall, error=run.stderr.strip()[-400:])
+    return PathResult(name, ok=True, wall_s=wall, realtime=clip_s / wall)
+
+
 def gpu_graph_only(plan: Plan, source: Path, clip_s: float, label: str = "1080p") -> PathResult:
     """(d): NVDEC + the ladder's CUDA filter graph into null sinks (no encoder)."""
     command = ["ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-v", "error", "-y"]
     command += ["-hwaccel", "cuda", "-hwaccel_output_format", "cuda"]
     command += ["-extra_hw_frames", str(EXTRA_DECODER_SURFACES), "-i", str(source)]
     command += ["-filter_complex", filter_graph(plan, frames_on_gpu=True)]
-    labels = [f"v{i}" for i in range(len(plan.renditions))] + ["p", "s"]
-    for output in labels:
-        command += ["-map", f"[{output}]", "-c:v", "wrapped_avframe", "-f", "null", "-"]
-    started = time.perf_counter()
-    run = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
-    wall = time.perf_counter() - started
-    if run.returncode != 0:
-        return PathResult(
-            f"d) {label} NVDEC + CUDA filter graph", ok=False, wall_s=wall, error=run.stderr.strip()[-400:]
-        )
-    return PathResult(f"d) {label} NVDEC + CUDA filter graph", ok=True, wall_s=wall, realtime=clip_s / wall)
+    outputs = [f"v{i}" for i in range(len(plan.renditions))] + ["p", "s"]
+    return _null_sinks(f"d) {label} NVDEC + CUDA filter graph", command, outputs, clip_s)
 
 
 def cpu_graph_only(plan: Plan, source: Path, clip_s: float, label: str = "1080p") -> PathResult:
@@ -146,16 +149,8 @@ def cpu_graph_only(plan: Plan, source: Path, clip_s: float, label: str = "1080p"
     graph = f"[0:v:0]fps={rate},split={splits}" + "".join(f"[r{i}]" for i in range(splits))
     command = ["ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-v", "error", "-y", "-i", str(source)]
     command += ["-filter_complex", ";".join([graph, *chains])]
-    for i in range(splits):
-        command += ["-map", f"[v{i}]", "-c:v", "wrapped_avframe", "-f", "null", "-"]
-    started = time.perf_counter()
-    run = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
-    wall = time.perf_counter() - started
-    if run.returncode != 0:
-        return PathResult(
-            f"d) {label} CPU decode + swscale", ok=False, wall_s=wall, error=run.stderr.strip()[-400:]
-        )
-    return PathResult(f"d) {label} CPU decode + swscale", ok=True, wall_s=wall, realtime=clip_s / wall)
+    outputs = [f"v{i}" for i in range(splits)]
+    return _null_sinks(f"d) {label} CPU decode + swscale", command, outputs, clip_s)
 
 
 def ladder(plan: Plan, source: Path, work: Path, clip_s: float) -> list[PathResult]:

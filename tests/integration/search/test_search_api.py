@@ -9,7 +9,6 @@ Only the caller's identity (a verifier that trusts the token's text as the user 
 from __future__ import annotations
 
 import base64
-import importlib.util
 import json
 import socket
 import sys
@@ -31,6 +30,7 @@ from reelstack.settings import SearchSettings
 from reelstack_tools.localcloud.child_process import free_port
 from reelstack_tools.localcloud.search_node import SearchNode
 from tests.support import search_corpus as corpus
+from tests.support.modules import load_module
 
 pytestmark = pytest.mark.integration
 
@@ -51,12 +51,7 @@ class NoLimits:
 
 
 def _load_api() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("reelstack_api_app_under_search_test", API_APP)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_module("reelstack_api_app_under_search_test", API_APP)
 
 
 def _service(endpoint: str, timeout: float = 10) -> SearchService:

@@ -5,7 +5,6 @@ creates nothing twice, keeps profiles under external versions, and reports the c
 from __future__ import annotations
 
 import http.server
-import importlib.util
 import json
 import threading
 import uuid
@@ -20,6 +19,7 @@ from opensearchpy import OpenSearch
 from reelstack.adapters.search_client import SearchClient, SearchUnavailable
 from reelstack.domain.search_indices import VIDEOS_MAPPINGS, IndexSpec
 from reelstack.settings import SearchSettings
+from tests.support.modules import load_module
 
 pytestmark = pytest.mark.integration
 
@@ -146,10 +146,7 @@ def test_the_bootstrap_answers_failed_when_the_engine_is_down(monkeypatch: pytes
     monkeypatch.setenv("SEARCH_ENDPOINT", f"http://127.0.0.1:{port}")
     monkeypatch.setenv("REELSTACK_LOCAL", "1")
     monkeypatch.setenv("SEARCH_TIMEOUT_SECONDS", "1")
-    spec = importlib.util.spec_from_file_location("search_bootstrap_app", BOOTSTRAP_APP)
-    assert spec is not None and spec.loader is not None
-    app = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(app)
+    app = load_module("search_bootstrap_app", BOOTSTRAP_APP)
     # WHEN CloudFormation asks it to create the indices
     with ResponseUrl() as response:
         returned = app.handler(_request("Create", response.url), LambdaContext())

@@ -4,9 +4,7 @@ heat transcoder runs hevc_nvenc."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +14,7 @@ from reelstack.adapters import encoders
 from reelstack.domain import heat
 from reelstack.errors import InvalidRequest
 from reelstack.services.heat_encode import HeatJob, HeatSource, heat_job_key
+from tests.support.modules import load_module
 from tests.support.plans import ladder_plan
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -24,12 +23,7 @@ RUN_JOB = ROOT / "infra" / "containers" / "gpu-transcoder" / "run_job.py"
 
 
 def run_job_module() -> Any:
-    spec = importlib.util.spec_from_file_location("gpu_run_job_heat", RUN_JOB)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_module("gpu_run_job_heat", RUN_JOB)
 
 
 def a_job() -> HeatJob:

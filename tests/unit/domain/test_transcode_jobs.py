@@ -4,9 +4,7 @@ hands the workflow (checked against the sample events in events/)."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +25,7 @@ from reelstack.domain.transcode_jobs import (
     resumed_ref,
 )
 from reelstack.domain.videos import Playback
+from tests.support.modules import load_module
 
 ROOT = Path(__file__).resolve().parents[3]
 EVENTS = ROOT / "events"
@@ -43,12 +42,7 @@ def sample_plan(backend: str) -> Plan:
 
 
 def run_job_module() -> Any:
-    spec = importlib.util.spec_from_file_location("gpu_run_job", RUN_JOB)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module
+    return load_module("gpu_run_job", RUN_JOB)
 
 
 def test_the_client_request_token_is_a_stable_64_character_digest_of_the_task_token() -> None:
