@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 import redis
 
+from reelstack.adapters.dirty_counts import DirtyCounts
 from reelstack.adapters.like_cache import BATCH, LikeCache
 from reelstack.adapters.play_stats import PlayStats, hot_key, interests_key
 from reelstack.adapters.rate_limiter import RateLimiter, bucket_key
@@ -160,6 +161,15 @@ def test_every_lua_script_runs_on_the_cluster_with_more_likers_than_one_command_
     # THEN Redis (its key exists) allowed the burst and refused the next
     assert [d.allowed for d in decisions] == [True, True, False]
     assert plain.exists(bucket_key("like", "user-1"))
+
+    # WHEN videos are marked as having dirty counts, then the marks read are cleared
+    dirty = DirtyCounts(server.url, cluster=True)
+    dirty.mark([video, "other-video"], 100.0)
+    marks = dirty.oldest(10)
+    dirty.mark(["other-video"], 200.0)  # marked again after the read: its mark must stay
+    # THEN only the marks unchanged since the read are cleared
+    assert dirty.clear(marks) == 1
+    assert [video_id for video_id, _ in dirty.oldest(10)] == ["other-video"]
 
     # AND every Lua script of the project was loaded on the server (each ran, as the checks above show)
     loaded = plain.script_exists(*scripts)
