@@ -119,12 +119,37 @@ def watch(console: Console, read: Callable[[], Listing], interval: float) -> int
     from reelstack_tools.executions_view import render
 
     try:
-        with Live(render(read()), console=console, refresh_per_second=4) as live:
+        with Live(render(_interruptible(read)), console=console, refresh_per_second=4) as live:
             while True:
                 time.sleep(interval)
-                live.update(render(read()), refresh=True)
+                live.update(render(_interruptible(read)), refresh=True)
     except KeyboardInterrupt:
         return EXIT_OK
+
+
+def _interruptible(read: Callable[[], Listing]) -> Listing:
+    """`read()` on a daemon thread while this one waits in short, interruptible steps: Ctrl-C ends the
+    watch at once even when a refresh waits on a slow service (the signal reaches the main thread
+    only when its blocking call returns; a listing on a busy cloud took longer than 30 s)."""
+    import threading
+
+    outcome: list[Listing | BaseException] = []
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            outcome.append(read())
+        except BaseException as error:  # handed to the waiting thread
+            outcome.append(error)
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="executions-read", daemon=True).start()
+    while not done.wait(0.1):
+        pass
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return outcome[0]
 
 
 def run(args: argparse.Namespace) -> int:
