@@ -218,8 +218,11 @@ def test_watch_refreshes_until_ctrl_c(
         env=env,
     )
     written: list[bytes] = []
+    errors: list[bytes] = []  # drained as it comes too: a full stderr pipe would block the watcher
     reader = threading.Thread(target=_read_all, args=(watcher.stdout, written), daemon=True)
     reader.start()
+    error_reader = threading.Thread(target=_read_all, args=(watcher.stderr, errors), daemon=True)
+    error_reader.start()
     try:
         assert wait_for(lambda: _screen(written).strip(), timeout=60), "the watcher showed nothing"
         # WHEN an execution starts after it and runs to its end
@@ -237,7 +240,8 @@ def test_watch_refreshes_until_ctrl_c(
             watcher.kill()
             watcher.wait()
     reader.join(timeout=30)
-    err = watcher.stderr.read().decode(errors="replace") if watcher.stderr else ""
+    error_reader.join(timeout=30)
+    err = b"".join(errors).decode(errors="replace")
     # THEN it exits 0, leaving the last view: the new execution, FAILED
     assert watcher.returncode == 0, err
     assert lines_with(_screen(written), video_id, "FAILED"), _screen(written)
