@@ -32,6 +32,7 @@ from reelstack_tools.localcloud.clients import Clients
 from reelstack_tools.localcloud.control import ControlApi
 from reelstack_tools.localcloud.custom_resources import run_custom_resources
 from reelstack_tools.localcloud.destinations import Destinations
+from reelstack_tools.localcloud.emr_serverless import EmrServerlessApi, JobRunner
 from reelstack_tools.localcloud.eventbridge import EventRouter, EventsEdge, rules_from_stack
 from reelstack_tools.localcloud.functions import FunctionSpec, function_specs, sandbox_environment
 from reelstack_tools.localcloud.identity_api import IdentityApi
@@ -103,6 +104,7 @@ class LocalCloud:
         self._moto: MotoServer | None = None
         self._models: LambdaRuntime | None = None
         self._async: AsyncInvoker | None = None
+        self._jobs: JobRunner | None = None
         self._pollers: list[SqsPoller] = []
         self._api: ApiGateway | None = None
         self._logs: FunctionLogs | None = None
@@ -141,6 +143,7 @@ class LocalCloud:
             self.scheduler.stop if self.scheduler else None,
             *(poller.stop for poller in pollers),
             self._async.stop if self._async else None,
+            self._jobs.stop if self._jobs else None,
             *(runtime.stop for runtime in (self.runtime, self._models) if runtime),
             *(functools.partial(poller.join, timeout=3) for poller in pollers),  # their invocations ended
             self._moto.stop if self._moto else None,
@@ -156,7 +159,7 @@ class LocalCloud:
                 step()
             except Exception:
                 log.exception("stopping the local cloud: %r failed", step)
-        self._api = self.scheduler = self._async = self.runtime = self._models = None
+        self._api = self.scheduler = self._async = self.runtime = self._models = self._jobs = None
         self._moto = self._redis = self._search = self._logs = None
         self._pollers = []
 
@@ -340,6 +343,12 @@ class LocalCloud:
         dispatcher.mount(LambdaApi.matches, LambdaApi(runtime, invoker))
         dispatcher.mount(SageMakerRuntimeApi.matches, SageMakerRuntimeApi(endpoints, self._models))
         dispatcher.mount(IdentityApi.matches, IdentityApi(issuer))
+        jobs = self._jobs = JobRunner(clients, self.state_dir, self._logs.log_dir / "emr")
+        applications = [
+            str(stack.ref(resource.logical_id))
+            for resource in stack.resources("AWS::EMRServerless::Application")
+        ]
+        dispatcher.mount(EmrServerlessApi.matches, EmrServerlessApi(jobs, lambda: applications))
         dispatcher.mount(LocalCdn.matches, LocalCdn())
         dispatcher.mount(StepFunctionsEdge.matches, StepFunctionsEdge(dispatcher.moto_app, clients))
         dispatcher.mount(EventsEdge.matches, EventsEdge(dispatcher.moto_app, router))

@@ -432,3 +432,27 @@ class SearchIndexerSettings(SearchSettings, TableSettings, LikeCountSettings, Pl
 @cache
 def search_indexer_settings() -> SearchIndexerSettings:
     return SearchIndexerSettings()  # type: ignore[call-arg]
+
+
+class ProfileRunSettings(SearchSettings, RedisClusterSetting):
+    """The nightly profile run's Lambda steps: the lake, the interest stores, the job's knobs."""
+
+    lake_bucket: str
+    interests_table: str
+    redis_url: str
+    lake_events_prefix: str = "lake/interactions/v1"
+    profile_runs_prefix: str = "lake/profiles/runs"
+    interests_cache_timeout_seconds: float = 2.0
+    interests_ttl_seconds: int = 3 * 86400  # a version outlives the next two nights
+    profile_window_days: int = 30
+    profile_top_tags: int = 20
+    profile_top_neighbours: int = 20
+    profile_min_support: int = 2
+    profile_half_life_days: float = 7.0
+    profile_history_cap: int = 200
+    profile_min_ratio: float = 0.5  # a run with fewer profiles than this share of the serving one is refused
+
+
+@cache
+def profile_run_settings() -> ProfileRunSettings:
+    return ProfileRunSettings()  # type: ignore[call-arg]
