@@ -45,7 +45,8 @@ from reelstack_tools.localcloud.pool import InvokeResult
 from reelstack_tools.localcloud.provision import provision
 from reelstack_tools.localcloud.redis_server import RedisServer
 from reelstack_tools.localcloud.runtime import LambdaRuntime
-from reelstack_tools.localcloud.sagemaker import SageMakerRuntimeApi, endpoints_from_stack
+from reelstack_tools.localcloud.sagemaker import ModelEndpoint, SageMakerRuntimeApi, endpoints_from_stack
+from reelstack_tools.localcloud.sagemaker_deployed import deployed_model
 from reelstack_tools.localcloud.scheduler import Scheduler, schedules_from_stack
 from reelstack_tools.localcloud.search_node import SEARCH_RESOURCE_TYPES, SEARCH_START_TIMEOUT_S, SearchNode
 from reelstack_tools.localcloud.sfn_edge import StepFunctionsEdge
@@ -341,7 +342,15 @@ class LocalCloud:
             ),
         )
         dispatcher.mount(LambdaApi.matches, LambdaApi(runtime, invoker))
-        dispatcher.mount(SageMakerRuntimeApi.matches, SageMakerRuntimeApi(endpoints, self._models))
+        state_dir = self.state_dir
+
+        def deployed(name: str) -> ModelEndpoint:
+            variant, spec = deployed_model(clients, name, state_dir)
+            return ModelEndpoint(name=name, variant=variant, spec=spec)
+
+        dispatcher.mount(
+            SageMakerRuntimeApi.matches, SageMakerRuntimeApi(endpoints, self._models, resolve=deployed)
+        )
         dispatcher.mount(IdentityApi.matches, IdentityApi(issuer))
         jobs = self._jobs = JobRunner(clients, self.state_dir, self._logs.log_dir / "emr")
         applications = [

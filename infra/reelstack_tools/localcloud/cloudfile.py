@@ -6,7 +6,7 @@ Schema (all URLs without a trailing slash):
   credentials {aws_access_key_id, aws_secret_access_key}, aws_endpoint, api_url, redis_url,
   search_url (str|null: the OpenSearch node, when the template declares a search domain), control_url, issuer, jwks_url, audience, user_pool_id, client_id, signing_key,
   visibility_timeout_cap (int|null), pids {cloud, redis, search},
-  resources {logical_id: {type, name, arn?, url?, stream_arn?}},
+  resources {logical_id: {type, name, arn?, url?, stream_arn?, id?}},
   routes [{method, path, function}], event_sources [{function, queue_arn, batch_size}],
   schedules [{name, logical_id, expression, enabled}], sagemaker_endpoints [name], unsupported [text]
 """

@@ -12,7 +12,9 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Iterable
+import threading
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,17 +96,46 @@ def _validation_error(start_response: StartResponse, message: str) -> list[bytes
     )
 
 
+Resolver = Callable[[str], ModelEndpoint]
+DEPLOYED_RECHECK_S = 5.0  # how often a deployed endpoint's configuration is looked up again
+
+
 class SageMakerRuntimeApi(PostRoute):
+    """Template endpoints first; others are looked up as deployed ones (`resolve`), re-checked every few
+    seconds so that an UpdateEndpoint takes effect."""
+
     PATH = PATH
 
-    def __init__(self, endpoints: dict[str, ModelEndpoint], runtime: LambdaRuntime) -> None:
+    def __init__(
+        self, endpoints: dict[str, ModelEndpoint], runtime: LambdaRuntime, resolve: Resolver | None = None
+    ) -> None:
         self._endpoints = endpoints
         self._runtime = runtime
+        self._resolve = resolve
+        self._deployed: dict[str, tuple[float, ModelEndpoint]] = {}
+        self._lock = threading.Lock()
+
+    def _endpoint(self, name: str) -> ModelEndpoint | None:
+        endpoint = self._endpoints.get(name)
+        if endpoint is not None or self._resolve is None:
+            return endpoint
+        with self._lock:
+            cached = self._deployed.get(name)
+            if cached is not None and time.monotonic() - cached[0] < DEPLOYED_RECHECK_S:
+                return cached[1]
+            try:
+                endpoint = self._resolve(name)
+            except LookupError:
+                self._deployed.pop(name, None)
+                return None
+            self._runtime.specs.setdefault(endpoint.spec.name, endpoint.spec)
+            self._deployed[name] = (time.monotonic(), endpoint)
+            return endpoint
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         match = self.route_match(environ)
         name = match.group("endpoint")
-        endpoint = self._endpoints.get(name)
+        endpoint = self._endpoint(name)
         if endpoint is None:
             return _validation_error(start_response, f"Endpoint {name} of account {ACCOUNT_ID} not found.")
         event = {

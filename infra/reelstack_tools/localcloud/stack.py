@@ -150,6 +150,8 @@ class Stack:
                 break
         if resource.type == "AWS::SQS::Queue":
             entry["url"] = self.ref(logical_id)
+        if resource.type == "AWS::EMRServerless::Application":
+            entry["id"] = self.ref(logical_id)  # the Ref: EMR Serverless names applications by id
         if "StreamArn" in recorded:
             entry["stream_arn"] = recorded["StreamArn"]
         return entry
