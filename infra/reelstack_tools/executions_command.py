@@ -1,4 +1,5 @@
-"""`reelstack executions`: the ingest workflow's executions, newest first, each with its per-state timeline.
+"""`reelstack executions`: a workflow's executions (the ingest one unless `--workflow` names another: heat,
+tiering, profiles), newest first, each with its per-state timeline.
 
 It reads the running local cloud by default (its cloud.json in --state-dir), or AWS with `--stack NAME`
 or `--state-machine ARN`; `--watch` refreshes the view every 2 s until Ctrl-C.
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reelstack_tools.execution_rows import STATUSES
+from reelstack_tools.executions_target import WORKFLOWS
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -21,7 +23,7 @@ if TYPE_CHECKING:
     from reelstack_tools.executions_target import Target
     from reelstack_tools.executions_view import Listing
 
-HELP = "list the ingest workflow's executions, newest first, with a state-by-state timeline (--watch follows)"
+HELP = "list a workflow's executions (ingest by default), newest first, with a state-by-state timeline"
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -65,9 +67,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--limit", type=_positive(int), default=20, metavar="N", help="at most N executions (default 20)"
     )
     parser.add_argument("--video", metavar="VIDEO_ID", help="only the execution of this video (its name)")
+    parser.add_argument(
+        "--workflow",
+        choices=sorted(WORKFLOWS),
+        default="ingest",
+        help="which state machine: ingest (default), heat, tiering or profiles (the nightly profile run)",
+    )
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--state-machine", metavar="ARN", help="read this state machine in AWS")
-    where.add_argument("--stack", metavar="NAME", help="read the IngestStateMachine of this deployed stack")
+    where.add_argument(
+        "--stack", metavar="NAME", help="read the workflow's state machine in this deployed stack"
+    )
     parser.add_argument("--region", help="AWS region (default: the ARN's, else your AWS configuration)")
     parser.add_argument(
         "--endpoint-url", metavar="URL", help="AWS endpoint for --stack/--state-machine (an emulator)"
@@ -86,9 +96,10 @@ def resolve_target(args: argparse.Namespace) -> Target:
 
     if args.state_machine:
         return arn_target(args.state_machine, args.region, args.endpoint_url)
+    logical_id = WORKFLOWS[args.workflow]
     if args.stack:
-        return stack_target(args.stack, args.region, args.endpoint_url)
-    return local_target(args.state_dir or default_state_dir())
+        return stack_target(args.stack, args.region, args.endpoint_url, logical_id)
+    return local_target(args.state_dir or default_state_dir(), logical_id)
 
 
 def reader(target: Target, query: ExecutionQuery) -> Callable[[], Listing]:

@@ -12,6 +12,13 @@ from reelstack_tools.execution_rows import region_of
 from reelstack_tools.localcloud import cloudfile
 
 INGEST_STATE_MACHINE = "IngestStateMachine"
+# `--workflow NAME` -> the template's state machine: the video pipeline and the scheduled runs.
+WORKFLOWS = {
+    "ingest": INGEST_STATE_MACHINE,
+    "heat": "HeatStateMachine",
+    "tiering": "TieringStateMachine",
+    "profiles": "ProfilesStateMachine",
+}
 
 
 class TargetError(Exception):
@@ -70,11 +77,13 @@ def arn_target(state_machine_arn: str, region: str | None, endpoint_url: str | N
     return Target(state_machine_arn, f"AWS {region or ''}".strip(), endpoint_url=endpoint_url, region=region)
 
 
-def stack_target(stack: str, region: str | None, endpoint_url: str | None) -> Target:
-    """The stack's IngestStateMachine, looked up in CloudFormation."""
+def stack_target(
+    stack: str, region: str | None, endpoint_url: str | None, logical_id: str = INGEST_STATE_MACHINE
+) -> Target:
+    """The stack's state machine `logical_id` (the ingest one by default), looked up in CloudFormation."""
     from reelstack_tools.executions_source import stack_state_machine_arn
 
     cloudformation = aws_client("cloudformation", region, endpoint_url)
-    arn = stack_state_machine_arn(cloudformation, stack, INGEST_STATE_MACHINE)
+    arn = stack_state_machine_arn(cloudformation, stack, logical_id)
     region = region or region_of(arn)
     return Target(arn, f"stack {stack} ({region})", endpoint_url=endpoint_url, region=region)

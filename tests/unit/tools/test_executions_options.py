@@ -121,3 +121,23 @@ def test_watch_rereads_every_interval_and_stops_cleanly_on_ctrl_c() -> None:
     # THEN it read three times, exits 0, and leaves the last view it showed
     assert (code, len(reads)) == (0, 3)
     assert "on read 2" in output.getvalue()
+
+
+def test_workflow_picks_the_nightly_profile_run_instead_of_ingest(tmp_path: Path) -> None:
+    # GIVEN a cloud with the ingest and the profiles state machines
+    profiles = MACHINE.replace("IngestStateMachine", "ProfilesStateMachine")
+    write_cloud(
+        tmp_path,
+        resources={
+            "IngestStateMachine": {"type": "AWS::StepFunctions::StateMachine", "arn": MACHINE},
+            "ProfilesStateMachine": {"type": "AWS::StepFunctions::StateMachine", "arn": profiles},
+        },
+    )
+    # WHEN `--workflow profiles` is given THEN that state machine is read
+    from reelstack_tools.executions_command import resolve_target
+
+    args = build_parser().parse_args(["executions", "--workflow", "profiles", "--state-dir", str(tmp_path)])
+    assert resolve_target(args).state_machine_arn == profiles
+    # AND without it, the ingest workflow as before
+    args = build_parser().parse_args(["executions", "--state-dir", str(tmp_path)])
+    assert resolve_target(args).state_machine_arn == MACHINE
