@@ -47,6 +47,7 @@ from reelstack_tools.localcloud.redis_server import RedisServer
 from reelstack_tools.localcloud.runtime import LambdaRuntime
 from reelstack_tools.localcloud.sagemaker import ModelEndpoint, SageMakerRuntimeApi, endpoints_from_stack
 from reelstack_tools.localcloud.sagemaker_deployed import deployed_model
+from reelstack_tools.localcloud.sagemaker_training import SageMakerTrainingApi, TrainingRunner
 from reelstack_tools.localcloud.scheduler import Scheduler, schedules_from_stack
 from reelstack_tools.localcloud.search_node import SEARCH_RESOURCE_TYPES, SEARCH_START_TIMEOUT_S, SearchNode
 from reelstack_tools.localcloud.sfn_edge import StepFunctionsEdge
@@ -106,6 +107,7 @@ class LocalCloud:
         self._models: LambdaRuntime | None = None
         self._async: AsyncInvoker | None = None
         self._jobs: JobRunner | None = None
+        self._training: TrainingRunner | None = None
         self._pollers: list[SqsPoller] = []
         self._api: ApiGateway | None = None
         self._logs: FunctionLogs | None = None
@@ -145,6 +147,7 @@ class LocalCloud:
             *(poller.stop for poller in pollers),
             self._async.stop if self._async else None,
             self._jobs.stop if self._jobs else None,
+            self._training.stop_all if self._training else None,
             *(runtime.stop for runtime in (self.runtime, self._models) if runtime),
             *(functools.partial(poller.join, timeout=3) for poller in pollers),  # their invocations ended
             self._moto.stop if self._moto else None,
@@ -160,7 +163,9 @@ class LocalCloud:
                 step()
             except Exception:
                 log.exception("stopping the local cloud: %r failed", step)
-        self._api = self.scheduler = self._async = self.runtime = self._models = self._jobs = None
+        self._api = self.scheduler = self._async = self.runtime = self._models = self._jobs = (
+            self._training
+        ) = None
         self._moto = self._redis = self._search = self._logs = None
         self._pollers = []
 
@@ -358,6 +363,8 @@ class LocalCloud:
             for resource in stack.resources("AWS::EMRServerless::Application")
         ]
         dispatcher.mount(EmrServerlessApi.matches, EmrServerlessApi(jobs, lambda: applications))
+        training = self._training = TrainingRunner(clients, self.state_dir, self._logs.log_dir / "training")
+        dispatcher.mount(SageMakerTrainingApi.matches, SageMakerTrainingApi(training))
         dispatcher.mount(LocalCdn.matches, LocalCdn())
         dispatcher.mount(StepFunctionsEdge.matches, StepFunctionsEdge(dispatcher.moto_app, clients))
         dispatcher.mount(EventsEdge.matches, EventsEdge(dispatcher.moto_app, router))

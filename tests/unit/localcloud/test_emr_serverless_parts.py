@@ -4,7 +4,7 @@ casing between Step Functions' Parameters and the EMR Serverless API."""
 from __future__ import annotations
 
 from reelstack_tools.localcloud.emr_serverless import submit_args
-from reelstack_tools.localcloud.moto_emr_serverless import camel_keys, pascal_keys
+from reelstack_tools.localcloud.moto_sync_integrations import camel_keys, pascal_keys
 
 
 def test_a_local_run_keeps_the_conf_settings_and_runs_on_a_local_master() -> None:

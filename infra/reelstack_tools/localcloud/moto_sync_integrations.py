@@ -1,11 +1,14 @@
-"""Step Functions' `arn:aws:states:::emr-serverless:startJobRun[.sync]` integration for moto's engine.
+"""Step Functions' job integrations for moto's engine: `emr-serverless:startJobRun[.sync]` and
+`sagemaker:createTrainingJob[.sync]`.
 
-moto 5.2 lists emr-serverless among the services it does not integrate: a Task on it fails at once
-(`.sync`) or calls the API once and moves on. This adds the integration as AWS documents it:
-StartJobRun with the state's Parameters (PascalCase, as in ASL), then, for `.sync`, GetJobRun every
-half second until the run ends; SUCCESS gives the job run (PascalCase keys) as the task's result,
-FAILED or CANCELLED fails the task with `States.TaskFailed` and the job run as the cause. The calls go
-to the local AWS endpoint, where `emr_serverless.EmrServerlessApi` runs the job.
+moto 5.2 lists both services among those it does not integrate: a Task on them fails at once (`.sync`)
+or calls the API once and moves on. This adds them as AWS documents them: the start call with the
+state's Parameters, then, for `.sync`, the describe call every half second until the job ends. Success
+gives the job (PascalCase keys, as Step Functions returns them) as the task's result; a failed,
+cancelled or stopped job fails the task with `States.TaskFailed` and the job as the cause. The calls
+go to the local AWS endpoint, where `emr_serverless` and `sagemaker_training` run the jobs.
+EMR Serverless' API is REST with camelCase members (ASL's PascalCase is converted); SageMaker's is
+JSON with PascalCase members already.
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ def pascal_keys(value: Any) -> Any:
     return value
 
 
-def _service_class() -> type:
+def _service_classes() -> tuple[type, type]:
     """Built on first use: moto's parser modules are heavy and only the moto server process needs them."""
     from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
     from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
@@ -135,7 +138,79 @@ def _service_class() -> type:
 
             return resolve
 
-    return StateTaskServiceEmrServerless
+    class StateTaskServiceSageMakerTraining(StateTaskServiceCallback):
+        def __init__(self) -> None:
+            super().__init__(
+                supported_integration_patterns={ResourceCondition.WaitForTaskToken, ResourceCondition.Sync}  # type: ignore[arg-type]
+            )
+
+        def _get_supported_parameters(self) -> set[str] | None:
+            return None if self.resource.api_action.lower() != "createtrainingjob" else set()
+
+        def _validate_service_integration_is_supported(self) -> None:
+            if self.resource.api_action.lower() != "createtrainingjob":
+                raise ValueError(f"unsupported SageMaker action in {self.resource.resource_arn}")
+
+        def _client(self, resource_runtime_part: Any, state_credentials: Any) -> Any:
+            return boto_client_for(
+                service="sagemaker", region=resource_runtime_part.region, state_credentials=state_credentials
+            )
+
+        def _eval_service_task(
+            self,
+            env: Any,
+            resource_runtime_part: Any,
+            normalised_parameters: dict[str, Any],
+            state_credentials: Any,
+        ) -> None:
+            client = self._client(resource_runtime_part, state_credentials)
+            response = client.create_training_job(**normalised_parameters)
+            response.pop("ResponseMetadata", None)
+            env.stack.append(
+                {
+                    "TrainingJobArn": response["TrainingJobArn"],
+                    "_Name": normalised_parameters["TrainingJobName"],
+                }
+            )
+
+        def _build_sync_resolver(
+            self,
+            env: Any,
+            resource_runtime_part: Any,
+            normalised_parameters: dict[str, Any],
+            state_credentials: Any,
+        ) -> Callable[[], Any]:
+            client = self._client(resource_runtime_part, state_credentials)
+            env.stack.pop()  # the start's answer: the sync result replaces it
+            name = normalised_parameters["TrainingJobName"]
+
+            def resolve() -> dict[str, Any] | None:
+                job = client.describe_training_job(TrainingJobName=name)
+                job.pop("ResponseMetadata", None)
+                status = job["TrainingJobStatus"]
+                if status == "Completed":
+                    return {key: _plain(value) for key, value in job.items()}
+                if status in ("Failed", "Stopped"):
+                    raise FailureEventException(
+                        FailureEvent(
+                            env=env,
+                            error_name=StatesErrorName(typ=StatesErrorNameType.StatesTaskFailed),
+                            event_type=HistoryEventType.TaskFailed,
+                            event_details=EventDetails(  # type: ignore[typeddict-item]
+                                taskFailedEventDetails=TaskFailedEventDetails(
+                                    resource=self._get_sfn_resource(),
+                                    resourceType=self._get_sfn_resource_type(),
+                                    error=StatesErrorNameType.StatesTaskFailed.to_name(),
+                                    cause=to_json_str({key: _plain(value) for key, value in job.items()}),
+                                )
+                            ),
+                        )
+                    )
+                return None
+
+            return resolve
+
+    return StateTaskServiceEmrServerless, StateTaskServiceSageMakerTraining
 
 
 def _plain(value: Any) -> Any:
@@ -150,18 +225,20 @@ def _plain(value: Any) -> Any:
 
 
 def install() -> None:
-    """Route emr-serverless Tasks of moto's Step Functions engine to this integration (once per process)."""
+    """Route emr-serverless and sagemaker Tasks of moto's engine to these integrations (once per process)."""
     global _installed
     if _installed:
         return
     from moto.stepfunctions.parser.asl.component.state.exec.state_task import state_task_factory
 
     original = state_task_factory.state_task_service_for
-    service = _service_class()
+    emr, training = _service_classes()
 
     def state_task_service_for(service_name: str) -> Any:
         if service_name == "emr-serverless":
-            return service()
+            return emr()
+        if service_name == "sagemaker":
+            return training()
         return original(service_name=service_name)
 
     state_task_factory.state_task_service_for = state_task_service_for
