@@ -122,8 +122,16 @@ def reader(target: Target, query: ExecutionQuery) -> Callable[[], Listing]:
 
 
 def watch(console: Console, read: Callable[[], Listing], interval: float) -> int:
-    """Show the listing and refresh it every `interval` seconds until Ctrl-C."""
+    """Show the listing and refresh it every `interval` seconds until Ctrl-C.
+
+    Ctrl-C must end it even when this process was started with SIGINT ignored or blocked (a parent
+    may leave either to its children, e.g. a tool that blocked it around a fork): the default
+    KeyboardInterrupt handler is installed and the signal unblocked first."""
+    import signal
     import time
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
     from rich.live import Live
 

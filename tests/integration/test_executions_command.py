@@ -11,7 +11,9 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 import uuid
+from pathlib import Path
 from typing import IO, Any
 
 import pytest
@@ -70,6 +72,16 @@ def _read_all(stream: IO[bytes] | None, into: list[bytes]) -> None:
         return
     while chunk := os.read(stream.fileno(), 65536):
         into.append(chunk)
+
+
+def _stuck(process: subprocess.Popen[bytes], errors: list[bytes]) -> str:
+    """Why a process did not stop: its signal masks (from /proc) and, through faulthandler (SIGABRT),
+    every thread's stack as it wrote it to stderr."""
+    status = Path(f"/proc/{process.pid}/status").read_text(encoding="utf-8")
+    masks = [line for line in status.splitlines() if line.startswith(("SigBlk", "SigIgn", "SigCgt"))]
+    process.send_signal(signal.SIGABRT)
+    time.sleep(1.0)
+    return f"{masks}; stderr: {b''.join(errors).decode(errors='replace')[-6000:]}"
 
 
 def _screen(written: list[bytes]) -> str:
@@ -207,6 +219,7 @@ def test_watch_refreshes_until_ctrl_c(
         TERM="xterm",
         COLUMNS="160",
         NO_COLOR="1",
+        PYTHONFAULTHANDLER="1",
     )
     command = [sys.executable, "-m", "reelstack_tools.cli", "executions", "--watch", "--interval", "0.3"]
     watcher = subprocess.Popen(
@@ -234,7 +247,10 @@ def test_watch_refreshes_until_ctrl_c(
         )
         # WHEN Ctrl-C stops the watcher
         watcher.send_signal(signal.SIGINT)
-        watcher.wait(timeout=30)
+        try:
+            watcher.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"the watcher outlived Ctrl-C by 30 s: {_stuck(watcher, errors)}")
     finally:
         if watcher.poll() is None:
             watcher.kill()
