@@ -36,7 +36,9 @@ bench: sysdeps venv search-node ## measured comparisons, each printing its ratio
 venv: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev,moderation,roi]'
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev,moderation,roi,sagemaker]'
+	# smdebug-rulesconfig (a sagemaker dependency) ships a top-level `tests` package: ours must win.
+	rm -rf $(VENV)/lib/python3.11/site-packages/tests
 	rm -f $(VENV)/.installed-* && touch $@
 
 # The local OpenSearch node (infra/search-node/, a Maven project): built once, again when its pom or

@@ -46,7 +46,7 @@ from reelstack_tools.localcloud.provision import provision
 from reelstack_tools.localcloud.redis_server import RedisServer
 from reelstack_tools.localcloud.runtime import LambdaRuntime
 from reelstack_tools.localcloud.sagemaker import ModelEndpoint, SageMakerRuntimeApi, endpoints_from_stack
-from reelstack_tools.localcloud.sagemaker_deployed import deployed_model
+from reelstack_tools.localcloud.sagemaker_deployed import UpdateEndpointEdge, deployed_model
 from reelstack_tools.localcloud.sagemaker_training import SageMakerTrainingApi, TrainingRunner
 from reelstack_tools.localcloud.scheduler import Scheduler, schedules_from_stack
 from reelstack_tools.localcloud.search_node import SEARCH_RESOURCE_TYPES, SEARCH_START_TIMEOUT_S, SearchNode
@@ -365,6 +365,7 @@ class LocalCloud:
         dispatcher.mount(EmrServerlessApi.matches, EmrServerlessApi(jobs, lambda: applications))
         training = self._training = TrainingRunner(clients, self.state_dir, self._logs.log_dir / "training")
         dispatcher.mount(SageMakerTrainingApi.matches, SageMakerTrainingApi(training))
+        dispatcher.mount(UpdateEndpointEdge.matches, UpdateEndpointEdge(dispatcher.moto_app))
         dispatcher.mount(LocalCdn.matches, LocalCdn())
         dispatcher.mount(StepFunctionsEdge.matches, StepFunctionsEdge(dispatcher.moto_app, clients))
         dispatcher.mount(EventsEdge.matches, EventsEdge(dispatcher.moto_app, router))

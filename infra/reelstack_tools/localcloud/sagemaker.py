@@ -97,7 +97,7 @@ def _validation_error(start_response: StartResponse, message: str) -> list[bytes
 
 
 Resolver = Callable[[str], ModelEndpoint]
-DEPLOYED_RECHECK_S = 5.0  # how often a deployed endpoint's configuration is looked up again
+DEPLOYED_RECHECK_S = 2.0  # how often a deployed endpoint's configuration is looked up again
 
 
 class SageMakerRuntimeApi(PostRoute):

@@ -5,18 +5,21 @@ As a SageMaker framework container does: the model's `ModelDataUrl` (`model.tar.
 the model directory; the inference code is `SAGEMAKER_PROGRAM` from `SAGEMAKER_SUBMIT_DIRECTORY`
 (an `s3://.../sourcedir.tar.gz` the SDK uploaded) or, for a repacked model, from the archive's `code/`
 folder. Each (endpoint, endpoint configuration) is unpacked once under the state folder; an
-UpdateEndpoint to a new configuration gets a fresh worker.
+UpdateEndpoint (answered here: moto has none) to a new configuration gets a fresh worker.
 """
 
 from __future__ import annotations
 
 import re
 import tarfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from reelstack_tools.localcloud.clients import Clients
 from reelstack_tools.localcloud.functions import FunctionSpec
+from reelstack_tools.localcloud.local_env import ACCOUNT_ID, REGION
+from reelstack_tools.localcloud.wsgi import Environ, JsonTargetEdge, StartResponse, json_response
 
 _S3_URI = re.compile(r"^s3://(?P<bucket>[^/]+)/(?P<key>.+)$")
 ADAPTER = "reelstack_tools.localcloud.sagemaker_adapter.handler"
@@ -80,3 +83,40 @@ def deployed_model(clients: Clients, endpoint: str, state_dir: Path) -> tuple[st
         environment=environment,
     )
     return str(variant.get("VariantName", "AllTraffic")), spec
+
+
+class UpdateEndpointEdge(JsonTargetEdge):
+    """`UpdateEndpoint`, which moto 5.2 lacks: the endpoint moves to another endpoint configuration at
+    once (SageMaker swaps the fleets without downtime; here the next invocation runs the new model)."""
+
+    TARGET = "SageMaker.UpdateEndpoint"
+
+    def handle(
+        self, request: dict[str, Any], environ: Environ, start_response: StartResponse
+    ) -> Iterable[bytes]:
+        from moto.core.utils import utcnow
+        from moto.sagemaker.models import sagemaker_backends
+
+        backend = sagemaker_backends[ACCOUNT_ID][REGION]
+        name, config_name = str(request.get("EndpointName")), str(request.get("EndpointConfigName"))
+        endpoint = backend.endpoints.get(name)
+        if endpoint is None:
+            return _validation(start_response, f"Could not find endpoint {name}.")
+        try:
+            config = backend.describe_endpoint_config(config_name)
+        except KeyError:
+            return _validation(start_response, f"Could not find endpoint configuration {config_name}.")
+        endpoint.endpoint_config_name = config_name
+        endpoint.production_variants = endpoint._process_production_variants(config["ProductionVariants"])
+        endpoint.endpoint_status = "InService"
+        endpoint.last_modified_time = utcnow()
+        return json_response(start_response, 200, {"EndpointArn": endpoint.arn})
+
+
+def _validation(start_response: StartResponse, message: str) -> list[bytes]:
+    return json_response(
+        start_response,
+        400,
+        {"__type": "ValidationException", "message": message},
+        [("x-amzn-ErrorType", "ValidationException")],
+    )
