@@ -37,3 +37,25 @@ def local_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
         extra_args=["--parameter", f"ModerationPolicy={faces_held_policy()}"],
     ) as cloud:
         yield cloud
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[object]:
+    """One local SparkSession for the whole test session (the JVM takes seconds to start): two cores,
+    few shuffle partitions, UTC, no UI; the profile job's `run(spark, args)` uses it as its own."""
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("reelstack-tests")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.ui.enabled", "false")
+        .config("spark.driver.memory", "1g")
+        .config("spark.sql.sources.partitionColumnTypeInference.enabled", "false")
+        .getOrCreate()
+    )
+    try:
+        yield session
+    finally:
+        session.stop()

@@ -22,7 +22,9 @@ from reelstack.profile_wiring import profile_runs
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def prepare(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    given = event.get("input") if isinstance(event.get("input"), dict) else {}
+    given = event.get("input")
+    if not isinstance(given, dict):
+        given = {}
     return profile_runs().prepare(str(event.get("run_id") or ""), given.get("as_of")).to_dict()
 
 

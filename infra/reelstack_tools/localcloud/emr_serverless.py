@@ -172,14 +172,32 @@ class JobFolder:
         return uploaded
 
 
+LOCAL_SHUFFLE_PARTITIONS = 8
+LOCAL_DRIVER_MEMORY = "2g"
+# Settings about a cluster's workers and their sizes: meaningless in one local JVM (its size is ours).
+_CLUSTER_SETTINGS = (
+    "spark.executor.",
+    "spark.driver.",
+    "spark.dynamicAllocation.",
+    "spark.sql.shuffle.partitions",
+)
+
+
 def submit_args(spark_submit_parameters: str) -> str:
-    """`PYSPARK_SUBMIT_ARGS` for a local run: the run's `--conf` settings and a local master."""
+    """`PYSPARK_SUBMIT_ARGS` for a local run: the run's `--conf` settings but those sizing a cluster,
+    a local master, and a driver and shuffle sized for this machine."""
     kept: list[str] = []
     words = shlex.split(spark_submit_parameters or "")
     for index, word in enumerate(words):
-        if word == "--conf" and index + 1 < len(words):
+        if word == "--conf" and index + 1 < len(words) and not words[index + 1].startswith(_CLUSTER_SETTINGS):
             kept += ["--conf", words[index + 1]]
-    return " ".join(["--master", f"local[{LOCAL_CORES}]", *map(shlex.quote, kept), "pyspark-shell"])
+    local = [
+        "--master", f"local[{LOCAL_CORES}]",
+        "--driver-memory", LOCAL_DRIVER_MEMORY,
+        "--conf", f"spark.sql.shuffle.partitions={LOCAL_SHUFFLE_PARTITIONS}",
+        "--conf", "spark.ui.enabled=false",
+    ]  # fmt: skip
+    return " ".join([*local, *map(shlex.quote, kept), "pyspark-shell"])
 
 
 class JobRunner:

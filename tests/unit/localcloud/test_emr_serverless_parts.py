@@ -6,17 +6,21 @@ from __future__ import annotations
 from reelstack_tools.localcloud.emr_serverless import submit_args
 from reelstack_tools.localcloud.moto_sync_integrations import camel_keys, pascal_keys
 
+LOCAL = (
+    "--master local[2] --driver-memory 2g --conf spark.sql.shuffle.partitions=8 --conf spark.ui.enabled=false"
+)
 
-def test_a_local_run_keeps_the_conf_settings_and_runs_on_a_local_master() -> None:
+
+def test_a_local_run_keeps_the_job_settings_but_not_the_cluster_sizing() -> None:
     # GIVEN the sparkSubmitParameters an EMR Serverless run is given
     given = (
-        "--conf spark.executor.cores=4 --class Ignored --conf 'spark.sql.shuffle.partitions=8' --jars x.jar"
+        "--conf spark.executor.cores=4 --conf spark.driver.memory=14g --class Ignored "
+        "--conf 'spark.sql.shuffle.partitions=400' --conf spark.sql.adaptive.enabled=true --jars x.jar"
     )
-    # WHEN turned into PYSPARK_SUBMIT_ARGS THEN only --conf pairs survive, behind a local master
-    assert submit_args(given) == (
-        "--master local[2] --conf spark.executor.cores=4 --conf spark.sql.shuffle.partitions=8 pyspark-shell"
-    )
-    assert submit_args("") == "--master local[2] pyspark-shell"
+    # WHEN turned into PYSPARK_SUBMIT_ARGS THEN the job's own --conf pairs survive behind a local master
+    # sized for this machine; the cluster's sizes and everything but --conf are dropped
+    assert submit_args(given) == f"{LOCAL} --conf spark.sql.adaptive.enabled=true pyspark-shell"
+    assert submit_args("") == f"{LOCAL} pyspark-shell"
 
 
 def test_asl_parameters_become_api_members_but_spark_properties_stay_as_written() -> None:

@@ -12,8 +12,10 @@ import pytest
 from template_support import TEMPLATE_PATH, load_cfn_yaml, resources_of_type
 
 STATE_MACHINE_NAMES = sorted(resources_of_type(load_cfn_yaml(TEMPLATE_PATH), "AWS::Serverless::StateMachine"))
-# Workflows that carry one video's document from stage to stage (the tiering run carries pages).
-DOCUMENT_WORKFLOWS = [name for name in STATE_MACHINE_NAMES if name != "TieringStateMachine"]
+# Workflows that carry one video's document from stage to stage (the tiering run carries pages, the
+# profile run its plan and the part files of its Spark job).
+RUN_WORKFLOWS = {"TieringStateMachine", "ProfilesStateMachine"}
+DOCUMENT_WORKFLOWS = [name for name in STATE_MACHINE_NAMES if name not in RUN_WORKFLOWS]
 PLACEHOLDER = re.compile(r"\$\{([^}]+)\}")
 LAMBDA_TRANSIENT_ERRORS = {
     "Lambda.ServiceException",

@@ -42,6 +42,12 @@ SETTINGS_OF_FUNCTION = {
     "SearchBootstrapFunction": "SearchSettings",
     "SearchIndexerFunction": "SearchIndexerSettings",
     "SearchCountsFunction": "SearchIndexerSettings",
+    "ProfilePrepareFunction": "ProfileRunSettings",
+    "ProfilePartsFunction": "ProfileRunSettings",
+    "ProfileLoadFunction": "ProfileRunSettings",
+    "ProfileSwitchFunction": "ProfileRunSettings",
+    "ProfileFailFunction": "ProfileRunSettings",
+    "JobFilesFunction": "SdkSettings",
 }
 # Read by Powertools itself, or informational for operators.
 NOT_SETTINGS = {

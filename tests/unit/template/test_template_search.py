@@ -15,8 +15,19 @@ DOMAIN_ARN_SUB = (
 BULK_ARN_SUB = (
     "arn:${AWS::Partition}:es:${AWS::Region}:${AWS::AccountId}:domain/reelstack-${Stage}-search/videos/_bulk"
 )
-# The search indexer and the count refresh: they only write documents, one _bulk request at a time.
-WRITERS = ("SearchIndexerFunction", "SearchCountsFunction")
+PROFILES_SUB = (
+    "arn:${AWS::Partition}:es:${AWS::Region}:${AWS::AccountId}:domain/reelstack-${Stage}-search/profiles/"
+)
+# Each writer POSTs to one endpoint only: the search indexer and the count refresh to the videos
+# alias's _bulk; the nightly profile run's load to the profiles alias's _bulk and its switch to
+# _delete_by_query there (the older versions' profiles).
+WRITER_ENDPOINTS = {
+    "SearchIndexerFunction": BULK_ARN_SUB,
+    "SearchCountsFunction": BULK_ARN_SUB,
+    "ProfileLoadFunction": PROFILES_SUB + "_bulk",
+    "ProfileSwitchFunction": PROFILES_SUB + "_delete_by_query",
+}
+WRITERS = tuple(WRITER_ENDPOINTS)
 WRITER_ROLES = tuple(f"{name}Role" for name in WRITERS)
 
 
@@ -78,9 +89,11 @@ def test_the_access_policy_names_only_the_functions_roles(template: dict[str, An
     for statement in statements:
         writer = statement["Principal"]["AWS"]["Fn::GetAtt"][0] in WRITER_ROLES
         assert statement["Effect"] == "Allow"
-        assert statement["Resource"] == {"Fn::Sub": BULK_ARN_SUB if writer else DOMAIN_ARN_SUB}
+        role = statement["Principal"]["AWS"]["Fn::GetAtt"][0]
+        expected = WRITER_ENDPOINTS[role.removesuffix("Role")] if writer else DOMAIN_ARN_SUB
+        assert statement["Resource"] == {"Fn::Sub": expected}
         assert all(action.startswith("es:ESHttp") for action in statement["Action"])
-        # AND the writers may only POST to the videos alias's _bulk endpoint
+        # AND the writers may only POST to their one endpoint
         assert not writer or statement["Action"] == ["es:ESHttpPost"]
 
 
@@ -102,7 +115,7 @@ def test_only_the_functions_that_use_search_may_call_it_and_only_as_they_need(
     for name in WRITERS:
         assert actions[name] == {"es:ESHttpPost"}
     for name, found in statements.items():
-        arn = BULK_ARN_SUB if name in WRITERS else DOMAIN_ARN_SUB
+        arn = WRITER_ENDPOINTS.get(name, DOMAIN_ARN_SUB)
         assert {str(s["Resource"]) for s in found} == {str({"Fn::Sub": arn})}
     # AND each reaches the domain from the VPC over HTTPS
     functions = resources_of_type(template, "AWS::Serverless::Function")

@@ -67,6 +67,7 @@ def test_tables_are_on_demand_encrypted_and_recoverable(template: dict[str, Any]
         "LikesTable",
         "LikeCountersTable",
         "PlayDailyStatsTable",
+        "InterestsTable",
     }
     for name, table in tables.items():
         properties = table["Properties"]

@@ -119,7 +119,8 @@ def test_s3_grants_are_scoped_to_the_media_bucket_prefixes(
     template: dict[str, Any], transformed: dict[str, Any]
 ) -> None:
     """GIVEN each function's generated role WHEN its S3 object statements are read
-    THEN they name prefixes of the media bucket (never the whole bucket), and listing is prefix-bound."""
+    THEN they name prefixes of the media bucket or the lake bucket (never a whole bucket), and listing is
+    prefix-bound."""
     for name in resources_of_type(template, SERVERLESS_FUNCTION):
         role = transformed["Resources"][_role_logical_id(transformed["Resources"][name])]
         for statement in _data_statements(role):
@@ -127,7 +128,12 @@ def test_s3_grants_are_scoped_to_the_media_bucket_prefixes(
             if not any(action.startswith("s3:") for action in actions):
                 continue
             rendered = json.dumps(statement["Resource"])
-            assert "${MediaBucket}" in rendered, (name, rendered)
+            assert (
+                "${MediaBucket}" in rendered or "${LakeBucket.Arn}" in rendered or "LakeBucket" in rendered
+            ), (
+                name,
+                rendered,
+            )
             if actions == ["s3:ListBucket"]:
                 assert statement["Condition"]["StringLike"]["s3:prefix"], name
             else:
@@ -140,6 +146,8 @@ def test_s3_grants_are_scoped_to_the_media_bucket_prefixes(
                     "/work/*",
                     "/reports/tiering/*",
                     "/models/play-predictor/*",
+                    "/lake/profiles/runs/*",
+                    "/jobs/*",
                 )
                 for resource in _as_list(statement["Resource"]):
                     text = json.dumps(resource)
