@@ -48,6 +48,7 @@ SETTINGS_OF_FUNCTION = {
     "ProfileSwitchFunction": "ProfileRunSettings",
     "ProfileFailFunction": "ProfileRunSettings",
     "JobFilesFunction": "SdkSettings",
+    "InteractionLogFunction": "InteractionLogWriterSettings",
 }
 # Read by Powertools itself, or informational for operators.
 NOT_SETTINGS = {

@@ -147,6 +147,7 @@ def test_s3_grants_are_scoped_to_the_media_bucket_prefixes(
                     "/reports/tiering/*",
                     "/models/play-predictor/*",
                     "/lake/profiles/runs/*",
+                    "/lake/interactions/*",
                     "/jobs/*",
                 )
                 for resource in _as_list(statement["Resource"]):

@@ -220,8 +220,15 @@ class DirtyCountsSettings(RedisClusterSetting):
     dirty_counts_timeout_seconds: float = 0.5
 
 
-class PlaysWorkerSettings(PlayDailyStatsSettings, DirtyCountsSettings):
-    """The plays queue's consumer: daily stats, and the dirty marks of the search count refresh."""
+class InteractionLogQueueSettings(_Base):
+    """Where the workers forward events for the interaction log ("" = not forwarded)."""
+
+    interaction_log_queue_url: str = ""
+
+
+class PlaysWorkerSettings(PlayDailyStatsSettings, DirtyCountsSettings, InteractionLogQueueSettings):
+    """The plays queue's consumer: daily stats, the dirty marks of the search count refresh, and the
+    interaction log's forward."""
 
 
 class ArchiveSettings(_Base):
@@ -295,7 +302,7 @@ class ReviewSettings(TableSettings, StorageSettings):
     waiting_tasks_table: str
 
 
-class LikesWorkerSettings(LikeSettings, TableSettings, DirtyCountsSettings):
+class LikesWorkerSettings(LikeSettings, TableSettings, DirtyCountsSettings, InteractionLogQueueSettings):
     """The likes queue's consumer: durable writes, cache reconciling, `VideoLiked` to the bus."""
 
     event_bus_name: str = "default"
@@ -456,3 +463,15 @@ class ProfileRunSettings(SearchSettings, RedisClusterSetting):
 @cache
 def profile_run_settings() -> ProfileRunSettings:
     return ProfileRunSettings()  # type: ignore[call-arg]
+
+
+class InteractionLogWriterSettings(TableSettings):
+    """The log writer: the videos it looks up, the lake it writes, the DLQ of malformed events."""
+
+    lake_bucket: str
+    interaction_log_dlq_url: str
+
+
+@cache
+def interaction_log_writer_settings() -> InteractionLogWriterSettings:
+    return InteractionLogWriterSettings()  # type: ignore[call-arg]

@@ -29,6 +29,7 @@ from reelstack.domain.media import ProbePolicy
 from reelstack.domain.moderation import parse_moderation_policy
 from reelstack.domain.pricing import parse_prices
 from reelstack.domain.rendition_spec import parse_rendition_spec
+from reelstack.log_wiring import interaction_log
 from reelstack.services.heat import HeatStages, HevcTranscoder
 from reelstack.services.heat_start import HeatStarter
 from reelstack.services.ingest import IngestStages
@@ -189,7 +190,7 @@ def like_consumer() -> LikeConsumer:
     settings = likes_worker_settings()
     store, cache_ = LikeStore.from_settings(settings), LikeCache.from_settings(settings)
     return LikeConsumer(
-        LikeWorker(store, cache_),
+        LikeWorker(store, cache_, interaction_log(settings.interaction_log_queue_url)),
         store,
         EventPublisher(settings.event_bus_name, source=LIKES_EVENT_SOURCE),
         PublishedVideos(Repositories.from_settings(settings).get_video),
@@ -203,7 +204,9 @@ def play_aggregator() -> PlayAggregator:
     dirty = build_dirty_counts(
         settings.redis_url, settings.redis_cluster, settings.dirty_counts_timeout_seconds
     )
-    return PlayAggregator(DailyStats.from_settings(settings), dirty)
+    return PlayAggregator(
+        DailyStats.from_settings(settings), dirty, interaction_log(settings.interaction_log_queue_url)
+    )
 
 
 @cache

@@ -11,6 +11,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from reelstack.adapters.storage import MediaStorage
 from reelstack.domain.interactions import LAKE_COLUMNS, Interaction
 
 _TYPES: dict[str, Any] = {
@@ -40,3 +41,13 @@ def parquet_bytes(events: Sequence[Interaction]) -> bytes:
 def read_rows(data: bytes) -> list[dict[str, Any]]:
     """The rows of a lake file (for tools and tests)."""
     return list(pq.read_table(io.BytesIO(data)).to_pylist())
+
+
+class LakeWriter:
+    """Puts a batch's events as one Parquet object of the lake bucket (errors become domain errors)."""
+
+    def __init__(self, storage: MediaStorage) -> None:
+        self.storage = storage
+
+    def put(self, key: str, events: Sequence[Interaction]) -> None:
+        self.storage.put_bytes(key, parquet_bytes(events), content_type="application/vnd.apache.parquet")

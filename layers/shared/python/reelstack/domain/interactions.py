@@ -226,6 +226,26 @@ def interaction_from_message(message: Any) -> Interaction:
     )
 
 
+def facts_of(
+    owner: str,
+    tags: Sequence[str],
+    duration_s: float | None,
+    published_at: str | None,
+    codecs: Sequence[str | None],
+) -> VideoFacts:
+    """A video record's facts as the log keeps them (times parsed, the duration in ms)."""
+    published = None
+    if published_at:
+        try:
+            published = datetime.fromisoformat(published_at.replace("Z", "+00:00"))
+        except ValueError:
+            published = None
+    if published is not None and published.tzinfo is None:
+        published = published.replace(tzinfo=UTC)
+    duration_ms = int(float(duration_s) * 1000) if duration_s else None
+    return VideoFacts(owner, tuple(tags)[:MAX_TAGS], duration_ms, published, codec_tier(codecs))
+
+
 def play_event_id(viewer: str, video_id: str, session_id: str, at: datetime) -> str:
     """One counted play: the viewer, the video, the app's session and the millisecond it was counted."""
     return f"play:{viewer}:{video_id}:{session_id}:{int(at.timestamp() * 1000)}"

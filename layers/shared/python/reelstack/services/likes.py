@@ -17,7 +17,7 @@ and, when the change moved the truth, brings the cache in line unless it has see
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,6 +25,7 @@ from typing import Any, Protocol
 
 from reelstack.clock import iso, utc_now
 from reelstack.domain.identity import Principal
+from reelstack.domain.interactions import Interaction, like_event_id
 from reelstack.domain.likes import (
     CacheUnavailable,
     LikeAnswer,
@@ -162,12 +163,31 @@ class Handled:
     applied: bool  # the change moved the truth (a new like or a real unlike): notify on new likes
 
 
-class LikeWorker:
-    """The likes queue's consumer logic: one message at a time, idempotent, in any order."""
+class InteractionLog(Protocol):
+    """Where like changes go for the interaction log (`services.interaction_log.LogForwarder`)."""
 
-    def __init__(self, store: Store, cache: Cache | None = None) -> None:
+    def forward(self, events: Sequence[Interaction]) -> None: ...
+
+
+def like_interaction(change: LikeChange) -> Interaction:
+    return Interaction(
+        event_id=like_event_id(change.user_id, change.video_id, change.liked, change.version),
+        kind="like" if change.liked else "unlike",
+        user_id=change.user_id,
+        occurred_at=datetime.fromisoformat(change.at.replace("Z", "+00:00")),
+        video_id=change.video_id,
+    )
+
+
+class LikeWorker:
+    """The likes queue's consumer logic: one message at a time, idempotent, in any order. Every change
+    (applied or superseded: it happened) is forwarded to the interaction log after the store took it;
+    a failed forward fails the message, and its redelivery changes nothing in the store."""
+
+    def __init__(self, store: Store, cache: Cache | None = None, log: InteractionLog | None = None) -> None:
         self.store = store
         self.cache = cache
+        self.log = log
 
     def handle(self, message: dict[str, Any] | str | bytes) -> Handled:
         """Apply one queued change durably; a malformed message raises `invalid_like_message`."""
@@ -179,6 +199,8 @@ class LikeWorker:
         if applied and self.cache is not None:
             with suppress(CacheUnavailable):  # the cache is best effort: DynamoDB already holds it
                 self.cache.reconcile(change.video_id, change.user_id, change.liked, change.version)
+        if self.log is not None:
+            self.log.forward([like_interaction(change)])
         return Handled(change, applied)
 
 

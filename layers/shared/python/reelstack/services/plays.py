@@ -7,7 +7,9 @@ Redis, which opens the viewer's window and moves the video's counters atomically
 queue the counted play. If queueing fails the window is reopened and the caller gets 503, so a
 retried beacon counts (Redis keeps the extra fast-counter increment: it is a cache).
 
-`PlayAggregator.handle_batch`: the whole SQS batch is folded into one delta per (video, day) and
+`PlayAggregator.handle_batch`: the batch's counted plays are first forwarded to the interaction log
+(`services.interaction_log`; a failed forward redelivers the whole batch, nothing counted yet); then
+the whole SQS batch is folded into one delta per (video, day) and
 each delta is one DynamoDB transaction (`adapters.play_daily_stats`). It returns the ids of the
 messages to redeliver: malformed ones (they reach the DLQ after the queue's maxReceiveCount) and
 those of deltas whose write failed. The handler answers `{"batchItemFailures": [...]}` with them: it
@@ -24,6 +26,7 @@ from typing import Any, Protocol
 
 from reelstack.adapters.play_daily_stats import AddResult
 from reelstack.domain.identity import Principal
+from reelstack.domain.interactions import Interaction, play_event_id
 from reelstack.domain.plays import (
     DailyDelta,
     PlayEvent,
@@ -118,10 +121,30 @@ class DirtyMarker(Protocol):
     def mark(self, video_ids: Iterable[str], now_s: float) -> None: ...
 
 
+class InteractionLog(Protocol):
+    """Where counted plays go for the interaction log (`services.interaction_log.LogForwarder`)."""
+
+    def forward(self, events: Sequence[Interaction]) -> None: ...
+
+
+def play_interaction(play: PlayEvent) -> Interaction:
+    return Interaction(
+        event_id=play_event_id(play.viewer, play.video_id, play.session_id, play.at),
+        kind="play",
+        user_id=play.viewer,
+        occurred_at=play.at,
+        video_id=play.video_id,
+        watched_ms=play.watched_ms,
+    )
+
+
 class PlayAggregator:
-    def __init__(self, store: DailyStore, dirty: DirtyMarker | None = None) -> None:
+    def __init__(
+        self, store: DailyStore, dirty: DirtyMarker | None = None, log: InteractionLog | None = None
+    ) -> None:
         self.store = store
         self.dirty = dirty
+        self.log = log
 
     def handle_batch(self, records: Sequence[Mapping[str, Any]]) -> list[str]:
         """SQS records (`messageId`, `body`) -> the ids to redeliver (see the module docstring)."""
@@ -133,6 +156,15 @@ class PlayAggregator:
                 plays.append((message_id, play_from_message(_body(record))))
             except (ValueError, ReelstackError):  # JSONDecodeError is a ValueError
                 failed.append(message_id)
+        if self.log is not None and plays:
+            # Before the durable write: a failed forward leaves nothing counted, and the retry is clean.
+            try:
+                self.log.forward([play_interaction(play) for _, play in plays])
+            except ReelstackError as forward_error:
+                logger.warning(
+                    "plays not forwarded to the interaction log: retried", extra={"error": str(forward_error)}
+                )
+                return failed + [message_id for message_id, _ in plays]
         deltas = aggregate(plays)
         result = self.store.add(deltas)
         self._mark_dirty(deltas, result.failed)
