@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from functools import cache
 
-from reelstack.adapters.lake_files import LakeWriter
 from reelstack.adapters.queue_sender import QueueSender
 from reelstack.adapters.repositories import Repositories
 from reelstack.adapters.storage import MediaStorage
@@ -30,6 +29,9 @@ class DeadLetterQueue:
 
 @cache
 def interaction_log_writer() -> InteractionLogWriter:
+    # pyarrow (and numpy) only in the log writer: the workers that import this module forward only.
+    from reelstack.adapters.lake_files import LakeWriter
+
     settings = interaction_log_writer_settings()
     return InteractionLogWriter(
         StoredVideoFacts(Repositories.from_settings(settings)),
