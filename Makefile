@@ -22,7 +22,7 @@ unit: venv
 lint: venv ## ruff, mypy and cfn-lint
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy layers/shared/python functions infra/reelstack_tools benchmarks jobs
+	$(BIN)/mypy layers/shared/python functions infra/reelstack_tools infra/ranker benchmarks jobs
 	$(BIN)/cfn-lint template.yaml
 
 bench: sysdeps venv search-node ## measured comparisons, each printing its ratio against its baseline
@@ -36,7 +36,7 @@ bench: sysdeps venv search-node ## measured comparisons, each printing its ratio
 venv: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev,moderation,roi,lake,spark,sagemaker]'
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev,moderation,roi,lake,spark,rank,sagemaker]'
 	# smdebug-rulesconfig (a sagemaker dependency) ships a top-level `tests` package: ours must win.
 	rm -rf $(VENV)/lib/python3.11/site-packages/tests
 	rm -f $(VENV)/.installed-* && touch $@

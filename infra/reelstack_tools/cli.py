@@ -19,6 +19,7 @@ COMMAND_MODULES: dict[str, str] = {
     "demo": "reelstack_tools.demo",
     "executions": "reelstack_tools.executions_command",
     "roi": "reelstack_tools.roi_command",
+    "rank": "reelstack_tools.rank_command",
     "search": "reelstack_tools.search_command",
 }
 

@@ -26,6 +26,24 @@ from typing import Any
 RANKER_DIR = Path(__file__).resolve().parents[1] / "ranker"
 FRAMEWORK_VERSION = "1.2-1"  # SageMaker's scikit-learn container (Python 3.9, numpy 1.2x)
 MODEL_PREFIX = "models/ranker/"
+# What the endpoint runs: numpy only. The training files (JAX, and their requirements.txt, which the
+# container would pip-install at every cold start) stay out of the served code.
+SERVING_FILES = ("inference.py", "ranker_features.py", "ranker_model.py")
+
+
+def serving_code(source_dir: Path, target: Path) -> Path:
+    """Copy the serving files of `source_dir` (all its .py files if it is not the ranker's folder)."""
+    import shutil
+
+    names = (
+        SERVING_FILES
+        if source_dir.resolve() == RANKER_DIR
+        else tuple(p.name for p in source_dir.glob("*.py"))
+    )
+    target.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        shutil.copy2(source_dir / name, target / name)
+    return target
 
 
 @dataclass(frozen=True)
@@ -91,11 +109,14 @@ def deploy(
         )
         model_data = f"s3://{bucket}/{key}"
     name = f"reelstack-ranker-{version}"
+    import tempfile
+
+    code = serving_code(source_dir, Path(tempfile.mkdtemp(prefix="ranker-code-")))
     model = SKLearnModel(
         model_data=model_data,
         role=role,
         entry_point="inference.py",
-        source_dir=str(source_dir),
+        source_dir=str(code),
         framework_version=FRAMEWORK_VERSION,
         py_version="py3",
         code_location=f"s3://{bucket}/{MODEL_PREFIX}{version}/code",
