@@ -32,6 +32,9 @@ bench: sysdeps venv search-node ## measured comparisons, each printing its ratio
 	$(BIN)/reelstack roi eval
 	$(BIN)/python benchmarks/roi_sim.py
 	$(BIN)/python benchmarks/search.py
+	$(BIN)/python benchmarks/profile_job.py
+	$(BIN)/reelstack rank eval
+	$(BIN)/python benchmarks/ranker_endpoint.py
 
 venv: $(STAMP)
 $(STAMP): pyproject.toml
