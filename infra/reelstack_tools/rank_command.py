@@ -5,8 +5,10 @@ the real pipeline (lake files -> the profile job on Spark -> examples with a hel
 prints AUC, GAUC, NDCG@10 and Recall@50 of most popular, item-based CF, logistic regression and
 DeepFM (`rank_eval`), then DeepFM's training time, artifact size and scoring time for 200 candidates.
 
-`rank train` trains DeepFM on every day of the log (`--examples DIR` instead: the `examples/` folder
-of a profile run) and writes the artifact: a model folder (`--output`) and `model.tar.gz` beside it.
+`rank train` trains DeepFM on every day of the synthetic log (`--examples DIR` instead: the `examples/`
+folder of a profile run) and writes the artifact: a model folder (`--output`) and `model.tar.gz`
+beside it. `rank train --platform` trains on the platform's own log instead, as a SageMaker training
+job started with the sagemaker SDK (`rank_platform`), on the local cloud or in AWS.
 
 `rank deploy` puts an artifact behind a SageMaker serverless endpoint through the sagemaker SDK
 (`rank_deploy`): on the running local cloud by default (its lake bucket; InvokeEndpoint then runs
@@ -167,6 +169,13 @@ def run_eval(args: argparse.Namespace) -> int:
 
 
 def run_train(args: argparse.Namespace) -> int:
+    if args.platform:
+        return run_platform_train(args)
+    if args.output is None:
+        sys.stderr.write(
+            "--output is required (or --platform: a SageMaker training job on the platform's log)\n"
+        )
+        return 2
     from reelstack_tools import rank_eval
 
     started = time.perf_counter()
@@ -216,9 +225,8 @@ def run_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_deploy(args: argparse.Namespace) -> int:
-    from reelstack_tools.rank_deploy import deploy
-
+def _where(args: argparse.Namespace) -> tuple[str, str, str, int] | int:
+    """(bucket, role, region, poll seconds): the running local cloud's, or AWS's from the options."""
     bucket, role, region, poll = args.bucket, args.role, args.region, 15
     if bucket is None:
         from reelstack_tools.localcloud.client import CloudHandle
@@ -237,7 +245,35 @@ def run_deploy(args: argparse.Namespace) -> int:
         return 2
     import boto3
 
-    region = region or boto3.Session().region_name or "us-east-1"
+    return bucket, role, region or boto3.Session().region_name or "us-east-1", poll
+
+
+def run_platform_train(args: argparse.Namespace) -> int:
+    from reelstack_tools.rank_platform import train_on_platform
+
+    where = _where(args)
+    if isinstance(where, int):
+        return where
+    bucket, role, region, poll = where
+    try:
+        done = train_on_platform(bucket=bucket, role=role, region=region, epochs=args.epochs, poll_s=poll)
+    except LookupError as error:
+        sys.stderr.write(f"{error}\n")
+        return 1
+    sys.stdout.write(
+        f"training job {done.job_name} on {done.examples} (the run of {done.run_as_of}): "
+        f"{done.model_data} in {done.seconds:.1f} s\n"
+    )
+    return 0
+
+
+def run_deploy(args: argparse.Namespace) -> int:
+    from reelstack_tools.rank_deploy import deploy
+
+    where = _where(args)
+    if isinstance(where, int):
+        return where
+    bucket, role, region, poll = where
     done = deploy(
         args.model,
         endpoint=args.endpoint,

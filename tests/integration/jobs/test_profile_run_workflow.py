@@ -5,7 +5,9 @@ leaves the previous version serving."""
 
 from __future__ import annotations
 
+import io
 import json
+import tarfile
 import urllib.request
 import uuid
 from datetime import UTC, datetime
@@ -113,6 +115,20 @@ def test_a_run_loads_every_store_then_switches_and_a_failed_run_switches_nothing
     with urllib.request.urlopen(f"{cloud.search_url}/profiles/_doc/ua", timeout=10) as answer:
         document = json.loads(answer.read())["_source"]
     assert document["version"] == version and "cats" in document["tag_weights"]
+
+    # AND the ranker trains on that run's examples as a SageMaker training job (the platform's own data)
+    from reelstack_tools.rank_platform import train_on_platform
+
+    trained = train_on_platform(
+        bucket=logged, role="arn:aws:iam::123456789012:role/ranker", region=cloud.region, epochs=1, poll_s=1
+    )
+    assert trained.run_as_of == AS_OF and trained.examples.endswith("/examples/")
+    key = trained.model_data.split(f"{logged}/", 1)[1]
+    archive = cloud.client("s3").get_object(Bucket=logged, Key=key)["Body"].read()
+    with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as packed:
+        assert {"model.npz", "meta.json"} <= set(packed.getnames())
+        meta = json.loads(packed.extractfile("meta.json").read())  # type: ignore[union-attr]
+    assert meta["kind"] == "deepfm" and meta["examples"] == 5
 
     # WHEN a later run fails half-way (the search node is down while its parts load)
     cloud.stop_search()
