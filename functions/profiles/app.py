@@ -4,6 +4,8 @@
 `parts`: `{plan}` -> `{parts: [{table, key}]}`, the job's part files (refused without its success marker).
 `load`: `{plan, part}` -> `{table, key, rows}`: one part file into DynamoDB, Redis and OpenSearch.
 `switch`: `{plan, loaded: [...]}` -> the switch's result; refused (an error) when the run is incomplete.
+`training`: `{plan}` -> the ranker's nightly training job (job name, examples, code, output), or
+`train: false` while no ranker code is published (`reelstack rank train --platform` publishes it).
 `fail`: `{plan?, error}` -> the failure logged and counted (`ProfileRunFailed`); the state machine then fails.
 """
 
@@ -51,6 +53,13 @@ def switch(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if result.get("switched"):
         metrics.add_metric(name="ProfileVersionSwitched", unit=MetricUnit.Count, value=1)
     return result
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def training(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return profile_runs().training(RunPlan.from_dict(event.get("plan")))
 
 
 @logger.inject_lambda_context

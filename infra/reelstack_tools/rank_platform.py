@@ -6,7 +6,9 @@ the interaction log. The job is started with the sagemaker SDK's scikit-learn es
 ranker's own training code (`infra/ranker/train.py`, script mode; its requirements.txt brings JAX
 into the container), on the local cloud (which runs the script in this machine's Python) or in AWS.
 The trained artifact lands under `models/ranker/trained/<job>/output/model.tar.gz`, ready for
-`reelstack rank deploy`; the code is kept under `models/ranker/code/`.
+`reelstack rank deploy`; the code is kept under `models/ranker/code/`, and the newest as
+`models/ranker/code/latest/sourcedir.tar.gz`, which the nightly training step (the profiles state
+machine, after its switch) runs from then on.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from typing import Any
 from reelstack_tools.rank_deploy import FRAMEWORK_VERSION, MODEL_PREFIX, RANKER_DIR, _session
 
 RUNS_PREFIX = "lake/profiles/runs/"
+# The code the nightly training step runs (the profiles state machine): the newest `--platform` run's.
+LATEST_CODE_KEY = f"{MODEL_PREFIX}code/latest/sourcedir.tar.gz"
 MARKER = "_SUCCESS_MARKER.json"
 
 
@@ -81,6 +85,11 @@ def train_on_platform(
     started_job = estimator.latest_training_job
     assert started_job is not None, "fit() starts a job"
     job = started_job.name
+    uploaded = estimator.uploaded_code
+    if uploaded is not None:  # the nightly training step takes this code from now on
+        s3 = session.boto_session.client("s3", endpoint_url=_endpoint())
+        source = uploaded.s3_prefix.split(f"s3://{bucket}/", 1)[1]
+        s3.copy_object(Bucket=bucket, Key=LATEST_CODE_KEY, CopySource={"Bucket": bucket, "Key": source})
     description = session.wait_for_job(job, poll=poll_s)
     return PlatformTraining(
         job_name=job,

@@ -129,6 +129,14 @@ def test_a_run_loads_every_store_then_switches_and_a_failed_run_switches_nothing
         assert {"model.npz", "meta.json"} <= set(packed.getnames())
         meta = json.loads(packed.extractfile("meta.json").read())  # type: ignore[union-attr]
     assert meta["kind"] == "deepfm" and meta["examples"] == 5
+    # AND from then on the nightly run trains the ranker itself, after its switch, with that code
+    nightly = _run(cloud, cloud_sfn, AS_OF)
+    assert nightly["status"] == "SUCCEEDED", _failed_state(cloud_sfn, nightly)
+    trained_at_night = json.loads(nightly["output"])["trained"]
+    assert trained_at_night["model_data"].endswith("/output/model.tar.gz")
+    version = cache.current()
+    assert version is not None
+    ua = cache.profile(version, "ua")
 
     # WHEN a later run fails half-way (the search node is down while its parts load)
     cloud.stop_search()

@@ -47,6 +47,7 @@ SETTINGS_OF_FUNCTION = {
     "ProfileLoadFunction": "ProfileRunSettings",
     "ProfileSwitchFunction": "ProfileRunSettings",
     "ProfileFailFunction": "ProfileRunSettings",
+    "ProfileTrainingFunction": "ProfileRunSettings",
     "JobFilesFunction": "SdkSettings",
     "InteractionLogFunction": "InteractionLogWriterSettings",
 }

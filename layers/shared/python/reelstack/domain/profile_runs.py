@@ -244,3 +244,24 @@ def switch_decision(
             f"{new} profiles, fewer than {min_ratio:.0%} of the {serving_profiles} serving now: refused",
         )
     return SwitchDecision(True, "complete")
+
+
+RANKER_CODE_KEY = "models/ranker/code/latest/sourcedir.tar.gz"  # written by `reelstack rank train --platform`
+RANKER_TRAINED_PREFIX = "models/ranker/trained"
+
+
+def training_job_name(run_id: str) -> str:
+    """SageMaker's job names: letters, digits and single hyphens, at most 63 characters."""
+    cleaned = re.sub(r"-+", "-", re.sub(r"[^A-Za-z0-9]", "-", f"ranker-{run_id}")).strip("-")
+    return cleaned[:63].rstrip("-")
+
+
+def training_plan(plan: RunPlan, bucket: str, code_published: bool) -> dict[str, Any]:
+    """What the nightly training step runs, or that it is skipped (no ranker code published yet)."""
+    return {
+        "train": code_published,
+        "job_name": training_job_name(plan.run_id),
+        "examples_uri": f"s3://{bucket}/{plan.out_prefix}examples/",
+        "code_uri": f"s3://{bucket}/{RANKER_CODE_KEY}",
+        "output_uri": f"s3://{bucket}/{RANKER_TRAINED_PREFIX}",
+    }

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from reelstack.domain.profile_runs import (
     MARKER,
+    RANKER_CODE_KEY,
     InterestProfile,
     JobSettings,
     Neighbours,
@@ -30,6 +31,7 @@ from reelstack.domain.profile_runs import (
     plan_run,
     profile_from_row,
     switch_decision,
+    training_plan,
 )
 from reelstack.errors import DependencyFailed, NotFound, ReelstackError
 from reelstack.observability import logger
@@ -167,3 +169,10 @@ class ProfileRuns:
             "counts": expected,
             "pruned": pruned,
         }
+
+    def training(self, plan: RunPlan) -> dict[str, Any]:
+        """The nightly ranker training's parameters; skipped until `rank train --platform` shipped code."""
+        published = RANKER_CODE_KEY in self.lake.list_keys(RANKER_CODE_KEY)
+        if not published:
+            logger.info("no ranker code published yet: the nightly training is skipped")
+        return training_plan(plan, self.bucket, published)
