@@ -4,12 +4,13 @@
 of the trace and prints, for the held-out slice (other videos, later days), one table of MAE on log
 plays and Spearman correlation per predictor and horizon (`roi_eval`).
 
-`roi train` trains the model the same way (`roi_eval.train_on_trace`, on every video of the catalog,
-days up to `--train-until`) and writes the joblib artifact to `--output` and/or uploads it to the
-media bucket under `models/play-predictor/<name>.joblib` (`--bucket`, `--key`), where the nightly
-tiering loads it when its PLAY_MODEL_KEY names it. In production the model should be trained on the
-platform's own daily play stats; the seeded synthetic catalog is what there is so far, and a model
-trained on it only knows synthetic videos.
+`roi train` trains the model the same way (`roi_eval.train_on_trace`, on every video, days up to
+`--train-until`) and writes the joblib artifact to `--output` and/or uploads it to the media bucket
+under `models/play-predictor/<name>.joblib` (`--bucket`, `--key`), where the nightly tiering loads it
+when its PLAY_MODEL_KEY names it. It trains on the seeded synthetic catalog (the demo and tests), or
+with `--lake` on the platform's own daily stats: the table the nightly profile job keeps in the lake
+(`roi_lake`), of the running local cloud or of the deployed stack `--stack NAME`, and then uploads
+to that stack's media bucket unless `--bucket` says otherwise.
 
 numpy and scikit-learn are imported inside `run`, so other `reelstack` commands do not pay for them.
 """
@@ -22,6 +23,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,9 +37,9 @@ HELP = (
 MODEL_PREFIX = "models/play-predictor/"  # = reelstack.adapters.play_model_store.MODEL_PREFIX
 TRAIN_HELP = (
     "train the play predictor and write its joblib artifact to --output and/or upload it to --bucket "
-    f"under {MODEL_PREFIX}<name>.joblib (the tiering's PLAY_MODEL_KEY). It trains on the seeded "
-    "synthetic catalog: in production it should be trained on the platform's own daily play stats; "
-    "the synthetic catalog is what there is so far"
+    f"under {MODEL_PREFIX}<name>.joblib (the tiering's PLAY_MODEL_KEY). It trains on a seeded "
+    "synthetic catalog, or with --lake on the platform's own daily stats in the lake (the nightly "
+    "profile job's), of the local cloud or of --stack NAME"
 )
 
 
@@ -75,13 +77,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     tr.add_argument(
         "--max-train-rows", type=_at_least(100), default=None, help="per horizon; subsampled above (300,000)"
     )
+    tr.add_argument(
+        "--lake",
+        action="store_true",
+        help="train on the platform's daily stats in the lake (the local cloud's, or --stack's) "
+        "and upload to its media bucket",
+    )
+    tr.add_argument("--stack", default=None, metavar="NAME", help="with --lake: a deployed stack")
+    tr.add_argument("--region", default=None, help="with --stack: its region (the SDK's default)")
+    tr.add_argument(
+        "--state-dir",
+        type=Path,
+        default=None,
+        help="with --lake: the local cloud's state folder (./.reelstack)",
+    )
     tr.add_argument("--output", type=Path, default=None, help="write the artifact to this file")
     tr.add_argument("--bucket", default=None, help="upload the artifact to this bucket (the media bucket)")
     tr.add_argument(
         "--key",
         default=None,
-        help=f"its key in --bucket, {MODEL_PREFIX}<name>.joblib "
-        f"(default {MODEL_PREFIX}synthetic-<videos>x<days>-seed<seed>.joblib)",
+        help=f"its key in --bucket, {MODEL_PREFIX}<name>.joblib (default "
+        f"{MODEL_PREFIX}synthetic-<videos>x<days>-seed<seed>.joblib, or lake-<first>-to-<last>.joblib)",
     )
 
 
@@ -160,8 +176,50 @@ class TrainedArtifact:
     key: str | None
 
 
+@dataclass(frozen=True)
+class LakeTraining:
+    """What `roi train --lake` trained on, and what it wrote."""
+
+    artifact: TrainedArtifact
+    first_day: str
+    last_day: str
+    videos: int
+    left_out: int
+    plays: int
+
+
 def default_key(videos: int, days: int, seed: int) -> str:
     return f"{MODEL_PREFIX}synthetic-{videos}x{days}-seed{seed}.joblib"
+
+
+def _last_day(train_until: int | None, days: int) -> int:
+    from reelstack.domain.play_history import HORIZONS
+    from reelstack_tools.roi_eval import MIN_TRAIN_DAY
+
+    until = train_until if train_until is not None else days - 1
+    low = MIN_TRAIN_DAY + max(HORIZONS)
+    if days - 1 < low:
+        raise ValueError(
+            f"{days} days of plays: training needs at least {low + 1} "
+            f"({MIN_TRAIN_DAY} days of history, then the {max(HORIZONS)}-day horizon)"
+        )
+    if not low <= until <= days - 1:
+        raise ValueError(f"--train-until must be in [{low}, {days - 1}] for {days} days")
+    return until
+
+
+def _publish(
+    predictor: PlayPredictor, output: Path | None, bucket: str | None, key: str | None, s3: Any
+) -> TrainedArtifact:
+    from reelstack.adapters.play_model_store import PlayModelStore
+    from reelstack.adapters.storage import MediaStorage
+
+    with tempfile.TemporaryDirectory(prefix="play-model-") as scratch:
+        path = predictor.save(output or Path(scratch) / "play-predictor.joblib")
+        size = path.stat().st_size
+        if bucket and key:
+            PlayModelStore(MediaStorage(bucket, s3=s3)).upload(path, key)
+    return TrainedArtifact(predictor, size, output, bucket or None, key if bucket else None)
 
 
 def train_and_publish(
@@ -179,33 +237,133 @@ def train_and_publish(
     """Train on a seeded synthetic catalog (every video, days up to `train_until`) and write the artifact
     to `output` and/or upload it to `bucket` at `key` (through `PlayModelStore`; `s3`: a boto3 client,
     else the SDK's default). ValueError for a bad `train_until` or key, or when there is nowhere to write."""
-    from reelstack.adapters.play_model_store import PlayModelStore, check_key
-    from reelstack.adapters.storage import MediaStorage
-    from reelstack.domain.play_history import HORIZONS
+    from reelstack.adapters.play_model_store import check_key
     from reelstack_tools.roi_catalog import CatalogParams, generate_catalog
-    from reelstack_tools.roi_eval import MAX_TRAIN_ROWS, MIN_TRAIN_DAY, train_on_trace
+    from reelstack_tools.roi_eval import MAX_TRAIN_ROWS, train_on_trace
 
     if output is None and not bucket:
         raise ValueError("give --output and/or --bucket: the artifact has to go somewhere")
     params = CatalogParams(videos=videos, days=days)
     params = params if seed is None else replace(params, seed=seed)
-    until = train_until if train_until is not None else days - 1
-    low = MIN_TRAIN_DAY + max(HORIZONS)
-    if not low <= until <= days - 1:
-        raise ValueError(f"--train-until must be in [{low}, {days - 1}] for {days} days")
+    until = _last_day(train_until, days)
     chosen_key = check_key(key or default_key(videos, days, params.seed)) if bucket else None
     catalog = generate_catalog(params)
     predictor = train_on_trace(catalog, until, max_rows=max_train_rows or MAX_TRAIN_ROWS, seed=params.seed)
-    with tempfile.TemporaryDirectory(prefix="play-model-") as scratch:
-        path = predictor.save(output or Path(scratch) / "play-predictor.joblib")
-        size = path.stat().st_size
-        if bucket and chosen_key:
-            PlayModelStore(MediaStorage(bucket, s3=s3)).upload(path, chosen_key)
-    return TrainedArtifact(predictor, size, output, bucket or None, chosen_key)
+    return _publish(predictor, output, bucket, chosen_key, s3)
+
+
+def train_from_lake(
+    *,
+    lake_bucket: str,
+    bucket: str | None,
+    output: Path | None = None,
+    key: str | None = None,
+    train_until: int | None = None,
+    max_train_rows: int | None = None,
+    seed: int = 0,
+    s3: Any = None,
+) -> LakeTraining:
+    """Train on the lake's daily stats (`roi_lake.read_lake_trace`; days up to `train_until`, the last
+    by default) and write the artifact as `train_and_publish` does (default key: the dates it covers).
+    LookupError when the lake has no daily stats yet; ValueError when they are too short or bad options."""
+    import boto3
+
+    from reelstack.adapters.play_model_store import check_key
+    from reelstack_tools.roi_eval import MAX_TRAIN_ROWS, train_on_trace
+    from reelstack_tools.roi_lake import read_lake_trace
+
+    if output is None and not bucket:
+        raise ValueError("give --output and/or --bucket: the artifact has to go somewhere")
+    client = s3 or boto3.client("s3")
+    trace = read_lake_trace(client, lake_bucket)
+    until = _last_day(train_until, trace.days)
+    last = trace.first_day + timedelta(days=trace.days - 1)
+    name = f"{MODEL_PREFIX}lake-{trace.first_day.isoformat()}-to-{last.isoformat()}.joblib"
+    chosen_key = check_key(key or name) if bucket else None
+    predictor = train_on_trace(trace, until, max_rows=max_train_rows or MAX_TRAIN_ROWS, seed=seed)
+    return LakeTraining(
+        artifact=_publish(predictor, output, bucket, chosen_key, client),
+        first_day=trace.first_day.isoformat(),
+        last_day=last.isoformat(),
+        videos=trace.videos,
+        left_out=trace.left_out,
+        plays=int(trace.daily_plays.sum()),
+    )
+
+
+def lake_buckets(args: argparse.Namespace) -> tuple[str, str, Any]:
+    """(lake bucket, media bucket, s3 client) of `--stack NAME`, or of the running local cloud."""
+    import boto3
+
+    if args.stack:
+        session = boto3.session.Session(region_name=args.region)
+        resources = {
+            item["LogicalResourceId"]: str(item.get("PhysicalResourceId"))
+            for item in session.client("cloudformation").describe_stack_resources(StackName=args.stack)[
+                "StackResources"
+            ]
+        }
+        return resources["LakeBucket"], resources["MediaBucket"], session.client("s3")
+    from reelstack_tools.localcloud.client import CloudHandle
+    from reelstack_tools.localcloud.cloudfile import default_state_dir
+
+    cloud = CloudHandle.from_state_dir(args.state_dir or default_state_dir())
+    return cloud.name("LakeBucket"), cloud.name("MediaBucket"), cloud.client("s3")
+
+
+def _destinations(artifact: TrainedArtifact) -> str:
+    where = [str(artifact.output)] if artifact.output else []
+    if artifact.bucket:
+        where.append(f"s3://{artifact.bucket}/{artifact.key}")
+    return ", ".join(where)
+
+
+def run_lake_train(args: argparse.Namespace) -> int:
+    from reelstack.errors import ReelstackError
+
+    started = time.perf_counter()
+    try:
+        lake, media, s3 = lake_buckets(args)
+    except Exception as error:  # no local cloud, or no such stack: say which, as the other commands do
+        hint = "" if args.stack else " (for a deployed stack: --stack NAME)"
+        sys.stderr.write(f"{error}{hint}\n")
+        return 1
+    try:
+        done = train_from_lake(
+            lake_bucket=lake,
+            bucket=args.bucket or media,
+            output=args.output,
+            key=args.key,
+            train_until=args.train_until,
+            max_train_rows=args.max_train_rows,
+            seed=args.seed or 0,
+            s3=s3,
+        )
+    except ValueError as error:
+        sys.stderr.write(f"{error}\n")
+        return 2
+    except (LookupError, ReelstackError) as error:
+        sys.stderr.write(f"{error}\n")
+        return 1
+    artifact = done.artifact
+    sys.stdout.write(
+        f"trained on the lake's daily stats {done.first_day} to {done.last_day}: {done.videos:,} videos, "
+        f"{done.plays:,} plays ({done.left_out:,} videos left out: published before the stats begin) "
+        f"in {time.perf_counter() - started:.1f} s\n"
+        f"artifact ({artifact.size_bytes / 1024:.0f} KiB): {_destinations(artifact)}\n"
+        + (f"tiering uses it with PlayModelKey={artifact.key}\n" if artifact.key else "")
+    )
+    return 0
 
 
 def run_train(args: argparse.Namespace) -> int:
     from reelstack.errors import ReelstackError
+
+    if args.lake:
+        return run_lake_train(args)
+    if args.stack:
+        sys.stderr.write("--stack names the stack whose lake --lake trains on: add --lake\n")
+        return 2
 
     started = time.perf_counter()
     try:
@@ -225,13 +383,10 @@ def run_train(args: argparse.Namespace) -> int:
     except ReelstackError as error:  # the upload failed
         sys.stderr.write(f"{error}\n")
         return 1
-    where = [str(artifact.output)] if artifact.output else []
-    if artifact.bucket:
-        where.append(f"s3://{artifact.bucket}/{artifact.key}")
     sys.stdout.write(
         f"trained on a synthetic catalog of {args.videos:,} videos x {args.days} days "
-        f"in {time.perf_counter() - started:.1f} s (in production: train on the platform's daily stats)\n"
-        f"artifact ({artifact.size_bytes / 1024:.0f} KiB): {', '.join(where)}\n"
+        f"in {time.perf_counter() - started:.1f} s (the platform's own daily stats: roi train --lake)\n"
+        f"artifact ({artifact.size_bytes / 1024:.0f} KiB): {_destinations(artifact)}\n"
         + (f"tiering uses it with PlayModelKey={artifact.key}\n" if artifact.key else "")
     )
     return 0

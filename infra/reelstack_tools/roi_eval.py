@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -26,7 +26,6 @@ from reelstack.domain.play_history import (
 
 if TYPE_CHECKING:
     from reelstack.adapters.play_predictor import PlayPredictor, TrainingOptions
-    from reelstack_tools.roi_catalog import Catalog
 
 HOLDOUT_SHARE = 0.2
 DAY_STEP = 3
@@ -45,6 +44,27 @@ def train_until_bounds(days: int) -> tuple[int, int]:
     return MIN_TRAIN_DAY + max(HORIZONS), days - max(HORIZONS) - 1
 
 
+class PlayTrace(Protocol):
+    """What training and scoring read: the synthetic `Catalog`, or the lake's `roi_lake.LakeTrace`."""
+
+    @property
+    def videos(self) -> int: ...
+
+    @property
+    def days(self) -> int: ...
+
+    @property
+    def upload_day(self) -> npt.NDArray[np.int32]: ...
+
+    @property
+    def daily_plays(self) -> npt.NDArray[np.int32]: ...
+
+    @property
+    def completion_rate(self) -> npt.NDArray[np.float32]: ...
+
+    def likes_until(self, day: int, videos: npt.NDArray[np.intp] | None = None) -> npt.NDArray[np.int64]: ...
+
+
 @dataclass(frozen=True)
 class Score:
     """One predictor's scores for one horizon on the held-out slice."""
@@ -56,19 +76,19 @@ class Score:
     rows: int
 
 
-def features_at(catalog: Catalog, day: int, videos: npt.NDArray[np.intp]) -> npt.NDArray[np.float64]:
+def features_at(catalog: PlayTrace, day: int, videos: npt.NDArray[np.intp]) -> npt.NDArray[np.float64]:
     """Feature rows of `videos` at the end of `day` (`play_history.FEATURE_NAMES` order)."""
     plays = catalog.daily_plays[videos]
     likes = catalog.likes_until(day, videos).astype(np.float64)
     return extract_features(plays, catalog.upload_day[videos], day, likes, catalog.completion_rate[videos])
 
 
-def _uploaded(catalog: Catalog, day: int, videos: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:
+def _uploaded(catalog: PlayTrace, day: int, videos: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:
     return videos[catalog.upload_day[videos] <= day]
 
 
 def split_videos(
-    catalog: Catalog, holdout_share: float, seed: int
+    catalog: PlayTrace, holdout_share: float, seed: int
 ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
     """(training videos, held-out videos), a seeded random split."""
     held = np.random.default_rng(seed).uniform(0, 1, catalog.videos) < holdout_share
@@ -76,7 +96,7 @@ def split_videos(
 
 
 def training_rows(
-    catalog: Catalog, videos: npt.NDArray[np.intp], days: Iterable[int], horizon: int
+    catalog: PlayTrace, videos: npt.NDArray[np.intp], days: Iterable[int], horizon: int
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """(features, actual plays in the horizon) for every uploaded video of `videos` at each day."""
     xs, ys = [], []
@@ -91,7 +111,7 @@ def training_rows(
 
 
 def train_on_trace(
-    catalog: Catalog,
+    catalog: PlayTrace,
     train_until: int,
     videos: npt.NDArray[np.intp] | None = None,
     *,
@@ -119,7 +139,7 @@ def train_on_trace(
 
 
 def evaluate(
-    catalog: Catalog,
+    catalog: PlayTrace,
     predictor: PlayPredictor,
     videos: npt.NDArray[np.intp],
     first_day: int,

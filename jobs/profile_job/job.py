@@ -5,7 +5,7 @@ cloud runs the same file with pyspark in local mode (folder paths). It imports n
 
     job.py --events <uri> --out <uri> --as-of YYYY-MM-DD [--days 30] [--top-tags 20]
            [--top-neighbours 20] [--min-support 2] [--half-life-days 7] [--history-cap 200]
-           [--label-until YYYY-MM-DD]
+           [--label-until YYYY-MM-DD] [--daily-stats <uri>]
 
 Input: the interaction log, Parquet under `<events>/dt=YYYY-MM-DD/` (schema v1, see
 reelstack.domain.interactions.LAKE_COLUMNS), read for the window W = the `days` dates ending at
@@ -23,6 +23,11 @@ Formulas:
 Outputs under <out>: `profiles/`, `neighbours/`, `video_features/` (JSON lines), `examples/`
 (Parquet: one row per play, split train = in W, test = after as_of, features from W only), and
 `_SUCCESS_MARKER.json` last, with the row counts, so a reader can tell a finished run.
+
+With `--daily-stats <uri>`: per video and date of W, its plays, likes, unlikes, watched fractions and
+publication time, as Parquet under `<uri>/dt=YYYY-MM-DD/`, every date of W with events replaced
+(dynamic partition overwrite: a late event is counted the next night, older dates are kept). It is the
+lake's lasting table of daily stats, which the ROI engine's `reelstack roi train --lake` trains on.
 """
 
 from __future__ import annotations
@@ -73,6 +78,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--half-life-days", type=float, default=7.0)
     parser.add_argument("--history-cap", type=int, default=200)
     parser.add_argument("--label-until", type=date.fromisoformat, default=None)
+    parser.add_argument("--daily-stats", default=None)
     args = parser.parse_args(argv)
     if args.days < 1 or args.top_tags < 1 or args.top_neighbours < 1 or args.min_support < 1:
         parser.error("--days, --top-tags, --top-neighbours and --min-support must be at least 1")
@@ -235,6 +241,33 @@ def video_features(window: DataFrame) -> DataFrame:
     return facts.join(stats, "video_id")
 
 
+def daily_stats(window: DataFrame) -> DataFrame:
+    """Per (date, video) of W: plays, likes, unlikes, the sum and count of the plays' watched fractions,
+    and the video's published_at (from its newest event in W, so every date of a video agrees)."""
+    videos = window.where(F.col("video_id").isNotNull())
+    newest = Window.partitionBy("video_id").orderBy(F.col("occurred_at").desc(), F.col("event_id").desc())
+    published = (
+        videos.withColumn("_rank", F.row_number().over(newest))
+        .where("_rank = 1")
+        .select("video_id", "published_at")
+    )
+    kind, fraction = F.col("kind"), F.col("watched_fraction")
+
+    def count_of(condition: Any, name: str) -> Any:
+        return F.sum(F.when(condition, 1).otherwise(0)).cast("long").alias(name)
+
+    stats = videos.groupBy("dt", "video_id").agg(
+        count_of(kind == "play", "plays"),
+        count_of(kind == "like", "likes"),
+        count_of(kind == "unlike", "unlikes"),
+        F.coalesce(F.sum(F.when(kind == "play", fraction)), F.lit(0.0)).alias("watched_sum"),
+        count_of((kind == "play") & fraction.isNotNull(), "watched_plays"),
+    )
+    return stats.join(published, "video_id", "left").select(
+        "video_id", "plays", "likes", "unlikes", "watched_sum", "watched_plays", "published_at", "dt"
+    )
+
+
 def examples(
     window: DataFrame, held_out: DataFrame | None, profile_rows: DataFrame, features: DataFrame
 ) -> DataFrame:
@@ -321,6 +354,13 @@ def run(spark: SparkSession, args: argparse.Namespace) -> dict[str, int]:
         else:
             writer.option("ignoreNullFields", "false").json(f"{out}/{name}")
         counts[name] = spark.read.parquet(f"{out}/{name}").count() if name == "examples" else frame.count()
+    if args.daily_stats:
+        stats = daily_stats(window).cache()
+        stats.write.mode("overwrite").option("partitionOverwriteMode", "dynamic").partitionBy("dt").parquet(
+            args.daily_stats.rstrip("/")
+        )
+        counts["daily_stats"] = stats.count()
+        stats.unpersist()
     write_marker(spark, out, {"as_of": args.as_of.isoformat(), "counts": counts})
     events.unpersist()
     return counts

@@ -12,8 +12,9 @@ a folder of the run (`<state>/emr/<run>/s3/<bucket>/<key>`). Before the run the 
 objects under each URI are copied there from the local S3; the job runs as
 `python <entry point> <mapped arguments>` with `PYSPARK_SUBMIT_ARGS` from the run's
 `sparkSubmitParameters` and `--master local[N]`; afterwards every file the job wrote under those
-folders is put back to S3 at the same key, whether the run succeeded or not (a failed Spark job in
-AWS leaves what it wrote too). Its output goes to `<state>/logs/emr/<run>.log`.
+folders is put back to S3 at the same key, and a downloaded file the job removed (an overwritten
+partition) is deleted there, whether the run succeeded or not (a failed Spark job in AWS leaves what
+it did too). Its output goes to `<state>/logs/emr/<run>.log`.
 `clientToken` makes StartJobRun idempotent, as in AWS.
 """
 
@@ -156,9 +157,14 @@ class JobFolder:
                 self._downloaded[target] = target.stat().st_mtime
 
     def upload_changes(self) -> int:
-        """Put every file created or changed since `download` back to its key; -> how many."""
+        """Put every file created or changed since `download` back to its key, and delete the key of
+        every downloaded file the job removed (an overwritten partition); -> how many were put."""
         base = self.root / "s3"
         uploaded = 0
+        for path in sorted(self._downloaded):
+            if not path.exists():
+                bucket, *parts = path.relative_to(base).parts
+                self._s3.delete_object(Bucket=bucket, Key="/".join(parts))
         if not base.is_dir():
             return 0
         for path in sorted(base.rglob("*")):

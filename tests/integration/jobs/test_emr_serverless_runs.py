@@ -25,6 +25,9 @@ lines = sorted(p.read_text() for p in pathlib.Path(args["--in"]).rglob("*.txt"))
 out = pathlib.Path(args["--out"])
 out.mkdir(parents=True, exist_ok=True)
 (out / "summary.txt").write_text("|".join(lines))
+if args.get("--consume"):  # like an overwritten partition: the inputs are removed
+    for p in pathlib.Path(args["--in"]).rglob("*.txt"):
+        p.unlink()
 """
 ROLE = "arn:aws:iam::123456789012:role/profile-job"
 
@@ -90,6 +93,24 @@ def test_a_job_run_reads_and_writes_s3_and_reports_success(
     assert finished["totalResourceUtilization"]["vCPUHour"] >= 0
     listed = emr.list_job_runs(applicationId=application)["jobRuns"]
     assert started["jobRunId"] in {item["id"] for item in listed}
+
+
+def test_a_file_the_job_removes_is_removed_from_s3(
+    emr: Any, application: str, lake: str, cloud_s3: Any
+) -> None:
+    # GIVEN an input object, and a job that removes its inputs after reading them
+    run = uuid.uuid4().hex[:8]
+    cloud_s3.put_object(Bucket=lake, Key=f"tests/emr/{run}/in/a.txt", Body=b"alpha")
+    # WHEN it runs
+    started = emr.start_job_run(
+        applicationId=application, executionRoleArn=ROLE, jobDriver=_driver(lake, run, "--consume", "yes")
+    )
+    finished = _finished(emr, application, started["jobRunId"])
+    # THEN its output is in S3 and the input it removed is gone from there too
+    assert finished["state"] == "SUCCESS", finished["stateDetails"]
+    assert cloud_s3.get_object(Bucket=lake, Key=f"tests/emr/{run}/out/summary.txt")["Body"].read() == b"alpha"
+    listed = cloud_s3.list_objects_v2(Bucket=lake, Prefix=f"tests/emr/{run}/in/")
+    assert listed.get("KeyCount", 0) == 0
 
 
 def test_a_failing_job_run_says_why(emr: Any, application: str, lake: str) -> None:

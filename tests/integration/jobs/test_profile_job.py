@@ -198,6 +198,43 @@ def test_the_marker_counts_every_table_and_a_second_run_gives_the_same_rows(
         assert first == sorted(json.dumps(row, sort_keys=True) for row in json_rows(again / table)), table
 
 
+def test_daily_stats_replace_the_window_dates_and_keep_older_ones(spark: Any, tmp_path: Path) -> None:
+    # GIVEN the log, and a daily-stats table that already holds an older date and a stale copy of Dec 2
+    lake = tmp_path / "lake"
+    write_lake(lake, EVENTS)
+    write_lake(lake, EVENTS[:3])
+    stats = tmp_path / "daily"
+    old_row = {"video_id": "v1", "plays": 7, "likes": 0, "unlikes": 0, "watched_sum": 3.5, "watched_plays": 7}
+    for day in ("2026-11-20", "2026-12-02"):
+        spark.createDataFrame([old_row]).write.parquet(str(stats / f"dt={day}"))
+    # WHEN the job runs over Dec 1-3 with --daily-stats
+    counts = run_job(spark, lake, tmp_path / "out", "--daily-stats", str(stats))
+    # THEN every date of the window with events holds exactly its counts, and Nov 20 is untouched
+    rows = {
+        (row["dt"], row["video_id"]): row
+        for row in (
+            r.asDict()
+            for r in spark.read.options(basePath=str(stats), mergeSchema="true").parquet(str(stats)).collect()
+        )
+    }
+    got = {
+        key: (r["plays"], r["likes"], r["unlikes"], r["watched_sum"], r["watched_plays"])
+        for key, r in rows.items()
+    }
+    assert got == {
+        ("2026-11-20", "v1"): (7, 0, 0, 3.5, 7),
+        ("2026-12-01", "v1"): (1, 0, 0, 1.0, 1),
+        ("2026-12-01", "v3"): (0, 1, 1, 0.0, 0),
+        ("2026-12-02", "v2"): (1, 0, 0, 0.5, 1),
+        ("2026-12-03", "v1"): (2, 1, 0, 2.0, 2),
+        ("2026-12-03", "v2"): (1, 0, 0, 1.0, 1),
+        ("2026-12-03", "v3"): (1, 0, 0, pytest.approx(0.1), 1),
+    }
+    assert rows[("2026-12-02", "v2")]["published_at"].replace(tzinfo=UTC) == PUBLISHED
+    assert rows[("2026-12-03", "v3")]["published_at"] is None
+    assert counts["daily_stats"] == 6
+
+
 def test_no_log_yet_gives_empty_outputs(spark: Any, tmp_path: Path) -> None:
     counts = run_job(spark, tmp_path / "missing", tmp_path / "out")
     assert counts == {"profiles": 0, "neighbours": 0, "video_features": 0, "examples": 0}

@@ -115,6 +115,11 @@ def test_a_run_loads_every_store_then_switches_and_a_failed_run_switches_nothing
     with urllib.request.urlopen(f"{cloud.search_url}/profiles/_doc/ua", timeout=10) as answer:
         document = json.loads(answer.read())["_source"]
     assert document["version"] == version and "cats" in document["tag_weights"]
+    # AND the lake's lasting daily stats hold the logged day (what roi train --lake reads)
+    from reelstack_tools.roi_lake import stats_keys
+
+    days = {day.isoformat() for day, _ in stats_keys(cloud.client("s3"), cloud.name("LakeBucket"))}
+    assert "2026-11-19" in days
 
     # AND the ranker trains on that run's examples as a SageMaker training job (the platform's own data)
     from reelstack_tools.rank_platform import train_on_platform

@@ -43,6 +43,7 @@ def test_a_nightly_run_covers_yesterday_and_names_its_outputs_after_the_run() ->
         "--min-support": "2",
         "--half-life-days": "7.0",
         "--history-cap": "200",
+        "--daily-stats": "s3://lake/lake/daily_stats/v1",  # the lasting table, rewritten for the window
     }
     assert plan.version == int(NOW.timestamp())
     assert RunPlan.from_dict(plan.to_dict()) == plan

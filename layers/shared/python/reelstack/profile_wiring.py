@@ -67,6 +67,7 @@ def build_profile_runs(settings: ProfileRunSettings) -> ProfileRuns:
         bucket=settings.lake_bucket,
         events_prefix=settings.lake_events_prefix,
         runs_prefix=settings.profile_runs_prefix,
+        daily_stats_prefix=settings.lake_daily_stats_prefix,
         job=job,
         min_ratio=settings.profile_min_ratio,
     )

@@ -449,6 +449,7 @@ class ProfileRunSettings(SearchSettings, RedisClusterSetting):
     redis_url: str
     lake_events_prefix: str = "lake/interactions/v1"
     profile_runs_prefix: str = "lake/profiles/runs"
+    lake_daily_stats_prefix: str = "lake/daily_stats/v1"
     interests_cache_timeout_seconds: float = 2.0
     interests_ttl_seconds: int = 3 * 86400  # a version outlives the next two nights
     profile_window_days: int = 30

@@ -22,6 +22,9 @@ from typing import Any
 from reelstack.errors import InvalidRequest
 
 TABLES = ("profiles", "neighbours")  # what the loader carries into the stores
+# The lake's lasting daily stats per video (plays, likes, watched fractions), rewritten for the window's
+# dates by every run; the ROI engine's play predictor trains on them (`reelstack roi train --lake`).
+DAILY_STATS_PREFIX = "lake/daily_stats/v1"
 MARKER = "_SUCCESS_MARKER.json"
 _RUN_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 
@@ -103,6 +106,8 @@ def plan_run(
     runs_prefix: str,
     settings: JobSettings,
     as_of: Any = None,
+    *,
+    daily_stats_prefix: str = DAILY_STATS_PREFIX,
 ) -> RunPlan:
     """Where the run reads and writes, and the job's command line (the contract's arguments)."""
     if not _RUN_ID.match(run_id):
@@ -121,6 +126,7 @@ def plan_run(
         "--min-support", str(settings.min_support),
         "--half-life-days", str(settings.half_life_days),
         "--history-cap", str(settings.history_cap),
+        "--daily-stats", f"s3://{bucket}/{daily_stats_prefix.strip('/')}",
     )  # fmt: skip
     version = int(now.astimezone(UTC).timestamp())
     return RunPlan(run_id, version, day, events_uri, out_uri, out_prefix, arguments)

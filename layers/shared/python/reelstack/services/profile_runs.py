@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from reelstack.domain.profile_runs import (
+    DAILY_STATS_PREFIX,
     MARKER,
     RANKER_CODE_KEY,
     InterestProfile,
@@ -90,6 +91,7 @@ class ProfileRuns:
         bucket: str,
         events_prefix: str,
         runs_prefix: str,
+        daily_stats_prefix: str = DAILY_STATS_PREFIX,
         job: JobSettings | None = None,
         min_ratio: float = 0.5,
         clock: Callable[[], datetime] | None = None,
@@ -101,13 +103,21 @@ class ProfileRuns:
         self.bucket = bucket
         self.events_prefix = events_prefix
         self.runs_prefix = runs_prefix
+        self.daily_stats_prefix = daily_stats_prefix
         self.job = job or JobSettings()
         self.min_ratio = min_ratio
         self.clock = clock or (lambda: datetime.now(UTC))
 
     def prepare(self, run_id: str, as_of: Any = None) -> RunPlan:
         plan = plan_run(
-            run_id, self.clock(), self.bucket, self.events_prefix, self.runs_prefix, self.job, as_of
+            run_id,
+            self.clock(),
+            self.bucket,
+            self.events_prefix,
+            self.runs_prefix,
+            self.job,
+            as_of,
+            daily_stats_prefix=self.daily_stats_prefix,
         )
         logger.info("profile run planned", extra=plan.to_dict())
         return plan
