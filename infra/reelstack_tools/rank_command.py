@@ -12,8 +12,8 @@ job started with the sagemaker SDK (`rank_platform`), on the local cloud or in A
 
 `rank deploy` puts an artifact behind a SageMaker serverless endpoint through the sagemaker SDK
 (`rank_deploy`): on the running local cloud by default (its lake bucket; InvokeEndpoint then runs
-the same code), or in AWS with `--bucket` and `--role` (the stack's outputs LakeBucketName and
-RankerModelRoleArn).
+the same code), or in AWS with `--stack NAME` (or `--bucket` and `--role`: the stack's outputs
+LakeBucketName and RankerModelRoleArn).
 
 numpy, JAX, pyspark and the sagemaker SDK are imported inside `run`: other commands do not pay for them.
 """
@@ -56,19 +56,34 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--examples", type=Path, default=None, help="train on this examples/ folder of a profile run"
     )
     tr.add_argument(
-        "--output", type=Path, required=True, help="the model folder to write (model.tar.gz beside it)"
+        "--output", type=Path, default=None, help="the model folder to write (model.tar.gz beside it)"
     )
     tr.add_argument("--epochs", type=int, default=4)
+    tr.add_argument(
+        "--platform",
+        action="store_true",
+        help="train on the platform's own log (the newest profile run's examples) as a SageMaker "
+        "training job: on the running local cloud, or in AWS with --stack (or --bucket and --role)",
+    )
+    _where_options(tr)
     de = actions.add_parser("deploy", help="serve an artifact on a SageMaker serverless endpoint")
     de.add_argument("--model", required=True, help="model.tar.gz (a file, or an s3:// URI)")
     de.add_argument("--endpoint", default=DEFAULT_ENDPOINT, help=f"the endpoint's name ({DEFAULT_ENDPOINT})")
-    de.add_argument("--bucket", default=None, help="AWS: the lake bucket (the stack output LakeBucketName)")
-    de.add_argument(
+    de.add_argument("--memory", type=int, default=2048, help="serverless memory, MB (2,048)")
+    _where_options(de)
+
+
+def _where_options(parser: argparse.ArgumentParser) -> None:
+    """Where `--platform` training and `deploy` run: the local cloud, or a deployed stack."""
+    parser.add_argument("--stack", default=None, metavar="NAME", help="AWS: a deployed stack (its outputs)")
+    parser.add_argument(
+        "--bucket", default=None, help="AWS: the lake bucket (the stack output LakeBucketName)"
+    )
+    parser.add_argument(
         "--role", default=None, help="AWS: the model's role (the stack output RankerModelRoleArn)"
     )
-    de.add_argument("--region", default=None, help="AWS region (your configuration's by default)")
-    de.add_argument("--memory", type=int, default=2048, help="serverless memory, MB (2,048)")
-    de.add_argument(
+    parser.add_argument("--region", default=None, help="AWS region (your configuration's by default)")
+    parser.add_argument(
         "--state-dir", type=Path, default=None, help="the local cloud's state folder (default ./.reelstack)"
     )
 
@@ -226,8 +241,20 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def _where(args: argparse.Namespace) -> tuple[str, str, str, int] | int:
-    """(bucket, role, region, poll seconds): the running local cloud's, or AWS's from the options."""
+    """(bucket, role, region, poll seconds): the running local cloud's, or AWS's from the options
+    (`--stack NAME`: its outputs LakeBucketName and RankerModelRoleArn; `--bucket`/`--role` win)."""
     bucket, role, region, poll = args.bucket, args.role, args.region, 15
+    if args.stack:
+        import boto3
+
+        stack = boto3.session.Session(region_name=region).client("cloudformation")
+        try:
+            described = stack.describe_stacks(StackName=args.stack)["Stacks"][0]
+        except Exception as error:  # no such stack, or no credentials: the SDK says which
+            sys.stderr.write(f"stack {args.stack}: {error}\n")
+            return 1
+        outputs = {item["OutputKey"]: item["OutputValue"] for item in described.get("Outputs", [])}
+        bucket, role = bucket or outputs.get("LakeBucketName"), role or outputs.get("RankerModelRoleArn")
     if bucket is None:
         from reelstack_tools.localcloud.client import CloudHandle
         from reelstack_tools.localcloud.cloudfile import default_state_dir
@@ -235,7 +262,7 @@ def _where(args: argparse.Namespace) -> tuple[str, str, str, int] | int:
         try:
             cloud = CloudHandle.from_state_dir(args.state_dir or default_state_dir())
         except Exception as error:
-            sys.stderr.write(f"no running local cloud ({error}); for AWS give --bucket and --role\n")
+            sys.stderr.write(f"no running local cloud ({error}); for AWS give --stack NAME\n")
             return 1
         os.environ.update(cloud.environment())
         bucket, region, poll = cloud.name("LakeBucket"), cloud.region, 1

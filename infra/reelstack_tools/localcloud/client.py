@@ -232,6 +232,12 @@ def start_cloud_process(
     env: dict[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
     state_dir.mkdir(parents=True, exist_ok=True)
+    # Refused here too, before cloud.out is opened: truncating a running cloud's log would hide why.
+    previous = cloudfile.read(state_dir)
+    if previous and previous.get("ready") and pid_alive(int(previous.get("pid", 0))):
+        raise CloudStartError(
+            f"another local cloud (pid {previous['pid']}) is running with state dir {state_dir}"
+        )
     command = [
         sys.executable,
         "-m",

@@ -95,7 +95,11 @@ def _failed_state(cloud_sfn: Any, execution: dict[str, Any]) -> str:
 
 
 def test_a_run_loads_every_store_then_switches_and_a_failed_run_switches_nothing(
-    cloud_sdk_environment: Any, cloud_sfn: Any, logged: str, stores: tuple[InterestCache, InterestTable]
+    cloud_sdk_environment: Any,
+    cloud_sfn: Any,
+    logged: str,
+    stores: tuple[InterestCache, InterestTable],
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     cloud = cloud_sdk_environment
     cache, table = stores
@@ -121,14 +125,17 @@ def test_a_run_loads_every_store_then_switches_and_a_failed_run_switches_nothing
     days = {day.isoformat() for day, _ in stats_keys(cloud.client("s3"), cloud.name("LakeBucket"))}
     assert "2026-11-19" in days
 
-    # AND the ranker trains on that run's examples as a SageMaker training job (the platform's own data)
-    from reelstack_tools.rank_platform import train_on_platform
+    # AND `reelstack rank train --platform` trains the ranker on that run's examples as a SageMaker
+    # training job (the platform's own data)
+    from reelstack_tools.cli import main as reelstack
 
-    trained = train_on_platform(
-        bucket=logged, role="arn:aws:iam::123456789012:role/ranker", region=cloud.region, epochs=1, poll_s=1
+    assert (
+        reelstack(["rank", "train", "--platform", "--epochs", "1", "--state-dir", str(cloud.state_dir)]) == 0
     )
-    assert trained.run_as_of == AS_OF and trained.examples.endswith("/examples/")
-    key = trained.model_data.split(f"{logged}/", 1)[1]
+    said = capsys.readouterr().out
+    assert f"(the run of {AS_OF})" in said and "/examples/" in said
+    model_data = said.split("): ", 1)[1].split(" in ", 1)[0]
+    key = model_data.split(f"{logged}/", 1)[1]
     archive = cloud.client("s3").get_object(Bucket=logged, Key=key)["Body"].read()
     with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as packed:
         assert {"model.npz", "meta.json"} <= set(packed.getnames())
