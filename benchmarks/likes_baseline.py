@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import redis
 
-from reelstack.adapters.like_cache import _TOGGLE, LikeCache, keys
-from reelstack.domain.likes import LikeState
+from reelstack.adapters.engagement.like_cache import _TOGGLE, LikeCache, keys
+from reelstack.domain.engagement.likes import LikeState
 
 
 @dataclass(frozen=True)

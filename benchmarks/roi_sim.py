@@ -8,10 +8,10 @@ short-video service; the targets compare storage and compute on their own column
 
 Policies, each replayed night by night over the same plays:
 - **all-Standard**: every object in S3 Standard, H.264 ladder only.
-- **rule-based**: the issue's tiers (`domain.roi.RuleBasedTiers`: hot > 1,000 plays yesterday or top
+- **rule-based**: the issue's tiers (`domain.storage.roi.RuleBasedTiers`: hot > 1,000 plays yesterday or top
   10 % of the last 7 days -> Standard; warm, played within 30 d -> Standard-IA; cool -> Glacier IR;
   cold, inactive > 90 d -> Glacier Flexible), every object of a video, moved nightly; H.264 only.
-- **ROI**: `domain.roi`'s decisions (reclaim, high-heat re-encode to HEVC, class per object) with
+- **ROI**: `domain.storage.roi`'s decisions (reclaim, high-heat re-encode to HEVC, class per object) with
   the `RoiPolicy` defaults, vectorised in `roi_sim_rules` (tested against `decide_video`, and
   cross-checked here on a sample of rows every week; the count is printed). Predictions: the
   exponential-decay baseline (`play_history.exponential_decay`, past plays only) before `--train-until`,
@@ -72,10 +72,10 @@ from roi_sim_rules import (
     top_decile,
 )
 
-from reelstack.domain.play_history import exponential_decay
-from reelstack.domain.pricing import Prices
-from reelstack.domain.roi import RoiPolicy, RuleBasedTiers
-from reelstack.domain.storage_costs import Codec
+from reelstack.domain.storage.play_history import exponential_decay
+from reelstack.domain.storage.pricing import Prices
+from reelstack.domain.storage.roi import RoiPolicy, RuleBasedTiers
+from reelstack.domain.storage.storage_costs import Codec
 from reelstack_tools.roi_catalog import Catalog, CatalogParams, generate_catalog
 
 POLICIES = ("all-Standard", "rule-based", "ROI", "all-HEVC")
@@ -445,7 +445,7 @@ def render(result: Result) -> tuple[str, list[tuple[str, bool]]]:
         f"re-encode compute alone: ROI ${roi.compute - std.compute:,.2f}, all-HEVC ${hevc.compute - std.compute:,.2f}"
     )
     lines.append(
-        f"vectorised decisions cross-checked against domain.roi.decide_video: {result.agreed}/{result.checked} "
+        f"vectorised decisions cross-checked against domain.storage.roi.decide_video: {result.agreed}/{result.checked} "
         "sampled videos agree"
     )
     lines.append("")

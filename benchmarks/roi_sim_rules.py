@@ -1,6 +1,6 @@
 """The ROI engine's nightly decisions and the rule-based tiers, vectorised over videos for roi_sim.
 
-`reelstack.domain.roi.decide_video` decides one video at a time (~1 ms): too slow for 100,000 videos
+`reelstack.domain.storage.roi.decide_video` decides one video at a time (~1 ms): too slow for 100,000 videos
 x 180 nights. This module applies the *same* rules to arrays of videos at once, with unit prices
 taken from `Prices` and the domain's cost functions (never copied), and `domain_facts` builds the
 `VideoFacts` of any row so the tests (tests/unit/tools/test_roi_sim.py) and the simulator's own
@@ -24,10 +24,10 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from reelstack.domain.backends import Backend
-from reelstack.domain.pricing import GB, KB, Prices, StorageClass
-from reelstack.domain.roi import ObjectKind, RoiPolicy, RuleBasedTiers, StoredObject, VideoFacts
-from reelstack.domain.storage_costs import Codec, retrieval_cost, transcode_cost
+from reelstack.domain.media.backends import Backend
+from reelstack.domain.storage.pricing import GB, KB, Prices, StorageClass
+from reelstack.domain.storage.roi import ObjectKind, RoiPolicy, RuleBasedTiers, StoredObject, VideoFacts
+from reelstack.domain.storage.storage_costs import Codec, retrieval_cost, transcode_cost
 from reelstack_tools.roi_catalog import RUNGS
 
 Floats = npt.NDArray[np.float64]
@@ -417,7 +417,7 @@ def agrees_with_domain(
     facts: Facts, decisions: Decisions, row: int, prices: Prices, policy: RoiPolicy
 ) -> bool:
     """Whether `decide_video` on row `row` drops, re-encodes and moves exactly as `decisions` says."""
-    from reelstack.domain.roi import Action, decide_video
+    from reelstack.domain.storage.roi import Action, decide_video
 
     real = decide_video(domain_facts(facts, row), prices, policy)
     dropped = {d.key for d in real.reclaim if d.action is Action.DROP}

@@ -39,13 +39,13 @@ from pathlib import Path
 from likes_http import KeepAlive, mint_tokens  # benchmarks/ is on sys.path when run as a script
 from opensearchpy import OpenSearch, helpers
 
-from reelstack.adapters.search_writer import write_bulk
-from reelstack.domain.search_documents import Counts, search_document
-from reelstack.domain.search_indices import VIDEOS_ALIAS, index_specs
-from reelstack.domain.search_queries import search_body
+from reelstack.adapters.distribution.search_writer import write_bulk
+from reelstack.domain.distribution.search_documents import Counts, search_document
+from reelstack.domain.distribution.search_indices import VIDEOS_ALIAS, index_specs
+from reelstack.domain.distribution.search_queries import search_body
 from reelstack.domain.videos import Playback, Video, VideoStatus
 from reelstack.observability import logger
-from reelstack.services.search_indexing import SearchIndexer
+from reelstack.services.distribution.search_indexing import SearchIndexer
 from reelstack_tools.localcloud import cfn_yaml
 from reelstack_tools.localcloud.client import CloudHandle, running_local_cloud
 from reelstack_tools.localcloud.search_node import SearchNode

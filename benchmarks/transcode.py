@@ -33,11 +33,11 @@ from pathlib import Path
 import transcode_pipeline  # benchmarks/ is on sys.path when run as a script
 from clips import make_clip
 
-from reelstack.adapters.probe import probe_file
-from reelstack.domain import ffmpeg_ladder
-from reelstack.domain.backends import LambdaBudget
-from reelstack.domain.rendition_spec import RenditionSpec
-from reelstack.domain.renditions import Plan, plan_renditions
+from reelstack.adapters.media.probe import probe_file
+from reelstack.domain.media import ffmpeg_ladder
+from reelstack.domain.media.backends import LambdaBudget
+from reelstack.domain.media.rendition_spec import RenditionSpec
+from reelstack.domain.media.renditions import Plan, plan_renditions
 
 LADDER_TARGET = 0.92  # the ladder takes at most 92 % of the independent runs' wall time
 

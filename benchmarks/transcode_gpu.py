@@ -41,14 +41,14 @@ from typing import Any
 
 from clips import make_clip
 
-from reelstack.adapters.encoders import HevcTranscoder, NvencHevcTranscoder, NvencTranscoder
-from reelstack.adapters.probe import probe_file
-from reelstack.adapters.transcoder import FfmpegTranscoder, TranscodeOutput
-from reelstack.domain import heat
-from reelstack.domain.backends import LambdaBudget
-from reelstack.domain.gpu_command import EXTRA_DECODER_SURFACES, filter_graph
-from reelstack.domain.rendition_spec import RenditionSpec
-from reelstack.domain.renditions import Plan, plan_renditions
+from reelstack.adapters.media.encoders import HevcTranscoder, NvencHevcTranscoder, NvencTranscoder
+from reelstack.adapters.media.probe import probe_file
+from reelstack.adapters.media.transcoder import FfmpegTranscoder, TranscodeOutput
+from reelstack.domain.media import heat
+from reelstack.domain.media.backends import LambdaBudget
+from reelstack.domain.media.gpu_command import EXTRA_DECODER_SURFACES, filter_graph
+from reelstack.domain.media.rendition_spec import RenditionSpec
+from reelstack.domain.media.renditions import Plan, plan_renditions
 from reelstack.errors import ReelstackError
 
 SSIM_ALL = re.compile(r"SSIM .*All:([0-9.]+)")

@@ -22,14 +22,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reelstack.adapters.keyframes import KeyframeSampler
-from reelstack.adapters.nudity_detector import NudeNetDetector
-from reelstack.adapters.probe import probe_file
-from reelstack.adapters.transcoder import FfmpegTranscoder
-from reelstack.domain.backends import LambdaBudget
-from reelstack.domain.moderation import DEFAULT_POLICY, pick_stills
-from reelstack.domain.rendition_spec import RenditionSpec
-from reelstack.domain.renditions import plan_renditions
+from reelstack.adapters.media.keyframes import KeyframeSampler
+from reelstack.adapters.media.nudity_detector import NudeNetDetector
+from reelstack.adapters.media.probe import probe_file
+from reelstack.adapters.media.transcoder import FfmpegTranscoder
+from reelstack.domain.media.backends import LambdaBudget
+from reelstack.domain.media.moderation import DEFAULT_POLICY, pick_stills
+from reelstack.domain.media.rendition_spec import RenditionSpec
+from reelstack.domain.media.renditions import plan_renditions
 
 OVERHEAD_TARGET = 1.25  # complete -> PUBLISHED at most 1.25 x the raw ladder
 MiB = 1024 * 1024

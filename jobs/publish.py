@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from reelstack.adapters import cfn_response
-from reelstack.adapters.storage import MediaStorage
+from reelstack.adapters.media_bucket import MediaStorage
 from reelstack.observability import logger
 
 HERE = Path(__file__).resolve().parent

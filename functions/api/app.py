@@ -18,26 +18,25 @@ from aws_lambda_powertools.logging import correlation_paths
 from chalice import Chalice, CORSConfig, Response
 from chalice.app import Request
 
+from reelstack.adapters.distribution.search_client import SearchClient
+from reelstack.adapters.engagement.like_cache import LikeCache
+from reelstack.adapters.engagement.like_store import LikeStore
+from reelstack.adapters.engagement.notification_store import NotificationStore
+from reelstack.adapters.engagement.play_daily_stats import DailyStats
+from reelstack.adapters.engagement.play_stats import PlayStats
+from reelstack.adapters.engagement.rate_limiter import RateLimiter
 from reelstack.adapters.events import EventPublisher
 from reelstack.adapters.functions import AsyncInvoker
-from reelstack.adapters.like_cache import LikeCache
-from reelstack.adapters.like_store import LikeStore
+from reelstack.adapters.media.waiting_tasks import WaitingTasks
+from reelstack.adapters.media.workflow import TaskCallbacks
+from reelstack.adapters.media_bucket import MediaStorage
 from reelstack.adapters.media_urls import MediaUrls
-from reelstack.adapters.notification_store import NotificationStore
-from reelstack.adapters.play_daily_stats import DailyStats
-from reelstack.adapters.play_stats import PlayStats
 from reelstack.adapters.queue_sender import QueueSender
-from reelstack.adapters.rate_limiter import RateLimiter
 from reelstack.adapters.repositories import Repositories
-from reelstack.adapters.search_client import SearchClient
-from reelstack.adapters.storage import MediaStorage
-from reelstack.adapters.tier_events import TierAnnouncingRepositories
+from reelstack.adapters.storage.tier_events import TierAnnouncingRepositories
 from reelstack.adapters.tokens import JwtVerifier
-from reelstack.adapters.waiting_tasks import WaitingTasks
-from reelstack.adapters.workflow import TaskCallbacks
-from reelstack.domain.identity import Principal
-from reelstack.domain.likes import LikeAnswer
-from reelstack.domain.rate_limits import (
+from reelstack.domain.engagement.likes import LikeAnswer
+from reelstack.domain.engagement.rate_limits import (
     ARCHIVE_ROUTE,
     COMPLETE_ROUTE,
     PLAYBACK_ROUTE,
@@ -45,20 +44,21 @@ from reelstack.domain.rate_limits import (
     READ_ROUTE,
     UPLOAD_ROUTE,
 )
+from reelstack.domain.identity import Principal
+from reelstack.domain.media.uploads import PART_REQUEST_BODY_CAP, open_upload_body_cap
 from reelstack.domain.request_input import DEFAULT_BODY_CAP, parse_json_body, parse_limit, require_body_within
-from reelstack.domain.uploads import PART_REQUEST_BODY_CAP, open_upload_body_cap
 from reelstack.errors import ReelstackError
 from reelstack.http_errors import error_answer, internal_error_body
 from reelstack.observability import logger, metrics, tracer
-from reelstack.services.archive import ArchiveService
 from reelstack.services.auth import Authenticator
-from reelstack.services.likes import LikeService
-from reelstack.services.notifications import NotificationService
-from reelstack.services.plays import PlayService
+from reelstack.services.distribution.search import SearchService
+from reelstack.services.engagement.likes import LikeService
+from reelstack.services.engagement.notifications import NotificationService
+from reelstack.services.engagement.plays import PlayService
+from reelstack.services.media.review import DECISION_BODY_CAP, ReviewService
+from reelstack.services.media.uploads import UploadService
 from reelstack.services.published_videos import PublishedVideos
-from reelstack.services.review import DECISION_BODY_CAP, ReviewService
-from reelstack.services.search import SearchService
-from reelstack.services.uploads import UploadService
+from reelstack.services.storage.archive import ArchiveService
 from reelstack.services.videos import VideoService
 from reelstack.settings import api_settings
 

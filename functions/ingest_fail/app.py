@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reelstack.domain.workflow import StageError, WorkflowDocument
+from reelstack.domain.media.workflow import StageError, WorkflowDocument
 from reelstack.observability import logger, metrics, tracer
 from reelstack.wiring import ingest_stages
 

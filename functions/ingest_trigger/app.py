@@ -14,9 +14,9 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from reelstack.adapters.workflow import StepFunctionsWorkflow
+from reelstack.adapters.media.workflow import StepFunctionsWorkflow
 from reelstack.observability import logger, metrics, tracer
-from reelstack.services.ingest import IngestStarter, documents_from_s3_notification
+from reelstack.services.media.ingest import IngestStarter, documents_from_s3_notification
 from reelstack.settings import ingest_trigger_settings
 
 processor = BatchProcessor(event_type=EventType.SQS)

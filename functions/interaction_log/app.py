@@ -1,6 +1,6 @@
 """Interaction log writer: events the workers forwarded (InteractionLogQueue, large batches) become
 Parquet files of the media lake, one per (batch, day), with the videos' facts added
-(`reelstack.services.interaction_log.InteractionLogWriter`). Malformed events go straight to the
+(`reelstack.services.engagement.interaction_log.InteractionLogWriter`). Malformed events go straight to the
 log's DLQ with their reason; a day whose file could not be written is redelivered. The handler
 reports the failures itself (`batchItemFailures`): the batch is written whole, not per record.
 """

@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from reelstack.observability import logger, metrics, tracer
-from reelstack.services.search_indexing import mark_dirty
+from reelstack.services.distribution.search_indexing import mark_dirty
 from reelstack.wiring import like_consumer, like_dirty_counts
 
 processor = BatchProcessor(event_type=EventType.SQS)

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from reelstack.domain.heat import HeatDocument
-from reelstack.domain.workflow import StageError
+from reelstack.domain.media.heat import HeatDocument
+from reelstack.domain.media.workflow import StageError
 from reelstack.observability import logger, metrics, tracer
-from reelstack.services.timeline import stage_run
+from reelstack.services.media.timeline import stage_run
 from reelstack.wiring import heat_stages
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from reelstack.domain.workflow import WorkflowDocument
+from reelstack.domain.media.workflow import WorkflowDocument
 from reelstack.observability import logger, metrics, tracer
-from reelstack.services.timeline import run_stage
+from reelstack.services.media.timeline import run_stage
 from reelstack.wiring import processing_stages
 
 

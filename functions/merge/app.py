@@ -5,11 +5,11 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from reelstack.adapters.media_bucket import MediaStorage
 from reelstack.adapters.repositories import Repositories
-from reelstack.adapters.storage import MediaStorage
 from reelstack.errors import InvalidRequest
 from reelstack.observability import logger, metrics, tracer
-from reelstack.services.merge import MergeService
+from reelstack.services.media.merge import MergeService
 from reelstack.settings import merge_settings
 
 

@@ -10,11 +10,11 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from reelstack.adapters.functions import AsyncInvoker
+from reelstack.adapters.media_bucket import MediaStorage
 from reelstack.adapters.repositories import Repositories
-from reelstack.adapters.storage import MediaStorage
-from reelstack.domain.merge_sweep import MergeSweepPolicy
+from reelstack.domain.media.merge_sweep import MergeSweepPolicy
 from reelstack.observability import logger, metrics, tracer
-from reelstack.services.merge_sweeper import MergeSweeper
+from reelstack.services.media.merge_sweeper import MergeSweeper
 from reelstack.settings import merge_sweeper_settings
 
 

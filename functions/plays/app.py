@@ -1,7 +1,7 @@
 """Plays worker: counted plays queued by the API (SQS) become daily stats per video in DynamoDB.
 
 The whole batch is folded into one delta per (video, day) and each delta is one transaction, so a
-batch of plays is a handful of writes, not one per play (`reelstack.services.plays.PlayAggregator`).
+batch of plays is a handful of writes, not one per play (`reelstack.services.engagement.plays.PlayAggregator`).
 Powertools' BatchProcessor handles one record at a time, which would be one write per play; the
 handler therefore reports the partial batch failures itself, in the same `batchItemFailures` shape:
 malformed messages (they reach PlaysDLQ after the queue's maxReceiveCount) and the messages of

@@ -15,7 +15,7 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from reelstack.domain.profile_runs import Part, RunPlan
+from reelstack.domain.distribution.profile_runs import Part, RunPlan
 from reelstack.observability import logger, metrics, tracer
 from reelstack.profile_wiring import profile_runs
 

@@ -9,7 +9,7 @@ from functools import cache
 from typing import Any
 
 from reelstack.adapters import cfn_response
-from reelstack.adapters.search_client import SearchClient
+from reelstack.adapters.distribution.search_client import SearchClient
 from reelstack.observability import logger
 
 PHYSICAL_ID = "reelstack-search-indices"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from reelstack.observability import logger, metrics, tracer
-from reelstack.services.transcode_backends import parse_submit_request
+from reelstack.services.media.transcode_backends import parse_submit_request
 from reelstack.wiring import transcode_backends
 
 

@@ -88,7 +88,7 @@ def faces_held_policy() -> str:
     reviews every video showing a person, e.g. one for children). The default policy ignores faces."""
     from dataclasses import replace
 
-    from reelstack.domain.moderation import DEFAULT_POLICY, format_moderation_policy
+    from reelstack.domain.media.moderation import DEFAULT_POLICY, format_moderation_policy
 
     faces = {"FACE_FEMALE": 0.5, "FACE_MALE": 0.5}
     return format_moderation_policy(replace(DEFAULT_POLICY, review={**DEFAULT_POLICY.review, **faces}))

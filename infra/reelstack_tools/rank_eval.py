@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from reelstack.domain.interactions import Interaction
+from reelstack.domain.engagement.interactions import Interaction
 
 RANKER_DIR = Path(__file__).resolve().parents[1] / "ranker"
 JOB_FILE = Path(__file__).resolve().parents[2] / "jobs" / "profile_job" / "job.py"
@@ -115,7 +115,7 @@ def recall_at(ranked: Sequence[str], positives: set[str], k: int = 50) -> float:
 
 def write_lake(folder: Path, events: Iterable[Interaction], batch: int = 50_000) -> int:
     """Events as Parquet files in the lake layout (dt=YYYY-MM-DD/part-N.parquet); -> how many."""
-    from reelstack.adapters.lake_files import parquet_bytes
+    from reelstack.adapters.engagement.lake_files import parquet_bytes
 
     by_day: dict[str, list[Interaction]] = defaultdict(list)
     count = 0

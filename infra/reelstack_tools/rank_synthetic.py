@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from reelstack.domain.interactions import DEVICES, Interaction, VideoFacts
+from reelstack.domain.engagement.interactions import DEVICES, Interaction, VideoFacts
 
 REGIONS = ("DE", "FR", "US", "BR", "IN", "JP")
 CODECS = ("h264", "h264", "hevc", "av1")

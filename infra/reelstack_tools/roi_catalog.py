@@ -26,7 +26,7 @@ The model, per video (every parameter is a `CatalogParams` field):
 - **Sizes**: duration lognormal (median `duration_median_s`, log-sd 0.6, clipped to [3, 180] s);
   source 1080p / 720p / 480p with probabilities `source_height_shares`; the original at
   10 / 6 / 3 Mbps x lognormal(0, 0.3); H.264 renditions at the ladder's bitrates
-  (`reelstack.domain.bitrates.BITRATE_TABLE_KBPS`, + 128 kbps AAC) for every rung up to the source.
+  (`reelstack.domain.media.bitrates.BITRATE_TABLE_KBPS`, + 128 kbps AAC) for every rung up to the source.
 
 Memory: the (N, D) matrices are float32/int32 (100,000 x 180 = 72 MB each, a few alive at once).
 """
@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from reelstack.domain.bitrates import BITRATE_TABLE_KBPS
+from reelstack.domain.media.bitrates import BITRATE_TABLE_KBPS
 
 RUNGS: tuple[int, ...] = tuple(sorted(BITRATE_TABLE_KBPS, reverse=True))  # (1080, 720, 480, 360)
 AUDIO_KBPS = 128

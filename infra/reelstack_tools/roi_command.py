@@ -28,13 +28,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from reelstack.adapters.play_predictor import PlayPredictor
+    from reelstack.adapters.storage.play_predictor import PlayPredictor
 
 HELP = (
     "ROI engine tools: `roi eval` scores the play predictor against persistence and decay baselines; "
     "`roi train` writes its artifact (file and/or the media bucket) for the nightly tiering"
 )
-MODEL_PREFIX = "models/play-predictor/"  # = reelstack.adapters.play_model_store.MODEL_PREFIX
+MODEL_PREFIX = "models/play-predictor/"  # = reelstack.adapters.storage.play_model_store.MODEL_PREFIX
 TRAIN_HELP = (
     "train the play predictor and write its joblib artifact to --output and/or upload it to --bucket "
     f"under {MODEL_PREFIX}<name>.joblib (the tiering's PLAY_MODEL_KEY). It trains on a seeded "
@@ -193,7 +193,7 @@ def default_key(videos: int, days: int, seed: int) -> str:
 
 
 def _last_day(train_until: int | None, days: int) -> int:
-    from reelstack.domain.play_history import HORIZONS
+    from reelstack.domain.storage.play_history import HORIZONS
     from reelstack_tools.roi_eval import MIN_TRAIN_DAY
 
     until = train_until if train_until is not None else days - 1
@@ -211,8 +211,8 @@ def _last_day(train_until: int | None, days: int) -> int:
 def _publish(
     predictor: PlayPredictor, output: Path | None, bucket: str | None, key: str | None, s3: Any
 ) -> TrainedArtifact:
-    from reelstack.adapters.play_model_store import PlayModelStore
-    from reelstack.adapters.storage import MediaStorage
+    from reelstack.adapters.media_bucket import MediaStorage
+    from reelstack.adapters.storage.play_model_store import PlayModelStore
 
     with tempfile.TemporaryDirectory(prefix="play-model-") as scratch:
         path = predictor.save(output or Path(scratch) / "play-predictor.joblib")
@@ -237,7 +237,7 @@ def train_and_publish(
     """Train on a seeded synthetic catalog (every video, days up to `train_until`) and write the artifact
     to `output` and/or upload it to `bucket` at `key` (through `PlayModelStore`; `s3`: a boto3 client,
     else the SDK's default). ValueError for a bad `train_until` or key, or when there is nowhere to write."""
-    from reelstack.adapters.play_model_store import check_key
+    from reelstack.adapters.storage.play_model_store import check_key
     from reelstack_tools.roi_catalog import CatalogParams, generate_catalog
     from reelstack_tools.roi_eval import MAX_TRAIN_ROWS, train_on_trace
 
@@ -268,7 +268,7 @@ def train_from_lake(
     LookupError when the lake has no daily stats yet; ValueError when they are too short or bad options."""
     import boto3
 
-    from reelstack.adapters.play_model_store import check_key
+    from reelstack.adapters.storage.play_model_store import check_key
     from reelstack_tools.roi_eval import MAX_TRAIN_ROWS, train_on_trace
     from reelstack_tools.roi_lake import read_lake_trace
 

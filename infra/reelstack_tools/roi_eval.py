@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from reelstack.domain.play_history import (
+from reelstack.domain.storage.play_history import (
     HORIZONS,
     baseline_predictions,
     extract_features,
@@ -25,7 +25,7 @@ from reelstack.domain.play_history import (
 )
 
 if TYPE_CHECKING:
-    from reelstack.adapters.play_predictor import PlayPredictor, TrainingOptions
+    from reelstack.adapters.storage.play_predictor import PlayPredictor, TrainingOptions
 
 HOLDOUT_SHARE = 0.2
 DAY_STEP = 3
@@ -121,8 +121,8 @@ def train_on_trace(
     options: TrainingOptions | None = None,
 ) -> PlayPredictor:
     """Train on `videos` (all by default) using only days up to `train_until` (targets included)."""
-    from reelstack.adapters.play_predictor import PlayPredictor as Predictor
-    from reelstack.adapters.play_predictor import fit_calibration, fit_model
+    from reelstack.adapters.storage.play_predictor import PlayPredictor as Predictor
+    from reelstack.adapters.storage.play_predictor import fit_calibration, fit_model
 
     chosen = videos if videos is not None else np.arange(catalog.videos)
     rng = np.random.default_rng(seed)

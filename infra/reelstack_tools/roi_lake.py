@@ -28,7 +28,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-DAILY_STATS_PREFIX = "lake/daily_stats/v1/"  # = reelstack.domain.profile_runs.DAILY_STATS_PREFIX + "/"
+DAILY_STATS_PREFIX = (
+    "lake/daily_stats/v1/"  # = reelstack.domain.distribution.profile_runs.DAILY_STATS_PREFIX + "/"
+)
 _PARTITION = re.compile(r"/dt=(?P<day>\d{4}-\d{2}-\d{2})/[^/]+\.parquet$")
 COLUMNS = ("video_id", "plays", "likes", "unlikes", "watched_sum", "watched_plays", "published_at")
 

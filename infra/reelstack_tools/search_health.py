@@ -68,7 +68,7 @@ def resolve_settings(args: argparse.Namespace) -> SearchSettings:
 
 
 def run(args: argparse.Namespace) -> int:
-    from reelstack.adapters.search_client import SearchClient, SearchUnavailable
+    from reelstack.adapters.distribution.search_client import SearchClient, SearchUnavailable
 
     try:
         settings = resolve_settings(args)

@@ -2,7 +2,7 @@
 
 It creates the next versioned index (`videos-vN+1`, the current mappings), fills it from the published
 videos, swaps the alias in one `_aliases` call, catches up with what changed meanwhile and deletes the
-old index (`reelstack.services.search_reindex`); searches go on throughout. It runs against the
+old index (`reelstack.services.distribution.search_reindex`); searches go on throughout. It runs against the
 running local cloud (its cloud.json in --state-dir) or a deployed stack (`--stack NAME`: the tables
 and the search domain from CloudFormation; the domain's endpoint is VPC-only, so run it from inside
 the VPC or through a tunnel given as --search-endpoint).

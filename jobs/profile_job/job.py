@@ -8,7 +8,7 @@ cloud runs the same file with pyspark in local mode (folder paths). It imports n
            [--label-until YYYY-MM-DD] [--daily-stats <uri>]
 
 Input: the interaction log, Parquet under `<events>/dt=YYYY-MM-DD/` (schema v1, see
-reelstack.domain.interactions.LAKE_COLUMNS), read for the window W = the `days` dates ending at
+reelstack.domain.engagement.interactions.LAKE_COLUMNS), read for the window W = the `days` dates ending at
 `as_of`, plus (as_of, label-until] for a held-out split. Events are de-duplicated on event_id first.
 
 Formulas:

@@ -16,10 +16,10 @@ import pytest
 from botocore.config import Config
 from cryptography.hazmat.primitives import serialization
 
-from reelstack.adapters.storage import MediaStorage
+from reelstack.adapters.media_bucket import MediaStorage
 from reelstack.domain.identity import Principal
 from reelstack.errors import DependencyFailed
-from reelstack.services.uploads import UploadService
+from reelstack.services.media.uploads import UploadService
 from reelstack.settings import UploadLimits
 from tests.support.cloud_stores import repositories
 from tests.support.http import Api, Reply

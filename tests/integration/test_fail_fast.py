@@ -20,12 +20,12 @@ import pytest
 
 from reelstack.adapters import aws, tables
 from reelstack.adapters.functions import AsyncInvoker
+from reelstack.adapters.media_bucket import MediaStorage
 from reelstack.adapters.repositories import Repositories
-from reelstack.adapters.storage import MediaStorage
 from reelstack.domain.identity import Principal
 from reelstack.errors import DependencyFailed, ReelstackError
 from reelstack.http_errors import headers_for, status_for
-from reelstack.services.uploads import UploadService
+from reelstack.services.media.uploads import UploadService
 from reelstack.settings import SdkSettings, UploadLimits, sdk_settings
 from reelstack_tools.localcloud import cfn_yaml
 from reelstack_tools.tokens import user_sub

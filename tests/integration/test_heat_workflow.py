@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from reelstack.domain.hls import ByteRange, parse_media_playlist
+from reelstack.domain.media.hls import ByteRange, parse_media_playlist
 from reelstack_tools.demo_media import three_scene_clip
 from tests.support.http import Api
 from tests.support.workflow import upload_bytes, wait_for_status

@@ -16,10 +16,10 @@ import pytest
 from reelstack.adapters.functions import AsyncInvoker
 from reelstack.clock import iso, utc_now
 from reelstack.domain.identity import Principal
-from reelstack.domain.uploads import UploadStatus
+from reelstack.domain.media.uploads import UploadStatus
 from reelstack.domain.videos import VideoStatus
 from reelstack.errors import DependencyFailed
-from reelstack.services.uploads import UploadService
+from reelstack.services.media.uploads import UploadService
 from reelstack.settings import UploadLimits
 from reelstack_tools.tokens import user_sub
 from tests.support.cloud_stores import media_storage, repositories

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from reelstack.clock import iso, utc_now
-from reelstack.domain.rate_limits import parse_rate_limits
-from reelstack.domain.uploads import UploadStatus
+from reelstack.domain.engagement.rate_limits import parse_rate_limits
+from reelstack.domain.media.uploads import UploadStatus
 from reelstack.settings import RateLimitSettings
 from tests.support.cloud_stores import repositories
 from tests.support.http import Api, Reply, put

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from reelstack.adapters.media_bucket import MediaStorage
 from reelstack.adapters.repositories import Repositories
-from reelstack.adapters.storage import MediaStorage
 
 
 def repositories(local_cloud: Any) -> Repositories:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reelstack.domain.media import MediaInfo
+from reelstack.domain.media.media import MediaInfo
 
 
 def media(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reelstack.domain.renditions import LambdaBudget, Plan, RenditionSpec, plan_renditions
+from reelstack.domain.media.renditions import LambdaBudget, Plan, RenditionSpec, plan_renditions
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ from typing import Any
 
 from opensearchpy import OpenSearch
 
-from reelstack.adapters.search_client import SearchClient
-from reelstack.domain.search_indices import VIDEOS_ALIAS, index_specs
+from reelstack.adapters.distribution.search_client import SearchClient
+from reelstack.domain.distribution.search_indices import VIDEOS_ALIAS, index_specs
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 NOW_MS = int(NOW.timestamp() * 1000)
@@ -85,7 +85,7 @@ CORPUS = [EXACT, TAG_ONLY, FRESH_PARTIAL, OLD_PARTIAL, SAME_AUTHOR, UNRELATED, S
 
 
 def plant(node_url: str, documents: list[dict[str, Any]] = CORPUS) -> None:
-    """A fresh `videos` index (the mapping of `domain.search_indices`) holding exactly `documents`."""
+    """A fresh `videos` index (the mapping of `domain.distribution.search_indices`) holding exactly `documents`."""
     raw = OpenSearch(hosts=[node_url], timeout=30)
     try:
         spec = next(spec for spec in index_specs() if spec.alias == VIDEOS_ALIAS)

@@ -2,14 +2,14 @@
 
 Environment: VIDEO_ID, PLAN_KEY (the plan's JSON in the media bucket), SOURCE_KEY, MEDIA_BUCKET,
 JOB_KIND (`ladder`, the default: ingest's H.264 ladder; `heat`: the high-heat workflow's HEVC twins,
-PLAN_KEY naming the heat job `services.heat_encode.HeatJob`), TASK_TOKEN (of the waiting Step Functions task: the submit function or a
+PLAN_KEY naming the heat job `services.media.heat_encode.HeatJob`), TASK_TOKEN (of the waiting Step Functions task: the submit function or a
 `batch:submitJob.waitForTaskToken` state puts it in the container's environment); optional HEARTBEAT_SECONDS
 (default 60), FFMPEG_TIMEOUT_SECONDS (default 3 h), WORK_DIR (default the system temp folder).
 
 1. Read the plan and download the original; probe its first video stream (ffprobe) to decide whether
    decoded frames can stay in GPU memory (`gpu_command.frames_stay_on_gpu`).
 2. Run `gpu_command.nvenc_ladder_command` through the ffmpeg Lambda's `FfmpegTranscoder`, which checks
-   every output, measures bitrates and writes the master playlist (`reelstack.domain.hls`) and the
+   every output, measures bitrates and writes the master playlist (`reelstack.domain.media.hls`) and the
    sprite's WebVTT index: the GPU and the Lambda produce the same keys.
 3. Upload every file under the plan's output prefix, the master playlist last (it appears only when
    everything it names is there).
@@ -42,14 +42,14 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from reelstack.adapters.aws import client, error_code
-from reelstack.adapters.encoders import NvencHevcTranscoder, NvencTranscoder, frames_on_gpu
-from reelstack.adapters.storage import MediaStorage
-from reelstack.adapters.transcoder import TranscodeOutput
-from reelstack.domain.backends import Backend
-from reelstack.domain.renditions import Plan
+from reelstack.adapters.media.encoders import NvencHevcTranscoder, NvencTranscoder, frames_on_gpu
+from reelstack.adapters.media.transcoder import TranscodeOutput
+from reelstack.adapters.media_bucket import MediaStorage
+from reelstack.domain.media.backends import Backend
+from reelstack.domain.media.renditions import Plan
 from reelstack.errors import DependencyFailed, InvalidRequest, NotFound, ReelstackError, coded_message
-from reelstack.services.heat_encode import HeatJob, encode_twins
-from reelstack.services.transcode import stage_output
+from reelstack.services.media.heat_encode import HeatJob, encode_twins
+from reelstack.services.media.transcode import stage_output
 
 log = logging.getLogger("gpu-transcoder")
 MAX_ERROR_CHARS = 256  # SendTaskFailure limits

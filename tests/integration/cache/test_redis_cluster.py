@@ -21,13 +21,13 @@ from typing import Any
 import pytest
 import redis
 
-from reelstack.adapters.dirty_counts import DirtyCounts
-from reelstack.adapters.like_cache import BATCH, LikeCache
-from reelstack.adapters.play_stats import PlayStats, hot_key, interests_key
-from reelstack.adapters.rate_limiter import RateLimiter, bucket_key
-from reelstack.domain.likes import LikeState
-from reelstack.domain.plays import PlayEvent
-from reelstack.domain.rate_limits import TokenBucket
+from reelstack.adapters.distribution.dirty_counts import DirtyCounts
+from reelstack.adapters.engagement.like_cache import BATCH, LikeCache
+from reelstack.adapters.engagement.play_stats import PlayStats, hot_key, interests_key
+from reelstack.adapters.engagement.rate_limiter import RateLimiter, bucket_key
+from reelstack.domain.engagement.likes import LikeState
+from reelstack.domain.engagement.plays import PlayEvent
+from reelstack.domain.engagement.rate_limits import TokenBucket
 from reelstack.errors import TooManyRequests
 from reelstack_tools.localcloud.redis_server import ALL_SLOTS, RedisServer
 

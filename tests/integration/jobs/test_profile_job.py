@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from reelstack.adapters.lake_files import parquet_bytes
-from reelstack.domain.interactions import Interaction, VideoFacts
+from reelstack.adapters.engagement.lake_files import parquet_bytes
+from reelstack.domain.engagement.interactions import Interaction, VideoFacts
 from tests.conftest import ROOT
 from tests.support.modules import load_module
 

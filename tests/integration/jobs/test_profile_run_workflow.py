@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from reelstack.adapters.interest_cache import InterestCache
-from reelstack.adapters.interest_table import InterestTable
-from reelstack.adapters.lake_files import parquet_bytes
-from reelstack.domain.interactions import Interaction, VideoFacts
+from reelstack.adapters.distribution.interest_cache import InterestCache
+from reelstack.adapters.distribution.interest_table import InterestTable
+from reelstack.adapters.engagement.lake_files import parquet_bytes
+from reelstack.domain.engagement.interactions import Interaction, VideoFacts
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration

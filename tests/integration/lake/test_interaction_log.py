@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from reelstack.adapters.lake_files import read_rows
+from reelstack.adapters.engagement.lake_files import read_rows
 from reelstack_tools.tokens import user_sub
 from tests.support.http import Api
 from tests.support.waiting import wait_for

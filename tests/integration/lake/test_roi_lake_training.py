@@ -15,10 +15,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from reelstack.adapters.lake_files import parquet_bytes
-from reelstack.adapters.play_model_store import PlayModelStore
-from reelstack.adapters.storage import MediaStorage
-from reelstack.domain.interactions import Interaction, VideoFacts
+from reelstack.adapters.engagement.lake_files import parquet_bytes
+from reelstack.adapters.media_bucket import MediaStorage
+from reelstack.adapters.storage.play_model_store import PlayModelStore
+from reelstack.domain.engagement.interactions import Interaction, VideoFacts
 from reelstack_tools.roi_catalog import Catalog, CatalogParams, generate_catalog
 from reelstack_tools.roi_command import _last_day, train_from_lake
 from reelstack_tools.roi_eval import features_at

@@ -15,15 +15,15 @@ from typing import Any
 import pytest
 from redis.cluster import RedisCluster
 
-from reelstack.adapters.like_cache import LikeCache, keys
-from reelstack.adapters.like_store import LikeStore
+from reelstack.adapters.engagement.like_cache import LikeCache, keys
+from reelstack.adapters.engagement.like_store import LikeStore
 from reelstack.adapters.queue_sender import QueueSender
 from reelstack.adapters.redis_client import redis_from_url
+from reelstack.domain.engagement.likes import LikeChange, LikeState, replay
 from reelstack.domain.identity import Principal
-from reelstack.domain.likes import LikeChange, LikeState, replay
 from reelstack.domain.videos import Video, VideoStatus
 from reelstack.errors import DependencyFailed, NotFound
-from reelstack.services.likes import LikeService, LikeWorker
+from reelstack.services.engagement.likes import LikeService, LikeWorker
 
 AT = "2026-01-02T03:04:05.678Z"
 

@@ -25,9 +25,9 @@ from typing import Any
 import pytest
 import redis
 
-from reelstack.adapters.like_cache import keys
+from reelstack.adapters.engagement.like_cache import keys
 from reelstack.clock import iso, utc_now
-from reelstack.domain.likes import LikeChange
+from reelstack.domain.engagement.likes import LikeChange
 from reelstack_tools.tokens import user_sub
 from tests.support.http import Api, Reply
 from tests.support.waiting import wait_for

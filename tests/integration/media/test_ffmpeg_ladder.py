@@ -22,15 +22,15 @@ from typing import Any
 
 import pytest
 
-from reelstack.adapters.probe import probe_file
-from reelstack.adapters.storage import MediaStorage
-from reelstack.adapters.transcoder import FfmpegTranscoder, TranscodeFailed, TranscodeOutput
-from reelstack.domain.backends import LambdaBudget
-from reelstack.domain.hls import ByteRange, parse_media_playlist
-from reelstack.domain.rendition_spec import RenditionSpec
-from reelstack.domain.renditions import Plan, Rendition, plan_renditions
+from reelstack.adapters.media.probe import probe_file
+from reelstack.adapters.media.transcoder import FfmpegTranscoder, TranscodeFailed, TranscodeOutput
+from reelstack.adapters.media_bucket import MediaStorage
+from reelstack.domain.media.backends import LambdaBudget
+from reelstack.domain.media.hls import ByteRange, parse_media_playlist
+from reelstack.domain.media.rendition_spec import RenditionSpec
+from reelstack.domain.media.renditions import Plan, Rendition, plan_renditions
 from reelstack.errors import DependencyFailed, NotFound
-from reelstack.services.transcode import TranscodeStage
+from reelstack.services.media.transcode import TranscodeStage
 from tests.support.cloud_stores import media_storage
 from tests.support.media_corpus import X264, ffmpeg, pattern, tone
 
@@ -567,7 +567,7 @@ def test_a_failed_stage_uploads_nothing_and_cleans_its_scratch(
 
 def test_the_same_decode_leaves_candidate_stills_at_each_scene(tmp_path: Path) -> None:
     # GIVEN three 2 s scenes (test pattern, red, bars) and a transcoder that keeps stills for moderation
-    from reelstack.domain.moderation import DEFAULT_POLICY
+    from reelstack.domain.media.moderation import DEFAULT_POLICY
     from reelstack_tools.demo_media import three_scene_clip
 
     source = three_scene_clip(tmp_path / "scenes.mp4")

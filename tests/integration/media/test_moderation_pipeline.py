@@ -16,11 +16,11 @@ import cv2
 import numpy as np
 import pytest
 
-from reelstack.adapters.keyframes import KeyframeSampler
-from reelstack.adapters.nudity_detector import NudeNetDetector
-from reelstack.adapters.storage import MediaStorage
-from reelstack.domain.media import UnplayableMedia
-from reelstack.domain.moderation import (
+from reelstack.adapters.media.keyframes import KeyframeSampler
+from reelstack.adapters.media.nudity_detector import NudeNetDetector
+from reelstack.adapters.media_bucket import MediaStorage
+from reelstack.domain.media.media import UnplayableMedia
+from reelstack.domain.media.moderation import (
     DEFAULT_POLICY,
     EXPLICIT_LABELS,
     FrameScores,
@@ -28,7 +28,7 @@ from reelstack.domain.moderation import (
     verdict,
 )
 from reelstack.errors import DependencyFailed
-from reelstack.services.moderation import ModerationStage
+from reelstack.services.media.moderation import ModerationStage
 from reelstack_tools.demo_media import (
     PHOTO,
     PHOTO_LABEL,

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from reelstack.adapters.probe import probe_file, scan_boxes
-from reelstack.domain.media import MediaInfo, ProbePolicy, UnplayableMedia
+from reelstack.adapters.media.probe import probe_file, scan_boxes
+from reelstack.domain.media.media import MediaInfo, ProbePolicy, UnplayableMedia
 from tests.support.media_corpus import TRUNCATED_AT, build_corpus
 
 pytestmark = pytest.mark.integration

@@ -22,20 +22,20 @@ from typing import Any
 import pytest
 from botocore.stub import ANY, Stubber
 
-from reelstack.adapters.batch_jobs import BatchJobs
-from reelstack.adapters.mediaconvert import MediaConvertJobs
-from reelstack.adapters.sprite_tiles import SpriteTiler
-from reelstack.adapters.storage import MediaStorage
-from reelstack.adapters.waiting_tasks import WaitingTasks
-from reelstack.adapters.workflow import TaskCallbacks
-from reelstack.domain.hls import sprite_index
-from reelstack.domain.mediaconvert_events import waiting_ref
-from reelstack.domain.mediaconvert_job import poster_capture_key, sprite_capture_keys
-from reelstack.domain.renditions import Plan
-from reelstack.domain.transcode_jobs import client_request_token, resumed_ref
+from reelstack.adapters.media.batch_jobs import BatchJobs
+from reelstack.adapters.media.mediaconvert import MediaConvertJobs
+from reelstack.adapters.media.sprite_tiles import SpriteTiler
+from reelstack.adapters.media.waiting_tasks import WaitingTasks
+from reelstack.adapters.media.workflow import TaskCallbacks
+from reelstack.adapters.media_bucket import MediaStorage
+from reelstack.domain.media.hls import sprite_index
+from reelstack.domain.media.mediaconvert_events import waiting_ref
+from reelstack.domain.media.mediaconvert_job import poster_capture_key, sprite_capture_keys
+from reelstack.domain.media.renditions import Plan
+from reelstack.domain.media.transcode_jobs import client_request_token, resumed_ref
 from reelstack.errors import DependencyFailed, InvalidRequest
-from reelstack.services.mediaconvert_completion import MediaConvertCompletion
-from reelstack.services.transcode_backends import (
+from reelstack.services.media.mediaconvert_completion import MediaConvertCompletion
+from reelstack.services.media.transcode_backends import (
     BackendConfig,
     SubmitRequest,
     TranscodeBackends,

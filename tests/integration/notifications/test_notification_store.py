@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from reelstack.adapters.notification_store import NotificationStore
-from reelstack.domain.notifications import LikeNotice
+from reelstack.adapters.engagement.notification_store import NotificationStore
+from reelstack.domain.engagement.notifications import LikeNotice
 from reelstack.errors import InvalidRequest
 
 pytestmark = pytest.mark.integration
@@ -68,7 +68,7 @@ def test_likes_in_a_window_become_one_notification_counted_once_per_liker(store:
 
 
 def only_ref(store: NotificationStore, video: str) -> str:
-    from reelstack.domain.notifications import notification_key
+    from reelstack.domain.engagement.notifications import notification_key
 
     return notification_key(like(video, "x", NOON), store.window_s)
 

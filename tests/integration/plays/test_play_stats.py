@@ -21,17 +21,17 @@ from urllib.parse import urlparse
 import pytest
 from pynamodb.connection import Connection
 
-from reelstack.adapters.play_daily_stats import DailyStats, DayStats
-from reelstack.adapters.play_stats import PlayStats
+from reelstack.adapters.engagement.play_daily_stats import DailyStats, DayStats
+from reelstack.adapters.engagement.play_stats import PlayStats
+from reelstack.adapters.engagement.rate_limiter import RateLimiter
 from reelstack.adapters.queue_sender import QueueSender
-from reelstack.adapters.rate_limiter import RateLimiter
 from reelstack.clock import iso, utc_now
+from reelstack.domain.engagement.plays import PlayEvent, aggregate, play_message
+from reelstack.domain.engagement.rate_limits import TokenBucket, TooManyRequests
 from reelstack.domain.identity import Principal
-from reelstack.domain.plays import PlayEvent, aggregate, play_message
-from reelstack.domain.rate_limits import TokenBucket, TooManyRequests
 from reelstack.domain.videos import Video, VideoStatus
 from reelstack.errors import DependencyFailed, NotFound
-from reelstack.services.plays import PlayAggregator, PlayService
+from reelstack.services.engagement.plays import PlayAggregator, PlayService
 from tests.support.cloud_stores import repositories
 from tests.support.lossy_proxy import lossy_proxy
 from tests.support.waiting import wait_for

@@ -87,7 +87,7 @@ def test_a_play_counts_past_the_threshold_once_per_viewer_per_hour(
 
 
 def test_counted_plays_feed_unique_viewers_and_the_viewers_interests(local_cloud: Any, video_id: str) -> None:
-    from reelstack.adapters.play_stats import PlayStats
+    from reelstack.adapters.engagement.play_stats import PlayStats
     from reelstack_tools.tokens import user_sub
 
     # GIVEN the Redis side of plays (what feeds read)

@@ -22,10 +22,10 @@ from urllib.parse import quote, urlencode
 import pytest
 from chalice.test import Client
 
-from reelstack.adapters.search_client import SearchClient
-from reelstack.services import search as search_module
+from reelstack.adapters.distribution.search_client import SearchClient
 from reelstack.services.auth import Authenticator
-from reelstack.services.search import SearchService
+from reelstack.services.distribution import search as search_module
+from reelstack.services.distribution.search import SearchService
 from reelstack.settings import SearchSettings
 from reelstack_tools.localcloud.child_process import free_port
 from reelstack_tools.localcloud.search_node import SearchNode

@@ -17,13 +17,13 @@ from unittest import mock
 import pytest
 from opensearchpy import OpenSearch
 
+from reelstack.adapters.distribution.search_client import SearchClient
+from reelstack.adapters.distribution.search_writer import write_bulk
 from reelstack.adapters.events import EventPublisher
 from reelstack.adapters.repositories import Repositories
-from reelstack.adapters.search_client import SearchClient
-from reelstack.adapters.search_writer import write_bulk
-from reelstack.adapters.tier_events import TierAnnouncingRepositories
+from reelstack.adapters.storage.tier_events import TierAnnouncingRepositories
 from reelstack.clock import iso, utc_now
-from reelstack.domain.storage_tiers import StorageState, Tier
+from reelstack.domain.storage.storage_tiers import StorageState, Tier
 from reelstack.domain.videos import VideoStatus
 from reelstack.search_wiring import build_indexer, build_reindexer
 from reelstack_tools import cli

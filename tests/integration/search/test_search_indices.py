@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from opensearchpy import OpenSearch
 
-from reelstack.adapters.search_client import SearchClient, SearchUnavailable
-from reelstack.domain.search_indices import VIDEOS_MAPPINGS, IndexSpec
+from reelstack.adapters.distribution.search_client import SearchClient, SearchUnavailable
+from reelstack.domain.distribution.search_indices import VIDEOS_MAPPINGS, IndexSpec
 from reelstack.settings import SearchSettings
 from tests.support.modules import load_module
 

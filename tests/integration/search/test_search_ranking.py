@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from reelstack.adapters.search_client import SearchClient
+from reelstack.adapters.distribution.search_client import SearchClient
 from reelstack.errors import NotFound
-from reelstack.services.search import SearchService
+from reelstack.services.distribution.search import SearchService
 from reelstack.settings import SearchSettings
 from reelstack_tools.localcloud.search_node import SearchNode
 from tests.support import search_corpus as corpus

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 import pytest
 from opensearchpy import OpenSearch
 
-from reelstack.domain.search_indices import VIDEOS_ALIAS
+from reelstack.domain.distribution.search_indices import VIDEOS_ALIAS
 from tests.support.http import Api, request
 from tests.support.search_corpus import video
 

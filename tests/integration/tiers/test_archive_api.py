@@ -115,7 +115,7 @@ def test_without_a_kept_rendition_a_cold_video_answers_202_until_restored(
     local_cloud: Any, cloud_sdk_environment: Any, alice: Api, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     from reelstack.domain.identity import Principal
-    from reelstack.services.archive import ArchiveService
+    from reelstack.services.storage.archive import ArchiveService
 
     # GIVEN a published video and the archive service with no kept rendition (in-process, real S3/DynamoDB)
     video_id = _published(alice, tmp_path_factory, "archive me whole")

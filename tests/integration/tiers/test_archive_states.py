@@ -60,7 +60,7 @@ class _Service:
 
     def __init__(self, local_cloud: Any, storage: Any = None, **options: Any) -> None:
         from reelstack.domain.identity import Principal
-        from reelstack.services.archive import ArchiveService
+        from reelstack.services.storage.archive import ArchiveService
 
         self.repos = repositories(local_cloud)
         self.storage = storage or media_storage(local_cloud)
@@ -247,7 +247,7 @@ def test_a_play_of_a_partly_cold_video_restores_what_is_missing(
     local_cloud: Any, cloud_sdk_environment: Any, video_id: str
 ) -> None:
     from reelstack.clock import iso, utc_now
-    from reelstack.domain.storage_tiers import StorageState, Tier
+    from reelstack.domain.storage.storage_tiers import StorageState, Tier
     from reelstack.domain.videos import VideoStatus
 
     plain = _Service(local_cloud)
@@ -270,8 +270,8 @@ def test_a_play_of_a_partly_cold_video_restores_what_is_missing(
 def test_the_nightly_tiering_leaves_a_video_alone_while_it_is_archiving(
     local_cloud: Any, cloud_sdk_environment: Any, video_id: str
 ) -> None:
-    from reelstack.adapters.play_daily_stats import DailyStats
-    from reelstack.services.tiering import TieringService
+    from reelstack.adapters.engagement.play_daily_stats import DailyStats
+    from reelstack.services.storage.tiering import TieringService
 
     plain = _Service(local_cloud)
     owner = plain.owner(video_id)
@@ -298,9 +298,9 @@ def test_an_archive_that_died_holding_the_lease_is_resumed_once_the_lease_runs_o
     from datetime import timedelta
 
     from reelstack.clock import utc_now
-    from reelstack.domain.storage_tiers import state_of
-    from reelstack.domain.tier_transitions import TierEvent
-    from reelstack.services.tier_claims import TierClaims
+    from reelstack.domain.storage.storage_tiers import state_of
+    from reelstack.domain.storage.tier_transitions import TierEvent
+    from reelstack.services.storage.tier_claims import TierClaims
 
     plain = _Service(local_cloud)
     owner = plain.owner(video_id)

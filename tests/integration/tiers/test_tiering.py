@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from reelstack.adapters.play_daily_stats import DailyStats
+from reelstack.adapters.engagement.play_daily_stats import DailyStats
+from reelstack.adapters.media_bucket import MediaStorage
 from reelstack.adapters.repositories import Repositories
-from reelstack.adapters.storage import MediaStorage
-from reelstack.domain.storage_tiers import tier_of
-from reelstack.services.tiering import TieringService
+from reelstack.domain.storage.storage_tiers import tier_of
+from reelstack.services.storage.tiering import TieringService
 from tests.support.cloud_stores import media_storage, repositories
 from tests.support.http import Api
 from tests.support.workflow import upload_bytes, wait_for_status
@@ -77,7 +77,7 @@ def test_dry_run_then_run_then_nothing_left_to_do(service: Any, video_id: str) -
 
 def test_a_dry_run_pages_through_the_published_partition_and_reports(service: Any, video_id: str) -> None:
     from reelstack.domain.videos import published_bucket
-    from reelstack.services.tiering_run import TieringRun, buckets
+    from reelstack.services.storage.tiering_run import TieringRun, buckets
 
     tiering, repos, storage = service
     run = TieringRun(repos, tiering, storage, page_size=1)

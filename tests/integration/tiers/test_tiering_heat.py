@@ -13,14 +13,14 @@ from typing import Any
 import pytest
 from pynamodb.connection import Connection
 
-from reelstack.adapters.play_daily_stats import DailyStats
+from reelstack.adapters.engagement.play_daily_stats import DailyStats
+from reelstack.adapters.media.workflow import StepFunctionsWorkflow
 from reelstack.adapters.repositories import Repositories
-from reelstack.adapters.workflow import StepFunctionsWorkflow
-from reelstack.domain.plays import DailyDelta
-from reelstack.domain.storage_costs import Codec
+from reelstack.domain.engagement.plays import DailyDelta
+from reelstack.domain.storage.storage_costs import Codec
 from reelstack.domain.videos import published_bucket
-from reelstack.services.heat_start import HeatStarter
-from reelstack.services.tiering import TieringOutcome, TieringService
+from reelstack.services.media.heat_start import HeatStarter
+from reelstack.services.storage.tiering import TieringOutcome, TieringService
 from reelstack_tools.demo_media import three_scene_clip
 from tests.support.cloud_stores import media_storage, repositories
 from tests.support.http import Api

@@ -15,15 +15,15 @@ from typing import Any
 import pytest
 from pynamodb.connection import Connection
 
-from reelstack.adapters.play_daily_stats import DailyStats
-from reelstack.adapters.play_model_store import PlayModelUnavailable
-from reelstack.adapters.play_predictor import PlayPredictor
-from reelstack.domain.play_history import PlayHistory
-from reelstack.domain.plays import DailyDelta
-from reelstack.domain.roi import RoiPolicy, VideoFacts, plays_over
+from reelstack.adapters.engagement.play_daily_stats import DailyStats
+from reelstack.adapters.storage.play_model_store import PlayModelUnavailable
+from reelstack.adapters.storage.play_predictor import PlayPredictor
+from reelstack.domain.engagement.plays import DailyDelta
+from reelstack.domain.storage.play_history import PlayHistory
+from reelstack.domain.storage.roi import RoiPolicy, VideoFacts, plays_over
 from reelstack.domain.videos import Video
-from reelstack.services.tiering import TieringOutcome
-from reelstack.services.tiering_run import TieringRun
+from reelstack.services.storage.tiering import TieringOutcome
+from reelstack.services.storage.tiering_run import TieringRun
 from reelstack.settings import TieringPageSettings
 from reelstack.wiring import build_tiering_page_run
 from reelstack_tools.cli import main

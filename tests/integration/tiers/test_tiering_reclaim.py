@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from reelstack.adapters.play_daily_stats import DailyStats
+from reelstack.adapters.engagement.play_daily_stats import DailyStats
 from reelstack.clock import utc_now
-from reelstack.services.tiering import TieringService
+from reelstack.services.storage.tiering import TieringService
 from tests.support.cloud_stores import media_storage, repositories
 from tests.support.http import Api
 from tests.support.workflow import upload_bytes, wait_for_status

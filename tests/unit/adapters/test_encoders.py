@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from reelstack.adapters.encoders import NvencHevcTranscoder, NvencTranscoder
-from reelstack.domain import heat
-from reelstack.domain.gpu_command import gpu_unavailable
+from reelstack.adapters.media.encoders import NvencHevcTranscoder, NvencTranscoder
+from reelstack.domain.media import heat
+from reelstack.domain.media.gpu_command import gpu_unavailable
 from reelstack.errors import DependencyFailed
 from tests.support.plans import ladder_plan
 

@@ -10,10 +10,10 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from reelstack.adapters.mediaconvert import MediaConvertJobs
-from reelstack.domain.media import MediaInfo
-from reelstack.domain.mediaconvert_job import create_job_request, destination_for
-from reelstack.domain.renditions import LambdaBudget, RenditionSpec, plan_renditions
+from reelstack.adapters.media.mediaconvert import MediaConvertJobs
+from reelstack.domain.media.media import MediaInfo
+from reelstack.domain.media.mediaconvert_job import create_job_request, destination_for
+from reelstack.domain.media.renditions import LambdaBudget, RenditionSpec, plan_renditions
 from reelstack.errors import DependencyFailed, InvalidRequest
 
 SOURCE = MediaInfo(

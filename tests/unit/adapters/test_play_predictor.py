@@ -10,8 +10,8 @@ import joblib
 import numpy as np
 import pytest
 
-from reelstack.adapters.play_predictor import PlayPredictor, TrainingOptions, train
-from reelstack.domain.play_history import FEATURE_NAMES
+from reelstack.adapters.storage.play_predictor import PlayPredictor, TrainingOptions, train
+from reelstack.domain.storage.play_history import FEATURE_NAMES
 
 OPTIONS = TrainingOptions(max_iter=30, min_samples_leaf=5)
 

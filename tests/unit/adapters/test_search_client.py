@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from opensearchpy import Urllib3AWSV4SignerAuth
 
-from reelstack.adapters.search_client import SearchClient, build_client
+from reelstack.adapters.distribution.search_client import SearchClient, build_client
 from reelstack.settings import SearchSettings
 
 

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from opensearchpy.exceptions import ConnectionError as SearchConnectionError
 
-from reelstack.adapters.search_client import SearchUnavailable
-from reelstack.adapters.search_writer import bulk_body, write_bulk
-from reelstack.domain.search_documents import IndexAction, IndexOp
+from reelstack.adapters.distribution.search_client import SearchUnavailable
+from reelstack.adapters.distribution.search_writer import bulk_body, write_bulk
+from reelstack.domain.distribution.search_documents import IndexAction, IndexOp
 
 OPS = [
     IndexOp("a", IndexAction.INDEX, 10, {"video_id": "a"}),

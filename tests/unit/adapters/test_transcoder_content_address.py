@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from reelstack.adapters.transcoder import _content_addressed, sha256_hex
-from reelstack.domain.hls import parse_media_playlist
+from reelstack.adapters.media.transcoder import _content_addressed, sha256_hex
+from reelstack.domain.media.hls import parse_media_playlist
 
 PLAYLIST = """#EXTM3U
 #EXT-X-VERSION:7

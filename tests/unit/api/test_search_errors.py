@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from opensearchpy.exceptions import ConnectionError, ConnectionTimeout, RequestError, TransportError
 
-from reelstack.adapters.search_client import SearchUnavailable, is_our_bug
+from reelstack.adapters.distribution.search_client import SearchUnavailable, is_our_bug
 from reelstack.errors import DependencyFailed
 from reelstack.http_errors import error_answer
 

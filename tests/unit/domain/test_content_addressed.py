@@ -7,8 +7,8 @@ import hashlib
 
 import pytest
 
-from reelstack.domain.ffmpeg_ladder import MEDIA_FILE, content_addressed_name
-from reelstack.domain.hls import parse_media_playlist, rename_resources
+from reelstack.domain.media.ffmpeg_ladder import MEDIA_FILE, content_addressed_name
+from reelstack.domain.media.hls import parse_media_playlist, rename_resources
 from reelstack.errors import InvalidRequest
 
 DIGEST = hashlib.sha256(b"some fMP4 bytes").hexdigest()

@@ -8,9 +8,14 @@ from fractions import Fraction
 
 import pytest
 
-from reelstack.domain.ffmpeg_ladder import hls_time, ladder_command, single_rendition_command, still_time
-from reelstack.domain.moderation import CandidateStills
-from reelstack.domain.renditions import Plan, Rendition, RenditionSpec
+from reelstack.domain.media.ffmpeg_ladder import (
+    hls_time,
+    ladder_command,
+    single_rendition_command,
+    still_time,
+)
+from reelstack.domain.media.moderation import CandidateStills
+from reelstack.domain.media.renditions import Plan, Rendition, RenditionSpec
 from tests.support.plans import ladder_plan
 
 OUT = "/scratch/out"

@@ -8,10 +8,10 @@ from fractions import Fraction
 
 import pytest
 
-from reelstack.domain.ffmpeg_ladder import ladder_command
-from reelstack.domain.gpu_command import filter_graph, frames_stay_on_gpu, nvenc_ladder_command
-from reelstack.domain.media import MediaInfo
-from reelstack.domain.renditions import LambdaBudget, Plan, RenditionSpec, plan_renditions
+from reelstack.domain.media.ffmpeg_ladder import ladder_command
+from reelstack.domain.media.gpu_command import filter_graph, frames_stay_on_gpu, nvenc_ladder_command
+from reelstack.domain.media.media import MediaInfo
+from reelstack.domain.media.renditions import LambdaBudget, Plan, RenditionSpec, plan_renditions
 from tests.support.media_info import media
 
 OUT = "/work/out"

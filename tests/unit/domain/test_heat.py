@@ -7,10 +7,10 @@ from fractions import Fraction
 
 import pytest
 
-from reelstack.domain import heat
-from reelstack.domain.ffmpeg_ladder import hls_output, ladder_command
-from reelstack.domain.hls import MeasuredBandwidth, master_playlist
-from reelstack.domain.renditions import Plan
+from reelstack.domain.media import heat
+from reelstack.domain.media.ffmpeg_ladder import hls_output, ladder_command
+from reelstack.domain.media.hls import MeasuredBandwidth, master_playlist
+from reelstack.domain.media.renditions import Plan
 from reelstack.errors import InvalidRequest
 from tests.support.plans import ladder_plan
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from reelstack.domain import heat
-from reelstack.domain.backends import Backend, estimate_encode_s
-from reelstack.domain.heat_backend import choose_heat_backend, hevc_lambda_budget
-from reelstack.domain.renditions import Plan
-from reelstack.domain.storage_costs import Codec, EncodeSpeeds
+from reelstack.domain.media import heat
+from reelstack.domain.media.backends import Backend, estimate_encode_s
+from reelstack.domain.media.heat_backend import choose_heat_backend, hevc_lambda_budget
+from reelstack.domain.media.renditions import Plan
+from reelstack.domain.storage.storage_costs import Codec, EncodeSpeeds
 from tests.support.plans import ladder_plan
 
 

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from reelstack.adapters import encoders
-from reelstack.domain import heat
+from reelstack.adapters.media import encoders
+from reelstack.domain.media import heat
 from reelstack.errors import InvalidRequest
-from reelstack.services.heat_encode import HeatJob, HeatSource, heat_job_key
+from reelstack.services.media.heat_encode import HeatJob, HeatSource, heat_job_key
 from tests.support.modules import load_module
 from tests.support.plans import ladder_plan
 

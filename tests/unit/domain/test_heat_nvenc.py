@@ -9,10 +9,10 @@ from dataclasses import replace
 
 import pytest
 
-from reelstack.domain import heat
-from reelstack.domain.ffmpeg_ladder import hls_output
-from reelstack.domain.gpu_command import nvenc_ladder_command
-from reelstack.domain.renditions import Plan
+from reelstack.domain.media import heat
+from reelstack.domain.media.ffmpeg_ladder import hls_output
+from reelstack.domain.media.gpu_command import nvenc_ladder_command
+from reelstack.domain.media.renditions import Plan
 from reelstack.errors import InvalidRequest
 from tests.support.plans import ladder_plan
 

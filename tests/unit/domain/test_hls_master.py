@@ -7,14 +7,14 @@ from itertools import pairwise
 
 import pytest
 
-from reelstack.domain.hls import (
+from reelstack.domain.media.hls import (
     ByteRange,
     MeasuredBandwidth,
     master_playlist,
     parse_media_playlist,
     sprite_index,
 )
-from reelstack.domain.renditions import Plan, RenditionSpec, SpriteSpec
+from reelstack.domain.media.renditions import Plan, RenditionSpec, SpriteSpec
 from reelstack.errors import InvalidRequest
 from tests.support.plans import ladder_plan
 

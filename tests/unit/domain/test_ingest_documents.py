@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from reelstack.domain.failures import failure_from_error
+from reelstack.domain.media.failures import failure_from_error
 from reelstack.domain.videos import video_id_from_original_key
 from reelstack.errors import InvalidRequest
-from reelstack.services.ingest import documents_from_s3_notification
+from reelstack.services.media.ingest import documents_from_s3_notification
 
 EVENTS = Path(__file__).resolve().parents[3] / "events" / "ingest_trigger"
 

@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from reelstack.domain.likes import (
+from reelstack.domain.engagement.likes import (
     INVALID_MESSAGE,
     LikeAnswer,
     LikeChange,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from reelstack.domain.local_buckets import LocalBuckets
-from reelstack.domain.rate_limits import TokenBucket
+from reelstack.domain.engagement.local_buckets import LocalBuckets
+from reelstack.domain.engagement.rate_limits import TokenBucket
 
 BUCKET = TokenBucket(rate_per_s=2, burst=3)
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from reelstack.domain.media import (
+from reelstack.domain.media.media import (
     MediaInfo,
     ProbePolicy,
     UnplayableMedia,

@@ -9,16 +9,16 @@ from typing import Any
 
 import pytest
 
-from reelstack.domain.media import MediaInfo
-from reelstack.domain.mediaconvert_events import (
+from reelstack.domain.media.media import MediaInfo
+from reelstack.domain.media.mediaconvert_events import (
     CANCELED_ERROR,
     FAILED_ERROR,
     JobStatus,
     parse_job_state_change,
     waiting_ref,
 )
-from reelstack.domain.mediaconvert_job import poster_capture_key, sprite_capture_keys
-from reelstack.domain.renditions import LambdaBudget, RenditionSpec, plan_renditions
+from reelstack.domain.media.mediaconvert_job import poster_capture_key, sprite_capture_keys
+from reelstack.domain.media.renditions import LambdaBudget, RenditionSpec, plan_renditions
 from reelstack.errors import InvalidRequest, split_coded_message
 
 EVENTS = Path(__file__).resolve().parents[3] / "events" / "mediaconvert_events"

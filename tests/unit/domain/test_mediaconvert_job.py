@@ -11,14 +11,14 @@ import pytest
 from botocore.model import ListShape, MapShape, Shape, StructureShape
 from botocore.validate import ParamValidator
 
-from reelstack.domain.media import MediaInfo
-from reelstack.domain.mediaconvert_job import (
+from reelstack.domain.media.media import MediaInfo
+from reelstack.domain.media.mediaconvert_job import (
     create_job_request,
     destination_for,
     poster_capture_key,
     sprite_capture_keys,
 )
-from reelstack.domain.renditions import LambdaBudget, Plan, RenditionSpec, SpriteSpec, plan_renditions
+from reelstack.domain.media.renditions import LambdaBudget, Plan, RenditionSpec, SpriteSpec, plan_renditions
 from reelstack.errors import InvalidRequest
 from tests.support.media_info import media
 

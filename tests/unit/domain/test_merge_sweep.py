@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from reelstack.domain.merge_sweep import (
+from reelstack.domain.media.merge_sweep import (
     MERGING_SHARDS,
     MergeSweepPolicy,
     SweepAction,

@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from reelstack.domain.moderation import (
+from reelstack.domain.media.moderation import (
     DEFAULT_MAX_FRAMES,
     DEFAULT_MIN_GAP_S,
     DEFAULT_POLICY,

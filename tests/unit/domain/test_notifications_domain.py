@@ -6,7 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from reelstack.domain.notifications import LikeNotice, like_text, notification_key, notifies, window_of
+from reelstack.domain.engagement.notifications import (
+    LikeNotice,
+    like_text,
+    notification_key,
+    notifies,
+    window_of,
+)
 from reelstack.errors import InvalidRequest
 
 NOON = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from reelstack.domain.play_history import (
+from reelstack.domain.storage.play_history import (
     FEATURE_NAMES,
     PlayHistory,
     average_ranks,

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from reelstack.domain.plays import (
+from reelstack.domain.engagement.plays import (
     PlayEvent,
     PlayPolicy,
     aggregate,

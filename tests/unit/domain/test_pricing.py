@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from reelstack.domain.pricing import Prices, StorageClass, parse_prices
+from reelstack.domain.storage.pricing import Prices, StorageClass, parse_prices
 
 
 def test_the_defaults_carry_the_published_minimums_and_storage_prices() -> None:

@@ -1,4 +1,4 @@
-"""The nightly profile run as data (domain.profile_runs): where a run reads and writes, which part files
+"""The nightly profile run as data (domain.distribution.profile_runs): where a run reads and writes, which part files
 it loads, and when its version may be switched to."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from reelstack.domain.profile_runs import (
+from reelstack.domain.distribution.profile_runs import (
     JobSettings,
     Part,
     RunPlan,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from reelstack.domain.rate_limits import (
+from reelstack.domain.engagement.rate_limits import (
     TokenBucket,
     TooManyRequests,
     parse_rate_limits,

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from reelstack.domain.renditions import (
+from reelstack.domain.media.renditions import (
     Backend,
     LambdaBudget,
     Plan,

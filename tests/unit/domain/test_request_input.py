@@ -8,14 +8,14 @@ from typing import Any
 
 import pytest
 
-from reelstack.domain.request_input import DEFAULT_BODY_CAP, parse_json_body, parse_limit, text_body_cap
-from reelstack.domain.uploads import (
+from reelstack.domain.media.uploads import (
     MAX_PARTS_PER_REQUEST,
     PART_REQUEST_BODY_CAP,
     open_upload_body_cap,
     parse_part_request,
     parse_upload_request,
 )
+from reelstack.domain.request_input import DEFAULT_BODY_CAP, parse_json_body, parse_limit, text_body_cap
 from reelstack.errors import InvalidRequest, TooLarge
 from reelstack.settings import UploadLimits
 

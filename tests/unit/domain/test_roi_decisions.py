@@ -11,9 +11,9 @@ import math
 
 import pytest
 
-from reelstack.domain.backends import Backend
-from reelstack.domain.pricing import Prices, StorageClass
-from reelstack.domain.roi import (
+from reelstack.domain.media.backends import Backend
+from reelstack.domain.storage.pricing import Prices, StorageClass
+from reelstack.domain.storage.roi import (
     Action,
     ObjectKind,
     RoiPolicy,
@@ -28,7 +28,7 @@ from reelstack.domain.roi import (
     rule_based_class,
     top_decile_threshold,
 )
-from reelstack.domain.storage_costs import Codec
+from reelstack.domain.storage.storage_costs import Codec
 
 GB = 2**30
 MiB = 2**20

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from reelstack.domain.search_documents import (
+from reelstack.domain.distribution.search_documents import (
     Counts,
     IndexAction,
     document_version,
@@ -14,8 +14,8 @@ from reelstack.domain.search_documents import (
     plan_video,
     search_document,
 )
-from reelstack.domain.search_indices import VIDEOS_MAPPINGS
-from reelstack.domain.storage_tiers import StorageState, Tier
+from reelstack.domain.distribution.search_indices import VIDEOS_MAPPINGS
+from reelstack.domain.storage.storage_tiers import StorageState, Tier
 from reelstack.domain.videos import Playback, Video, VideoStatus
 
 NOW_US = epoch_micros("2026-12-04T12:00:00.000Z")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from reelstack.domain.search_indices import (
+from reelstack.domain.distribution.search_indices import (
     PROFILES_ALIAS,
     VIDEOS_ALIAS,
     index_specs,

@@ -1,4 +1,4 @@
-"""What a search request may say (domain.search_input): known parameters once each, a bounded visible
+"""What a search request may say (domain.distribution.search_input): known parameters once each, a bounded visible
 text, a folded tag, and cursors bound to their query with checked sort values."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from reelstack.domain.search_input import (
+from reelstack.domain.distribution.search_input import (
     SearchCursor,
     check_parameters,
     decode_cursor,

@@ -1,4 +1,4 @@
-"""The search bodies (domain.search_queries): user text only ever matched, never parsed; a blended,
+"""The search bodies (domain.distribution.search_queries): user text only ever matched, never parsed; a blended,
 capped function_score; a total sort order for search_after; suggestions and similar videos."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from reelstack.domain.search_queries import (
+from reelstack.domain.distribution.search_queries import (
     MAX_BLEND,
     SORT,
     TITLE_EXACT_BOOST,

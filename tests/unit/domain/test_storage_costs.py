@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from reelstack.domain.backends import Backend
-from reelstack.domain.pricing import Prices, RetrievalTier, StorageClass
-from reelstack.domain.storage_costs import (
+from reelstack.domain.media.backends import Backend
+from reelstack.domain.storage.pricing import Prices, RetrievalTier, StorageClass
+from reelstack.domain.storage.storage_costs import (
     Codec,
     billable_gb_month,
     early_deletion_fee,

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from reelstack.domain.storage_tiers import StorageState, Tier
-from reelstack.domain.tier_transitions import (
+from reelstack.domain.storage.storage_tiers import StorageState, Tier
+from reelstack.domain.storage.tier_transitions import (
     InvalidTierTransition,
     Listed,
     TierEvent,

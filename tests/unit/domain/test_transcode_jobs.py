@@ -12,10 +12,10 @@ import botocore.session
 import pytest
 from botocore.validate import ParamValidator
 
-from reelstack.domain.mediaconvert_events import parse_job_state_change, waiting_ref
-from reelstack.domain.mediaconvert_job import create_job_request, destination_for
-from reelstack.domain.renditions import Plan
-from reelstack.domain.transcode_jobs import (
+from reelstack.domain.media.mediaconvert_events import parse_job_state_change, waiting_ref
+from reelstack.domain.media.mediaconvert_job import create_job_request, destination_for
+from reelstack.domain.media.renditions import Plan
+from reelstack.domain.media.transcode_jobs import (
     batch_job_name,
     client_request_token,
     gpu_job_request,

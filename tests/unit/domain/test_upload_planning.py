@@ -7,7 +7,7 @@ import hashlib
 
 import pytest
 
-from reelstack.domain.uploads import (
+from reelstack.domain.media.uploads import (
     S3_MIN_PART_SIZE,
     UploadMode,
     check_chunks,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from reelstack.domain.upload_quota import LISTED_IN_REFUSAL, OpenUpload, OpenUploadQuota, check_room
+from reelstack.domain.media.upload_quota import LISTED_IN_REFUSAL, OpenUpload, OpenUploadQuota, check_room
 from reelstack.errors import Conflict
 
 GiB = 1024**3

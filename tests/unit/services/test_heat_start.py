@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from reelstack.services.heat_start import MAX_EXECUTION_NAME, heat_execution_name
+from reelstack.services.media.heat_start import MAX_EXECUTION_NAME, heat_execution_name
 
 NIGHT = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
 VALID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")

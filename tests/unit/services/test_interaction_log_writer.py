@@ -1,4 +1,4 @@
-"""The interaction log's writer and forward (services.interaction_log, plays' forward): which messages
+"""The interaction log's writer and forward (services.engagement.interaction_log, plays' forward): which messages
 land in which day's file, which go to the DLQ, which come back, and that plays are forwarded before
 anything is counted."""
 
@@ -9,11 +9,11 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from reelstack.domain.interactions import Interaction, VideoFacts
-from reelstack.domain.plays import PlayEvent, play_message
+from reelstack.domain.engagement.interactions import Interaction, VideoFacts
+from reelstack.domain.engagement.plays import PlayEvent, play_message
 from reelstack.errors import DependencyFailed
-from reelstack.services.interaction_log import InteractionLogWriter, lake_key
-from reelstack.services.plays import PlayAggregator
+from reelstack.services.engagement.interaction_log import InteractionLogWriter, lake_key
+from reelstack.services.engagement.plays import PlayAggregator
 
 FACTS = VideoFacts("ann", ("cats",), 10_000, None, "h264")
 
@@ -112,7 +112,7 @@ class Stats:
         self.calls = 0
 
     def add(self, deltas: Any) -> Any:
-        from reelstack.adapters.play_daily_stats import AddResult
+        from reelstack.adapters.engagement.play_daily_stats import AddResult
 
         self.calls += 1
         return AddResult(applied=list(deltas))

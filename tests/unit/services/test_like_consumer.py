@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from reelstack.domain.likes import LikeChange
+from reelstack.domain.engagement.likes import LikeChange
 from reelstack.domain.videos import Video, VideoStatus
 from reelstack.errors import DependencyFailed
-from reelstack.services.likes import VIDEO_LIKED, LikeConsumer, LikeWorker
+from reelstack.services.engagement.likes import VIDEO_LIKED, LikeConsumer, LikeWorker
 
 AT = "2026-11-22T12:00:00Z"
 

@@ -7,14 +7,14 @@ from datetime import UTC, datetime
 
 import pytest
 
-from reelstack.adapters.sprite_tiles import SpriteTiler, tile_command
-from reelstack.adapters.storage import MediaStorage
-from reelstack.adapters.waiting_tasks import WaitingTask, WaitingTasks
-from reelstack.adapters.workflow import TaskCallbacks
-from reelstack.domain.renditions import SpritePlan
-from reelstack.domain.transcode_jobs import resumed_ref
+from reelstack.adapters.media.sprite_tiles import SpriteTiler, tile_command
+from reelstack.adapters.media.waiting_tasks import WaitingTask, WaitingTasks
+from reelstack.adapters.media.workflow import TaskCallbacks
+from reelstack.adapters.media_bucket import MediaStorage
+from reelstack.domain.media.renditions import SpritePlan
+from reelstack.domain.media.transcode_jobs import resumed_ref
 from reelstack.errors import InvalidRequest
-from reelstack.services.mediaconvert_completion import (
+from reelstack.services.media.mediaconvert_completion import (
     RESUMED_KIND,
     MediaConvertCompletion,
     encode_seconds,

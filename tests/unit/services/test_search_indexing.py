@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from reelstack.domain.search_documents import Counts, IndexAction, IndexOp
+from reelstack.domain.distribution.search_documents import Counts, IndexAction, IndexOp
 from reelstack.domain.videos import Playback, Video, VideoStatus
-from reelstack.services.search_indexing import CountRefresher, SearchIndexer, mark_dirty
+from reelstack.services.distribution.search_indexing import CountRefresher, SearchIndexer, mark_dirty
 
 T0 = 1_800_000_000_000_000
 

@@ -12,11 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from reelstack.adapters.play_model_store import MODEL_PREFIX, PlayModelStore, check_key, model_key
-from reelstack.adapters.play_predictor import PlayPredictor, TrainingOptions, train
-from reelstack.adapters.storage import MediaStorage
-from reelstack.domain.play_history import FEATURE_NAMES, PlayHistory, exponential_decay
-from reelstack.services.tiering import (
+from reelstack.adapters.media_bucket import MediaStorage
+from reelstack.adapters.storage.play_model_store import MODEL_PREFIX, PlayModelStore, check_key, model_key
+from reelstack.adapters.storage.play_predictor import PlayPredictor, TrainingOptions, train
+from reelstack.domain.storage.play_history import FEATURE_NAMES, PlayHistory, exponential_decay
+from reelstack.services.storage.tiering import (
     ModelForecast,
     completion_rate,
     decay_forecast,
@@ -113,7 +113,7 @@ def test_model_keys_live_under_the_play_predictor_prefix() -> None:
 
 def test_a_key_outside_the_prefix_is_refused_before_any_read(tmp_path: Path) -> None:
     # GIVEN a key the tiering may not read WHEN loaded THEN a clear error names it (no S3 call is made)
-    from reelstack.adapters.play_model_store import PlayModelUnavailable
+    from reelstack.adapters.storage.play_model_store import PlayModelUnavailable
 
     with pytest.raises(PlayModelUnavailable, match="PLAY_MODEL_KEY 'originals/v'"):
         PlayModelStore(MediaStorage("media", s3=object())).load("originals/v", str(tmp_path))
@@ -140,7 +140,7 @@ def test_roi_train_writes_a_loadable_artifact(tmp_path: Path) -> None:
 def test_the_shared_layer_imports_no_numpy_for_the_tiering() -> None:
     # GIVEN the zip functions' shared layer has no numpy WHEN wiring and the tiering service are imported
     # THEN numpy is not (it is imported when a forecast runs, in the tiering image)
-    code = "import sys, reelstack.wiring, reelstack.services.tiering; print('numpy' in sys.modules)"
+    code = "import sys, reelstack.wiring, reelstack.services.storage.tiering; print('numpy' in sys.modules)"
     result = subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT / "layers" / "shared" / "python",

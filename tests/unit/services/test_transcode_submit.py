@@ -14,15 +14,15 @@ import botocore.session
 import pytest
 from botocore.validate import ParamValidator
 
-from reelstack.adapters.batch_jobs import BatchJobs
-from reelstack.adapters.mediaconvert import MediaConvertJobs
-from reelstack.adapters.storage import MediaStorage
-from reelstack.adapters.waiting_tasks import WaitingTasks
-from reelstack.domain.mediaconvert_events import parse_job_state_change
-from reelstack.domain.renditions import Plan
-from reelstack.domain.transcode_jobs import client_request_token
+from reelstack.adapters.media.batch_jobs import BatchJobs
+from reelstack.adapters.media.mediaconvert import MediaConvertJobs
+from reelstack.adapters.media.waiting_tasks import WaitingTasks
+from reelstack.adapters.media_bucket import MediaStorage
+from reelstack.domain.media.mediaconvert_events import parse_job_state_change
+from reelstack.domain.media.renditions import Plan
+from reelstack.domain.media.transcode_jobs import client_request_token
 from reelstack.errors import InvalidRequest
-from reelstack.services.transcode_backends import (
+from reelstack.services.media.transcode_backends import (
     BackendConfig,
     BackendUnavailable,
     TranscodeBackends,

@@ -97,7 +97,7 @@ def test_rate_limited_routes_have_api_gateway_caps_above_one_users_bucket(templa
     """GIVEN the per-user token buckets (RateLimits's default) and the stage's method throttling
     WHEN each limited route is looked up THEN API Gateway caps it, and no lower than one user's bucket
     (else a single user would meet the stage cap before their own 429 with Retry-After)."""
-    from reelstack.domain.rate_limits import parse_rate_limits
+    from reelstack.domain.engagement.rate_limits import parse_rate_limits
 
     buckets = parse_rate_limits(template["Parameters"]["RateLimits"]["Default"])
     caps = _method_caps(template)

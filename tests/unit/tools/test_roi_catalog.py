@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from reelstack.domain.bitrates import BITRATE_TABLE_KBPS
+from reelstack.domain.media.bitrates import BITRATE_TABLE_KBPS
 from reelstack_tools.roi_catalog import AUDIO_KBPS, RUNGS, Catalog, CatalogParams, generate_catalog
 
 PARAMS = CatalogParams(videos=4000, days=120, seed=7)

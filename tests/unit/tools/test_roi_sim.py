@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from reelstack.domain.pricing import Prices, StorageClass
-from reelstack.domain.roi import RoiPolicy, RuleBasedTiers, rule_based_class, top_decile_threshold
+from reelstack.domain.storage.pricing import Prices, StorageClass
+from reelstack.domain.storage.roi import RoiPolicy, RuleBasedTiers, rule_based_class, top_decile_threshold
 from reelstack_tools.roi_catalog import CatalogParams, generate_catalog
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "benchmarks"))
@@ -85,7 +85,7 @@ def _random_facts(rng: np.random.Generator, rows: int) -> rules.Facts:
 
 def test_vectorised_decisions_are_decide_video_s() -> None:
     """GIVEN 600 random videos (classes, ages, predictions from ~0 to ~8,000 plays, partial ladders)
-    WHEN decided vectorised and by domain.roi.decide_video THEN every drop, re-encode and class agrees,
+    WHEN decided vectorised and by domain.storage.roi.decide_video THEN every drop, re-encode and class agrees,
     and the sample exercises each of them."""
     facts = _random_facts(np.random.default_rng(5), 600)
     units = rules.UnitPrices.build(PRICES, POLICY)
@@ -100,7 +100,7 @@ def test_vectorised_decisions_are_decide_video_s() -> None:
 
 def test_vectorised_costs_are_the_domain_s() -> None:
     """GIVEN objects of every class, tiny and large WHEN priced vectorised THEN the domain's numbers."""
-    from reelstack.domain.storage_costs import billable_gb_month, transition_cost
+    from reelstack.domain.storage.storage_costs import billable_gb_month, transition_cost
 
     units = rules.UnitPrices.build(PRICES, POLICY)
     for klass in StorageClass:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from functools import cache
 
+from reelstack.adapters.engagement.video_facts import StoredVideoFacts
+from reelstack.adapters.media_bucket import MediaStorage
 from reelstack.adapters.queue_sender import QueueSender
 from reelstack.adapters.repositories import Repositories
-from reelstack.adapters.storage import MediaStorage
-from reelstack.adapters.video_facts import StoredVideoFacts
-from reelstack.services.interaction_log import InteractionLogWriter, LogForwarder
+from reelstack.services.engagement.interaction_log import InteractionLogWriter, LogForwarder
 from reelstack.settings import interaction_log_writer_settings
 
 
@@ -30,7 +30,7 @@ class DeadLetterQueue:
 @cache
 def interaction_log_writer() -> InteractionLogWriter:
     # pyarrow (and numpy) only in the log writer: the workers that import this module forward only.
-    from reelstack.adapters.lake_files import LakeWriter
+    from reelstack.adapters.engagement.lake_files import LakeWriter
 
     settings = interaction_log_writer_settings()
     return InteractionLogWriter(

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import cache
 
-from reelstack.adapters.interest_cache import InterestCache
-from reelstack.adapters.interest_table import InterestTable
-from reelstack.adapters.profile_writer import prune, write_profiles
-from reelstack.adapters.search_client import SearchClient
-from reelstack.adapters.storage import MediaStorage
-from reelstack.domain.profile_runs import InterestProfile, JobSettings
-from reelstack.services.profile_runs import ProfileRuns
+from reelstack.adapters.distribution.interest_cache import InterestCache
+from reelstack.adapters.distribution.interest_table import InterestTable
+from reelstack.adapters.distribution.profile_writer import prune, write_profiles
+from reelstack.adapters.distribution.search_client import SearchClient
+from reelstack.adapters.media_bucket import MediaStorage
+from reelstack.domain.distribution.profile_runs import InterestProfile, JobSettings
+from reelstack.services.distribution.profile_runs import ProfileRuns
 from reelstack.settings import ProfileRunSettings, profile_run_settings
 
 

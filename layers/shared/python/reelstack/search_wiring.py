@@ -5,16 +5,21 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from functools import cache
 
-from reelstack.adapters.dirty_counts import DirtyCounts
-from reelstack.adapters.like_store import LikeStore
-from reelstack.adapters.play_daily_stats import DailyStats
+from reelstack.adapters.distribution.dirty_counts import DirtyCounts
+from reelstack.adapters.distribution.search_admin import SearchAdmin
+from reelstack.adapters.distribution.search_client import SearchClient
+from reelstack.adapters.distribution.search_writer import BulkOutcome, write_bulk
+from reelstack.adapters.engagement.like_store import LikeStore
+from reelstack.adapters.engagement.play_daily_stats import DailyStats
 from reelstack.adapters.repositories import Repositories
-from reelstack.adapters.search_admin import SearchAdmin
-from reelstack.adapters.search_client import SearchClient
-from reelstack.adapters.search_writer import BulkOutcome, write_bulk
-from reelstack.domain.search_documents import IndexOp
-from reelstack.services.search_indexing import BulkResult, CountRefresher, DurableCounts, SearchIndexer
-from reelstack.services.search_reindex import Reindexer
+from reelstack.domain.distribution.search_documents import IndexOp
+from reelstack.services.distribution.search_indexing import (
+    BulkResult,
+    CountRefresher,
+    DurableCounts,
+    SearchIndexer,
+)
+from reelstack.services.distribution.search_reindex import Reindexer
 from reelstack.settings import SearchIndexerSettings, search_indexer_settings
 
 

@@ -11,9 +11,9 @@ from functools import cache
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from reelstack.domain.plays import PlayPolicy
-from reelstack.domain.rate_limits import TokenBucket, parse_rate_limits
-from reelstack.domain.upload_quota import OpenUploadQuota
+from reelstack.domain.engagement.plays import PlayPolicy
+from reelstack.domain.engagement.rate_limits import TokenBucket, parse_rate_limits
+from reelstack.domain.media.upload_quota import OpenUploadQuota
 
 MiB = 1024 * 1024
 GiB = 1024 * MiB
@@ -74,7 +74,7 @@ class UploadLimits(_Base):
     upload_ttl_seconds: int = 24 * 3600
     max_title_length: int = 200
     max_tags: int = 20
-    # Per user (`reelstack.domain.upload_quota`; 0 = no limit): uploads OPEN at once and the bytes they
+    # Per user (`reelstack.domain.media.upload_quota`; 0 = no limit): uploads OPEN at once and the bytes they
     # declare. Keep the bytes at least `max_upload_bytes`, or no upload of the largest size can open.
     max_open_uploads: int = 10
     max_upload_bytes_in_flight: int = 8 * GiB
@@ -150,7 +150,7 @@ class LikesQueueSettings(_Base):
 
 
 class PlayStatsSettings(RedisClusterSetting):
-    """Plays: when one counts (`reelstack.domain.plays`) and the Redis fast side (hot list, interests)."""
+    """Plays: when one counts (`reelstack.domain.engagement.plays`) and the Redis fast side (hot list, interests)."""
 
     redis_url: str
     play_min_watched_ms: int = 3000
@@ -183,7 +183,7 @@ class PlaysQueueSettings(_Base):
 
 
 class RateLimitSettings(RedisClusterSetting):
-    """Per-user token buckets per route (`reelstack.domain.rate_limits` grammar; "" = no limits)."""
+    """Per-user token buckets per route (`reelstack.domain.engagement.rate_limits` grammar; "" = no limits)."""
 
     rate_limits: str = (
         "like=10/s:burst=20;play=30/s:burst=60;read=10/s:burst=50;playback=5/s:burst=30;"
@@ -213,7 +213,7 @@ class SearchSettings(_Base):
 
 
 class DirtyCountsSettings(RedisClusterSetting):
-    """Where the likes and plays workers mark videos whose counts moved (`adapters.dirty_counts`) for
+    """Where the likes and plays workers mark videos whose counts moved (`adapters.distribution.dirty_counts`) for
     the search count refresh; "" = no marks (counts in the index then change only on re-index)."""
 
     redis_url: str = ""
@@ -285,9 +285,9 @@ class IngestSettings(StorageSettings, TableSettings, PlaybackSettings):
     max_duration_seconds: float = 600.0
     max_long_side: int = 3840
     max_short_side: int = 2160
-    # Plan: the declared rendition spec (`reelstack.domain.rendition_spec` grammar; "" = the default).
+    # Plan: the declared rendition spec (`reelstack.domain.media.rendition_spec` grammar; "" = the default).
     rendition_spec: str = ""
-    # Moderation policy (`reelstack.domain.moderation` grammar; "" = the default).
+    # Moderation policy (`reelstack.domain.media.moderation` grammar; "" = the default).
     moderation_policy: str = ""
     # Publish: the bus `VideoPublished` goes to.
     event_bus_name: str = "default"
@@ -315,7 +315,7 @@ class TieringSettings(StorageSettings, TableSettings, PlayDailyStatsSettings):
     event_bus_name: str = "default"  # where settled tier changes go (VideoTierChanged)
     tiering_history_days: int = 60  # the decisions' recent plays and last play
     tiering_forecast_days: int = 365  # the play history a forecast reads (since publication, at most)
-    # Price overrides (`reelstack.domain.pricing.parse_prices` grammar, "" = us-east-1 list prices).
+    # Price overrides (`reelstack.domain.storage.pricing.parse_prices` grammar, "" = us-east-1 list prices).
     prices: str = ""
 
 
@@ -368,7 +368,7 @@ def merge_settings() -> MergeSettings:
 
 
 class MergeSweeperSettings(StorageSettings, TableSettings):
-    """The scheduled sweeper of uploads stuck in MERGING (`reelstack.domain.merge_sweep`)."""
+    """The scheduled sweeper of uploads stuck in MERGING (`reelstack.domain.media.merge_sweep`)."""
 
     merge_function_name: str
     # MERGING but the merge function was never handed the upload (its invoke failed) for this long.

@@ -4,45 +4,47 @@ from __future__ import annotations
 
 from functools import cache
 
-from reelstack.adapters.batch_jobs import BatchJobs
-from reelstack.adapters.dirty_counts import DirtyCounts, build_dirty_counts
+from reelstack.adapters.distribution.dirty_counts import DirtyCounts, build_dirty_counts
+from reelstack.adapters.engagement.like_cache import LikeCache
+from reelstack.adapters.engagement.like_store import LikeStore
+from reelstack.adapters.engagement.notification_store import NotificationStore
+from reelstack.adapters.engagement.play_daily_stats import DailyStats
 from reelstack.adapters.events import EventPublisher
-from reelstack.adapters.keyframes import KeyframeSampler
-from reelstack.adapters.like_cache import LikeCache
-from reelstack.adapters.like_store import LikeStore
+from reelstack.adapters.media.batch_jobs import BatchJobs
+from reelstack.adapters.media.keyframes import KeyframeSampler
+from reelstack.adapters.media.mediaconvert import MediaConvertJobs
+from reelstack.adapters.media.nudity_detector import NudeNetDetector
+from reelstack.adapters.media.probe import MediaProber
+from reelstack.adapters.media.sprite_tiles import SpriteTiler
+from reelstack.adapters.media.transcoder import FfmpegTranscoder
+from reelstack.adapters.media.waiting_tasks import WaitingTasks
+from reelstack.adapters.media.workflow import StepFunctionsWorkflow, TaskCallbacks
+from reelstack.adapters.media_bucket import MediaStorage
 from reelstack.adapters.media_urls import MediaUrls
-from reelstack.adapters.mediaconvert import MediaConvertJobs
-from reelstack.adapters.notification_store import NotificationStore
-from reelstack.adapters.nudity_detector import NudeNetDetector
-from reelstack.adapters.play_daily_stats import DailyStats
-from reelstack.adapters.play_model_store import PlayModelStore
-from reelstack.adapters.probe import MediaProber
 from reelstack.adapters.repositories import Repositories
-from reelstack.adapters.sprite_tiles import SpriteTiler
-from reelstack.adapters.storage import MediaStorage
-from reelstack.adapters.tier_events import TierAnnouncingRepositories
-from reelstack.adapters.transcoder import FfmpegTranscoder
-from reelstack.adapters.waiting_tasks import WaitingTasks
-from reelstack.adapters.workflow import StepFunctionsWorkflow, TaskCallbacks
-from reelstack.domain.backends import LambdaBudget
-from reelstack.domain.media import ProbePolicy
-from reelstack.domain.moderation import parse_moderation_policy
-from reelstack.domain.pricing import parse_prices
-from reelstack.domain.rendition_spec import parse_rendition_spec
+from reelstack.adapters.storage.play_model_store import PlayModelStore
+from reelstack.adapters.storage.tier_events import TierAnnouncingRepositories
+from reelstack.domain.media.backends import LambdaBudget
+from reelstack.domain.media.media import ProbePolicy
+from reelstack.domain.media.moderation import parse_moderation_policy
+from reelstack.domain.media.rendition_spec import parse_rendition_spec
+from reelstack.domain.storage.pricing import parse_prices
 from reelstack.log_wiring import interaction_log
-from reelstack.services.heat import HeatStages, HevcTranscoder
-from reelstack.services.heat_start import HeatStarter
-from reelstack.services.ingest import IngestStages
-from reelstack.services.likes import EVENT_SOURCE as LIKES_EVENT_SOURCE
-from reelstack.services.likes import LikeConsumer, LikeWorker
-from reelstack.services.mediaconvert_completion import MediaConvertCompletion
-from reelstack.services.moderation import ModerationStage
-from reelstack.services.notifications import NotificationService
-from reelstack.services.plays import PlayAggregator
-from reelstack.services.processing import ProcessingStages
+from reelstack.services.engagement.likes import EVENT_SOURCE as LIKES_EVENT_SOURCE
+from reelstack.services.engagement.likes import LikeConsumer, LikeWorker
+from reelstack.services.engagement.notifications import NotificationService
+from reelstack.services.engagement.plays import PlayAggregator
+from reelstack.services.media.heat import HeatStages, HevcTranscoder
+from reelstack.services.media.heat_start import HeatStarter
+from reelstack.services.media.ingest import IngestStages
+from reelstack.services.media.mediaconvert_completion import MediaConvertCompletion
+from reelstack.services.media.moderation import ModerationStage
+from reelstack.services.media.processing import ProcessingStages
+from reelstack.services.media.review import ReviewService
+from reelstack.services.media.transcode import TranscodeStage
+from reelstack.services.media.transcode_backends import BackendConfig, TranscodeBackends
 from reelstack.services.published_videos import PublishedVideos
-from reelstack.services.review import ReviewService
-from reelstack.services.tiering import (
+from reelstack.services.storage.tiering import (
     Forecast,
     LikeCounts,
     ModelForecast,
@@ -50,9 +52,7 @@ from reelstack.services.tiering import (
     TieringService,
     decay_forecast,
 )
-from reelstack.services.tiering_run import TieringRun
-from reelstack.services.transcode import TranscodeStage
-from reelstack.services.transcode_backends import BackendConfig, TranscodeBackends
+from reelstack.services.storage.tiering_run import TieringRun
 from reelstack.settings import (
     TieringPageSettings,
     TieringSettings,

@@ -18,10 +18,10 @@ from reelstack.adapters.tables import (
     bind_tables,
     transaction_connection,
 )
-from reelstack.domain.merge_sweep import all_merging_shards, merging_shard
-from reelstack.domain.storage_tiers import StorageState
-from reelstack.domain.upload_quota import OpenUpload
-from reelstack.domain.uploads import UploadMode, UploadSession, UploadStatus
+from reelstack.domain.media.merge_sweep import all_merging_shards, merging_shard
+from reelstack.domain.media.upload_quota import OpenUpload
+from reelstack.domain.media.uploads import UploadMode, UploadSession, UploadStatus
+from reelstack.domain.storage.storage_tiers import StorageState
 from reelstack.domain.videos import Failure, Playback, StageRun, Video, VideoStatus
 from reelstack.errors import Conflict, DependencyFailed
 from reelstack.settings import TableSettings

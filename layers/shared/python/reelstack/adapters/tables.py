@@ -26,7 +26,7 @@ from reelstack.settings import sdk_settings
 
 class MergingIndex(GlobalSecondaryIndex["UploadRecord"]):
     """Uploads in MERGING only (sparse: `merging_shard` is set on entering MERGING and removed on
-    leaving it), in `domain.merge_sweep.MERGING_SHARDS` partitions, oldest `complete` first: the sweeper
+    leaving it), in `domain.media.merge_sweep.MERGING_SHARDS` partitions, oldest `complete` first: the sweeper
     finds stuck merges with a few queries instead of a scan. Keys only: it re-reads each upload."""
 
     class Meta:
@@ -40,7 +40,7 @@ class MergingIndex(GlobalSecondaryIndex["UploadRecord"]):
 class OpenOwnerIndex(GlobalSecondaryIndex["UploadRecord"]):
     """A user's OPEN uploads only (sparse: `open_owner` is set while the upload is OPEN and removed when it
     leaves OPEN), by expiry: one query with `expires_at > now` gives the live ones and, projected, their
-    declared sizes (`reelstack.domain.upload_quota`). An expired upload drops out of that range at once,
+    declared sizes (`reelstack.domain.media.upload_quota`). An expired upload drops out of that range at once,
     although its record stays until the table's TTL removes it."""
 
     class Meta:

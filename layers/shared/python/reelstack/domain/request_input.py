@@ -2,7 +2,7 @@
 
 Every route has a body cap, checked on the raw bytes before anything parses them (413 `body_too_large`).
 Most routes take a few small fields and get `DEFAULT_BODY_CAP`; a route whose fields are bigger computes
-its cap from them (`text_body_cap`, and the upload routes' own caps in `domain.uploads`).
+its cap from them (`text_body_cap`, and the upload routes' own caps in `domain.media.uploads`).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from reelstack.domain.identity import Principal
-from reelstack.domain.storage_tiers import StorageState, tier_of
+from reelstack.domain.storage.storage_tiers import StorageState, tier_of
 
 
 class VideoStatus(StrEnum):

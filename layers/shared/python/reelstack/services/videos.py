@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from reelstack.adapters.engagement.play_daily_stats import DayStats
 from reelstack.adapters.media_urls import MediaUrls
-from reelstack.adapters.play_daily_stats import DayStats
 from reelstack.adapters.repositories import Repositories
 from reelstack.domain.identity import Principal
 from reelstack.domain.request_input import parse_limit

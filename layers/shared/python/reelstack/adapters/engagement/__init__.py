@@ -1,0 +1,1 @@
+"""Adapters of likes, plays, notifications, rate limits and the interaction log (the SDK users)."""

@@ -1,0 +1,1 @@
+"""Adapters of storage tiers, prices and the ROI engine's decisions and play predictor (the SDK users)."""

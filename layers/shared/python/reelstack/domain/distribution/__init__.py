@@ -1,0 +1,1 @@
+"""Domain of search, the nightly profiles and (next) the feed (pure logic)."""

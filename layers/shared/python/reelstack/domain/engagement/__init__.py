@@ -1,0 +1,1 @@
+"""Domain of likes, plays, notifications, rate limits and the interaction log (pure logic)."""

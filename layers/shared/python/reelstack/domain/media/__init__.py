@@ -1,0 +1,1 @@
+"""Domain of uploads, the ingest workflow (probe, plan, transcode, moderation, review) and high-heat re-encodes (pure logic)."""

@@ -1,0 +1,116 @@
+"""The external transcode backends' jobs, as data: what is submitted and what the workflow gets back.
+
+- MediaConvert: a CreateJob request is `mediaconvert_job.create_job_request`; its client request token
+  is derived from the waiting Task's token (`client_request_token`), so a retried submission within a
+  minute gets the first job back. When the job completes, `mediaconvert_outputs` is the workflow's
+  `outputs` (the ffmpeg Lambda's shape): MediaConvert names each rendition's media playlist after the
+  CMAF destination base plus the output's name modifier (`master_720p.m3u8`).
+- GPU: the plan goes to `work/{video_id}/plan.json` (too large for container overrides) and
+  `gpu_job_request` is the AWS Batch SubmitJob request whose environment the container reads
+  (`infra/containers/gpu-transcoder/run_job.py`): VIDEO_ID, PLAN_KEY, SOURCE_KEY, TASK_TOKEN.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any
+
+from reelstack.domain.media.mediaconvert_events import JobStateChange, waiting_ref
+from reelstack.domain.media.mediaconvert_job import HLS_EXTENSION
+from reelstack.domain.media.renditions import Plan, Rendition
+
+MEDIACONVERT_BACKEND = "mediaconvert"
+GPU_BACKEND = "gpu"
+BACKENDS = (MEDIACONVERT_BACKEND, GPU_BACKEND)
+WORK_PREFIX = "work/"
+MAX_JOB_NAME = 128  # AWS Batch: letters, digits, hyphens and underscores
+RESUMED_SUFFIX = "#resumed"
+
+
+def client_request_token(task_token: str) -> str:
+    """MediaConvert's idempotency token for one waiting Task: 64 hex characters of SHA-256."""
+    return hashlib.sha256(task_token.encode()).hexdigest()
+
+
+def resumed_ref(job_id: str) -> str:
+    """Where a resumed job is remembered (`mediaconvert#<job id>#resumed`): a redelivered event is ignored."""
+    return f"{waiting_ref(job_id)}{RESUMED_SUFFIX}"
+
+
+def plan_key(video_id: str) -> str:
+    """The plan the GPU container reads: `work/{video_id}/plan.json` (expired by a lifecycle rule)."""
+    return f"{WORK_PREFIX}{video_id}/plan.json"
+
+
+def batch_job_name(video_id: str, kind: str = "transcode") -> str:
+    """`{kind}-{video_id}` (`transcode-...`, `heat-...`), in the characters and length AWS Batch accepts."""
+    return re.sub(r"[^A-Za-z0-9_-]", "-", f"{kind}-{video_id}")[:MAX_JOB_NAME]
+
+
+def gpu_job_request(
+    plan: Plan, source_key: str, task_token: str, *, job_queue: str, job_definition: str
+) -> dict[str, Any]:
+    """The SubmitJob request (keyword arguments of boto3's `submit_job`) for the NVENC container.
+
+    MEDIA_BUCKET and the container's limits come from the job definition; only the video's facts and
+    the Task's token travel per job.
+    """
+    environment = {
+        "VIDEO_ID": plan.video_id,
+        "PLAN_KEY": plan_key(plan.video_id),
+        "SOURCE_KEY": source_key,
+        "TASK_TOKEN": task_token,
+    }
+    return {
+        "jobName": batch_job_name(plan.video_id),
+        "jobQueue": job_queue,
+        "jobDefinition": job_definition,
+        "containerOverrides": {
+            "environment": [{"name": name, "value": value} for name, value in environment.items()]
+        },
+    }
+
+
+def mediaconvert_playlist_key(plan: Plan, rendition: Rendition) -> str:
+    """A rendition's media playlist as MediaConvert writes it: `<prefix>master_<name>.m3u8`."""
+    base = plan.master_playlist.removesuffix(HLS_EXTENSION)
+    return f"{plan.output_prefix}{base}_{rendition.name}{HLS_EXTENSION}"
+
+
+def _key(plan: Plan, relative: str | None) -> str | None:
+    return None if relative is None else f"{plan.output_prefix}{relative}"
+
+
+def mediaconvert_outputs(plan: Plan, change: JobStateChange, encode_seconds: float) -> dict[str, Any]:
+    """The workflow's `outputs` for a completed MediaConvert job (what Moderate and Publish read).
+
+    Renditions carry the planned sizes and bitrates (QVBR targets quality, not a measured rate:
+    `bitrate` is the planned average, `peak_bitrate` the planned peak, audio included).
+    """
+    if not change.succeeded:
+        raise ValueError(f"MediaConvert job {change.job_id} did not complete")
+    renditions = [
+        {
+            "name": rendition.name,
+            "width": rendition.width,
+            "height": rendition.height,
+            "bitrate": rendition.average_bandwidth,
+            "peak_bitrate": rendition.bandwidth,
+            "codec": rendition.codec,
+            "codecs": rendition.codecs,
+            "playlist_key": mediaconvert_playlist_key(plan, rendition),
+        }
+        for rendition in plan.renditions
+    ]
+    return {
+        "backend": MEDIACONVERT_BACKEND,
+        "job_id": change.job_id,
+        "master_key": f"{plan.output_prefix}{plan.master_playlist}",
+        "poster_key": _key(plan, plan.poster.key if plan.poster else None),
+        "sprite_key": _key(plan, plan.sprite.key if plan.sprite else None),
+        "sprite_index_key": _key(plan, plan.sprite.index_key if plan.sprite else None),
+        "renditions": renditions,
+        "duration_s": plan.source.duration_s,
+        "encode_seconds": round(max(0.0, encode_seconds), 3),
+    }

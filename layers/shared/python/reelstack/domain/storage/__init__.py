@@ -1,0 +1,1 @@
+"""Domain of storage tiers, prices and the ROI engine's decisions and play predictor (pure logic)."""

@@ -1,0 +1,1 @@
+"""Services of search, the nightly profiles and (next) the feed (use cases)."""

@@ -1,0 +1,1 @@
+"""Services of likes, plays, notifications, rate limits and the interaction log (use cases)."""

@@ -1,0 +1,1 @@
+"""Services of uploads, the ingest workflow (probe, plan, transcode, moderation, review) and high-heat re-encodes (use cases)."""

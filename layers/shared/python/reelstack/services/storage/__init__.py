@@ -1,0 +1,1 @@
+"""Services of storage tiers, prices and the ROI engine's decisions and play predictor (use cases)."""
