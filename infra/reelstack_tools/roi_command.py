@@ -256,6 +256,7 @@ def train_from_lake(
     *,
     lake_bucket: str,
     bucket: str | None,
+    prefix: str | None = None,
     output: Path | None = None,
     key: str | None = None,
     train_until: int | None = None,
@@ -263,19 +264,20 @@ def train_from_lake(
     seed: int = 0,
     s3: Any = None,
 ) -> LakeTraining:
-    """Train on the lake's daily stats (`roi_lake.read_lake_trace`; days up to `train_until`, the last
+    """Train on the lake's daily stats (`roi_lake.read_lake_trace`, under `prefix` if not the nightly
+    job's; days up to `train_until`, the last
     by default) and write the artifact as `train_and_publish` does (default key: the dates it covers).
     LookupError when the lake has no daily stats yet; ValueError when they are too short or bad options."""
     import boto3
 
     from reelstack.adapters.storage.play_model_store import check_key
     from reelstack_tools.roi_eval import MAX_TRAIN_ROWS, train_on_trace
-    from reelstack_tools.roi_lake import read_lake_trace
+    from reelstack_tools.roi_lake import DAILY_STATS_PREFIX, read_lake_trace
 
     if output is None and not bucket:
         raise ValueError("give --output and/or --bucket: the artifact has to go somewhere")
     client = s3 or boto3.client("s3")
-    trace = read_lake_trace(client, lake_bucket)
+    trace = read_lake_trace(client, lake_bucket, prefix or DAILY_STATS_PREFIX)
     until = _last_day(train_until, trace.days)
     last = trace.first_day + timedelta(days=trace.days - 1)
     name = f"{MODEL_PREFIX}lake-{trace.first_day.isoformat()}-to-{last.isoformat()}.joblib"

@@ -8,6 +8,7 @@ days, likes and completion as the catalog, the same features, and an artifact th
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,8 @@ pytestmark = pytest.mark.integration
 JOB = load_module("profile_job", ROOT / "jobs" / "profile_job" / "job.py")
 START = date(2026, 9, 1)
 DAYS = 45
+# Its own prefix in the shared lake bucket: other tests' nightly runs write daily stats there too.
+PREFIX = f"tests/roi-lake/{uuid.uuid4().hex[:8]}/{DAILY_STATS_PREFIX}"
 PARAMS = CatalogParams(videos=80, days=DAYS, seed=11, peak_scale=4.0, peak_cap=30.0)
 
 
@@ -120,7 +123,7 @@ def lake_bucket(spark: Any, local_cloud: Any, cloud_s3: Any, catalog: Catalog, t
     )
     bucket = str(local_cloud.name("LakeBucket"))
     for path in sorted(stats.rglob("*.parquet")):
-        cloud_s3.upload_file(str(path), bucket, DAILY_STATS_PREFIX + path.relative_to(stats).as_posix())
+        cloud_s3.upload_file(str(path), bucket, PREFIX + path.relative_to(stats).as_posix())
     return bucket
 
 
@@ -128,7 +131,7 @@ def test_the_lake_trace_holds_the_catalogs_plays_likes_and_completion(
     catalog: Catalog, lake_bucket: str, cloud_s3: Any
 ) -> None:
     # GIVEN the catalog's log kept as daily stats WHEN the trainer reads the lake
-    trace = read_lake_trace(cloud_s3, lake_bucket)
+    trace = read_lake_trace(cloud_s3, lake_bucket, PREFIX)
     # THEN it spans the log's dates: from the first date with a play or like
     likes = np.stack([catalog.likes_until(day) for day in range(DAYS)], axis=1)
     active = (catalog.daily_plays > 0) | (np.diff(likes, axis=1, prepend=0) > 0)
@@ -161,10 +164,12 @@ def test_roi_train_lake_uploads_an_artifact_the_tiering_loads(
 ) -> None:
     # GIVEN the lake's daily stats WHEN roi train --lake trains and publishes to the media bucket
     media = str(local_cloud.name("MediaBucket"))
-    done = train_from_lake(lake_bucket=lake_bucket, bucket=media, s3=cloud_s3, max_train_rows=5_000)
+    done = train_from_lake(
+        lake_bucket=lake_bucket, bucket=media, prefix=PREFIX, s3=cloud_s3, max_train_rows=5_000
+    )
     # THEN the artifact is named after the dates it learned from, and the tiering's store loads it
     assert done.artifact.key == f"models/play-predictor/lake-{done.first_day}-to-{done.last_day}.joblib"
-    trace = read_lake_trace(cloud_s3, lake_bucket)
+    trace = read_lake_trace(cloud_s3, lake_bucket, PREFIX)
     order = [int(name[1:]) for name in trace.video_ids]
     assert (done.videos, done.plays) == (len(order), int(catalog.daily_plays[order].sum()))
     loaded = PlayModelStore(MediaStorage(media, s3=cloud_s3)).load(done.artifact.key, str(tmp_path))
