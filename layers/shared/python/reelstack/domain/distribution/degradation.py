@@ -1,0 +1,65 @@
+"""The feed's degradation switches: each one turned on by a measured signal and off again when it
+clears, with hysteresis so it does not flap (pure; the signals are measured by adapters).
+
+A switch turns ON when its signal is at or above `enter` (or the signal is unknown: a probe that
+failed counts as bad), and OFF only when the signal has stayed at or below `leave` for `hold_s`
+seconds. `leave < enter`, so a signal hovering at the threshold keeps the switch where it is.
+
+The levels (settings give the numbers):
+- `realtime_stale`: the real-time path's lag in seconds (enter 5) -> offline interests, `mode: offline`;
+- `search_unhealthy`: 100 - OpenSearch's active shards percent (enter 10, i.e. below 90 %), or
+  unreachable / timing out -> the cached hot list, `mode: popular`;
+- `overload`: feed requests in flight in this process, or per second across the fleet
+  (enter at the limit) -> 20 items instead of 50, non-core routes 503 with Retry-After;
+- `ranker_down`: the ranker failed or overran its budget -> candidates in fallback order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+LEVELS = ("realtime_stale", "search_unhealthy", "overload", "ranker_down")
+
+
+@dataclass(frozen=True)
+class Hysteresis:
+    enter: float
+    leave: float
+    hold_s: float = 10.0
+
+    def __post_init__(self) -> None:
+        if self.leave > self.enter or self.hold_s < 0:
+            raise ValueError("a switch needs leave <= enter and a hold of 0 s or more")
+
+
+@dataclass(frozen=True)
+class SwitchState:
+    """A switch's position, since when, and since when its signal has been clear (None: not clear)."""
+
+    on: bool = False
+    since_s: float = 0.0
+    clear_since_s: float | None = None
+
+
+@dataclass(frozen=True)
+class Step:
+    state: SwitchState
+    changed: bool
+
+
+def step(state: SwitchState, signal: float | None, now_s: float, rule: Hysteresis) -> Step:
+    """The switch after one measurement (`signal` None: the probe failed, which counts as bad)."""
+    bad = signal is None or signal >= rule.enter
+    clear = signal is not None and signal <= rule.leave
+    if not state.on:
+        if bad:
+            return Step(SwitchState(True, now_s, None), True)
+        return Step(state, False)
+    if not clear:
+        return (
+            Step(SwitchState(True, state.since_s, None), False) if state.clear_since_s else Step(state, False)
+        )
+    clear_since = state.clear_since_s if state.clear_since_s is not None else now_s
+    if now_s - clear_since >= rule.hold_s:
+        return Step(SwitchState(False, now_s, None), True)
+    return Step(SwitchState(True, state.since_s, clear_since), False)
