@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextvars import ContextVar
+from datetime import UTC, datetime
 from functools import cache, wraps
 from typing import Any
 
@@ -35,6 +36,7 @@ from reelstack.adapters.queue_sender import QueueSender
 from reelstack.adapters.repositories import Repositories
 from reelstack.adapters.storage.tier_events import TierAnnouncingRepositories
 from reelstack.adapters.tokens import JwtVerifier
+from reelstack.domain.engagement.interactions import DEVICES
 from reelstack.domain.engagement.likes import LikeAnswer
 from reelstack.domain.engagement.rate_limits import (
     ARCHIVE_ROUTE,
@@ -47,10 +49,12 @@ from reelstack.domain.engagement.rate_limits import (
 from reelstack.domain.identity import Principal
 from reelstack.domain.media.uploads import PART_REQUEST_BODY_CAP, open_upload_body_cap
 from reelstack.domain.request_input import DEFAULT_BODY_CAP, parse_json_body, parse_limit, require_body_within
-from reelstack.errors import ReelstackError
+from reelstack.errors import DependencyFailed, ReelstackError
+from reelstack.feed_wiring import build_feed
 from reelstack.http_errors import error_answer, internal_error_body
 from reelstack.observability import logger, metrics, tracer
 from reelstack.services.auth import Authenticator
+from reelstack.services.distribution.feed import FeedContext, FeedService
 from reelstack.services.distribution.search import SearchService
 from reelstack.services.engagement.likes import LikeService
 from reelstack.services.engagement.notifications import NotificationService
@@ -344,15 +348,58 @@ def search() -> dict[str, Any]:
 @app.route("/search/suggest", methods=["GET"])
 @endpoint(bucket=READ_ROUTE)
 def search_suggest() -> dict[str, Any]:
-    """`?q=&limit=` -> `{suggestions}`: distinct titles completing q."""
+    """`?q=&limit=` -> `{suggestions}`: distinct titles completing q (503 while the feed is overloaded)."""
+    _refuse_when_overloaded()
     return _search().suggest(_query_params())
 
 
 @app.route("/videos/{video_id}/similar", methods=["GET"])
 @endpoint(bucket=READ_ROUTE)
 def similar_videos(video_id: str) -> dict[str, Any]:
-    """`?limit=` -> `{items}`: videos like this one by title and tags, none of its author's."""
+    """`?limit=` -> `{items}`: videos like this one by title and tags, none of its author's (503 while
+    the feed is overloaded)."""
+    _refuse_when_overloaded()
     return _search().similar(video_id, _query_params(), _principal().user_id)
+
+
+@cache
+def _feed() -> FeedService:
+    return build_feed(api_settings(), SearchClient(api_settings()), _urls())
+
+
+def _refuse_when_overloaded() -> None:
+    """Degradation level 3: the non-core routes step aside so the home feed stays up."""
+    if _feed().health.overloaded():
+        raise DependencyFailed(
+            "the service is busy: this route is paused while the home feed is protected",
+            code="overloaded",
+            retry_after_s=api_settings().feed_degradation_hold_seconds,
+        )
+
+
+def _feed_context() -> FeedContext:
+    headers = _request().headers
+    region = headers.get("cloudfront-viewer-country") or headers.get("x-viewer-region")
+    device = headers.get("x-device")
+    return FeedContext(
+        region=region.upper() if region and len(region) == 2 and region.isalpha() else None,
+        device=device if device in DEVICES else None,
+        hour=datetime.now(UTC).hour,
+    )
+
+
+@app.route("/feed", methods=["GET"])
+@endpoint(bucket=READ_ROUTE)
+def feed() -> dict[str, Any]:
+    """`?limit=&cursor=` -> `{items, mode, degraded?, next_cursor}`: the viewer's home feed."""
+    return _feed().page(_principal(), _query("limit"), _query("cursor"), _feed_context()).to_dict()
+
+
+@app.route("/videos/{video_id}/not-interested", methods=["POST"])
+@endpoint(bucket=READ_ROUTE)
+def not_interested(video_id: str) -> dict[str, Any]:
+    """Never show this video again, and weigh its tags and author less for the caller."""
+    return _feed().not_interested(_principal(), video_id, _published().get_video)
 
 
 @app.route("/videos", methods=["GET"])

@@ -50,6 +50,7 @@ SETTINGS_OF_FUNCTION = {
     "ProfileTrainingFunction": "ProfileRunSettings",
     "JobFilesFunction": "SdkSettings",
     "InteractionLogFunction": "InteractionLogWriterSettings",
+    "HotListFunction": "HotListSettings",
 }
 # Read by Powertools itself, or informational for operators.
 NOT_SETTINGS = {

@@ -84,6 +84,8 @@ RATE_LIMITED_ROUTES = {
         ("/search", "GET"),
         ("/search/suggest", "GET"),
         ("/videos/{video_id}/similar", "GET"),
+        ("/feed", "GET"),
+        ("/videos/{video_id}/not-interested", "POST"),
     ],
     "playback": [("/videos/{video_id}/playback", "GET")],
     "upload": [("/uploads", "POST")],

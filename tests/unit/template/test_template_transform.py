@@ -149,6 +149,7 @@ def test_s3_grants_are_scoped_to_the_media_bucket_prefixes(
                     "/lake/profiles/runs/*",
                     "/lake/interactions/*",
                     "/jobs/*",
+                    "/feed/hot/*",
                 )
                 for resource in _as_list(statement["Resource"]):
                     text = json.dumps(resource)

@@ -240,7 +240,22 @@ class ArchiveSettings(_Base):
     event_bus_name: str = "default"  # where settled tier changes go (VideoTierChanged)
 
 
+class FeedSettings(_Base):
+    """The home feed: the ranker and its budget, the exposure slice, and the degradation thresholds."""
+
+    interests_table: str = ""  # the nightly profiles' durable copy ("" = Redis only)
+    ranker_endpoint_name: str = ""  # the SageMaker endpoint; "" = no ranker (the fallback order)
+    feed_ranker_timeout_seconds: float = 0.25  # the ranker's budget per page
+    feed_exposure_share: float = 0.005  # slots given to an unranked fresh video (logged as exposure)
+    feed_realtime_lag_seconds: float = 5.0  # level 1: real-time path lag -> offline interests
+    feed_search_min_active_shards_percent: float = 90.0  # level 2: below -> the cached hot list
+    feed_overload_requests_per_second: float = 200.0  # level 3: feed pages per second, fleet-wide
+    feed_health_probe_seconds: float = 2.0  # how often one process measures each signal
+    feed_degradation_hold_seconds: float = 10.0  # a signal must stay clear this long to switch back
+
+
 class ApiSettings(
+    FeedSettings,
     StorageSettings,
     TableSettings,
     UploadLimits,
@@ -262,6 +277,19 @@ class ApiSettings(
 
     merge_function_name: str
     waiting_tasks_table: str
+
+
+class HotListSettings(
+    StorageSettings, TableSettings, PlayStatsSettings, PlayDailyStatsSettings, LikeSettings
+):
+    """The hot-list run (every 10 minutes): the counters, the videos, the durable stats, the likes."""
+
+    hot_list_size: int = 200
+
+
+@cache
+def hot_list_settings() -> HotListSettings:
+    return HotListSettings()  # type: ignore[call-arg]
 
 
 class MergeSettings(StorageSettings, TableSettings):

@@ -9,6 +9,7 @@ from reelstack.adapters.engagement.like_cache import LikeCache
 from reelstack.adapters.engagement.like_store import LikeStore
 from reelstack.adapters.engagement.notification_store import NotificationStore
 from reelstack.adapters.engagement.play_daily_stats import DailyStats
+from reelstack.adapters.engagement.realtime_lag import RealtimeLag
 from reelstack.adapters.events import EventPublisher
 from reelstack.adapters.media.batch_jobs import BatchJobs
 from reelstack.adapters.media.keyframes import KeyframeSampler
@@ -204,8 +205,9 @@ def play_aggregator() -> PlayAggregator:
     dirty = build_dirty_counts(
         settings.redis_url, settings.redis_cluster, settings.dirty_counts_timeout_seconds
     )
+    lag = RealtimeLag(settings.redis_url, cluster=settings.redis_cluster) if settings.redis_url else None
     return PlayAggregator(
-        DailyStats.from_settings(settings), dirty, interaction_log(settings.interaction_log_queue_url)
+        DailyStats.from_settings(settings), dirty, interaction_log(settings.interaction_log_queue_url), lag
     )
 
 

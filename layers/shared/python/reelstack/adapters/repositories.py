@@ -155,6 +155,14 @@ class Repositories:
         except PynamoDBException as exc:
             raise DependencyFailed(f"listing published videos failed: {exc.msg}") from exc
 
+    def newest_published(self, bucket: str, limit: int) -> list[Video]:
+        """The newest publications of a published-index partition, newest first."""
+        try:
+            result = self.tables.videos.published.query(bucket, scan_index_forward=False, limit=limit)
+            return [_video_from(record) for record in result]
+        except PynamoDBException as exc:
+            raise DependencyFailed(f"listing published videos failed: {exc.msg}") from exc
+
     # -- writes --------------------------------------------------------------------------------------
     def create_upload_with_video(self, upload: UploadSession, video: Video, forget_at: datetime) -> None:
         """Both records or neither (one DynamoDB transaction); the upload record expires at `forget_at`."""

@@ -21,6 +21,7 @@ and the feed service decides what to serve without it.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -148,6 +149,31 @@ class FeedStore:
 
     def drop_first_page(self, user_id: str) -> None:
         self._call("dropping a cached first page", lambda: self.client.delete(_viewer(user_id, "page1")))
+
+    # -- load -------------------------------------------------------------------------------------------
+
+    def hit(self, now_s: float) -> None:
+        """Count one feed request in the fleet-wide counter of its second."""
+        key = f"feed:load:{int(now_s)}"
+
+        def write() -> None:
+            pipe = self.client.pipeline(transaction=False)
+            pipe.incr(key)
+            pipe.expire(key, 10)
+            pipe.execute()
+
+        self._call("counting a feed request", write)
+
+    def load(self, now_s: float | None = None) -> float:
+        """Feed requests per second across the fleet: the busier of the last full second and this one."""
+        second = int(time.time() if now_s is None else now_s)
+
+        def read() -> list[Any]:
+            return [self.client.get(f"feed:load:{second - 1}"), self.client.get(f"feed:load:{second}")]
+
+        return float(
+            max(int(_text(v)) if v is not None else 0 for v in self._call("reading the feed load", read))
+        )
 
     # -- the hot list -----------------------------------------------------------------------------------
 

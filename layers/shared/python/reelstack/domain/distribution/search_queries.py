@@ -40,6 +40,7 @@ HIT_FIELDS = (
     "duration_s",
     "like_count",
     "published_at",
+    "tags",
 )
 SORT: list[dict[str, Any]] = [
     {"_score": {"order": "desc"}},
@@ -137,6 +138,84 @@ def suggest_body(prefix: str, *, limit: int) -> dict[str, Any]:
     }
 
 
+MAX_FEED_TAGS = 20
+MAX_EXCLUDED = 5000
+
+
+def _not_these(exclude: Sequence[str], author: str) -> list[dict[str, Any]]:
+    clauses: list[dict[str, Any]] = [{"term": {"author": author}}]
+    if exclude:
+        clauses.append({"ids": {"values": list(exclude)[:MAX_EXCLUDED]}})
+    return clauses
+
+
+def feed_body(
+    interests: Sequence[tuple[str, float]],
+    now_ms: int,
+    *,
+    limit: int,
+    exclude: Sequence[str] = (),
+    viewer: str,
+) -> dict[str, Any]:
+    """The feed's search candidates: videos carrying the viewer's interest tags, each tag weighing its
+    interest (constant scores, summed), blended with recency and popularity as search is; never the
+    viewer's own videos nor `exclude` (seen, served, not interested). The index holds published
+    videos only."""
+    should = [
+        {"constant_score": {"filter": {"term": {"tags": tag}}, "boost": round(max(weight, 0.01), 4)}}
+        for tag, weight in list(interests)[:MAX_FEED_TAGS]
+    ]
+    return {
+        "size": limit,
+        "query": {
+            "function_score": {
+                "query": {
+                    "bool": {
+                        "should": should,
+                        "minimum_should_match": 1,
+                        "must_not": _not_these(exclude, viewer),
+                    }
+                },
+                "functions": _blend(now_ms),
+                "score_mode": "sum",
+                "boost_mode": "multiply",
+                "max_boost": MAX_BLEND,
+            }
+        },
+        "sort": [{"_score": {"order": "desc"}}, {"video_id": {"order": "asc"}}],
+        "_source": list(HIT_FIELDS),
+        "track_total_hits": False,
+    }
+
+
+def fresh_body(
+    *, limit: int, exclude: Sequence[str] = (), viewer: str, newer_than: str = "now-3d"
+) -> dict[str, Any]:
+    """Exploration: the newest published videos (since `newer_than`), not the viewer's, not `exclude`."""
+    return {
+        "size": limit,
+        "query": {
+            "bool": {
+                "filter": [{"range": {"published_at": {"gte": newer_than}}}],
+                "must_not": _not_these(exclude, viewer),
+            }
+        },
+        "sort": [{"published_at": {"order": "desc"}}, {"video_id": {"order": "asc"}}],
+        "_source": list(HIT_FIELDS),
+        "track_total_hits": False,
+    }
+
+
+def videos_body(video_ids: Sequence[str]) -> dict[str, Any]:
+    """The documents of these videos (the hot list's and the neighbours' facts), any order."""
+    return {
+        "size": len(video_ids),
+        "query": {"ids": {"values": list(video_ids)}},
+        "_source": list(HIT_FIELDS),
+        "track_total_hits": False,
+    }
+
+
 def similar_body(
     index: str, video_id: str, author: str, *, limit: int, seen: Sequence[str] = ()
 ) -> dict[str, Any]:
@@ -179,6 +258,8 @@ class VideoHit:
     duration_s: float | None
     like_count: int
     sort: tuple[Any, ...] = ()
+    tags: tuple[str, ...] = ()
+    published_at: str | None = None
 
 
 def _optional_text(value: Any) -> str | None:
@@ -198,6 +279,8 @@ def video_hit(hit: dict[str, Any]) -> VideoHit:
         duration_s=float(duration) if duration is not None else None,
         like_count=int(source.get("like_count") or 0),
         sort=tuple(hit.get("sort") or ()),
+        tags=tuple(str(tag) for tag in source.get("tags") or () if tag),
+        published_at=_optional_text(source.get("published_at")),
     )
 
 

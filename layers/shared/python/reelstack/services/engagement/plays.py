@@ -57,6 +57,20 @@ class Sender(Protocol):
     def send(self, message: dict[str, Any]) -> object: ...
 
 
+class LagMarker(Protocol):
+    """Where the real-time path's progress is stamped (`adapters.engagement.realtime_lag`)."""
+
+    def queued(self, path: str, event_ms: int) -> None: ...
+    def applied(self, path: str, event_ms: int) -> None: ...
+
+
+def _stamp(what: str, operation: Callable[[], None]) -> None:
+    try:
+        operation()
+    except ReelstackError as error:  # best effort: the feed's lag signal misses one stamp
+        logger.warning("real-time lag not stamped", extra={"stamp": what, "error": str(error)})
+
+
 class DailyStore(Protocol):
     def add(self, deltas: Sequence[DailyDelta]) -> AddResult: ...
 
@@ -82,7 +96,9 @@ class PlayService:
         *,
         limiter: Limiter | None = None,
         clock: Callable[[], datetime] | None = None,
+        lag: LagMarker | None = None,
     ) -> None:
+        self.lag = lag
         self.videos = videos
         self.counters = counters
         self.sender = sender
@@ -107,6 +123,9 @@ class PlayService:
         except Exception as exc:
             self.counters.forget(event)
             raise DependencyFailed("the play could not be queued; retry", code="play_not_queued") from exc
+        if self.lag is not None:
+            lag, at_ms = self.lag, int(event.at.timestamp() * 1000)
+            _stamp("queued", lambda: lag.queued("plays", at_ms))
         return {"video_id": video_id, "counted": True, "reason": "counted"}
 
 
@@ -140,8 +159,13 @@ def play_interaction(play: PlayEvent) -> Interaction:
 
 class PlayAggregator:
     def __init__(
-        self, store: DailyStore, dirty: DirtyMarker | None = None, log: InteractionLog | None = None
+        self,
+        store: DailyStore,
+        dirty: DirtyMarker | None = None,
+        log: InteractionLog | None = None,
+        lag: LagMarker | None = None,
     ) -> None:
+        self.lag = lag
         self.store = store
         self.dirty = dirty
         self.log = log
@@ -176,6 +200,9 @@ class PlayAggregator:
         if failed:
             logger.warning("malformed play messages", extra={"message_ids": failed})
         failed.extend(source for delta in result.failed for source in delta.sources)
+        if self.lag is not None and plays:
+            lag, newest = self.lag, max(int(play.at.timestamp() * 1000) for _, play in plays)
+            _stamp("applied", lambda: lag.applied("plays", newest))
         return failed
 
     def _mark_dirty(self, deltas: Sequence[DailyDelta], failed: Sequence[DailyDelta]) -> None:

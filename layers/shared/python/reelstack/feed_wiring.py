@@ -1,0 +1,159 @@
+"""Building the feed and the hot-list run from their settings (cached per process by the callers)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from reelstack.adapters.distribution.feed_store import FeedStore
+from reelstack.adapters.distribution.interest_cache import InterestCache
+from reelstack.adapters.distribution.interest_table import InterestTable
+from reelstack.adapters.distribution.ranker_client import RankerClient
+from reelstack.adapters.distribution.search_client import SearchClient
+from reelstack.adapters.engagement.like_store import LikeStore
+from reelstack.adapters.engagement.play_daily_stats import DailyStats
+from reelstack.adapters.engagement.play_stats import PlayStats
+from reelstack.adapters.engagement.realtime_lag import RealtimeLag
+from reelstack.adapters.media_bucket import MediaStorage
+from reelstack.adapters.media_urls import MediaUrls
+from reelstack.adapters.repositories import Repositories
+from reelstack.domain.distribution.degradation import Hysteresis
+from reelstack.domain.distribution.profile_runs import InterestProfile, Neighbours
+from reelstack.errors import DependencyFailed, ReelstackError
+from reelstack.services.distribution.feed import FeedService, FeedTuning
+from reelstack.services.distribution.feed_health import FeedHealth, HealthRules
+from reelstack.services.distribution.hot_list import ARCHIVE_KEY, HotListBuilder
+from reelstack.settings import ApiSettings, HotListSettings
+
+
+class LongTermInterests:
+    """The nightly profiles: the Redis version the pointer names, DynamoDB behind it."""
+
+    def __init__(self, cache: InterestCache, table: InterestTable | None) -> None:
+        self.cache = cache
+        self.table = table
+
+    def _version(self) -> int | None:
+        try:
+            return self.cache.current()
+        except ReelstackError:
+            serving = self.table.serving() if self.table is not None else None
+            return serving.version if serving is not None else None
+
+    def profile(self, user_id: str) -> InterestProfile | None:
+        version = self._version()
+        if version is None:
+            return None
+        try:
+            found = self.cache.profile(version, user_id)
+        except ReelstackError:
+            found = None
+        if found is None and self.table is not None:
+            found = self.table.profile(version, user_id)
+        return found
+
+    def neighbours(self, video_id: str) -> Neighbours | None:
+        version = self._version()
+        if version is None:
+            return None
+        try:
+            found = self.cache.neighbours(version, video_id)
+        except ReelstackError:
+            found = None
+        if found is None and self.table is not None:
+            found = self.table.neighbours(version, video_id)
+        return found
+
+
+class ArchivedHotList:
+    """The feed store, with the hot list's S3 copy behind it (read when Redis has no version)."""
+
+    def __init__(self, store: FeedStore, storage: MediaStorage, ttl_s: float = 60.0) -> None:
+        self.store = store
+        self.storage = storage
+        self.ttl_s = ttl_s
+        self._copy: tuple[float, dict[str, Any]] | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+    def _archived(self) -> dict[str, Any]:
+        now = time.monotonic()
+        if self._copy is None or now - self._copy[0] > self.ttl_s:
+            import json
+
+            try:
+                self._copy = (now, json.loads(self.storage.read(ARCHIVE_KEY)))
+            except (ReelstackError, ValueError):
+                self._copy = (now, {})
+        return self._copy[1]
+
+    def hot_list(self, scope: str, version: int | None = None) -> list[dict[str, Any]] | None:
+        try:
+            found = self.store.hot_list(scope, version)
+        except DependencyFailed:
+            found = None
+        if found is not None:
+            return found
+        lists = self._archived().get("lists") or {}
+        archived = lists.get(scope)
+        return archived if isinstance(archived, list) else None
+
+
+def _search_gap(search: SearchClient) -> Any:
+    def measure() -> float | None:
+        return max(0.0, 100.0 - search.health().active_shards_percent)
+
+    return measure
+
+
+def build_feed(settings: ApiSettings, search: SearchClient, urls: MediaUrls) -> FeedService:
+    store = FeedStore(settings.redis_url, cluster=settings.redis_cluster)
+    lag = RealtimeLag(settings.redis_url, cluster=settings.redis_cluster)
+    hold = settings.feed_degradation_hold_seconds
+    rules = HealthRules(
+        search=Hysteresis(100.0 - settings.feed_search_min_active_shards_percent, 0.0, hold),
+        realtime=Hysteresis(settings.feed_realtime_lag_seconds, settings.feed_realtime_lag_seconds / 2, hold),
+        overload=Hysteresis(
+            settings.feed_overload_requests_per_second,
+            settings.feed_overload_requests_per_second * 0.75,
+            hold,
+        ),
+        ranker=Hysteresis(1.0, 0.0, hold),
+        probe_s=settings.feed_health_probe_seconds,
+    )
+    health = FeedHealth(
+        search_gap=_search_gap(search),
+        realtime_lag=lambda: lag.lag_s(int(time.time() * 1000)),
+        load=store.load,
+        rules=rules,
+    )
+    table = InterestTable(settings.interests_table) if settings.interests_table else None
+    ranker = (
+        RankerClient(settings.ranker_endpoint_name, timeout_s=settings.feed_ranker_timeout_seconds)
+        if settings.ranker_endpoint_name
+        else None
+    )
+    return FeedService(
+        search=search,
+        short_term=PlayStats.from_settings(settings),
+        long_term=LongTermInterests(InterestCache(settings.redis_url, cluster=settings.redis_cluster), table),
+        store=ArchivedHotList(store, MediaStorage(settings.media_bucket)),
+        urls=urls,
+        health=health,
+        ranker=ranker,
+        tuning=FeedTuning(exposure_share=settings.feed_exposure_share),
+    )
+
+
+def build_hot_list(settings: HotListSettings) -> HotListBuilder:
+    likes = LikeStore.from_settings(settings)
+    return HotListBuilder(
+        counters=PlayStats.from_settings(settings),
+        videos=Repositories.from_settings(settings),
+        durable=DailyStats.from_settings(settings),
+        likes=likes,
+        store=FeedStore(settings.redis_url, cluster=settings.redis_cluster),
+        archive=MediaStorage(settings.media_bucket),
+        size=settings.hot_list_size,
+    )

@@ -1,0 +1,532 @@
+"""`GET /feed`: a viewer's page, personal when every part behind it answers, never empty or an error
+while published videos exist.
+
+The pipeline (`FeedService.page`):
+1. load level: overloaded -> 20 items at most (`degradation.overload`);
+2. what the viewer must not see: own videos, the seen set (plays) and what the feed served lately,
+   videos marked not interested (their tags and authors weigh less too);
+3. a cached first page (pre-computed after a visit, or the popular page of the hot-list run) is
+   served after only the seen filter when it is still valid;
+4. mode: search unhealthy -> `popular` (the cached hot list, region first); real-time path stale ->
+   `offline` (the nightly profile and the short-term cache); else `personalized`;
+5. candidates: OpenSearch on the viewer's interest tags, item-CF neighbours of what the viewer
+   engaged with lately, the hot list (region, then overall), and fresh videos for exploration;
+6. ranking: DeepFM on the endpoint within its budget, else the fallback order; not-interested
+   tags and authors weigh less either way;
+7. re-ranking (`domain.distribution.feed.rerank`): author diversity, tag spread; a small random
+   exposure slice puts an unranked fresh video in a slot (logged as such);
+8. short page -> filled from the hot list; the served videos join the viewer's served set.
+
+Every dependency but the hot list is optional at request time: a failure is logged, recorded as a
+degradation signal, and the page is built from what answered.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from reelstack.domain.distribution.feed import (
+    MAX_PAGE,
+    OVERLOAD_PAGE,
+    Candidate,
+    Exclusions,
+    FallbackWeights,
+    FeedCursor,
+    FeedItem,
+    FeedMode,
+    FeedPage,
+    fallback_score,
+    merge,
+    parse_feed_limit,
+    reason_for_region,
+    reason_for_tag,
+    rerank,
+    scaled,
+)
+from reelstack.domain.distribution.profile_runs import InterestProfile, Neighbours
+from reelstack.domain.distribution.search_queries import VideoHit, feed_body, fresh_body, videos_body
+from reelstack.domain.identity import Principal
+from reelstack.domain.videos import VideoStatus
+from reelstack.errors import NotFound, ReelstackError
+from reelstack.observability import logger
+
+
+class Search(Protocol):
+    def search(self, body: dict[str, Any]) -> list[VideoHit]: ...
+
+
+class ShortTerm(Protocol):
+    def interests(self, user_id: str, n: int) -> list[tuple[str, float]]: ...
+    def seen(self, user_id: str, n: int = 500) -> list[str]: ...
+
+
+class LongTerm(Protocol):
+    def profile(self, user_id: str) -> InterestProfile | None: ...
+    def neighbours(self, video_id: str) -> Neighbours | None: ...
+
+
+class Store(Protocol):
+    def hit(self, now_s: float) -> None: ...
+    def served(self, user_id: str) -> set[str]: ...
+    def mark_served(self, user_id: str, video_ids: Sequence[str], now_ms: int) -> None: ...
+    def not_interested(self, user_id: str) -> tuple[set[str], dict[str, float], dict[str, float]]: ...
+    def hot_list(self, scope: str, version: int | None = None) -> list[dict[str, Any]] | None: ...
+    def mark_not_interested(
+        self, user_id: str, video_id: str, author_id: str, tags: Sequence[str]
+    ) -> bool: ...
+
+
+class Ranker(Protocol):
+    def score(
+        self, user: Mapping[str, Any], context: Mapping[str, Any], candidates: Sequence[Mapping[str, Any]]
+    ) -> list[float]: ...
+
+
+class Urls(Protocol):
+    def public(self, key: str) -> str: ...
+
+
+class Health(Protocol):
+    """The degradation switches as the feed reads and feeds them."""
+
+    def search_unhealthy(self) -> bool: ...
+    def realtime_stale(self) -> bool: ...
+    def overloaded(self) -> bool: ...
+    def report(self, level: str, failed: bool) -> None: ...
+
+
+@dataclass(frozen=True)
+class FeedContext:
+    region: str | None = None
+    device: str | None = None
+    hour: int = 0
+
+
+@dataclass(frozen=True)
+class FeedTuning:
+    interest_tags: int = 10
+    search_candidates: int = 150
+    neighbour_seeds: int = 10
+    hot_candidates: int = 100
+    fresh_candidates: int = 20
+    exposure_share: float = 0.005
+    penalty_per_mark: float = 0.3
+    fallback: FallbackWeights = field(default_factory=FallbackWeights)
+
+
+@dataclass
+class _Facts:
+    """What an answer item needs of a video, from a search hit or a hot-list entry."""
+
+    video_id: str
+    title: str
+    author: str
+    tags: tuple[str, ...]
+    poster_key: str | None
+    playback_key: str | None
+    duration_s: float | None
+    like_count: int
+    published_at_s: float | None
+    plays: int = 0
+
+
+def _epoch_s(value: Any) -> float | None:
+    if value in (None, ""):
+        return None
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def facts_of_hit(hit: VideoHit) -> _Facts:
+    return _Facts(
+        hit.video_id, hit.title, hit.author, hit.tags, hit.poster_key, hit.playback_key,
+        hit.duration_s, hit.like_count, _epoch_s(hit.published_at),
+    )  # fmt: skip
+
+
+def facts_of_entry(entry: Mapping[str, Any]) -> _Facts:
+    duration = entry.get("duration_s")
+    return _Facts(
+        video_id=str(entry["video_id"]),
+        title=str(entry.get("title") or ""),
+        author=str(entry.get("author") or ""),
+        tags=tuple(str(tag) for tag in entry.get("tags") or ()),
+        poster_key=entry.get("poster_key") or None,
+        playback_key=entry.get("playback_key") or None,
+        duration_s=float(duration) if duration is not None else None,
+        like_count=int(entry.get("like_count") or 0),
+        published_at_s=_epoch_s(entry.get("published_at")),
+        plays=int(entry.get("plays") or 0),
+    )
+
+
+class FeedService:
+    def __init__(
+        self,
+        *,
+        search: Search,
+        short_term: ShortTerm,
+        long_term: LongTerm,
+        store: Store,
+        urls: Urls,
+        health: Health,
+        ranker: Ranker | None = None,
+        tuning: FeedTuning | None = None,
+        rng: random.Random | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.search = search
+        self.short_term = short_term
+        self.long_term = long_term
+        self.store = store
+        self.urls = urls
+        self.health = health
+        self.ranker = ranker
+        self.tuning = tuning or FeedTuning()
+        self.rng = rng or random.Random()
+        self.clock = clock
+
+    # -- the page -----------------------------------------------------------------------------------------
+
+    def page(
+        self, principal: Principal, limit: str | None, cursor: str | None, context: FeedContext
+    ) -> FeedPage:
+        try:
+            self.store.hit(self.clock())
+        except ReelstackError as error:
+            logger.warning("feed: load not counted", extra={"error": str(error)})
+        overloaded = self.health.overloaded()
+        size = parse_feed_limit(limit, OVERLOAD_PAGE if overloaded else MAX_PAGE)
+        place = FeedCursor.decode(cursor) if cursor else FeedCursor(uuid.uuid4().hex[:16], 0)
+        viewer = principal.user_id
+        exclusions, tag_marks, author_marks = self._exclusions(viewer)
+        degraded: list[str] = ["overload: fewer items"] if overloaded else []
+        facts: dict[str, _Facts] = {}
+        if self.health.search_unhealthy():
+            mode = FeedMode.POPULAR
+            degraded.append("search unhealthy: popular videos")
+            ranked = self._popular(context, exclusions, facts)
+            ranked_by = "hot list"
+        else:
+            stale = self.health.realtime_stale()
+            mode = FeedMode.OFFLINE if stale else FeedMode.PERSONALIZED
+            if stale:
+                degraded.append("real-time interests stale: offline interests")
+            candidates, interests, profile = self._candidates(viewer, context, exclusions, facts, stale)
+            ranked, ranked_by = self._rank(
+                candidates, interests, profile, context, facts, tag_marks, author_marks
+            )
+            if ranked_by == "fallback":
+                degraded.append("ranker unavailable: fallback order")
+            if not ranked and mode is not FeedMode.POPULAR:
+                ranked = self._popular(context, exclusions, facts)
+        chosen = rerank(ranked, size)
+        chosen = self._exposure(chosen, facts)
+        if len(chosen) < size:
+            chosen = self._fill(chosen, size, context, exclusions, facts)
+        items = tuple(self._item(candidate, facts[candidate.video_id]) for candidate in chosen)
+        self._remember(viewer, [item.video_id for item in items])
+        next_cursor = FeedCursor(place.session, place.page + 1).encode() if items else None
+        return FeedPage(items, mode, tuple(degraded), next_cursor, ranked_by)
+
+    def _exclusions(self, viewer: str) -> tuple[Exclusions, dict[str, float], dict[str, float]]:
+        seen: set[str] = set()
+        nope: set[str] = set()
+        tags: dict[str, float] = {}
+        authors: dict[str, float] = {}
+        try:
+            seen |= set(self.short_term.seen(viewer))
+        except ReelstackError as error:
+            logger.warning("feed: seen set unavailable", extra={"error": str(error)})
+        try:
+            seen |= self.store.served(viewer)
+            nope, tags, authors = self.store.not_interested(viewer)
+        except ReelstackError as error:
+            logger.warning("feed: served set unavailable", extra={"error": str(error)})
+        return Exclusions(viewer, frozenset(seen), frozenset(nope)), tags, authors
+
+    # -- candidates ---------------------------------------------------------------------------------------
+
+    def _hot(self, scope: str) -> list[dict[str, Any]]:
+        try:
+            return self.store.hot_list(scope) or []
+        except ReelstackError as error:
+            logger.warning("feed: hot list unavailable", extra={"error": str(error), "scope": scope})
+            return []
+
+    def _hot_candidates(self, context: FeedContext, facts: dict[str, _Facts]) -> list[Candidate]:
+        scopes = ([f"region:{context.region}"] if context.region else []) + ["all"]
+        found: list[Candidate] = []
+        for scope in scopes:
+            entries = self._hot(scope)[: self.tuning.hot_candidates]
+            top = max((float(entry.get("score") or 0.0) for entry in entries), default=0.0) or 1.0
+            reason = reason_for_region(context.region if scope != "all" else None)
+            for entry in entries:
+                fact = facts.setdefault(str(entry["video_id"]), facts_of_entry(entry))
+                prior = float(entry.get("score") or 0.0) / top
+                found.append(
+                    Candidate(
+                        fact.video_id, fact.author, "hot", reason, fact.tags, prior, fact.published_at_s
+                    )
+                )
+        return found
+
+    def _popular(
+        self, context: FeedContext, exclusions: Exclusions, facts: dict[str, _Facts]
+    ) -> list[Candidate]:
+        candidates = merge([self._hot_candidates(context, facts)], exclusions)
+        return sorted(candidates, key=lambda c: -c.prior)
+
+    def _candidates(
+        self, viewer: str, context: FeedContext, exclusions: Exclusions, facts: dict[str, _Facts], stale: bool
+    ) -> tuple[list[Candidate], dict[str, float], InterestProfile | None]:
+        profile = self._profile(viewer)
+        recent: list[tuple[str, float]] = []
+        try:
+            recent = self.short_term.interests(viewer, self.tuning.interest_tags)
+        except ReelstackError as error:
+            logger.warning("feed: short-term interests unavailable", extra={"error": str(error)})
+        long_term = list(profile.tags[: self.tuning.interest_tags]) if profile else []
+        interests = _blend_interests(recent, long_term, self.tuning.interest_tags)
+        excluded = sorted(exclusions.seen | exclusions.not_interested)
+        sources: list[list[Candidate]] = []
+        now_ms = int(self.clock() * 1000)
+        if interests:
+            body = feed_body(
+                sorted(interests.items(), key=lambda p: -p[1]), now_ms,
+                limit=self.tuning.search_candidates, exclude=excluded, viewer=viewer,
+            )  # fmt: skip
+            sources.append(self._from_search(body, facts, "interest", interests))
+        sources.append(self._neighbour_candidates(viewer, exclusions, facts))
+        sources.append(self._hot_candidates(context, facts))
+        fresh_body_ = fresh_body(limit=self.tuning.fresh_candidates, exclude=excluded, viewer=viewer)
+        sources.append(self._from_search(fresh_body_, facts, "fresh", {}))
+        return merge(sources, exclusions), interests, profile
+
+    def _profile(self, viewer: str) -> InterestProfile | None:
+        try:
+            return self.long_term.profile(viewer)
+        except ReelstackError as error:
+            logger.warning("feed: long-term profile unavailable", extra={"error": str(error)})
+            return None
+
+    def _from_search(
+        self, body: dict[str, Any], facts: dict[str, _Facts], source: str, interests: Mapping[str, float]
+    ) -> list[Candidate]:
+        try:
+            hits = self.search.search(body)
+        except ReelstackError as error:
+            self.health.report("search_unhealthy", True)
+            logger.warning(
+                "feed: search candidates unavailable", extra={"error": str(error), "source": source}
+            )
+            return []
+        found = []
+        for rank, hit in enumerate(hits):
+            fact = facts.setdefault(hit.video_id, facts_of_hit(hit))
+            if source == "interest":
+                best = max(fact.tags, key=lambda tag: interests.get(tag, 0.0), default=None)
+                reason = reason_for_tag(best) if best and interests.get(best) else "picked for you"
+            else:
+                reason = "new"
+            prior = 1.0 - rank / max(len(hits), 1)
+            found.append(
+                Candidate(fact.video_id, fact.author, source, reason, fact.tags, prior, fact.published_at_s)
+            )
+        return found
+
+    def _neighbour_candidates(
+        self, viewer: str, exclusions: Exclusions, facts: dict[str, _Facts]
+    ) -> list[Candidate]:
+        try:
+            seeds = self.short_term.seen(viewer, self.tuning.neighbour_seeds)
+        except ReelstackError:
+            return []
+        scored: dict[str, tuple[float, str]] = {}
+        for seed in seeds:
+            try:
+                found = self.long_term.neighbours(seed)
+            except ReelstackError:
+                continue
+            for video, score, _support in found.items if found else ():
+                if score > scored.get(video, (0.0, ""))[0]:
+                    scored[video] = (score, seed)
+        wanted = [video for video in scored if exclusions.admits(Candidate(video, "", "neighbour", ""))]
+        missing = [video for video in wanted if video not in facts]
+        if missing:
+            try:
+                for hit in self.search.search(videos_body(missing)):
+                    facts.setdefault(hit.video_id, facts_of_hit(hit))
+            except ReelstackError as error:
+                self.health.report("search_unhealthy", True)
+                logger.warning("feed: neighbour facts unavailable", extra={"error": str(error)})
+        found_list = []
+        for video in wanted:
+            fact = facts.get(video)
+            seed_fact = facts.get(scored[video][1])
+            if fact is None:
+                continue
+            reason = (
+                f"because you watched {seed_fact.title}"
+                if seed_fact and seed_fact.title
+                else "watched together"
+            )
+            found_list.append(
+                Candidate(
+                    video, fact.author, "neighbour", reason, fact.tags, scored[video][0], fact.published_at_s
+                )
+            )
+        return found_list
+
+    # -- ranking -------------------------------------------------------------------------------------------
+
+    def _rank(
+        self,
+        candidates: list[Candidate],
+        interests: Mapping[str, float],
+        profile: InterestProfile | None,
+        context: FeedContext,
+        facts: Mapping[str, _Facts],
+        tag_marks: Mapping[str, float],
+        author_marks: Mapping[str, float],
+    ) -> tuple[list[Candidate], str]:
+        if not candidates:
+            return [], "ranker"
+        penalty = self.tuning.penalty_per_mark
+
+        def marked(candidate: Candidate) -> float:
+            tags = sum(tag_marks.get(tag, 0.0) for tag in candidate.tags)
+            return penalty * (tags + author_marks.get(candidate.author_id, 0.0))
+
+        scores: list[float] | None = None
+        if self.ranker is not None:
+            try:
+                scores = self.ranker.score(
+                    _user_features(profile, interests), {"hour": context.hour, "device": context.device},
+                    [_candidate_features(facts[c.video_id], self.clock()) for c in candidates],
+                )  # fmt: skip
+                self.health.report("ranker_down", False)
+            except ReelstackError as error:
+                self.health.report("ranker_down", True)
+                logger.warning("feed: ranker unavailable, fallback order", extra={"error": str(error)})
+        if scores is None:
+            muted = frozenset(tag for tag, count in tag_marks.items() if count > 0)
+            now = self.clock()
+            scores = [fallback_score(c, interests, muted, now, self.tuning.fallback) for c in candidates]
+            by = "fallback"
+        else:
+            by = "ranker"
+        order = sorted(
+            zip(candidates, scores, strict=True), key=lambda p: (-(p[1] - marked(p[0])), p[0].video_id)
+        )
+        return [candidate for candidate, _ in order], by
+
+    def _exposure(self, chosen: list[Candidate], facts: Mapping[str, _Facts]) -> list[Candidate]:
+        """Each slot, with probability `exposure_share`, goes to an unranked fresh candidate."""
+        fresh = [c for c in facts.values() if c.video_id not in {x.video_id for x in chosen}]
+        result = list(chosen)
+        for slot in range(len(result)):
+            if fresh and self.rng.random() < self.tuning.exposure_share:
+                pick = fresh.pop(self.rng.randrange(len(fresh)))
+                logger.info("feed exposure", extra={"video_id": pick.video_id, "slot": slot})
+                result[slot] = Candidate(
+                    pick.video_id, pick.author, "exposure", "new", pick.tags, 0.0, pick.published_at_s
+                )
+        return result
+
+    def _fill(
+        self,
+        chosen: list[Candidate],
+        size: int,
+        context: FeedContext,
+        exclusions: Exclusions,
+        facts: dict[str, _Facts],
+    ) -> list[Candidate]:
+        """Top up a short page from the hot list; when the viewer has seen all of it, seen videos come
+        back (oldest served first is not tracked: the hot order) rather than an empty page."""
+        have = {c.video_id for c in chosen}
+        hot = [c for c in self._hot_candidates(context, facts) if c.video_id not in have]
+        relaxed = Exclusions(exclusions.viewer, frozenset(), exclusions.not_interested)
+        for admit in (exclusions, relaxed):
+            more = rerank(merge([hot], admit), size - len(chosen), start=chosen)
+            chosen = chosen + more
+            have |= {c.video_id for c in more}
+            hot = [c for c in hot if c.video_id not in have]
+            if len(chosen) >= size:
+                break
+        return chosen
+
+    # -- not interested -----------------------------------------------------------------------------------
+
+    def not_interested(
+        self, principal: Principal, video_id: str, lookup: Callable[[str], Any]
+    ) -> dict[str, Any]:
+        """Mark a published video: never in this viewer's feed again; its tags and author weigh less."""
+        video = lookup(video_id)
+        if video is None or getattr(video, "status", None) != VideoStatus.PUBLISHED:
+            raise NotFound(f"no published video {video_id}", code="video_not_found")
+        marked = self.store.mark_not_interested(principal.user_id, video_id, video.owner, video.tags)
+        return {"video_id": video_id, "not_interested": True, "newly_marked": marked}
+
+    # -- the answer ----------------------------------------------------------------------------------------
+
+    def _item(self, candidate: Candidate, fact: _Facts) -> FeedItem:
+        return FeedItem(
+            video_id=fact.video_id,
+            title=fact.title,
+            author=fact.author,
+            poster_url=self.urls.public(fact.poster_key) if fact.poster_key else None,
+            playback_url=self.urls.public(fact.playback_key) if fact.playback_key else None,
+            duration_ms=None if fact.duration_s is None else int(fact.duration_s * 1000),
+            like_count=fact.like_count,
+            reason=candidate.reason,
+            source=candidate.source,
+        )
+
+    def _remember(self, viewer: str, video_ids: list[str]) -> None:
+        try:
+            self.store.mark_served(viewer, video_ids, int(self.clock() * 1000))
+        except ReelstackError as error:
+            logger.warning("feed: served set not updated", extra={"error": str(error)})
+
+
+def _blend_interests(
+    recent: Sequence[tuple[str, float]], long_term: Sequence[tuple[str, float]], n: int
+) -> dict[str, float]:
+    """Short-term and long-term tag weights, each scaled to its best, summed (recent weighs as much)."""
+    blended: dict[str, float] = {}
+    for weights in (scaled(recent), scaled(long_term)):
+        for tag, weight in weights.items():
+            blended[tag] = blended.get(tag, 0.0) + weight
+    best = sorted(blended.items(), key=lambda p: (-p[1], p[0]))[:n]
+    return scaled(best)
+
+
+def _user_features(profile: InterestProfile | None, interests: Mapping[str, float]) -> dict[str, Any]:
+    return {
+        "region": profile.region if profile else None,
+        "device": profile.device if profile else None,
+        "activity": profile.activity if profile else 0,
+        "tags": [tag for tag, _ in sorted(interests.items(), key=lambda p: -p[1])],
+    }
+
+
+def _candidate_features(fact: _Facts, now_s: float) -> dict[str, Any]:
+    age = None if fact.published_at_s is None else max(0.0, now_s - fact.published_at_s) / 86400.0
+    return {
+        "video_id": fact.video_id,
+        "author_id": fact.author,
+        "tags": list(fact.tags),
+        "duration_ms": None if fact.duration_s is None else int(fact.duration_s * 1000),
+        "codec_tier": None,
+        "age_days": age,
+        "plays": fact.plays,
+    }
