@@ -221,12 +221,18 @@ class FeedService:
             if stale:
                 degraded.append("real-time interests stale: offline interests")
             candidates, interests, profile = self._candidates(viewer, context, exclusions, facts, stale)
-            ranked, ranked_by = self._rank(
-                candidates, interests, profile, context, facts, tag_marks, author_marks
-            )
-            if ranked_by == "fallback":
-                degraded.append("ranker unavailable: fallback order")
-            if not ranked and mode is not FeedMode.POPULAR:
+            if self.health.search_unhealthy():  # a search failed while gathering: this page is popular
+                mode = FeedMode.POPULAR
+                degraded = [r for r in degraded if not r.startswith("real-time")]
+                degraded.append("search unhealthy: popular videos")
+                ranked, ranked_by = self._popular(context, exclusions, facts), "hot list"
+            else:
+                ranked, ranked_by = self._rank(
+                    candidates, interests, profile, context, facts, tag_marks, author_marks
+                )
+                if ranked_by == "fallback":
+                    degraded.append("ranker unavailable: fallback order")
+            if not ranked:
                 ranked = self._popular(context, exclusions, facts)
         chosen = rerank(ranked, size)
         chosen = self._exposure(chosen, facts)

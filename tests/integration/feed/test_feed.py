@@ -1,0 +1,119 @@
+"""GET /feed on the local cloud: pages that never repeat and never show the viewer's own videos, author
+diversity, reasons, a full page for a new viewer, not-interested marks, and the popular fallback while
+the search node is down (back to personal once it is up, without restarting the API)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+
+from reelstack_tools.tokens import user_sub
+from tests.support.feed_corpus import Catalog, seed_catalog
+from tests.support.http import Api
+from tests.support.waiting import wait_for
+
+pytestmark = pytest.mark.integration
+
+HOT_LIST = "HotListFunctionEvery10Minutes"  # the template's 10-minute schedule
+
+
+@pytest.fixture(scope="module")
+def viewer_name() -> str:
+    return f"feedviewer-{uuid.uuid4().hex[:6]}"
+
+
+@pytest.fixture(scope="module")
+def catalog(local_cloud: Any, cloud_sdk_environment: Any, viewer_name: str) -> Catalog:
+    """90 published videos of 15 authors (the viewer is not one of them) plus 5 of the viewer's own."""
+    prefix = f"feed{uuid.uuid4().hex[:6]}"
+    seeded = seed_catalog(local_cloud, prefix, videos=90, authors=15)
+    own = seed_catalog(local_cloud, prefix + "own", videos=5, authors=1, owner=user_sub(viewer_name))
+    local_cloud.fire_schedule(HOT_LIST)
+    return Catalog(
+        seeded.video_ids + own.video_ids,
+        {**seeded.author_of, **own.author_of},
+        {**seeded.tags_of, **own.tags_of},
+    )
+
+
+def feed(api: Api, limit: int, cursor: str | None = None) -> dict[str, Any]:
+    query = f"?limit={limit}" + (f"&cursor={cursor}" if cursor else "")
+    reply = api.call("GET", f"/feed{query}")
+    assert reply.status == 200, reply.body
+    return dict(reply.body)
+
+
+def test_five_pages_never_repeat_nor_show_own_videos_and_keep_authors_apart(
+    local_cloud: Any, catalog: Catalog, viewer_name: str
+) -> None:
+    # GIVEN a viewer with 5 videos of their own in a catalog of 95
+    api = Api(local_cloud.api_url, local_cloud.token(viewer_name))
+    own = {video for video, author in catalog.author_of.items() if author == user_sub(viewer_name)}
+    # WHEN they page through 5 pages of 12
+    seen: list[str] = []
+    cursor = None
+    for _ in range(5):
+        page = feed(api, 12, cursor)
+        items = page["items"]
+        # THEN every page is full, says why each video is there, and keeps 2 per author in any 10
+        assert len(items) == 12 and page["mode"] == "personalized", page
+        assert all(item["reason"] and item["playback_url"] and item["title"] for item in items)
+        authors = [item["author"] for item in items]
+        for start in range(len(authors) - 9):
+            window = authors[start : start + 10]
+            assert max(window.count(a) for a in set(window)) <= 2, authors
+        seen += [item["video_id"] for item in items]
+        cursor = page["next_cursor"]
+    # AND no video came twice, and none of the viewer's own
+    assert len(seen) == len(set(seen)) == 60
+    assert not own & set(seen)
+
+
+def test_a_new_viewer_gets_a_full_page_of_popular_and_new_videos(local_cloud: Any, catalog: Catalog) -> None:
+    # GIVEN a viewer who never played or liked anything WHEN the feed opens
+    api = Api(local_cloud.api_url, local_cloud.token(f"newcomer-{uuid.uuid4().hex[:6]}"))
+    page = feed(api, 50)
+    # THEN the page is full, from the hot list and exploration, each with its reason
+    assert len(page["items"]) == 50
+    reasons = {item["reason"] for item in page["items"]}
+    assert reasons <= {"popular now", "new"} | {r for r in reasons if r.startswith("popular in")}, reasons
+
+
+def test_a_video_marked_not_interested_never_comes_back(local_cloud: Any, catalog: Catalog) -> None:
+    # GIVEN a viewer's first page
+    api = Api(local_cloud.api_url, local_cloud.token(f"picky-{uuid.uuid4().hex[:6]}"))
+    first = feed(api, 10)["items"]
+    marked = first[0]["video_id"]
+    # WHEN they mark one video not interested
+    reply = api.call("POST", f"/videos/{marked}/not-interested")
+    assert reply.status == 200 and reply.body["not_interested"] is True, reply.body
+    # THEN it is in none of the next pages; marking an unknown video is a 404
+    later = [item["video_id"] for _ in range(3) for item in feed(api, 20)["items"]]
+    assert marked not in later
+    assert api.call("POST", "/videos/no-such-video/not-interested").status == 404
+
+
+def test_search_down_serves_popular_pages_and_search_up_brings_personal_ones_back(
+    local_cloud: Any, catalog: Catalog
+) -> None:
+    api = Api(local_cloud.api_url, local_cloud.token(f"outage-{uuid.uuid4().hex[:6]}"))
+    # GIVEN the search node stopped
+    local_cloud.stop_search()
+    try:
+        # WHEN the viewer opens the feed, several times THEN every answer is a full popular page, no 5xx
+        for _ in range(3):
+            page = feed(api, 20)
+            assert page["mode"] == "popular" and len(page["items"]) == 20, page
+            assert "search unhealthy" in " ".join(page["degraded"]["reasons"])
+    finally:
+        local_cloud.start_search()
+
+    # AND once it is back (and has stayed healthy through the hold) the feed is personal again
+    def personal() -> dict[str, Any] | None:
+        page = feed(api, 20)
+        return page if page["mode"] == "personalized" else None
+
+    back = wait_for(personal, timeout=60, interval=2)
+    assert len(back["items"]) == 20
