@@ -26,6 +26,7 @@ from reelstack.adapters.engagement.notification_store import NotificationStore
 from reelstack.adapters.engagement.play_daily_stats import DailyStats
 from reelstack.adapters.engagement.play_stats import PlayStats
 from reelstack.adapters.engagement.rate_limiter import RateLimiter
+from reelstack.adapters.engagement.realtime_lag import RealtimeLag
 from reelstack.adapters.events import EventPublisher
 from reelstack.adapters.functions import AsyncInvoker
 from reelstack.adapters.media.waiting_tasks import WaitingTasks
@@ -153,6 +154,7 @@ def _plays() -> PlayService:
         QueueSender(settings.plays_queue_url),
         settings.play_policy(),
         limiter=_limiter(),
+        lag=RealtimeLag(settings.redis_url, cluster=settings.redis_cluster),
     )
 
 

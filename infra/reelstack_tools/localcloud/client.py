@@ -166,6 +166,13 @@ class CloudHandle:
     def redis_running(self) -> bool:
         return bool(self.control("GET", "redis")["running"])
 
+    def pause_sources(self, function: str) -> int:
+        """Stop delivering the function's SQS messages (a stalled worker); how many sources paused."""
+        return int(self.control("POST", f"functions/{function}/sources/pause")["sources"])
+
+    def resume_sources(self, function: str) -> int:
+        return int(self.control("POST", f"functions/{function}/sources/resume")["sources"])
+
     def stop_search(self) -> None:
         """Stop the cloud's search node (a domain outage): the functions' search calls fail."""
         self.control("POST", "search/stop")

@@ -344,6 +344,7 @@ class LocalCloud:
                 scheduler,
                 redis=self,
                 search=self if self._search is not None else None,
+                sources=lambda: self._pollers,
             ),
         )
         dispatcher.mount(LambdaApi.matches, LambdaApi(runtime, invoker))

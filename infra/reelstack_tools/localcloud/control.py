@@ -22,7 +22,7 @@ that run the cloud as a separate process:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
 from reelstack_tools.localcloud.redis_server import RedisUnavailable
@@ -34,6 +34,9 @@ from reelstack_tools.localcloud.wsgi import Environ, StartResponse, json_respons
 PREFIX = "/_localcloud/"
 _KILL = re.compile(r"^functions/(?P<name>[^/]+)/kill$")
 _FIRE = re.compile(r"^schedules/(?P<name>[^/]+)/fire$")
+# Disabling a function's SQS event sources, as UpdateEventSourceMapping(Enabled=false) would: a stalled
+# worker, for the real-time lag tests. Messages wait in the queue and are delivered once resumed.
+_SOURCES = re.compile(r"^functions/(?P<name>[^/]+)/sources/(?P<action>pause|resume)$")
 
 
 class RedisControl(Protocol):
@@ -56,6 +59,15 @@ class SearchControl(Protocol):
     def start_search(self) -> None: ...
 
 
+class PausableSource(Protocol):
+    """An event source of a function (an SQS poller) that can be paused and resumed."""
+
+    @property
+    def function(self) -> str: ...
+    def pause(self) -> None: ...
+    def resume(self) -> None: ...
+
+
 class ControlApi:
     def __init__(
         self,
@@ -64,7 +76,9 @@ class ControlApi:
         scheduler: Scheduler,
         redis: RedisControl | None = None,
         search: SearchControl | None = None,
+        sources: Callable[[], Sequence[PausableSource]] = tuple,
     ) -> None:
+        self._sources = sources
         self._info = info
         self._runtime = runtime
         self._scheduler = scheduler
@@ -114,6 +128,15 @@ class ControlApi:
             except FunctionNotFound:
                 return json_response(start_response, 404, {"message": f"no function {kill.group('name')}"})
             return json_response(start_response, 200, {"function": kill.group("name"), "killed": pid})
+        sources = _SOURCES.match(path)
+        if method == "POST" and sources:
+            name, pause = sources.group("name"), sources.group("action") == "pause"
+            found = [source for source in self._sources() if source.function == name]
+            for source in found:
+                source.pause() if pause else source.resume()
+            return json_response(
+                start_response, 200, {"function": name, "sources": len(found), "paused": pause}
+            )
         fire = _FIRE.match(path)
         if method == "POST" and fire:
             wait = "wait=true" in str(environ.get("QUERY_STRING", "")).lower()

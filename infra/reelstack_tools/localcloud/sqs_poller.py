@@ -167,6 +167,19 @@ class SqsPoller:
         self._threads: list[threading.Thread] = []
         self._patterns = [compile_pattern(pattern) for pattern in mapping.filters]
         self._visibility_s: float | None = None
+        self._paused = threading.Event()
+
+    @property
+    def function(self) -> str:
+        return self.mapping.function
+
+    def pause(self) -> None:
+        """Stop receiving (an in-flight batch finishes): the queue's messages wait, as with a disabled
+        event source mapping."""
+        self._paused.set()
+
+    def resume(self) -> None:
+        self._paused.clear()
 
     def start(self) -> None:
         for index in range(self.mapping.pollers):
@@ -183,6 +196,12 @@ class SqsPoller:
         deadline = time.monotonic() + timeout
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
+
+    def _release(self, messages: list[dict[str, Any]]) -> None:
+        for message in messages:
+            self._sqs.change_message_visibility(
+                QueueUrl=self._queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+            )
 
     def _visibility(self) -> float:
         """The queue's visibility timeout (read once; queues do not change it at run time here)."""
@@ -214,9 +233,15 @@ class SqsPoller:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
+            if self._paused.is_set():
+                self._stop.wait(0.2)
+                continue
             try:
                 batch = self._receive(self.mapping.batch_size, POLL_WAIT_SECONDS)
                 if not batch:
+                    continue
+                if self._paused.is_set():  # paused during the long poll: the messages go back
+                    self._release(batch)
                     continue
                 closes = time.monotonic() + batch_window(self.mapping.window_seconds, self._visibility())
                 while (

@@ -117,3 +117,33 @@ def test_search_down_serves_popular_pages_and_search_up_brings_personal_ones_bac
 
     back = wait_for(personal, timeout=60, interval=2)
     assert len(back["items"]) == 20
+
+
+def test_a_stalled_plays_worker_turns_the_feed_offline_and_back(local_cloud: Any, catalog: Catalog) -> None:
+    api = Api(local_cloud.api_url, local_cloud.token(f"stall-{uuid.uuid4().hex[:6]}"))
+    plays_function = local_cloud.name("PlaysFunction")
+    # GIVEN the plays worker stalled (its queue's event source disabled)
+    assert local_cloud.pause_sources(plays_function) >= 1
+    try:
+        # WHEN a viewer's play waits in the queue longer than 5 s
+        video = catalog.video_ids[0]
+        reply = api.call("POST", f"/videos/{video}/plays", {"session_id": "s-stall", "watched_ms": 8000})
+        assert reply.status == 202 and reply.body["counted"], reply.body
+
+        def offline() -> dict[str, Any] | None:
+            page = feed(api, 20)
+            return page if page["mode"] == "offline" else None
+
+        # THEN the feed switches to offline interests, still a full page, and says why
+        page = wait_for(offline, timeout=40, interval=1)
+        assert len(page["items"]) == 20
+        assert any(reason.startswith("real-time interests stale") for reason in page["degraded"]["reasons"])
+    finally:
+        local_cloud.resume_sources(plays_function)
+
+    # AND once the worker caught up (and the hold passed) the feed is personal again
+    def personal() -> dict[str, Any] | None:
+        page = feed(api, 20)
+        return page if page["mode"] == "personalized" else None
+
+    assert wait_for(personal, timeout=60, interval=2)

@@ -301,7 +301,8 @@ class FeedService:
         except ReelstackError as error:
             logger.warning("feed: short-term interests unavailable", extra={"error": str(error)})
         long_term = list(profile.tags[: self.tuning.interest_tags]) if profile else []
-        interests = _blend_interests(recent, long_term, self.tuning.interest_tags)
+        # Offline (the real-time path lags): the nightly profile leads, the short-term cache only helps.
+        interests = _blend_interests(recent, long_term, self.tuning.interest_tags, 0.5 if stale else 1.0)
         excluded = sorted(exclusions.seen | exclusions.not_interested)
         sources: list[list[Candidate]] = []
         now_ms = int(self.clock() * 1000)
@@ -505,13 +506,13 @@ class FeedService:
 
 
 def _blend_interests(
-    recent: Sequence[tuple[str, float]], long_term: Sequence[tuple[str, float]], n: int
+    recent: Sequence[tuple[str, float]], long_term: Sequence[tuple[str, float]], n: int, recent_weight: float
 ) -> dict[str, float]:
-    """Short-term and long-term tag weights, each scaled to its best, summed (recent weighs as much)."""
+    """Short-term and long-term tag weights, each scaled to its best, summed (recent x `recent_weight`)."""
     blended: dict[str, float] = {}
-    for weights in (scaled(recent), scaled(long_term)):
+    for weights, factor in ((scaled(recent), recent_weight), (scaled(long_term), 1.0)):
         for tag, weight in weights.items():
-            blended[tag] = blended.get(tag, 0.0) + weight
+            blended[tag] = blended.get(tag, 0.0) + factor * weight
     best = sorted(blended.items(), key=lambda p: (-p[1], p[0]))[:n]
     return scaled(best)
 
