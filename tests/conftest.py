@@ -16,12 +16,13 @@ for _path in (ROOT / "infra", ROOT / "layers" / "shared" / "python", ROOT):
         sys.path.insert(0, str(_path))
 
 VISIBILITY_TIMEOUT_CAP_SECONDS = 2
+FEED_OVERLOAD_RPS = 8
 
 
 @pytest.fixture(scope="session")
 def local_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     """`reelstack up` on template.yaml (free ports, a temporary state dir, queue visibility timeouts
-    capped at 2 s, the demo's moderation policy), as a `CloudHandle`: `.api_url`, `.aws_endpoint`, `.client(service)`,
+    capped at 2 s, the demo's moderation policy, the feed's overload level at 8 pages a second), as a `CloudHandle`: `.api_url`, `.aws_endpoint`, `.client(service)`,
     `.token(user, roles=())`, `.invoke(...)`, `.kill_worker(fn)`, `.fire_schedule(name)`, `.resources`."""
     from reelstack_tools.demo_media import faces_held_policy
     from reelstack_tools.localcloud.testing import running_local_cloud
@@ -34,7 +35,13 @@ def local_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
         tmp_path_factory.mktemp("local-cloud"),
         visibility_timeout_cap=VISIBILITY_TIMEOUT_CAP_SECONDS,
         # As the demo: faces are held for review, so a public-domain portrait exercises the review path.
-        extra_args=["--parameter", f"ModerationPolicy={faces_held_policy()}"],
+        # The feed's overload level at 8 pages a second: a test's flood reaches it on 2 cores.
+        extra_args=[
+            "--parameter",
+            f"ModerationPolicy={faces_held_policy()}",
+            "--parameter",
+            f"FeedOverloadRequestsPerSecond={FEED_OVERLOAD_RPS}",
+        ],
     ) as cloud:
         yield cloud
 

@@ -4,6 +4,7 @@ the search node is down (back to personal once it is up, without restarting the 
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
@@ -147,3 +148,45 @@ def test_a_stalled_plays_worker_turns_the_feed_offline_and_back(local_cloud: Any
         return page if page["mode"] == "personalized" else None
 
     assert wait_for(personal, timeout=60, interval=2)
+
+
+def test_a_flood_shrinks_pages_to_20_and_pauses_similar_while_the_feed_keeps_answering(
+    local_cloud: Any, catalog: Catalog
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    api = Api(local_cloud.api_url, local_cloud.token(f"flood-{uuid.uuid4().hex[:6]}"))
+    video = catalog.video_ids[1]
+    stop_at = time.monotonic() + 8
+    statuses: list[int] = []
+
+    def flood(n: int) -> None:
+        # each its own viewer: one viewer's read bucket would answer 429 first
+        crowd = Api(local_cloud.api_url, local_cloud.token(f"crowd{n}-{uuid.uuid4().hex[:6]}"))
+        while time.monotonic() < stop_at:
+            statuses.append(crowd.call("GET", "/feed?limit=5").status)
+
+    # GIVEN feed requests well past the overload level (FEED_OVERLOAD_RPS pages a second)
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        for n in range(10):
+            pool.submit(flood, n)
+
+        # WHEN the viewer asks for 50 and for similar videos during it
+        def shrunk() -> dict[str, Any] | None:
+            page = feed(api, 50)
+            return page if len(page["items"]) == 20 else None
+
+        page = wait_for(shrunk, timeout=7, interval=0.2)
+        similar = api.call("GET", f"/videos/{video}/similar")
+    # THEN pages hold 20 items and say why, similar answers 503 with Retry-After, and no feed failed
+    assert page, "the feed never shrank under the flood"
+    assert any(reason.startswith("overload") for reason in page["degraded"]["reasons"])
+    assert similar.status == 503 and similar.body["code"] == "overloaded", similar.body
+    assert int(similar.headers.get("Retry-After", "0")) >= 1
+    assert statuses and set(statuses) == {200}, sorted(set(statuses))
+
+    # AND after the flood (and the hold) similar answers again and pages are 50 long
+    def recovered() -> bool:
+        return api.call("GET", f"/videos/{video}/similar").status == 200 and len(feed(api, 50)["items"]) == 50
+
+    assert wait_for(recovered, timeout=60, interval=2)
