@@ -4,8 +4,10 @@ the search node is down (back to personal once it is up, without restarting the 
 
 from __future__ import annotations
 
+import tarfile
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -190,3 +192,72 @@ def test_a_flood_shrinks_pages_to_20_and_pauses_similar_while_the_feed_keeps_ans
         return api.call("GET", f"/videos/{video}/similar").status == 200 and len(feed(api, 50)["items"]) == 50
 
     assert wait_for(recovered, timeout=60, interval=2)
+
+
+def _deploy_cats_ranker(cloud: Any, folder: Path, endpoint: str) -> None:
+    """A DeepFM trained a little to prefer #cats, served at `endpoint` by `rank deploy`'s code."""
+    import numpy as np
+
+    from reelstack_tools.rank_deploy import deploy
+    from reelstack_tools.rank_eval import ranker_modules
+
+    features, model, training, _ = ranker_modules()
+    rows = [
+        features.values_of(
+            {"tags": []}, {"hour": 12}, {"video_id": f"r{i}", "tags": ["cats" if i % 2 else "cars"]}
+        )
+        for i in range(400)
+    ]
+    indices, mask = features.encode(rows)
+    labels = np.asarray([i % 2 for i in range(400)], dtype=np.float32)
+    params, _ = training.train(indices, mask, labels, training.TrainSettings(epochs=3, batch_size=64))
+    model.save(folder / "model", params, {"kind": "deepfm", "version": "feed-test"})
+    archive = folder / "model.tar.gz"
+    with tarfile.open(archive, "w:gz") as packed:
+        for path in (folder / "model").iterdir():
+            packed.add(path, arcname=path.name)
+    deploy(
+        str(archive),
+        endpoint=endpoint,
+        role="arn:aws:iam::123456789012:role/ranker",
+        bucket=str(cloud.name("LakeBucket")),
+        region=cloud.region,
+        version="feed-test",
+        poll_s=1,
+    )
+
+
+def test_the_ranker_orders_the_page_and_its_outage_falls_back_to_a_full_page(
+    cloud_sdk_environment: Any, catalog: Catalog, tmp_path: Path
+) -> None:
+    cloud = cloud_sdk_environment
+    endpoint = "reelstack-ranker"  # the template's RankerEndpointName
+    api = Api(cloud.api_url, cloud.token(f"ranked-{uuid.uuid4().hex[:6]}"))
+    # GIVEN the ranker served at the endpoint the API calls
+    _deploy_cats_ranker(cloud, tmp_path, endpoint)
+    try:
+        # WHEN the viewer opens the feed THEN the ranker orders it: #cats videos lead, and take every
+        # slot the tag spread allows (a first tag waits 2 items: 7 of 20; a fifth of the catalog is #cats)
+        def ranked() -> dict[str, Any] | None:
+            page = feed(api, 20)
+            return None if "degraded" in page else page
+
+        page = wait_for(ranked, timeout=30, interval=1)
+        assert page, "the ranker never answered within its budget"
+        titles = [item["title"] for item in page["items"]]
+        assert titles[0].startswith("cats") and sum(t.startswith("cats") for t in titles) >= 6, titles
+    finally:
+        # AND when its endpoint goes away
+        cloud.client("sagemaker").delete_endpoint(EndpointName=endpoint)
+
+    def fallback() -> dict[str, Any] | None:
+        page = feed(api, 20)
+        return (
+            page
+            if "ranker unavailable: fallback order" in page.get("degraded", {}).get("reasons", [])
+            else None
+        )
+
+    # THEN pages come in the fallback order, still full
+    page = wait_for(fallback, timeout=30, interval=1)
+    assert page and len(page["items"]) == 20
