@@ -137,7 +137,14 @@ def _likes() -> LikeService:
     settings = api_settings()
     cache_ = LikeCache.from_settings(settings)
     sender = QueueSender(settings.likes_queue_url)
-    return LikeService(cache_, _like_store(), sender, _published(), limiter=_limiter())
+    return LikeService(
+        cache_,
+        _like_store(),
+        sender,
+        _published(),
+        limiter=_limiter(),
+        interests=PlayStats.from_settings(settings),
+    )
 
 
 @cache

@@ -261,3 +261,19 @@ def test_the_ranker_orders_the_page_and_its_outage_falls_back_to_a_full_page(
     # THEN pages come in the fallback order, still full
     page = wait_for(fallback, timeout=30, interval=1)
     assert page and len(page["items"]) == 20
+
+
+def test_liking_a_few_videos_of_one_tag_leans_the_next_page_to_it(local_cloud: Any, catalog: Catalog) -> None:
+    # GIVEN a new viewer's first page
+    api = Api(local_cloud.api_url, local_cloud.token(f"leaner-{uuid.uuid4().hex[:6]}"))
+    first = feed(api, 20)["items"]
+    food_before = sum(item["title"].startswith("food") for item in first)
+    # WHEN they like three #food videos
+    liked = [video for video in catalog.video_ids if catalog.tags_of[video][0] == "food"][-3:]
+    for video in liked:
+        assert api.call("POST", f"/videos/{video}/like").status == 200
+    # THEN the next page leans to #food (as far as the tag spread allows: 7 of 20), saying why
+    page = feed(api, 20)["items"]
+    food_after = [item for item in page if item["title"].startswith("food")]
+    assert len(food_after) >= 6 and len(food_after) > food_before, (food_before, [i["title"] for i in page])
+    assert any(item["reason"] == "because you like #food" for item in food_after)

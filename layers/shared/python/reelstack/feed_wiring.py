@@ -143,7 +143,15 @@ def build_feed(settings: ApiSettings, search: SearchClient, urls: MediaUrls) -> 
         health=health,
         ranker=ranker,
         tuning=FeedTuning(exposure_share=settings.feed_exposure_share),
+        recent_likes=_recent_likes(LikeStore.from_settings(settings)),
     )
+
+
+def _recent_likes(store: LikeStore) -> Any:
+    def recent(user_id: str, n: int) -> list[str]:
+        return [like.video_id for like in store.likes_of(user_id, n, None).likes]
+
+    return recent
 
 
 def build_hot_list(settings: HotListSettings) -> HotListBuilder:

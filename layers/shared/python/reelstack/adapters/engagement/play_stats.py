@@ -250,9 +250,16 @@ class PlayStats:
         return [_text(video) for video in raw]
 
     def _bump_interests(self, play: PlayEvent, tags: list[str]) -> None:
-        now_ms = int(play.at.timestamp() * 1000)
-        args: list[Any] = [now_ms, self.half_life_s, self.weight, *tags]
-        self._script("interests", _INTERESTS)(keys=[interests_key(play.viewer)], args=args)
+        self._bump(play.viewer, tags, self.weight, play.at)
+
+    def _bump(self, user_id: str, tags: Sequence[str], weight: float, at: datetime) -> None:
+        args: list[Any] = [int(at.timestamp() * 1000), self.half_life_s, weight, *tags]
+        self._script("interests", _INTERESTS)(keys=[interests_key(user_id)], args=args)
+
+    def bump_interests(self, user_id: str, tags: Sequence[str], weight: float, at: datetime) -> None:
+        """Another signal of interest in `tags` (a like): the same decaying score a play bumps."""
+        if tags:
+            self._call("bumping interests", lambda: self._bump(user_id, list(tags), weight, at))
 
     def forget(self, play: PlayEvent) -> None:
         """Reopen the viewer's window (the play could not be queued: let the client's retry count)."""

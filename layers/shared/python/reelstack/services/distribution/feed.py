@@ -182,7 +182,9 @@ class FeedService:
         tuning: FeedTuning | None = None,
         rng: random.Random | None = None,
         clock: Callable[[], float] = time.time,
+        recent_likes: Callable[[str, int], list[str]] | None = None,
     ) -> None:
+        self.recent_likes = recent_likes
         self.search = search
         self.short_term = short_term
         self.long_term = long_term
@@ -353,10 +355,17 @@ class FeedService:
     def _neighbour_candidates(
         self, viewer: str, exclusions: Exclusions, facts: dict[str, _Facts]
     ) -> list[Candidate]:
+        liked: list[str] = []
+        if self.recent_likes is not None:
+            try:
+                liked = self.recent_likes(viewer, self.tuning.neighbour_seeds)
+            except ReelstackError as error:
+                logger.warning("feed: recent likes unavailable", extra={"error": str(error)})
         try:
-            seeds = self.short_term.seen(viewer, self.tuning.neighbour_seeds)
+            played = self.short_term.seen(viewer, self.tuning.neighbour_seeds)
         except ReelstackError:
-            return []
+            played = []
+        seeds = list(dict.fromkeys(liked + played))
         scored: dict[str, tuple[float, str]] = {}
         for seed in seeds:
             try:
@@ -367,7 +376,8 @@ class FeedService:
                 if score > scored.get(video, (0.0, ""))[0]:
                     scored[video] = (score, seed)
         wanted = [video for video in scored if exclusions.admits(Candidate(video, "", "neighbour", ""))]
-        missing = [video for video in wanted if video not in facts]
+        used_seeds = {scored[video][1] for video in wanted}
+        missing = [video for video in [*wanted, *used_seeds] if video not in facts]
         if missing:
             try:
                 for hit in self.search.search(videos_body(missing)):
@@ -381,8 +391,9 @@ class FeedService:
             seed_fact = facts.get(scored[video][1])
             if fact is None:
                 continue
+            verb = "liked" if scored[video][1] in liked else "watched"
             reason = (
-                f"because you watched {seed_fact.title}"
+                f"because you {verb} {seed_fact.title}"
                 if seed_fact and seed_fact.title
                 else "watched together"
             )

@@ -37,7 +37,7 @@ from reelstack.domain.engagement.rate_limits import LIKE_ROUTE, Limiter
 from reelstack.domain.identity import Principal
 from reelstack.domain.request_input import parse_limit
 from reelstack.domain.videos import Video, VideoStatus
-from reelstack.errors import NotFound
+from reelstack.errors import NotFound, ReelstackError
 from reelstack.observability import logger
 
 _LOAD_ATTEMPTS = 3
@@ -85,6 +85,15 @@ def _micros(moment: datetime) -> int:
     return int(moment.timestamp() * 1_000_000)
 
 
+class Interests(Protocol):
+    """The viewer's short-term interests (`PlayStats.bump_interests`): a like weighs more than a play."""
+
+    def bump_interests(self, user_id: str, tags: Sequence[str], weight: float, at: datetime) -> None: ...
+
+
+LIKE_INTEREST_WEIGHT = 3.0
+
+
 class LikeService:
     def __init__(
         self,
@@ -95,7 +104,9 @@ class LikeService:
         clock: Callable[[], datetime] = utc_now,
         *,
         limiter: Limiter | None = None,
+        interests: Interests | None = None,
     ) -> None:
+        self.interests = interests
         self.cache = cache
         self.store = store
         self.queue = queue_sender
@@ -129,6 +140,13 @@ class LikeService:
             with suppress(CacheUnavailable):
                 self.cache.invalidate(video_id)
             raise
+        if liked and self.interests is not None and video.tags:
+            try:  # best effort: the like stands whether or not the feed learns from it at once
+                self.interests.bump_interests(user, video.tags, LIKE_INTEREST_WEIGHT, now)
+            except ReelstackError as error:
+                logger.warning(
+                    "like: interests not bumped", extra={"video_id": video_id, "error": str(error)}
+                )
         return LikeAnswer(video_id, toggled.liked, toggled.count)
 
     def liked_videos(
