@@ -277,3 +277,24 @@ def test_liking_a_few_videos_of_one_tag_leans_the_next_page_to_it(local_cloud: A
     food_after = [item for item in page if item["title"].startswith("food")]
     assert len(food_after) >= 6 and len(food_after) > food_before, (food_before, [i["title"] for i in page])
     assert any(item["reason"] == "because you like #food" for item in food_after)
+
+
+def test_a_returning_viewer_gets_the_precomputed_first_page_until_their_interests_move(
+    local_cloud: Any, catalog: Catalog
+) -> None:
+    # GIVEN a viewer who played a #travel video and opened the feed once (which pre-computes the next)
+    api = Api(local_cloud.api_url, local_cloud.token(f"returning-{uuid.uuid4().hex[:6]}"))
+    travel = [video for video in catalog.video_ids if catalog.tags_of[video][0] == "travel"]
+    assert (
+        api.call("POST", f"/videos/{travel[0]}/plays", {"session_id": "s1", "watched_ms": 8000}).status == 202
+    )
+    first = feed(api, 20)
+    assert first["ranked_by"] != "cache"
+    # WHEN they come back (no cursor) THEN the page comes from the cache: full, none of what they saw
+    again = feed(api, 20)
+    assert again["ranked_by"] == "cache" and len(again["items"]) == 20
+    assert not {i["video_id"] for i in first["items"]} & {i["video_id"] for i in again["items"]}
+    # AND a like that moves their interests makes the next visit build a fresh page
+    for video in [v for v in catalog.video_ids if catalog.tags_of[v][0] == "music"][-3:]:
+        assert api.call("POST", f"/videos/{video}/like").status == 200
+    assert feed(api, 20)["ranked_by"] != "cache"

@@ -33,6 +33,9 @@ class LongTermInterests:
         self.cache = cache
         self.table = table
 
+    def version(self) -> int | None:
+        return self._version()
+
     def _version(self) -> int | None:
         try:
             return self.cache.current()

@@ -241,13 +241,14 @@ class FeedPage:
     mode: FeedMode
     degraded: tuple[str, ...] = ()
     next_cursor: str | None = None
-    ranked_by: str = "ranker"  # or "fallback"
+    ranked_by: str = "ranker"  # "fallback", "hot list", or "cache" (a pre-computed first page)
     extras: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {
             "items": [item.to_dict() for item in self.items],
             "mode": self.mode.value,
+            "ranked_by": self.ranked_by,
             "next_cursor": self.next_cursor,
         }
         if self.degraded:

@@ -67,6 +67,7 @@ class ShortTerm(Protocol):
 
 
 class LongTerm(Protocol):
+    def version(self) -> int | None: ...
     def profile(self, user_id: str) -> InterestProfile | None: ...
     def neighbours(self, video_id: str) -> Neighbours | None: ...
 
@@ -77,6 +78,8 @@ class Store(Protocol):
     def mark_served(self, user_id: str, video_ids: Sequence[str], now_ms: int) -> None: ...
     def not_interested(self, user_id: str) -> tuple[set[str], dict[str, float], dict[str, float]]: ...
     def hot_list(self, scope: str, version: int | None = None) -> list[dict[str, Any]] | None: ...
+    def first_page(self, user_id: str) -> dict[str, Any] | None: ...
+    def put_first_page(self, user_id: str, page: Mapping[str, Any], ttl_s: int) -> None: ...
     def mark_not_interested(
         self, user_id: str, video_id: str, author_id: str, tags: Sequence[str]
     ) -> bool: ...
@@ -116,6 +119,7 @@ class FeedTuning:
     hot_candidates: int = 100
     fresh_candidates: int = 20
     exposure_share: float = 0.005
+    first_page_ttl_s: int = 600
     penalty_per_mark: float = 0.3
     fallback: FallbackWeights = field(default_factory=FallbackWeights)
 
@@ -212,6 +216,14 @@ class FeedService:
         exclusions, tag_marks, author_marks = self._exclusions(viewer)
         degraded: list[str] = ["overload: fewer items"] if overloaded else []
         facts: dict[str, _Facts] = {}
+        key: dict[str, Any] | None = None
+        if cursor is None and not overloaded and self._all_clear():
+            key = self._cache_key(viewer)
+            cached = self._cached_page(viewer, key, exclusions, size)
+            if cached:
+                self._remember(viewer, [item.video_id for item in cached])
+                next_page = FeedCursor(place.session, 1).encode()
+                return FeedPage(cached, FeedMode.PERSONALIZED, (), next_page, "cache")
         if self.health.search_unhealthy():
             mode = FeedMode.POPULAR
             degraded.append("search unhealthy: popular videos")
@@ -242,8 +254,72 @@ class FeedService:
             chosen = self._fill(chosen, size, context, exclusions, facts)
         items = tuple(self._item(candidate, facts[candidate.video_id]) for candidate in chosen)
         self._remember(viewer, [item.video_id for item in items])
+        if mode is FeedMode.PERSONALIZED and ranked_by != "hot list":
+            taken = {c.video_id for c in chosen}
+            self._cache_next(
+                viewer, key or self._cache_key(viewer), [c for c in ranked if c.video_id not in taken], facts
+            )
         next_cursor = FeedCursor(place.session, place.page + 1).encode() if items else None
         return FeedPage(items, mode, tuple(degraded), next_cursor, ranked_by)
+
+    # -- the pre-computed first page ---------------------------------------------------------------------
+
+    def _all_clear(self) -> bool:
+        return not self.health.search_unhealthy() and not self.health.realtime_stale()
+
+    def _cache_key(self, viewer: str) -> dict[str, Any]:
+        """What a cached first page was built from: the profile version and the viewer's top interests
+        (a new play or like that moves them, or a new nightly version, makes it stale)."""
+        try:
+            version = self.long_term.version()
+        except ReelstackError:
+            version = None
+        try:
+            top = [tag for tag, _ in self.short_term.interests(viewer, 5)]
+        except ReelstackError:
+            top = []
+        return {"profile": version, "interests": top}
+
+    def _cached_page(
+        self, viewer: str, key: Mapping[str, Any], exclusions: Exclusions, size: int
+    ) -> tuple[FeedItem, ...] | None:
+        try:
+            cached = self.store.first_page(viewer)
+        except ReelstackError:
+            return None
+        if not cached or cached.get("key") != dict(key):
+            return None
+        entries = [e for e in cached.get("entries") or [] if isinstance(e, dict)]
+        candidates = [
+            Candidate(
+                str(e["video_id"]), str(e["author"]), str(e["source"]), str(e["reason"]), tuple(e["tags"])
+            )
+            for e in entries
+        ]
+        chosen = rerank(merge([candidates], exclusions), size)
+        if len(chosen) < size:
+            return None  # mostly seen since: build a fresh page
+        by_id = {str(e["video_id"]): e for e in entries}
+        return tuple(_item_from_entry(by_id[c.video_id]) for c in chosen)
+
+    def _cache_next(
+        self, viewer: str, key: Mapping[str, Any], rest: list[Candidate], facts: Mapping[str, _Facts]
+    ) -> None:
+        """The next visit's first page: the best of what this page left, in diversity order."""
+        following = rerank(rest, MAX_PAGE)
+        if len(following) < MAX_PAGE // 2:
+            return
+        entries = []
+        for candidate in following:
+            item = self._item(candidate, facts[candidate.video_id])
+            entries.append({**item.__dict__, "tags": list(candidate.tags), "source": candidate.source})
+        try:
+            self.store.put_first_page(
+                viewer, {"key": dict(key), "built_ms": int(self.clock() * 1000), "entries": entries},
+                self.tuning.first_page_ttl_s,
+            )  # fmt: skip
+        except ReelstackError as error:
+            logger.warning("feed: first page not cached", extra={"error": str(error)})
 
     def _exclusions(self, viewer: str) -> tuple[Exclusions, dict[str, float], dict[str, float]]:
         seen: set[str] = set()
@@ -514,6 +590,20 @@ class FeedService:
             self.store.mark_served(viewer, video_ids, int(self.clock() * 1000))
         except ReelstackError as error:
             logger.warning("feed: served set not updated", extra={"error": str(error)})
+
+
+def _item_from_entry(entry: Mapping[str, Any]) -> FeedItem:
+    return FeedItem(
+        video_id=str(entry["video_id"]),
+        title=str(entry.get("title") or ""),
+        author=str(entry.get("author") or ""),
+        poster_url=entry.get("poster_url"),
+        playback_url=entry.get("playback_url"),
+        duration_ms=entry.get("duration_ms"),
+        like_count=int(entry.get("like_count") or 0),
+        reason=str(entry.get("reason") or ""),
+        source=str(entry.get("source") or ""),
+    )
 
 
 def _blend_interests(
