@@ -276,6 +276,7 @@ class Demo:
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
+    from reelstack_tools.demo_feed import feed_step
     from reelstack_tools.demo_interactions import likes_and_plays
     from reelstack_tools.demo_media import faces_held_policy, photo_clip
     from reelstack_tools.demo_search import search_step
@@ -337,6 +338,10 @@ def run(args: argparse.Namespace) -> int:
             unsearchable={u.result.video_id for u in uploads if u.expected_status != "PUBLISHED"},
             second_take=lambda: demo.another_creators_take("maya", "Staged upload, second take", "staged"),
         )
+        console.rule(
+            "11. the home feed: a new viewer, the same viewer after three likes, search down and back"
+        )
+        fed = feed_step(console, cloud, demo.call)
         console.print(
             "\nThree uploads of the same video reached S3 through presigned chunk URLs checked chunk by chunk "
             "(SHA-256), one resumed after an interruption. Each original ran one ingest execution: probe, "
@@ -346,6 +351,7 @@ def run(args: argparse.Namespace) -> int:
             "The nightly tiering said what it would do with each video and why; an archived video kept "
             "playing at low quality while Glacier restored it. Every published video reached the OpenSearch "
             "node through the indexer and was found by a word, a tag and as a title was typed; the failed "
-            "one never was."
+            "one never was. The home feed gave a new viewer popular and new videos, leaned to #cats after "
+            "three likes, served the cached hot list while search was down and became personal again."
         )
-        return 0 if as_expected and played and interactions and tiers and found else 1
+        return 0 if as_expected and played and interactions and tiers and found and fed else 1

@@ -246,8 +246,8 @@ class FeedService:
                 )
                 if ranked_by == "fallback":
                     degraded.append("ranker unavailable: fallback order")
-            if not ranked:
-                ranked = self._popular(context, exclusions, facts)
+            if not ranked:  # nothing new for this viewer from any source: the hot list fills the page
+                ranked, ranked_by = self._popular(context, exclusions, facts), "hot list"
         chosen = rerank(ranked, size)
         chosen = self._exposure(chosen, facts)
         if len(chosen) < size:
