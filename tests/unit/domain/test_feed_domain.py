@@ -124,3 +124,19 @@ def test_a_switch_turns_on_at_once_and_off_only_after_a_clear_hold() -> None:
     assert off.changed and not off.state.on
     # AND a failed probe counts as bad
     assert step(SwitchState(), None, 400.0, rule).state.on
+
+
+def test_a_down_ranker_is_tried_once_per_probe_interval() -> None:
+    from reelstack.services.distribution.feed_health import FeedHealth
+
+    now = [0.0]
+    health = FeedHealth(
+        search_gap=lambda: 0.0, realtime_lag=lambda: 0.0, load=lambda: 0.0, clock=lambda: now[0]
+    )
+    # GIVEN a healthy ranker THEN every page tries it
+    assert health.try_ranker() and health.try_ranker()
+    # WHEN it fails THEN the next pages skip it until a probe interval passed, then one tries again
+    health.report("ranker_down", True)
+    assert not health.try_ranker()
+    now[0] = 2.5
+    assert health.try_ranker() and not health.try_ranker()

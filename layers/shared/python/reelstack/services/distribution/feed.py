@@ -102,6 +102,7 @@ class Health(Protocol):
     def realtime_stale(self) -> bool: ...
     def overloaded(self) -> bool: ...
     def report(self, level: str, failed: bool) -> None: ...
+    def try_ranker(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -501,7 +502,7 @@ class FeedService:
             return penalty * (tags + author_marks.get(candidate.author_id, 0.0))
 
         scores: list[float] | None = None
-        if self.ranker is not None:
+        if self.ranker is not None and self.health.try_ranker():
             try:
                 scores = self.ranker.score(
                     _user_features(profile, interests), {"hour": context.hour, "device": context.device},

@@ -105,9 +105,25 @@ class FeedHealth:
     def overloaded(self) -> bool:
         return self._measure("overload")
 
+    def try_ranker(self) -> bool:
+        """A circuit breaker: while `ranker_down` is on, one request per probe interval tries the ranker
+        (its success starts the hold that switches it off); the others go straight to the fallback."""
+        if not self._state["ranker_down"].on:
+            return True
+        now = self.clock()
+        with self._lock:
+            if now - self._probed.get("ranker_down", -1e18) < self.rules.probe_s:
+                return False
+            self._probed["ranker_down"] = now
+        return True
+
     def report(self, level: str, failed: bool) -> None:
-        """A failure seen while serving (a search that failed, the ranker down or late) counts at once."""
-        self._apply(level, None if failed else 0.0, self.clock())
+        """A failure seen while serving (a search that failed, the ranker down or late) counts at once, as
+        a measurement: the next probe of that signal waits its interval."""
+        now = self.clock()
+        with self._lock:
+            self._probed[level] = now
+        self._apply(level, None if failed else 0.0, now)
 
     def active(self) -> dict[str, bool]:
         return {level: state.on for level, state in self._state.items()}
