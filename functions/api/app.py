@@ -39,6 +39,7 @@ from reelstack.adapters.storage.tier_events import TierAnnouncingRepositories
 from reelstack.adapters.tokens import JwtVerifier
 from reelstack.domain.engagement.interactions import DEVICES
 from reelstack.domain.engagement.likes import LikeAnswer
+from reelstack.domain.engagement.plays import region_of
 from reelstack.domain.engagement.rate_limits import (
     ARCHIVE_ROUTE,
     COMPLETE_ROUTE,
@@ -391,7 +392,7 @@ def _feed_context() -> FeedContext:
     region = headers.get("cloudfront-viewer-country") or headers.get("x-viewer-region")
     device = headers.get("x-device")
     return FeedContext(
-        region=region.upper() if region and len(region) == 2 and region.isalpha() else None,
+        region=region_of(region),
         device=device if device in DEVICES else None,
         hour=datetime.now(UTC).hour,
     )
@@ -464,7 +465,9 @@ def unlike_video(video_id: str) -> Response:
 @endpoint()
 def record_play(video_id: str) -> Response:
     """`{session_id, watched_ms}` -> 202 `{video_id, counted, reason}` (counted later, in batches)."""
-    return Response(body=_plays().record(_principal(), video_id, _json_body()), status_code=202)
+    headers = _request().headers
+    region = headers.get("cloudfront-viewer-country") or headers.get("x-viewer-region")
+    return Response(body=_plays().record(_principal(), video_id, _json_body(), region), status_code=202)
 
 
 @app.route("/videos/{video_id}/archive", methods=["POST"])

@@ -298,3 +298,27 @@ def test_a_returning_viewer_gets_the_precomputed_first_page_until_their_interest
     for video in [v for v in catalog.video_ids if catalog.tags_of[v][0] == "music"][-3:]:
         assert api.call("POST", f"/videos/{video}/like").status == 200
     assert feed(api, 20)["ranked_by"] != "cache"
+
+
+def test_plays_from_a_region_make_its_hot_list_and_its_viewers_see_it(
+    local_cloud: Any, catalog: Catalog
+) -> None:
+    # GIVEN viewers in Iceland playing two videos
+    region = "IS"
+    favourites = list(catalog.video_ids[10:12])
+    for n in range(6):
+        player = Api(local_cloud.api_url, local_cloud.token(f"icelander{n}-{uuid.uuid4().hex[:4]}"))
+        for video in favourites:
+            reply = player.call(
+                "POST", f"/videos/{video}/plays", {"session_id": f"is{n}", "watched_ms": 8000},
+                headers={"X-Viewer-Region": region},
+            )  # fmt: skip
+            assert reply.status == 202, reply.body
+    # WHEN the hot list is rebuilt and a new Icelandic viewer opens the feed
+    local_cloud.fire_schedule(HOT_LIST)
+    newcomer = Api(local_cloud.api_url, local_cloud.token(f"icelander-new-{uuid.uuid4().hex[:4]}"))
+    reply = newcomer.call("GET", "/feed?limit=20", headers={"X-Viewer-Region": region})
+    assert reply.status == 200, reply.body
+    # THEN the region's favourites are on the page, "popular in your region (IS)"
+    reasons = {item["video_id"]: item["reason"] for item in reply.body["items"]}
+    assert all(reasons.get(video) == f"popular in your region ({region})" for video in favourites), reasons

@@ -116,6 +116,13 @@ def seen_key(user_id: str) -> str:
     return f"seen:{{{user_id}}}"
 
 
+REGIONS_KEY = "plays:{hot}:regions"  # the regions that had plays lately (the hot list's scopes)
+
+
+def regional_hot_key(region: str, bucket: int) -> str:
+    return f"plays:{{hot:{region}}}:{bucket}"
+
+
 def hot_key(bucket: int) -> str:
     return f"plays:{{hot}}:{bucket}"
 
@@ -227,12 +234,22 @@ class PlayStats:
             )
 
     def _bump_hot(self, play: PlayEvent) -> None:
-        key = hot_key(self._bucket(play.at))
-        pipe = self.client.pipeline(transaction=True)
-        pipe.zincrby(key, 1, play.video_id)
-        pipe.zremrangebyrank(key, 0, -(self.hot_keep + 1))
-        pipe.expire(key, self.hot_bucket_s * (self.hot_buckets + 1))
-        pipe.execute()
+        bucket = self._bucket(play.at)
+        keys = [hot_key(bucket)] + ([regional_hot_key(play.region, bucket)] if play.region else [])
+        for key in keys:  # one transaction per slot: `{hot}` and the region's `{hot:R}`
+            pipe = self.client.pipeline(transaction=True)
+            pipe.zincrby(key, 1, play.video_id)
+            pipe.zremrangebyrank(key, 0, -(self.hot_keep + 1))
+            pipe.expire(key, self.hot_bucket_s * (self.hot_buckets + 1))
+            if play.region and key == keys[0]:
+                pipe.sadd(REGIONS_KEY, play.region)
+                pipe.expire(REGIONS_KEY, self.hot_bucket_s * (self.hot_buckets + 1))
+            pipe.execute()
+
+    def hot_regions(self) -> list[str]:
+        """The regions with plays in the hot window."""
+        raw = self._call("reading the hot regions", lambda: self.client.smembers(REGIONS_KEY))
+        return sorted(_text(region) for region in raw)
 
     def _mark_seen(self, play: PlayEvent) -> None:
         key = seen_key(play.viewer)
@@ -274,14 +291,16 @@ class PlayStats:
         key = video_keys(video_id, "", day_of(self.clock()))["day"]
         return int(self._call("reading today's plays", lambda: self.client.get(key)) or 0)
 
-    def hot(self, n: int) -> list[tuple[str, float]]:
-        """The n most played videos of the last `hot_buckets` buckets, older buckets weighing less."""
+    def hot(self, n: int, region: str | None = None) -> list[tuple[str, float]]:
+        """The n most played videos of the last `hot_buckets` buckets (of `region`'s viewers when given),
+        older buckets weighing less."""
         if n <= 0:
             return []
         now = self.clock()
         current = self._bucket(now)
+        name = (lambda b: regional_hot_key(region, b)) if region else hot_key
         weights = {
-            hot_key(current - age): decay_factor(age * self.hot_bucket_s, self.hot_half_life_s)
+            name(current - age): decay_factor(age * self.hot_bucket_s, self.hot_half_life_s)
             for age in range(self.hot_buckets)
         }
         pairs = self._call("reading the hot list", lambda: self.client.zunion(weights, withscores=True))

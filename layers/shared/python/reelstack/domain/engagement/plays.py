@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -47,6 +47,7 @@ class PlayEvent:
     session_id: str
     watched_ms: int
     at: datetime
+    region: str | None = None  # ISO 3166 alpha-2 of the viewer, when the edge said
 
     @property
     def day(self) -> str:
@@ -102,6 +103,7 @@ def play_message(event: PlayEvent) -> dict[str, Any]:
         "session_id": event.session_id,
         "watched_ms": event.watched_ms,
         "at": event.at.isoformat(timespec="milliseconds"),
+        **({"region": event.region} if event.region else {}),
     }
 
 
@@ -116,7 +118,14 @@ def play_from_message(message: Any) -> PlayEvent:
     if at.tzinfo is None:
         raise _invalid("a play message's 'at' needs a time zone")
     body = {"session_id": message.get("session_id"), "watched_ms": message.get("watched_ms")}
-    return parse_play(str(message.get("video_id") or ""), str(message.get("viewer") or ""), body, at)
+    play = parse_play(str(message.get("video_id") or ""), str(message.get("viewer") or ""), body, at)
+    return replace(play, region=region_of(message.get("region")))
+
+
+def region_of(value: Any) -> str | None:
+    """An ISO 3166 alpha-2 region ("DE"), or None for anything else (a missing or odd header)."""
+    text = str(value or "").strip().upper()
+    return text if len(text) == 2 and text.isascii() and text.isalpha() else None
 
 
 # -- interest decay ------------------------------------------------------------------------------------

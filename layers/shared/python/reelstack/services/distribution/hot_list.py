@@ -29,7 +29,8 @@ ARCHIVE_KEY = "feed/hot/latest.json"
 
 
 class Counters(Protocol):
-    def hot(self, n: int) -> list[tuple[str, float]]: ...
+    def hot(self, n: int, region: str | None = None) -> list[tuple[str, float]]: ...
+    def hot_regions(self) -> list[str]: ...
 
 
 class Videos(Protocol):
@@ -132,7 +133,8 @@ class HotListBuilder:
         entries.sort(key=lambda e: (-e["score"], str(e["published_at"] or ""), e["video_id"]))
         entries = entries[: self.size]
         version = int(self.clock())
-        lists = {"all": entries}
+        lists: dict[str, list[dict[str, Any]]] = {"all": entries}
+        lists.update(self._regional(found, {e["video_id"]: e for e in entries}))
         pages = {scope: self._page(items) for scope, items in lists.items()}
         self.store.publish_hot(version, lists, pages)
         body = json.dumps({"version": version, "lists": lists, "pages": pages}).encode()
@@ -140,6 +142,38 @@ class HotListBuilder:
         report = HotListReport(version, len(entries), from_counters, len(entries) - from_counters)
         logger.info("hot list published", extra=report.__dict__)
         return report
+
+    def _regional(
+        self, found: Mapping[str, Video], entries: Mapping[str, dict[str, Any]]
+    ) -> dict[str, list[dict[str, Any]]]:
+        """Per region with plays in the window: its viewers' top videos (scored by their own plays)."""
+        lists: dict[str, list[dict[str, Any]]] = {}
+        try:
+            regions = self.counters.hot_regions()
+        except ReelstackError as error:
+            logger.warning("hot list: regions unavailable", extra={"error": str(error)})
+            return lists
+        for region in regions:
+            try:
+                ranked = self.counters.hot(self.size, region)
+            except ReelstackError:
+                continue
+            missing = [video for video, _ in ranked if video not in found]
+            videos = dict(found) | {
+                v.video_id: v
+                for v in self.videos.get_videos(missing).values()
+                if v.status == VideoStatus.PUBLISHED
+            }
+            regional = []
+            for video_id, score in ranked:
+                video = videos.get(video_id)
+                if video is None:
+                    continue
+                base = entries.get(video_id) or entry_of(video, 0.0, 0, self._likes(video_id))
+                regional.append({**base, "score": round(score, 6)})
+            if regional:
+                lists[f"region:{region}"] = regional
+        return lists
 
     def _newest(self, wanted: int, exclude: set[str]) -> list[Video]:
         newest: list[Video] = []

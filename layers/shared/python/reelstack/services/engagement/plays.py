@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -35,6 +36,7 @@ from reelstack.domain.engagement.plays import (
     parse_play,
     play_from_message,
     play_message,
+    region_of,
 )
 from reelstack.domain.engagement.rate_limits import PLAY_ROUTE, Limiter
 from reelstack.domain.identity import Principal
@@ -106,11 +108,14 @@ class PlayService:
         self.limiter = limiter
         self.clock = clock or (lambda: datetime.now(UTC))
 
-    def record(self, principal: Principal, video_id: str, body: Any) -> dict[str, Any]:
-        """-> `{video_id, counted, reason}`; reason: "counted" | "below_threshold" | "duplicate"."""
+    def record(
+        self, principal: Principal, video_id: str, body: Any, region: str | None = None
+    ) -> dict[str, Any]:
+        """-> `{video_id, counted, reason}`; reason: "counted" | "below_threshold" | "duplicate".
+        `region`: the viewer's, from the edge (the regional hot lists and the log's region column)."""
         if self.limiter is not None:
             self.limiter.enforce(principal.user_id, PLAY_ROUTE)
-        event = parse_play(video_id, principal.user_id, body, self.clock())
+        event = replace(parse_play(video_id, principal.user_id, body, self.clock()), region=region_of(region))
         video = self.videos.get_video(video_id)
         if video is None or video.status != VideoStatus.PUBLISHED:
             raise NotFound(f"no published video {video_id}", code="video_not_found")
@@ -154,6 +159,7 @@ def play_interaction(play: PlayEvent) -> Interaction:
         occurred_at=play.at,
         video_id=play.video_id,
         watched_ms=play.watched_ms,
+        region=play.region,
     )
 
 
