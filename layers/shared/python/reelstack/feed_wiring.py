@@ -27,45 +27,53 @@ from reelstack.settings import ApiSettings, HotListSettings
 
 
 class LongTermInterests:
-    """The nightly profiles: the Redis version the pointer names, DynamoDB behind it."""
+    """The nightly profiles: the Redis version the pointer names; DynamoDB only when Redis cannot answer
+    (a key missing under a loaded version means there is none: a run loads both stores whole). The
+    pointer is read at most every `pointer_ttl_s` per process."""
 
-    def __init__(self, cache: InterestCache, table: InterestTable | None) -> None:
+    def __init__(self, cache: InterestCache, table: InterestTable | None, pointer_ttl_s: float = 5.0) -> None:
         self.cache = cache
         self.table = table
+        self.pointer_ttl_s = pointer_ttl_s
+        self._pointer: tuple[float, int | None] | None = None
+        self._redis_ok = True
 
     def version(self) -> int | None:
-        return self._version()
-
-    def _version(self) -> int | None:
+        now = time.monotonic()
+        if self._pointer is not None and now - self._pointer[0] < self.pointer_ttl_s:
+            return self._pointer[1]
         try:
-            return self.cache.current()
+            version, self._redis_ok = self.cache.current(), True
         except ReelstackError:
+            self._redis_ok = False
             serving = self.table.serving() if self.table is not None else None
-            return serving.version if serving is not None else None
+            version = serving.version if serving is not None else None
+        self._pointer = (now, version)
+        return version
+
+    def _read(self, from_cache: Any, from_table: Any) -> Any:
+        version = self.version()
+        if version is None:
+            return None
+        if self._redis_ok:
+            try:
+                return from_cache(version)
+            except ReelstackError:
+                self._redis_ok = False
+        return from_table(version) if self.table is not None else None
 
     def profile(self, user_id: str) -> InterestProfile | None:
-        version = self._version()
-        if version is None:
-            return None
-        try:
-            found = self.cache.profile(version, user_id)
-        except ReelstackError:
-            found = None
-        if found is None and self.table is not None:
-            found = self.table.profile(version, user_id)
-        return found
+        table = self.table
+        return self._read(
+            lambda v: self.cache.profile(v, user_id), lambda v: table.profile(v, user_id) if table else None
+        )
 
     def neighbours(self, video_id: str) -> Neighbours | None:
-        version = self._version()
-        if version is None:
-            return None
-        try:
-            found = self.cache.neighbours(version, video_id)
-        except ReelstackError:
-            found = None
-        if found is None and self.table is not None:
-            found = self.table.neighbours(version, video_id)
-        return found
+        table = self.table
+        return self._read(
+            lambda v: self.cache.neighbours(v, video_id),
+            lambda v: table.neighbours(v, video_id) if table else None,
+        )
 
 
 class ArchivedHotList:
