@@ -140,3 +140,32 @@ def test_a_down_ranker_is_tried_once_per_probe_interval() -> None:
     assert not health.try_ranker()
     now[0] = 2.5
     assert health.try_ranker() and not health.try_ranker()
+
+
+def test_the_exposure_slice_only_picks_fresh_videos_the_viewer_may_see() -> None:
+    from typing import Any
+
+    from reelstack.services.distribution.feed import FeedService, FeedTuning, _Facts
+    from reelstack.services.distribution.feed_health import FeedHealth
+
+    now = 1_000_000.0
+    nothing: Any = None
+    health = FeedHealth(search_gap=lambda: 0.0, realtime_lag=lambda: 0.0, load=lambda: 0.0)
+    service = FeedService(
+        search=nothing, short_term=nothing, long_term=nothing, store=nothing, urls=nothing, health=health,
+        tuning=FeedTuning(exposure_share=1.0), rng=random.Random(1), clock=lambda: now,
+    )  # fmt: skip
+
+    def fact(video: str, author: str, age_s: float) -> _Facts:
+        return _Facts(video, video, author, ("t",), None, None, 10.0, 0, now - age_s)
+
+    # GIVEN facts of the viewer's own video, a seen one, a not-interested one, an old one and a fresh one
+    facts = {
+        f.video_id: f
+        for f in (fact("own", "me", 60), fact("seen", "a", 60), fact("nope", "b", 60), fact("old", "c", 9e6),
+                  fact("fresh", "d", 60), fact("on-page", "e", 60))
+    }  # fmt: skip
+    exclusions = Exclusions("me", frozenset({"seen"}), frozenset({"nope"}))
+    # WHEN every slot goes to the exposure slice THEN only the fresh admissible video is ever picked
+    page = service._exposure([cand("on-page", "e"), cand("x", "f")], facts, exclusions)
+    assert [c.video_id for c in page if c.source == "exposure"] == ["fresh"]

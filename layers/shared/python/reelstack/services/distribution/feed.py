@@ -56,6 +56,8 @@ from reelstack.domain.videos import VideoStatus
 from reelstack.errors import NotFound, ReelstackError
 from reelstack.observability import logger
 
+FRESH_S = 3 * 86400  # what exploration and the exposure slice call new
+
 
 class Search(Protocol):
     def search(self, body: dict[str, Any]) -> list[VideoHit]: ...
@@ -250,7 +252,7 @@ class FeedService:
             if not ranked:  # nothing new for this viewer from any source: the hot list fills the page
                 ranked, ranked_by = self._popular(context, exclusions, facts), "hot list"
         chosen = rerank(ranked, size)
-        chosen = self._exposure(chosen, facts)
+        chosen = self._exposure(chosen, facts, exclusions)
         if len(chosen) < size:
             chosen = self._fill(chosen, size, context, exclusions, facts)
         items = tuple(self._item(candidate, facts[candidate.video_id]) for candidate in chosen)
@@ -524,17 +526,25 @@ class FeedService:
         )
         return [candidate for candidate, _ in order], by
 
-    def _exposure(self, chosen: list[Candidate], facts: Mapping[str, _Facts]) -> list[Candidate]:
-        """Each slot, with probability `exposure_share`, goes to an unranked fresh candidate."""
-        fresh = [c for c in facts.values() if c.video_id not in {x.video_id for x in chosen}]
+    def _exposure(
+        self, chosen: list[Candidate], facts: Mapping[str, _Facts], exclusions: Exclusions
+    ) -> list[Candidate]:
+        """Each slot, with probability `exposure_share`, goes to an unranked fresh video the viewer may
+        see (the same exclusions: never their own, seen, served or not-interested videos)."""
+        on_page = {c.video_id for c in chosen}
+        now = self.clock()
+        fresh = [
+            Candidate(f.video_id, f.author, "exposure", "new", f.tags, 0.0, f.published_at_s)
+            for f in facts.values()
+            if f.video_id not in on_page and f.published_at_s is not None and now - f.published_at_s < FRESH_S
+        ]
+        fresh = [c for c in fresh if exclusions.admits(c)]
         result = list(chosen)
         for slot in range(len(result)):
             if fresh and self.rng.random() < self.tuning.exposure_share:
                 pick = fresh.pop(self.rng.randrange(len(fresh)))
                 logger.info("feed exposure", extra={"video_id": pick.video_id, "slot": slot})
-                result[slot] = Candidate(
-                    pick.video_id, pick.author, "exposure", "new", pick.tags, 0.0, pick.published_at_s
-                )
+                result[slot] = pick
         return result
 
     def _fill(
