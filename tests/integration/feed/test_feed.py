@@ -322,3 +322,25 @@ def test_plays_from_a_region_make_its_hot_list_and_its_viewers_see_it(
     # THEN the region's favourites are on the page, "popular in your region (IS)"
     reasons = {item["video_id"]: item["reason"] for item in reply.body["items"]}
     assert all(reasons.get(video) == f"popular in your region ({region})" for video in favourites), reasons
+
+
+def test_a_viewer_who_was_served_everything_still_gets_a_full_page(
+    local_cloud: Any, catalog: Catalog
+) -> None:
+    # GIVEN a viewer who was already served every published video of the cloud (their served set)
+    from reelstack.adapters.distribution.feed_store import FeedStore
+
+    name = f"bingewatcher-{uuid.uuid4().hex[:6]}"
+    api = Api(local_cloud.api_url, local_cloud.token(name))
+    store = FeedStore(local_cloud.redis_url, cluster=True)
+    everything = [hit["video_id"] for hit in _all_hot(local_cloud)] + list(catalog.video_ids)
+    store.mark_served(user_sub(name), everything, int(time.time() * 1000))
+    # WHEN they open the feed THEN the page is full all the same: the hot list comes back around
+    page = feed(api, 20)
+    assert len(page["items"]) == 20
+
+
+def _all_hot(local_cloud: Any) -> list[dict[str, Any]]:
+    from reelstack.adapters.distribution.feed_store import FeedStore
+
+    return FeedStore(local_cloud.redis_url, cluster=True).hot_list("all") or []

@@ -99,6 +99,13 @@ class ArchivedHotList:
                 self._copy = (now, {})
         return self._copy[1]
 
+    def hot_page(self, scope: str, version: int | None = None) -> Any:
+        try:
+            found = self.store.hot_page(scope, version)
+        except DependencyFailed:
+            found = None
+        return found if found is not None else (self._archived().get("pages") or {}).get(scope)
+
     def hot_list(self, scope: str, version: int | None = None) -> list[dict[str, Any]] | None:
         try:
             found = self.store.hot_list(scope, version)

@@ -11,7 +11,7 @@ Keys (U = viewer; per-viewer keys share the hash tag `{U}`, so a viewer's transa
     feed:{U}:page1         the viewer's pre-computed first page (JSON), with what it was built from
     hot:current            the serving hot-list version (a number), moved by `publish_hot` only
     hot:v<N>:<scope>       a hot list as JSON (`scope`: "all" or "region:<R>"), expiring after a day
-    hot:v<N>:page:<scope>  the popular first page of that scope (JSON)
+    hot:v<N>:page:<scope>  the popular first page of that scope (JSON: video ids in diversity order)
 
 A hot list is written whole under a new version and then the pointer moves, so readers see one
 list or the other. Every read here is best effort for the feed: errors become `DependencyFailed`
@@ -202,12 +202,14 @@ class FeedStore:
         found = _json(self._call("reading the hot list", lambda: self.client.get(hot_key(current, scope))))
         return found if isinstance(found, list) else None
 
-    def hot_page(self, scope: str, version: int | None = None) -> dict[str, Any] | None:
+    def hot_page(self, scope: str, version: int | None = None) -> list[str] | None:
+        """The popular page of `scope` the hot-list run pre-computed: video ids in diversity order."""
         current = version if version is not None else self.hot_version()
         if current is None:
             return None
         raw = self._call("reading a popular page", lambda: self.client.get(hot_page_key(current, scope)))
-        return _json(raw)
+        found = _json(raw)
+        return [str(video) for video in found] if isinstance(found, list) else None
 
 
 def _json(raw: Any) -> Any:

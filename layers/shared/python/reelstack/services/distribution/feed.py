@@ -80,6 +80,7 @@ class Store(Protocol):
     def mark_served(self, user_id: str, video_ids: Sequence[str], now_ms: int) -> None: ...
     def not_interested(self, user_id: str) -> tuple[set[str], dict[str, float], dict[str, float]]: ...
     def hot_list(self, scope: str, version: int | None = None) -> list[dict[str, Any]] | None: ...
+    def hot_page(self, scope: str, version: int | None = None) -> Any: ...
     def first_page(self, user_id: str) -> dict[str, Any] | None: ...
     def put_first_page(self, user_id: str, page: Mapping[str, Any], ttl_s: int) -> None: ...
     def mark_not_interested(
@@ -369,8 +370,18 @@ class FeedService:
     def _popular(
         self, context: FeedContext, exclusions: Exclusions, facts: dict[str, _Facts]
     ) -> list[Candidate]:
+        """The hot list in the order the hot-list run pre-computed (the region's page, then the overall
+        one: the lists in diversity order), what those pages lack by score."""
         candidates = merge([self._hot_candidates(context, facts)], exclusions)
-        return sorted(candidates, key=lambda c: -c.prior)
+        order: dict[str, int] = {}
+        for scope in ([f"region:{context.region}"] if context.region else []) + ["all"]:
+            try:
+                page = self.store.hot_page(scope) or []
+            except ReelstackError:
+                page = []
+            for video_id in page:
+                order.setdefault(str(video_id), len(order))
+        return sorted(candidates, key=lambda c: (order.get(c.video_id, len(order)), -c.prior, c.video_id))
 
     def _candidates(
         self, viewer: str, context: FeedContext, exclusions: Exclusions, facts: dict[str, _Facts], stale: bool
