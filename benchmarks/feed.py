@@ -175,6 +175,24 @@ def time_pages(
     return latencies, answers
 
 
+def offline_pages(
+    cloud: CloudHandle, names: list[str], viewers: int, tags_of: dict[str, tuple[str, ...]]
+) -> tuple[list[float], dict[str, list[dict[str, Any]]]]:
+    """Pages while the plays worker is stalled (its event source paused) and a play waits past 5 s."""
+    function = cloud.name("PlaysFunction")
+    cloud.pause_sources(function)
+    try:
+        api = KeepAlive(cloud.api_url, mint_tokens(cloud.state_dir, ["offline-player"])[0])
+        api.call(
+            "POST", f"/videos/{next(iter(tags_of))}/plays", {"session_id": "stall", "watched_ms": 15_000}
+        )
+        api.close()
+        time.sleep(8)  # past the 5 s level and the 2 s probe
+        return time_pages(cloud, names, viewers, pages=1)
+    finally:
+        cloud.resume_sources(function)
+
+
 def backend_ms(cloud: CloudHandle, names: list[str], store: FeedStore, stats: PlayStats) -> list[float]:
     """The same page's backend calls, timed directly: the viewer's Redis reads, the candidate query,
     and the hot list's GET (no ranker: the local cloud's feed runs its fallback order)."""
@@ -240,6 +258,9 @@ def main() -> int:
             store.client.get(key)
             redis_ms.append((time.perf_counter() - t) * 1000)
         cpu_ms = in_process_cpu(cloud, sample[:50])
+        offline_ms, offline = offline_pages(
+            cloud, [f"off-{name}" for name in sample[:100]], args.viewers, tags_of
+        )
         cloud.stop_search()
         time.sleep(3)  # each API process measures the search's health every 2 s
         popular_ms, popular = time_pages(
@@ -258,6 +279,11 @@ def main() -> int:
         print(
             f"    personalized: p50 {_pct(personal_ms, 0.5):.1f} ms, p99 {_pct(personal_ms, 0.99):.1f} ms "
             f"({len(personal_ms)} pages; modes {modes})"
+        )
+        offline_modes = sum(1 for answers in offline.values() for a in answers if a.get("mode") == "offline")
+        print(
+            f"    offline (plays worker stalled, lag > 5 s): p50 {_pct(offline_ms, 0.5):.1f} ms, "
+            f"p99 {_pct(offline_ms, 0.99):.1f} ms ({offline_modes} of {len(offline_ms)} pages offline)"
         )
         print(
             f"    popular (search stopped): p50 {_pct(popular_ms, 0.5):.1f} ms, p99 {_pct(popular_ms, 0.99):.1f} ms"

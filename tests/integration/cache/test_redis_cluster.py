@@ -25,6 +25,7 @@ from reelstack.adapters.distribution.dirty_counts import DirtyCounts
 from reelstack.adapters.engagement.like_cache import BATCH, LikeCache
 from reelstack.adapters.engagement.play_stats import PlayStats, hot_key, interests_key
 from reelstack.adapters.engagement.rate_limiter import RateLimiter, bucket_key
+from reelstack.adapters.engagement.realtime_lag import RealtimeLag
 from reelstack.domain.engagement.likes import LikeState
 from reelstack.domain.engagement.plays import PlayEvent
 from reelstack.domain.engagement.rate_limits import TokenBucket
@@ -170,6 +171,16 @@ def test_every_lua_script_runs_on_the_cluster_with_more_likers_than_one_command_
     # THEN only the marks unchanged since the read are cleared
     assert dirty.clear(marks) == 1
     assert [video_id for video_id, _ in dirty.oldest(10)] == ["other-video"]
+
+    # WHEN the real-time path is stamped: a play queued at 1 s, applied, an older stamp, a new play
+    lag = RealtimeLag(server.url, cluster=True)
+    lag.queued("plays", 1_000)
+    assert lag.lag_s(4_000) == 3.0  # waiting since it was queued
+    lag.applied("plays", 1_000)
+    assert lag.lag_s(9_000) == 0.0  # nothing waits
+    lag.applied("plays", 500)  # THEN a stamp never moves back
+    lag.queued("plays", 2_000)
+    assert lag.lag_s(7_000) == 6.0  # the oldest waiting play is at most 6 s old
 
     # AND every Lua script of the project was loaded on the server (each ran, as the checks above show)
     loaded = plain.script_exists(*scripts)
