@@ -378,8 +378,14 @@ def _feed() -> FeedService:
 
 
 def _refuse_when_overloaded() -> None:
-    """Degradation level 3: the non-core routes step aside so the home feed stays up."""
-    if _feed().health.overloaded():
+    """Degradation level 3: the non-core routes step aside so the home feed stays up. If the load
+    cannot be known (no feed configured, its Redis unreadable), nothing is refused over it."""
+    try:
+        overloaded = _feed().health.overloaded()
+    except (ReelstackError, ValueError) as error:
+        logger.warning("overload unknown: not refusing", extra={"error": str(error)})
+        overloaded = False
+    if overloaded:
         raise DependencyFailed(
             "the service is busy: this route is paused while the home feed is protected",
             code="overloaded",

@@ -236,16 +236,17 @@ def test_the_ranker_orders_the_page_and_its_outage_falls_back_to_a_full_page(
     # GIVEN the ranker served at the endpoint the API calls
     _deploy_cats_ranker(cloud, tmp_path, endpoint)
     try:
-        # WHEN the viewer opens the feed THEN the ranker orders it: #cats videos lead, and take every
-        # slot the tag spread allows (a first tag waits 2 items: 7 of 20; a fifth of the catalog is #cats)
+        # WHEN the viewer opens the feed THEN the ranker orders it (the answer says so): a #cats video
+        # leads, and #cats takes more slots than its share of the catalog (a fifth: ~4 of 20) though the
+        # tag spread caps it at 7 of 20 (a first tag waits 2 items)
         def ranked() -> dict[str, Any] | None:
             page = feed(api, 20)
-            return None if "degraded" in page else page
+            return page if page.get("ranked_by") == "ranker" else None
 
         page = wait_for(ranked, timeout=30, interval=1)
         assert page, "the ranker never answered within its budget"
         titles = [item["title"] for item in page["items"]]
-        assert titles[0].startswith("cats") and sum(t.startswith("cats") for t in titles) >= 6, titles
+        assert titles[0].startswith("cats") and sum(t.startswith("cats") for t in titles) >= 5, titles
     finally:
         # AND when its endpoint goes away
         cloud.client("sagemaker").delete_endpoint(EndpointName=endpoint)

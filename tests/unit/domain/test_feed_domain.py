@@ -108,20 +108,21 @@ def test_a_cursor_round_trips_and_a_forged_one_is_refused() -> None:
 
 def test_a_switch_turns_on_at_once_and_off_only_after_a_clear_hold() -> None:
     rule = Hysteresis(enter=5.0, leave=2.0, hold_s=10.0)
-    state = SwitchState()
     # GIVEN a lag of 6 s WHEN measured THEN the switch turns on at once
-    moved = step(state, 6.0, 100.0, rule)
+    moved = step(SwitchState(), 6.0, 100.0, rule)
     assert moved.changed and moved.state.on
     # AND a lag hovering between leave and enter keeps it on
-    assert step(moved.state, 3.0, 200.0, rule).state.on
-    # AND a clear signal must hold 10 s before it turns off; a relapse restarts the hold
-    clear = step(moved.state, 1.0, 300.0, rule).state
-    assert clear.on and not step(clear, 1.0, 305.0, rule).changed
-    relapsed = step(clear, 4.0, 306.0, rule).state
-    assert relapsed.on and relapsed.clear_since_s is None
-    again = step(relapsed, 1.0, 307.0, rule).state
-    off = step(again, 1.0, 317.0, rule)
+    hovering = step(moved.state, 3.0, 200.0, rule).state
+    assert hovering.on
+    # AND it turns off only at a clear measurement 10 s after the last unclear one
+    assert not step(hovering, 1.0, 205.0, rule).changed
+    relapsed = step(hovering, 4.0, 206.0, rule).state  # a relapse restarts the hold
+    assert relapsed.on and not step(relapsed, 1.0, 215.0, rule).changed
+    off = step(relapsed, 1.0, 216.0, rule)
     assert off.changed and not off.state.on
+    # AND a process that measured nothing for minutes turns off at its first clear measurement
+    idle = step(SwitchState(True, 0.0, 0.0), 0.0, 600.0, rule)
+    assert idle.changed and not idle.state.on
     # AND a failed probe counts as bad
     assert step(SwitchState(), None, 400.0, rule).state.on
 

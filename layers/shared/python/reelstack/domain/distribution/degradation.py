@@ -34,11 +34,11 @@ class Hysteresis:
 
 @dataclass(frozen=True)
 class SwitchState:
-    """A switch's position, since when, and since when its signal has been clear (None: not clear)."""
+    """A switch's position, since when, and when its signal was last seen not clear (above `leave`)."""
 
     on: bool = False
     since_s: float = 0.0
-    clear_since_s: float | None = None
+    unclear_s: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -48,18 +48,15 @@ class Step:
 
 
 def step(state: SwitchState, signal: float | None, now_s: float, rule: Hysteresis) -> Step:
-    """The switch after one measurement (`signal` None: the probe failed, which counts as bad)."""
+    """The switch after one measurement (`signal` None: the probe failed, which counts as bad). It turns
+    off at a clear measurement once no measurement was unclear for `hold_s` (a process that measured
+    nothing meanwhile, e.g. an idle one, counts the quiet time as clear)."""
     bad = signal is None or signal >= rule.enter
     clear = signal is not None and signal <= rule.leave
     if not state.on:
-        if bad:
-            return Step(SwitchState(True, now_s, None), True)
-        return Step(state, False)
+        return Step(SwitchState(True, now_s, now_s), True) if bad else Step(state, False)
     if not clear:
-        return (
-            Step(SwitchState(True, state.since_s, None), False) if state.clear_since_s else Step(state, False)
-        )
-    clear_since = state.clear_since_s if state.clear_since_s is not None else now_s
-    if now_s - clear_since >= rule.hold_s:
-        return Step(SwitchState(False, now_s, None), True)
-    return Step(SwitchState(True, state.since_s, clear_since), False)
+        return Step(SwitchState(True, state.since_s, now_s), False)
+    if now_s - state.unclear_s >= rule.hold_s:
+        return Step(SwitchState(False, now_s, state.unclear_s), True)
+    return Step(state, False)
