@@ -9,8 +9,9 @@ The pipeline (`FeedService.page`):
    served after only the seen filter when it is still valid;
 4. mode: search unhealthy -> `popular` (the cached hot list, region first); real-time path stale ->
    `offline` (the nightly profile and the short-term cache); else `personalized`;
-5. candidates: OpenSearch on the viewer's interest tags, item-CF neighbours of what the viewer
-   engaged with lately, the hot list (region, then overall), and fresh videos for exploration;
+5. candidates, the sources asked at once: OpenSearch on the viewer's interest tags, item-CF
+   neighbours of what the viewer engaged with lately, the hot list (region, then overall), and fresh
+   videos for exploration;
 6. ranking: DeepFM on the endpoint within its budget, else the fallback order; not-interested
    tags and authors weigh less either way;
 7. re-ranking (`domain.distribution.feed.rerank`): author diversity, tag spread; a small random
@@ -27,6 +28,7 @@ import random
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -193,6 +195,7 @@ class FeedService:
         recent_likes: Callable[[str, int], list[str]] | None = None,
     ) -> None:
         self.recent_likes = recent_likes
+        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="feed-candidates")
         self.search = search
         self.short_term = short_term
         self.long_term = long_term
@@ -396,18 +399,25 @@ class FeedService:
         # Offline (the real-time path lags): the nightly profile leads, the short-term cache only helps.
         interests = _blend_interests(recent, long_term, self.tuning.interest_tags, 0.5 if stale else 1.0)
         excluded = sorted(exclusions.seen | exclusions.not_interested)
-        sources: list[list[Candidate]] = []
         now_ms = int(self.clock() * 1000)
+        ranked_tags = sorted(interests.items(), key=lambda p: -p[1])
+        jobs: list[Callable[[dict[str, _Facts]], list[Candidate]]] = []
         if interests:
             body = feed_body(
-                sorted(interests.items(), key=lambda p: -p[1]), now_ms,
-                limit=self.tuning.search_candidates, exclude=excluded, viewer=viewer,
-            )  # fmt: skip
-            sources.append(self._from_search(body, facts, "interest", interests))
-        sources.append(self._neighbour_candidates(viewer, exclusions, facts))
-        sources.append(self._hot_candidates(context, facts))
-        fresh_body_ = fresh_body(limit=self.tuning.fresh_candidates, exclude=excluded, viewer=viewer)
-        sources.append(self._from_search(fresh_body_, facts, "fresh", {}))
+                ranked_tags, now_ms, limit=self.tuning.search_candidates, exclude=excluded, viewer=viewer
+            )
+            jobs.append(lambda own: self._from_search(body, own, "interest", interests))
+        jobs.append(lambda own: self._neighbour_candidates(viewer, exclusions, own))
+        jobs.append(lambda own: self._hot_candidates(context, own))
+        newest = fresh_body(limit=self.tuning.fresh_candidates, exclude=excluded, viewer=viewer)
+        jobs.append(lambda own: self._from_search(newest, own, "fresh", {}))
+        # The sources wait on different stores: asked at once, each with its own facts, merged in order.
+        own_facts: list[dict[str, _Facts]] = [{} for _ in jobs]
+        futures = [self._pool.submit(job, mine) for job, mine in zip(jobs, own_facts, strict=True)]
+        sources = [future.result() for future in futures]
+        for mine in own_facts:
+            for video_id, fact in mine.items():
+                facts.setdefault(video_id, fact)
         return merge(sources, exclusions), interests, profile
 
     def _profile(self, viewer: str) -> InterestProfile | None:
