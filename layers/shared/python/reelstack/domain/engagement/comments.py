@@ -1,0 +1,84 @@
+"""Comments as data (issue 15, first piece): what a comment request may say, one level of replies, who
+may delete one, and who may see one (pure; the store and the routes come next).
+
+- Text: the shared text rules (`domain.text.clean_text`: NFC, no control or invisible formatting
+  characters, newlines allowed), 1 to `MAX_COMMENT_CHARS` characters, stored as given (never rendered
+  as HTML by us: clients escape it).
+- Replies: `reply_to` names a top-level comment of the same video; a reply to a reply is refused, so a
+  thread is one level deep.
+- Deleting: the comment's author, or the author of the video it is on.
+- Visibility: a comment the text moderation flagged (`HELD`) is seen only by its author until a reviewer
+  approves it; a `REMOVED` (rejected or deleted) one by nobody.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from reelstack.domain.text import clean_text
+from reelstack.errors import Forbidden, InvalidRequest
+
+MAX_COMMENT_CHARS = 500
+_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+class CommentStatus(StrEnum):
+    VISIBLE = "visible"
+    HELD = "held"  # flagged by the text moderation: its author sees it, nobody else until approved
+    REMOVED = "removed"
+
+
+@dataclass(frozen=True)
+class CommentRequest:
+    text: str
+    reply_to: str | None = None
+
+
+def parse_comment(body: Any) -> CommentRequest:
+    """`{text, reply_to?}` -> CommentRequest; anything else: 400 `invalid_comment` / `invalid_field`."""
+    if not isinstance(body, Mapping):
+        raise InvalidRequest("the body must be a JSON object {text, reply_to?}", code="invalid_comment")
+    unknown = set(body) - {"text", "reply_to"}
+    if unknown:
+        raise InvalidRequest(f"unknown fields: {', '.join(sorted(unknown))}", code="invalid_comment")
+    text = clean_text(body.get("text"), field="text", max_length=MAX_COMMENT_CHARS, multiline=True)
+    reply_to = body.get("reply_to")
+    if reply_to is not None and (not isinstance(reply_to, str) or not _ID.match(reply_to)):
+        raise InvalidRequest("reply_to must be a comment id", code="invalid_comment")
+    return CommentRequest(text, reply_to)
+
+
+@dataclass(frozen=True)
+class Comment:
+    comment_id: str
+    video_id: str
+    author_id: str
+    text: str
+    created_at: str
+    status: CommentStatus = CommentStatus.VISIBLE
+    reply_to: str | None = None
+
+    def visible_to(self, viewer: str | None) -> bool:
+        if self.status is CommentStatus.VISIBLE:
+            return True
+        return self.status is CommentStatus.HELD and viewer == self.author_id
+
+
+def check_reply(parent: Comment | None, video_id: str) -> None:
+    """A reply's parent must be a visible top-level comment of the same video."""
+    if parent is None or parent.video_id != video_id or parent.status is CommentStatus.REMOVED:
+        raise InvalidRequest("reply_to is not a comment of this video", code="invalid_reply")
+    if parent.reply_to is not None:
+        raise InvalidRequest(
+            "replies are one level deep: reply to the top-level comment", code="invalid_reply"
+        )
+
+
+def check_delete(comment: Comment, caller: str, video_author: str) -> None:
+    """The comment's author or the video's author may delete it; anyone else: 403."""
+    if caller not in (comment.author_id, video_author):
+        raise Forbidden("only the comment's author or the video's author may delete it", code="not_allowed")
