@@ -147,9 +147,6 @@ class FeedStore:
         body = json.dumps(page, separators=(",", ":"))
         self._call("caching a first page", lambda: self.client.set(_viewer(user_id, "page1"), body, ex=ttl_s))
 
-    def drop_first_page(self, user_id: str) -> None:
-        self._call("dropping a cached first page", lambda: self.client.delete(_viewer(user_id, "page1")))
-
     # -- load -------------------------------------------------------------------------------------------
 
     def hit(self, now_s: float) -> None:

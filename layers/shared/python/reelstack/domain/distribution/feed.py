@@ -27,7 +27,7 @@ import json
 import math
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -242,7 +242,6 @@ class FeedPage:
     degraded: tuple[str, ...] = ()
     next_cursor: str | None = None
     ranked_by: str = "ranker"  # "fallback", "hot list", or "cache" (a pre-computed first page)
-    extras: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {

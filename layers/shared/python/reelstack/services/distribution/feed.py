@@ -220,12 +220,13 @@ class FeedService:
         size = parse_feed_limit(limit, OVERLOAD_PAGE if overloaded else MAX_PAGE)
         place = FeedCursor.decode(cursor) if cursor else FeedCursor(uuid.uuid4().hex[:16], 0)
         viewer = principal.user_id
-        exclusions, tag_marks, author_marks = self._exclusions(viewer)
+        exclusions, tag_marks, author_marks, played = self._exclusions(viewer)
+        recent = self._recent_interests(viewer)
         degraded: list[str] = ["overload: fewer items"] if overloaded else []
         facts: dict[str, _Facts] = {}
         key: dict[str, Any] | None = None
         if cursor is None and not overloaded and self._all_clear():
-            key = self._cache_key(viewer)
+            key = self._cache_key(recent)
             cached = self._cached_page(viewer, key, exclusions, size)
             if cached:
                 self._remember(viewer, [item.video_id for item in cached])
@@ -241,7 +242,9 @@ class FeedService:
             mode = FeedMode.OFFLINE if stale else FeedMode.PERSONALIZED
             if stale:
                 degraded.append("real-time interests stale: offline interests")
-            candidates, interests, profile = self._candidates(viewer, context, exclusions, facts, stale)
+            candidates, interests, profile = self._candidates(
+                viewer, context, exclusions, facts, stale, recent, played
+            )
             if self.health.search_unhealthy():  # a search failed while gathering: this page is popular
                 mode = FeedMode.POPULAR
                 degraded = [r for r in degraded if not r.startswith("real-time")]
@@ -264,7 +267,7 @@ class FeedService:
         if mode is FeedMode.PERSONALIZED and ranked_by != "hot list":
             taken = {c.video_id for c in chosen}
             self._cache_next(
-                viewer, key or self._cache_key(viewer), [c for c in ranked if c.video_id not in taken], facts
+                viewer, key or self._cache_key(recent), [c for c in ranked if c.video_id not in taken], facts
             )
         next_cursor = FeedCursor(place.session, place.page + 1).encode() if items else None
         return FeedPage(items, mode, tuple(degraded), next_cursor, ranked_by)
@@ -274,18 +277,22 @@ class FeedService:
     def _all_clear(self) -> bool:
         return not self.health.search_unhealthy() and not self.health.realtime_stale()
 
-    def _cache_key(self, viewer: str) -> dict[str, Any]:
-        """What a cached first page was built from: the profile version and the viewer's top interests
+    def _cache_key(self, recent: Sequence[tuple[str, float]]) -> dict[str, Any]:
+        """What a cached first page was built from: the profile version and the viewer's top 5 interests
         (a new play or like that moves them, or a new nightly version, makes it stale)."""
         try:
             version = self.long_term.version()
         except ReelstackError:
             version = None
+        return {"profile": version, "interests": [tag for tag, _ in recent[:5]]}
+
+    def _recent_interests(self, viewer: str) -> list[tuple[str, float]]:
+        """The viewer's strongest short-term interest tags (read once per page)."""
         try:
-            top = [tag for tag, _ in self.short_term.interests(viewer, 5)]
-        except ReelstackError:
-            top = []
-        return {"profile": version, "interests": top}
+            return self.short_term.interests(viewer, self.tuning.interest_tags)
+        except ReelstackError as error:
+            logger.warning("feed: short-term interests unavailable", extra={"error": str(error)})
+            return []
 
     def _cached_page(
         self, viewer: str, key: Mapping[str, Any], exclusions: Exclusions, size: int
@@ -328,13 +335,17 @@ class FeedService:
         except ReelstackError as error:
             logger.warning("feed: first page not cached", extra={"error": str(error)})
 
-    def _exclusions(self, viewer: str) -> tuple[Exclusions, dict[str, float], dict[str, float]]:
+    def _exclusions(self, viewer: str) -> tuple[Exclusions, dict[str, float], dict[str, float], list[str]]:
+        """(what the viewer must not see, not-interested tag and author marks, the videos they played
+        lately, newest first: also the item-CF seeds)."""
+        played: list[str] = []
         seen: set[str] = set()
         nope: set[str] = set()
         tags: dict[str, float] = {}
         authors: dict[str, float] = {}
         try:
-            seen |= set(self.short_term.seen(viewer))
+            played = self.short_term.seen(viewer)
+            seen |= set(played)
         except ReelstackError as error:
             logger.warning("feed: seen set unavailable", extra={"error": str(error)})
         try:
@@ -342,7 +353,7 @@ class FeedService:
             nope, tags, authors = self.store.not_interested(viewer)
         except ReelstackError as error:
             logger.warning("feed: served set unavailable", extra={"error": str(error)})
-        return Exclusions(viewer, frozenset(seen), frozenset(nope)), tags, authors
+        return Exclusions(viewer, frozenset(seen), frozenset(nope)), tags, authors, played
 
     # -- candidates ---------------------------------------------------------------------------------------
 
@@ -387,14 +398,16 @@ class FeedService:
         return sorted(candidates, key=lambda c: (order.get(c.video_id, len(order)), -c.prior, c.video_id))
 
     def _candidates(
-        self, viewer: str, context: FeedContext, exclusions: Exclusions, facts: dict[str, _Facts], stale: bool
+        self,
+        viewer: str,
+        context: FeedContext,
+        exclusions: Exclusions,
+        facts: dict[str, _Facts],
+        stale: bool,
+        recent: Sequence[tuple[str, float]],
+        played: Sequence[str],
     ) -> tuple[list[Candidate], dict[str, float], InterestProfile | None]:
         profile = self._profile(viewer)
-        recent: list[tuple[str, float]] = []
-        try:
-            recent = self.short_term.interests(viewer, self.tuning.interest_tags)
-        except ReelstackError as error:
-            logger.warning("feed: short-term interests unavailable", extra={"error": str(error)})
         long_term = list(profile.tags[: self.tuning.interest_tags]) if profile else []
         # Offline (the real-time path lags): the nightly profile leads, the short-term cache only helps.
         interests = _blend_interests(recent, long_term, self.tuning.interest_tags, 0.5 if stale else 1.0)
@@ -407,7 +420,8 @@ class FeedService:
                 ranked_tags, now_ms, limit=self.tuning.search_candidates, exclude=excluded, viewer=viewer
             )
             jobs.append(lambda own: self._from_search(body, own, "interest", interests))
-        jobs.append(lambda own: self._neighbour_candidates(viewer, exclusions, own))
+        seeds = list(played[: self.tuning.neighbour_seeds])
+        jobs.append(lambda own: self._neighbour_candidates(viewer, exclusions, own, seeds))
         jobs.append(lambda own: self._hot_candidates(context, own))
         newest = fresh_body(limit=self.tuning.fresh_candidates, exclude=excluded, viewer=viewer)
         jobs.append(lambda own: self._from_search(newest, own, "fresh", {}))
@@ -453,18 +467,15 @@ class FeedService:
         return found
 
     def _neighbour_candidates(
-        self, viewer: str, exclusions: Exclusions, facts: dict[str, _Facts]
+        self, viewer: str, exclusions: Exclusions, facts: dict[str, _Facts], played: list[str]
     ) -> list[Candidate]:
+        """Item-CF neighbours of the viewer's recent likes and `played` (their newest plays)."""
         liked: list[str] = []
         if self.recent_likes is not None:
             try:
                 liked = self.recent_likes(viewer, self.tuning.neighbour_seeds)
             except ReelstackError as error:
                 logger.warning("feed: recent likes unavailable", extra={"error": str(error)})
-        try:
-            played = self.short_term.seen(viewer, self.tuning.neighbour_seeds)
-        except ReelstackError:
-            played = []
         seeds = list(dict.fromkeys(liked + played))
         scored: dict[str, tuple[float, str]] = {}
         for seed in seeds:

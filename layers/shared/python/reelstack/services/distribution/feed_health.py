@@ -124,6 +124,3 @@ class FeedHealth:
         with self._lock:
             self._probed[level] = now
         self._apply(level, None if failed else 0.0, now)
-
-    def active(self) -> dict[str, bool]:
-        return {level: state.on for level, state in self._state.items()}
