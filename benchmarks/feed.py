@@ -48,8 +48,9 @@ from reelstack.domain.distribution.search_indices import VIDEOS_ALIAS
 from reelstack.domain.distribution.search_queries import feed_body
 from reelstack.domain.engagement.plays import PlayEvent
 from reelstack.domain.identity import Principal
-from reelstack.domain.videos import Playback, Video, VideoStatus, published_bucket
+from reelstack.domain.videos import Playback, Video, VideoStatus
 from reelstack_tools.localcloud.client import CloudHandle, running_local_cloud
+from reelstack_tools.published_records import published_record
 from reelstack_tools.tokens import user_sub
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -83,40 +84,24 @@ def seed_videos(cloud: CloudHandle, count: int, rng: random.Random) -> dict[str,
             published = (now - timedelta(seconds=rng.uniform(0, 30 * 86400))).isoformat(
                 timespec="milliseconds"
             )
-            playback = {"master_key": f"renditions/{video_id}/master.m3u8", "poster_key": f"renditions/{video_id}/poster.jpg",
-                        "duration_s": 20.0, "renditions": []}  # fmt: skip
-            batch.save(
-                repos.tables.videos(
-                    video_id=video_id,
-                    owner=f"creator{rng.randrange(3000)}",
-                    status=VideoStatus.PUBLISHED.value,
-                    title=f"{tags[0]} clip {n}",
-                    tags=list(tags),
-                    created_at=published,
-                    updated_at=published,
-                    published_at=published,
-                    published_bucket=published_bucket(video_id),
-                    playback=playback,
-                )
+            owner, title = f"creator{rng.randrange(3000)}", f"{tags[0]} clip {n}"
+            record = published_record(
+                repos.tables,
+                video_id,
+                owner=owner,
+                title=title,
+                tags=tags,
+                published_at=published,
+                duration_s=20.0,
+            )
+            batch.save(record)
+            playback = Playback(
+                record.playback["master_key"], record.playback["poster_key"], None, None, 20.0, ()
             )
             video = Video(
-                video_id,
-                f"creator{n % 3000}",
-                VideoStatus.PUBLISHED,
-                f"{tags[0]} clip {n}",
-                tags,
-                published,
-                published,
-                published_at=published,
-                playback=Playback(
-                    f"renditions/{video_id}/master.m3u8",
-                    f"renditions/{video_id}/poster.jpg",
-                    None,
-                    None,
-                    20.0,
-                    (),
-                ),
-            )
+                video_id, owner, VideoStatus.PUBLISHED, title, tags, published, published,
+                published_at=published, playback=playback,
+            )  # fmt: skip
             documents.append(
                 {"_index": VIDEOS_ALIAS, "_id": video_id, "_source": search_document(video, Counts(0, 0), 0)}
             )

@@ -33,9 +33,9 @@ def seed_catalog(cloud: CloudHandle) -> list[tuple[str, str]]:
     """(video id, first tag) of CATALOG published records, indexed into the cloud's search node."""
     from reelstack.adapters.repositories import Repositories
     from reelstack.clock import iso
-    from reelstack.domain.videos import VideoStatus, published_bucket
     from reelstack.search_wiring import build_indexer
     from reelstack.settings import SearchIndexerSettings
+    from reelstack_tools.published_records import published_record
 
     os.environ.update(cloud.environment())
     settings = SearchIndexerSettings(
@@ -55,23 +55,10 @@ def seed_catalog(cloud: CloudHandle) -> list[tuple[str, str]]:
         tag = TAGS[n % len(TAGS)]
         video_id = f"demo-feed-{n:03d}"
         published = iso(now - timedelta(minutes=5 * (CATALOG - n)))
-        repos.tables.videos(
-            video_id=video_id,
-            owner=f"creator{n % CREATORS}",
-            status=VideoStatus.PUBLISHED.value,
-            title=f"{tag.capitalize()} #{n}",
-            tags=[tag],
-            created_at=published,
-            updated_at=published,
-            published_at=published,
-            published_bucket=published_bucket(video_id),
-            playback={
-                "master_key": f"renditions/{video_id}/master.m3u8",
-                "poster_key": f"renditions/{video_id}/poster.jpg",
-                "duration_s": 15.0,
-                "renditions": [],
-            },
-        ).save()
+        published_record(
+            repos.tables, video_id, owner=f"creator{n % CREATORS}", title=f"{tag.capitalize()} #{n}",
+            tags=[tag], published_at=published, duration_s=15.0,
+        ).save()  # fmt: skip
         seeded.append((video_id, tag))
     build_indexer(settings).sync([video_id for video_id, _ in seeded])
     return seeded

@@ -9,9 +9,9 @@ from typing import Any
 
 from reelstack.adapters.repositories import Repositories
 from reelstack.clock import iso
-from reelstack.domain.videos import VideoStatus, published_bucket
 from reelstack.search_wiring import build_indexer
 from reelstack.settings import SearchIndexerSettings
+from reelstack_tools.published_records import published_record
 from tests.support.search_records import indexer_settings
 
 TAGS = ("cats", "cars", "food", "music", "travel")
@@ -38,22 +38,13 @@ def seed_catalog(
         author = owner or f"{prefix}-author{n % authors}"
         tags = (TAGS[n % len(TAGS)], f"{prefix}-t{n % 7}")
         published = iso(now - timedelta(hours=videos - n))
-        repos.tables.videos(
-            video_id=video_id,
+        published_record(
+            repos.tables,
+            video_id,
             owner=author,
-            status=VideoStatus.PUBLISHED.value,
             title=f"{tags[0]} video {n}",
-            tags=list(tags),
-            created_at=published,
-            updated_at=published,
+            tags=tags,
             published_at=published,
-            published_bucket=published_bucket(video_id),
-            playback={
-                "master_key": f"renditions/{video_id}/master.m3u8",
-                "poster_key": f"renditions/{video_id}/poster.jpg",
-                "duration_s": 8.0,
-                "renditions": [],
-            },
         ).save()
         ids.append(video_id)
         author_of[video_id] = author

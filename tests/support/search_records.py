@@ -10,8 +10,9 @@ from opensearchpy.exceptions import NotFoundError
 
 from reelstack.adapters.repositories import Repositories
 from reelstack.clock import iso, new_id, utc_now
-from reelstack.domain.videos import VideoStatus, published_bucket
+from reelstack.domain.videos import VideoStatus
 from reelstack.settings import SearchIndexerSettings
+from reelstack_tools.published_records import published_record
 
 
 def indexer_settings(local_cloud: Any, search_url: str) -> SearchIndexerSettings:
@@ -40,24 +41,10 @@ def put_published(
     (a held or still processing video); its video id."""
     video_id = new_id()
     now = iso(utc_now())
-    repos.tables.videos(
-        video_id=video_id,
-        owner=owner,
-        status=status.value,
-        title=title,
-        tags=["search", "indexer"],
-        created_at=now,
-        updated_at=now,
-        published_at=now,
-        published_bucket=published_bucket(video_id),
-        playback={
-            "master_key": f"renditions/{video_id}/master.m3u8",
-            "poster_key": f"renditions/{video_id}/poster.jpg",
-            "duration_s": 3.0,
-            "renditions": [],
-        },
-        **fields,
-    ).save()
+    published_record(
+        repos.tables, video_id, owner=owner, title=title, tags=["search", "indexer"], published_at=now,
+        duration_s=3.0, status=status, **fields,
+    ).save()  # fmt: skip
     return video_id
 
 
