@@ -39,7 +39,7 @@ bench: sysdeps venv search-node ## measured comparisons, each printing its ratio
 venv: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev,moderation,roi,lake,spark,rank,sagemaker]'
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev,moderation,roi,text,lake,spark,rank,sagemaker]'
 	# smdebug-rulesconfig (a sagemaker dependency) ships a top-level `tests` package: ours must win.
 	rm -rf $(VENV)/lib/python3.11/site-packages/tests
 	rm -f $(VENV)/.installed-* && touch $@

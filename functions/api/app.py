@@ -67,6 +67,7 @@ from reelstack.services.published_videos import PublishedVideos
 from reelstack.services.storage.archive import ArchiveService
 from reelstack.services.videos import VideoService
 from reelstack.settings import api_settings
+from reelstack.social_wiring import Social, build_social
 
 # Logs are Powertools' (JSON, correlation id), not Chalice's: Chalice takes the logger named after the
 # app, gives it a stdout handler, stops it propagating and sets it to ERROR, which, named `reelstack`,
@@ -168,7 +169,35 @@ def _plays() -> PlayService:
 
 @cache
 def _videos() -> VideoService:
-    return VideoService(_repos(), _urls(), likes=_like_store(), plays=_daily_plays())
+    return VideoService(
+        _repos(), _urls(), likes=_like_store(), plays=_daily_plays(), social=lambda: _social().counters
+    )
+
+
+@cache
+def _social() -> Social:
+    return build_social(
+        api_settings(),
+        _repos(),
+        _published().get_video,
+        lambda video: _videos().public(video),
+        _urls().public,
+        _share_base,
+        _limiter(),
+    )
+
+
+def _share_base() -> str:
+    """Where share links point: SHARE_BASE_URL, else this API as the current request reached it."""
+    configured = api_settings().share_base_url.strip()
+    if configured:
+        return configured
+    request = _request()
+    headers = request.headers
+    host = headers.get("host", "localhost")
+    scheme = headers.get("x-forwarded-proto", "https" if host.endswith("amazonaws.com") else "http")
+    stage = str(request.context.get("stage", "")) if host.endswith("amazonaws.com") else ""
+    return f"{scheme}://{host}" + (f"/{stage}" if stage else "")
 
 
 @cache
@@ -282,6 +311,7 @@ def endpoint(
                     caller = _caller.set(principal)
                     if bucket is not None:
                         _limiter().enforce(principal.user_id, bucket)
+                    _social().profiles.seen(principal)
                 return view(*args, **kwargs)
             except ReelstackError as exc:
                 return _error_response(exc)
@@ -500,6 +530,107 @@ def playback(video_id: str) -> Response:
 @endpoint(bucket=READ_ROUTE)
 def my_likes() -> dict[str, Any]:
     return _likes().liked_videos(_principal(), _query("limit"), _query("cursor"))
+
+
+# -- social: profiles, follows, the following feed, comments, shares ---------------------------------
+@app.route("/users/{user_id}", methods=["GET"])
+@endpoint(bucket=READ_ROUTE)
+def get_user(user_id: str) -> dict[str, Any]:
+    """`{user_id, display_name, bio, avatar_url, follower_count, following_count, video_count}`."""
+    return _social().profiles.get(user_id)
+
+
+@app.route("/me", methods=["PATCH"])
+@endpoint()
+def patch_me() -> dict[str, Any]:
+    """`{display_name?, bio?}` -> the caller's profile."""
+    return _social().profiles.patch(_principal(), _json_body())
+
+
+@app.route("/users/{user_id}/follow", methods=["POST"])
+@endpoint()
+def follow_user(user_id: str) -> dict[str, object]:
+    return _social().follows.follow(_principal(), user_id).to_dict()
+
+
+@app.route("/users/{user_id}/follow", methods=["DELETE"])
+@endpoint()
+def unfollow_user(user_id: str) -> dict[str, object]:
+    return _social().follows.unfollow(_principal(), user_id).to_dict()
+
+
+@app.route("/users/{user_id}/followers", methods=["GET"])
+@endpoint(bucket=READ_ROUTE)
+def followers(user_id: str) -> dict[str, Any]:
+    return _social().follows.follows_of(user_id, "in", _query("limit"), _query("cursor"))
+
+
+@app.route("/users/{user_id}/following", methods=["GET"])
+@endpoint(bucket=READ_ROUTE)
+def following(user_id: str) -> dict[str, Any]:
+    return _social().follows.follows_of(user_id, "out", _query("limit"), _query("cursor"))
+
+
+@app.route("/feed/following", methods=["GET"])
+@endpoint(bucket=READ_ROUTE)
+def following_feed() -> dict[str, Any]:
+    """`?limit=&cursor=` -> `{items, cursor}`: the newest videos of the people the caller follows."""
+    return _social().following_feed.page(_principal(), _query("limit"), _query("cursor"))
+
+
+@app.route("/videos/{video_id}/comments", methods=["POST"])
+@endpoint()
+def post_comment(video_id: str) -> Response:
+    """`{text, reply_to?}` -> 201 the comment, `pending` until the text moderation step has read it."""
+    return Response(body=_social().comments.post(_principal(), video_id, _json_body()), status_code=201)
+
+
+@app.route("/videos/{video_id}/comments", methods=["GET"])
+@endpoint(bucket=READ_ROUTE)
+def list_comments(video_id: str) -> dict[str, Any]:
+    """`?order=newest|top&reply_to=&limit=&cursor=` -> `{items, cursor}`."""
+    return _social().comments.list(
+        _principal(),
+        video_id,
+        order=_query("order"),
+        reply_to=_query("reply_to"),
+        limit_text=_query("limit"),
+        cursor=_query("cursor"),
+    )
+
+
+@app.route("/videos/{video_id}/comments/{comment_id}", methods=["DELETE"])
+@endpoint()
+def delete_comment(video_id: str, comment_id: str) -> dict[str, Any]:
+    return _social().comments.delete(_principal(), video_id, comment_id)
+
+
+@app.route("/moderation/comments", methods=["GET"])
+@endpoint(bucket=READ_ROUTE)
+def held_comments() -> dict[str, Any]:
+    """Reviewers only: the comments the text moderation held, oldest first."""
+    return _social().review.queue(_principal(), _query("limit"), _query("cursor"))
+
+
+@app.route("/moderation/comments/{video_id}/{comment_id}/decision", methods=["POST"])
+@endpoint(max_body=DECISION_BODY_CAP)
+def decide_comment(video_id: str, comment_id: str) -> dict[str, Any]:
+    """Reviewers only: `{decision: approve | reject}`."""
+    return _social().review.decide(_principal(), video_id, comment_id, _json_body())
+
+
+@app.route("/videos/{video_id}/share", methods=["POST"])
+@endpoint()
+def share_video(video_id: str) -> Response:
+    """`{channel}` -> `{url, token, channel, share_count}`: a link that opens the video without signing in."""
+    return Response(body=_social().shares.share(_principal(), video_id, _json_body()), status_code=201)
+
+
+@app.route("/s/{token}", methods=["GET"])
+@endpoint(public=True)
+def open_share(token: str) -> dict[str, Any]:
+    """Public: the shared video's view while it is published (404 otherwise)."""
+    return _social().shares.open(token)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -43,7 +43,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 MARKER = "_SUCCESS_MARKER.json"
-VIDEO_KINDS = ("play", "like", "unlike", "comment")
+VIDEO_KINDS = ("play", "like", "unlike", "comment", "share")
 EVENT_SCHEMA = T.StructType(
     [
         T.StructField("schema_version", T.IntegerType()),
@@ -131,6 +131,7 @@ def profiles(window: DataFrame, end_s: float, top_tags: int, half_life_days: flo
         .when(F.col("kind") == "like", F.lit(1.0))
         .when(F.col("kind") == "unlike", F.lit(-1.0))
         .when(F.col("kind") == "comment", F.lit(0.5))
+        .when(F.col("kind") == "share", F.lit(1.0))
     )
     age_days = (F.lit(end_s) - F.col("occurred_at").cast("double")) / F.lit(86400.0)
     decayed = weight * F.pow(F.lit(0.5), age_days / F.lit(half_life_days))

@@ -81,7 +81,7 @@ def test_a_like_by_someone_else_notifies_the_author_and_her_own_does_not(
 
     items = wait_for(notified, timeout=60)
     assert items, "no notification reached alice"
-    assert [item["likers"] for item in items] == [1]
+    assert [item["actors"] for item in items] == [1]
     assert items[0]["text"] == "bob liked your video"
     # AND bob, who owns nothing here, has no notification of it
     assert not [

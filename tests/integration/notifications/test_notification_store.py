@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from reelstack.adapters.engagement.notification_store import NotificationStore
-from reelstack.domain.engagement.notifications import LikeNotice
+from reelstack.domain.engagement.notifications import Notice, like_notice
 from reelstack.errors import InvalidRequest
 
 pytestmark = pytest.mark.integration
@@ -45,22 +45,22 @@ def store(local_cloud: Any, cloud_sdk_environment: Any) -> NotificationStore:
     return NotificationStore(name, "us-east-1", window_s=3600)
 
 
-def like(video: str, liker: str, at: datetime, author: str = "bob") -> LikeNotice:
-    return LikeNotice(video_id=video, author=author, liker=liker, liker_name=liker, liked_at=at)
+def like(video: str, liker: str, at: datetime, author: str = "bob") -> Notice:
+    return like_notice(video_id=video, author=author, liker=liker, liker_name=liker, liked_at=at)
 
 
 def test_likes_in_a_window_become_one_notification_counted_once_per_liker(store: NotificationStore) -> None:
     # GIVEN 14 people like bob's video within the hour, alice's like delivered three times
     likers = [f"user{i:02d}" for i in range(12)] + ["erin", "alice"]
     for minute, liker in enumerate(likers):
-        store.add_like(like("v1", liker, NOON + timedelta(minutes=minute)))
-    store.add_like(like("v1", "alice", NOON + timedelta(minutes=13)))
-    store.add_like(like("v1", "alice", NOON + timedelta(minutes=13)))
+        store.add(like("v1", liker, NOON + timedelta(minutes=minute)))
+    store.add(like("v1", "alice", NOON + timedelta(minutes=13)))
+    store.add(like("v1", "alice", NOON + timedelta(minutes=13)))
     # WHEN bob lists his notifications
     items, _ = store.newest("bob", 10, None)
     # THEN one notification says who and how many, counting alice once
     (only,) = [n for n in items if n.video_id == "v1"]
-    assert only.likers == 14
+    assert only.actors == 14
     assert only.text == "alice, erin and 12 others liked your video"
     # AND the stored names hold one entry per liker (redeliveries add none: the item cannot outgrow)
     stored = store.model.get("bob", only_ref(store, "v1"))
@@ -75,9 +75,9 @@ def only_ref(store: NotificationStore, video: str) -> str:
 
 def test_a_new_window_or_another_video_is_another_notification_newest_first(store: NotificationStore) -> None:
     # GIVEN carol's video liked now and an hour later, and another video liked in between
-    store.add_like(like("v2", "dave", NOON, author="carol"))
-    store.add_like(like("v3", "dave", NOON + timedelta(minutes=30), author="carol"))
-    store.add_like(like("v2", "erin", NOON + timedelta(hours=1), author="carol"))
+    store.add(like("v2", "dave", NOON, author="carol"))
+    store.add(like("v3", "dave", NOON + timedelta(minutes=30), author="carol"))
+    store.add(like("v2", "erin", NOON + timedelta(hours=1), author="carol"))
     # WHEN carol pages through hers one at a time
     seen, cursor = [], None
     while True:

@@ -42,7 +42,7 @@ def test_likes_reach_the_author_aggregated_and_self_likes_do_not(local_cloud: An
     def listed() -> list[dict[str, Any]] | None:
         items = author.call("GET", "/notifications").body["items"]
         mine = [item for item in items if item["video_id"] == video_id]
-        return mine if mine and mine[0]["likers"] == 2 else None
+        return mine if mine and mine[0]["actors"] == 2 else None
 
     items = wait_for(listed, timeout=60)  # bus -> function -> table, across processes
     assert items and len(items) == 1

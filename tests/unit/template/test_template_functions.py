@@ -29,6 +29,7 @@ SETTINGS_OF_FUNCTION = {
     "IngestRejectFunction": "IngestSettings",
     "ReviewIntakeFunction": "ReviewSettings",
     "NotificationsFunction": "NotificationSettings",
+    "CommentModerationFunction": "CommentModerationSettings",
     "LikesFunction": "LikesWorkerSettings",
     "PlaysFunction": "PlaysWorkerSettings",
     "TieringPageFunction": "TieringPageSettings",

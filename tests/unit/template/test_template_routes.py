@@ -86,13 +86,23 @@ RATE_LIMITED_ROUTES = {
         ("/videos/{video_id}/similar", "GET"),
         ("/feed", "GET"),
         ("/videos/{video_id}/not-interested", "POST"),
+        ("/users/{user_id}", "GET"),
+        ("/users/{user_id}/followers", "GET"),
+        ("/users/{user_id}/following", "GET"),
+        ("/feed/following", "GET"),
+        ("/videos/{video_id}/comments", "GET"),
+        ("/moderation/comments", "GET"),
     ],
     "playback": [("/videos/{video_id}/playback", "GET")],
     "upload": [("/uploads", "POST")],
     "presign": [("/uploads/{upload_id}/parts", "POST")],
     "complete": [("/uploads/{upload_id}/complete", "POST")],
     "archive": [("/videos/{video_id}/archive", "POST")],
+    "follow": [("/users/{user_id}/follow", "POST"), ("/users/{user_id}/follow", "DELETE")],
+    "comment": [("/videos/{video_id}/comments", "POST")],
+    "share": [("/videos/{video_id}/share", "POST")],
 }
+TAKEN_IN_SERVICES = ("like", "play", "follow", "comment", "share")
 
 
 def test_rate_limited_routes_have_api_gateway_caps_above_one_users_bucket(template: dict[str, Any]) -> None:
@@ -118,8 +128,9 @@ def test_every_get_route_and_the_upload_and_archive_routes_take_their_bucket_in_
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """GIVEN the Chalice app's routes WHEN the bucket each route's `endpoint` takes is read THEN it is
-    the one RATE_LIMITED_ROUTES names (like and play take theirs in their services), every GET route
-    but /health has one, and no route takes a bucket the table does not list."""
+    the one RATE_LIMITED_ROUTES names (like, play, follow, comment and share take theirs in their
+    services), every GET route but the public ones (/health, a share link) has one, and no route takes
+    a bucket the table does not list."""
     module = _import_api_module(monkeypatch)
     taken = {
         (path, method.upper()): getattr(entry.view_function, "rate_bucket", None)
@@ -129,13 +140,13 @@ def test_every_get_route_and_the_upload_and_archive_routes_take_their_bucket_in_
     expected = {
         endpoint: route
         for route, endpoints in RATE_LIMITED_ROUTES.items()
-        if route not in ("like", "play")
+        if route not in TAKEN_IN_SERVICES
         for endpoint in endpoints
     }
 
     assert {endpoint: bucket for endpoint, bucket in taken.items() if bucket} == expected
     unlimited_gets = [endpoint for endpoint, bucket in taken.items() if endpoint[1] == "GET" and not bucket]
-    assert unlimited_gets == [("/health", "GET")]
+    assert unlimited_gets == [("/health", "GET"), ("/s/{token}", "GET")]
 
 
 def test_the_rate_limits_default_is_the_settings_default(template: dict[str, Any]) -> None:

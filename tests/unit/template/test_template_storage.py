@@ -68,6 +68,11 @@ def test_tables_are_on_demand_encrypted_and_recoverable(template: dict[str, Any]
         "LikeCountersTable",
         "PlayDailyStatsTable",
         "InterestsTable",
+        "UsersTable",
+        "FollowsTable",
+        "SocialCountersTable",
+        "CommentsTable",
+        "SharesTable",
     }
     for name, table in tables.items():
         properties = table["Properties"]

@@ -187,7 +187,8 @@ class RateLimitSettings(RedisClusterSetting):
 
     rate_limits: str = (
         "like=10/s:burst=20;play=30/s:burst=60;read=10/s:burst=50;playback=5/s:burst=30;"
-        "upload=30/m:burst=20;presign=5/s:burst=50;complete=2/s:burst=10;archive=10/m:burst=10"
+        "upload=30/m:burst=20;presign=5/s:burst=50;complete=2/s:burst=10;archive=10/m:burst=10;"
+        "follow=5/s:burst=20;comment=1/s:burst=10;share=2/s:burst=10"
     )
     rate_limit_timeout_seconds: float = 0.2
 
@@ -254,7 +255,37 @@ class FeedSettings(_Base):
     feed_degradation_hold_seconds: float = 10.0  # a signal must stay clear this long to switch back
 
 
+class SocialSettings(_Base):
+    """Profiles, follows, comments and shares: their tables, the comments queue, the counters' shards."""
+
+    users_table: str
+    follows_table: str
+    social_counters_table: str
+    comments_table: str
+    shares_table: str
+    comments_queue_url: str
+    social_counter_shards: int = 10
+    # Where share links point ("" = the API's own address, as the request that made the link saw it).
+    share_base_url: str = ""
+
+
+class CommentModerationSettings(TableSettings):
+    """The comment moderation step: the comments and counters, the videos (their authors), the events."""
+
+    comments_table: str
+    social_counters_table: str
+    social_counter_shards: int = 10
+    event_bus_name: str = "default"
+    text_moderation_threshold: float = 0.8
+
+
+@cache
+def comment_moderation_settings() -> CommentModerationSettings:
+    return CommentModerationSettings()  # type: ignore[call-arg]
+
+
 class ApiSettings(
+    SocialSettings,
     FeedSettings,
     StorageSettings,
     TableSettings,

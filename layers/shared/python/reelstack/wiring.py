@@ -181,7 +181,7 @@ def mediaconvert_completion() -> MediaConvertCompletion:
 
 @cache
 def notification_service() -> NotificationService:
-    """VideoLiked -> aggregated author notifications."""
+    """Likes, comments, replies and follows -> aggregated notifications."""
     return NotificationService(NotificationStore.from_settings(notification_settings()))
 
 

@@ -144,6 +144,35 @@ class Repositories:
         except PynamoDBException as exc:
             raise DependencyFailed(f"listing videos failed: {exc.msg}") from exc
 
+    def newest_published_of(self, owner: str, limit: int) -> list[Video]:
+        """An owner's newest published videos, newest upload first (the owner-created index, filtered)."""
+        index, model = self.tables.videos.by_owner, self.tables.videos
+        try:
+            result = index.query(
+                owner,
+                filter_condition=model.status == VideoStatus.PUBLISHED.value,
+                scan_index_forward=False,
+                limit=limit,
+                page_size=max(limit, 25),
+            )
+            return [_video_from(record) for record in result]
+        except PynamoDBException as exc:
+            raise DependencyFailed(f"listing videos failed: {exc.msg}") from exc
+
+    def published_count_of(self, owner: str) -> int:
+        """How many of an owner's videos are published (a filtered count over the owner-created index)."""
+        model = self.tables.videos
+        try:
+            return int(
+                model.count(
+                    owner,
+                    filter_condition=model.status == VideoStatus.PUBLISHED.value,
+                    index_name=model.by_owner.Meta.index_name,
+                )
+            )
+        except PynamoDBException as exc:
+            raise DependencyFailed(f"counting videos failed: {exc.msg}") from exc
+
     def published_page(self, bucket: str, limit: int, cursor: str | None) -> VideoPage:
         """One page of a published-index partition, oldest publication first."""
         try:

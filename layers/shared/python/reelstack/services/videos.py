@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from reelstack.adapters.engagement.play_daily_stats import DayStats
 from reelstack.adapters.media_urls import MediaUrls
 from reelstack.adapters.repositories import Repositories
+from reelstack.domain.engagement.comments import COMMENTS
+from reelstack.domain.engagement.shares import SHARES
 from reelstack.domain.identity import Principal
 from reelstack.domain.request_input import parse_limit
 from reelstack.domain.videos import Video
@@ -29,6 +32,12 @@ class PlayTotals(Protocol):
     def total(self, video_id: str) -> DayStats: ...
 
 
+class SocialCounts(Protocol):
+    """The social counters (`SocialCounters`): every counter of a subject in one Query."""
+
+    def of_video(self, video_id: str) -> dict[str, int]: ...
+
+
 class VideoService:
     def __init__(
         self,
@@ -36,11 +45,20 @@ class VideoService:
         urls: MediaUrls,
         likes: LikeReader | None = None,
         plays: PlayTotals | None = None,
+        social: Callable[[], SocialCounts] | None = None,
     ) -> None:
         self.repos = repos
         self.urls = urls
         self.likes = likes
         self.plays = plays
+        self.social = social
+
+    def public(self, video: Video) -> dict[str, Any]:
+        """What anyone may see of a video (a share link's view, the following feed's items)."""
+        body = video.to_public_dict(self.urls.public)
+        for private in OWNER_ONLY:
+            body.pop(private, None)
+        return body
 
     def _view(self, principal: Principal, video: Video) -> dict[str, Any]:
         body = video.to_public_dict(self.urls.public)
@@ -68,6 +86,11 @@ class VideoService:
         if self.plays is not None:
             # Counted plays once aggregated (the plays queue's batches): trails the beacons by seconds.
             body["play_count"] = self.plays.total(video_id).plays
+        if self.social is not None:
+            # Visible comments and distinct shares, moved in the transactions that make them.
+            counts = self.social().of_video(video_id)
+            body["comment_count"] = counts.get(COMMENTS, 0)
+            body["share_count"] = counts.get(SHARES, 0)
         return body
 
     def list_by_author(

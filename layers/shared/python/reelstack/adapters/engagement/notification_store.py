@@ -1,10 +1,10 @@
-"""Author notifications in DynamoDB: one item per (recipient, video, window), newest first per recipient.
+"""Notifications in DynamoDB: one item per (recipient, kind, subject, window), newest first per recipient.
 
-A like adds its liker to the item's `liker_ids` (a string set) and its name to `recent_names`, both
-only when the liker is not yet counted: a redelivered like changes nothing, and `recent_names` holds
-one entry per counted liker (the read side keeps the newest distinct names). An item holds at most
-`MAX_LIKERS` ids (DynamoDB items stop at 400 KB); likes beyond that only move `extra_likes`, which a
-redelivery may count twice: in a window that busy, "and 2,000+ others" is still true.
+An action adds its actor to the item's `actor_ids` (a string set) and its name to `recent_names`, both
+only when the actor is not yet counted: a redelivered action changes nothing, and `recent_names` holds
+one entry per counted actor (the read side keeps the newest distinct names). An item holds at most
+`MAX_ACTORS` ids (DynamoDB items stop at 400 KB); actions beyond that only move `extra_actors`, which
+a redelivery may count twice: in a window that busy, "and 2,000+ others" is still true.
 The GSI (recipient, latest_at) lists a recipient's notifications newest first.
 """
 
@@ -22,11 +22,11 @@ from pynamodb.models import Model
 from reelstack.adapters.cursors import decode_cursor, encode_cursor
 from reelstack.adapters.tables import bound_model
 from reelstack.clock import iso
-from reelstack.domain.engagement.notifications import LikeNotice, like_text, notification_key
+from reelstack.domain.engagement.notifications import Notice, notice_text, notification_key
 from reelstack.errors import DependencyFailed
 from reelstack.settings import NotificationSettings
 
-MAX_LIKERS = 2000
+MAX_ACTORS = 2000
 
 
 class RecipientLatestIndex(GlobalSecondaryIndex["NotificationRecord"]):
@@ -43,13 +43,14 @@ class NotificationRecord(Model):
         table_name = "unbound-notifications"
 
     recipient = UnicodeAttribute(hash_key=True)
-    ref = UnicodeAttribute(range_key=True)  # "like#<video id>#<window>"
+    ref = UnicodeAttribute(range_key=True)  # "<kind>#<subject>#<window>"
     kind = UnicodeAttribute()
-    video_id = UnicodeAttribute()
+    video_id = UnicodeAttribute(null=True)  # none for a follow
     latest_at = UnicodeAttribute()
-    liker_ids = UnicodeSetAttribute(null=True)
+    # Stored under their first names (likes came first): the actors counted, and those past MAX_ACTORS.
+    actor_ids = UnicodeSetAttribute(null=True, attr_name="liker_ids")
     recent_names = ListAttribute(of=UnicodeAttribute, null=True)
-    extra_likes = NumberAttribute(null=True)
+    extra_actors = NumberAttribute(null=True, attr_name="extra_likes")
     by_latest = RecipientLatestIndex()
 
 
@@ -59,16 +60,16 @@ class Notification:
     kind: str
     video_id: str
     latest_at: str
-    likers: int
+    actors: int  # distinct people in the window
     text: str
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.ref,
             "kind": self.kind,
-            "video_id": self.video_id,
+            "video_id": self.video_id or None,
             "latest_at": self.latest_at,
-            "likers": self.likers,
+            "actors": self.actors,
             "text": self.text,
         }
 
@@ -78,9 +79,14 @@ def _notification(record: NotificationRecord) -> Notification:
     for name in reversed([str(name) for name in record.recent_names or []]):  # appended oldest first
         if name not in names:
             names.append(name)
-    likers = len(record.liker_ids or ()) + int(record.extra_likes or 0)
+    actors = len(record.actor_ids or ()) + int(record.extra_actors or 0)
     return Notification(
-        record.ref, record.kind, record.video_id, record.latest_at, likers, like_text(names, likers)
+        record.ref,
+        record.kind,
+        record.video_id or "",
+        record.latest_at,
+        actors,
+        notice_text(record.kind, names, actors),
     )
 
 
@@ -93,36 +99,37 @@ class NotificationStore:
     def from_settings(cls, settings: NotificationSettings) -> NotificationStore:
         return cls(settings.notifications_table, settings.aws_region, settings.notification_window_seconds)
 
-    def add_like(self, notice: LikeNotice) -> None:
-        """Fold one like into its (author, video, window) notification; idempotent per liker."""
+    def add(self, notice: Notice) -> None:
+        """Fold one action into its (recipient, kind, subject, window) notification; idempotent per actor."""
         model = self.model
-        item = model(recipient=notice.author, ref=notification_key(notice, self.window_s))
+        item = model(recipient=notice.recipient, ref=notification_key(notice, self.window_s))
         common = [
-            model.kind.set("like"),
-            model.video_id.set(notice.video_id),
-            model.latest_at.set(iso(notice.liked_at)),
-            model.recent_names.set((model.recent_names | []).append([notice.liker_name])),
+            model.kind.set(notice.kind),
+            model.latest_at.set(iso(notice.at)),
+            model.recent_names.set((model.recent_names | []).append([notice.actor_name or notice.actor])),
         ]
+        if notice.video_id:
+            common.insert(1, model.video_id.set(notice.video_id))
         try:
             item.update(
-                actions=[*common, model.liker_ids.add({notice.liker})],
-                condition=model.liker_ids.does_not_exist()
-                | (~model.liker_ids.contains(notice.liker) & (size(model.liker_ids) < MAX_LIKERS)),
+                actions=[*common, model.actor_ids.add({notice.actor})],
+                condition=model.actor_ids.does_not_exist()
+                | (~model.actor_ids.contains(notice.actor) & (size(model.actor_ids) < MAX_ACTORS)),
             )
         except UpdateError as exc:
             if exc.cause_response_code != "ConditionalCheckFailedException":
                 raise DependencyFailed(f"recording a notification failed: {exc.msg}") from exc
-            self._overflow(item, common, notice.liker)
+            self._overflow(item, common[:-1], notice.actor)
         except PynamoDBException as exc:
             raise DependencyFailed(f"recording a notification failed: {exc.msg}") from exc
 
-    def _overflow(self, item: NotificationRecord, common: list[Any], liker: str) -> None:
-        """The liker is already counted (a redelivery: nothing to do), or the item is full: count the
-        like in `extra_likes` without a name (so `recent_names` never outgrows MAX_LIKERS entries)."""
+    def _overflow(self, item: NotificationRecord, common: list[Any], actor: str) -> None:
+        """The actor is already counted (a redelivery: nothing to do), or the item is full: count the
+        action in `extra_actors` without a name (so `recent_names` never outgrows MAX_ACTORS entries)."""
         try:
             item.update(
-                actions=[*common[:3], self.model.extra_likes.add(1)],
-                condition=~self.model.liker_ids.contains(liker),
+                actions=[*common, self.model.extra_actors.add(1)],
+                condition=~self.model.actor_ids.contains(actor),
             )
         except UpdateError as exc:
             if exc.cause_response_code != "ConditionalCheckFailedException":

@@ -1,5 +1,5 @@
-"""Comments as data (issue 15, first piece): what a comment request may say, one level of replies, who
-may delete one, and who may see one (pure; the store and the routes come next).
+"""Comments as data (pure): what a comment request may say, one level of replies, who may delete one,
+who may see one, and how comments are keyed and ordered.
 
 - Text: the shared text rules (`domain.text.clean_text`: NFC, no control or invisible formatting
   characters, newlines allowed), 1 to `MAX_COMMENT_CHARS` characters, stored as given (never rendered
@@ -7,13 +7,16 @@ may delete one, and who may see one (pure; the store and the routes come next).
 - Replies: `reply_to` names a top-level comment of the same video; a reply to a reply is refused, so a
   thread is one level deep.
 - Deleting: the comment's author, or the author of the video it is on.
-- Visibility: a comment the text moderation flagged (`HELD`) is seen only by its author until a reviewer
-  approves it; a `REMOVED` (rejected or deleted) one by nobody.
+- Visibility: a new comment is `PENDING` until the text moderation step has read it, and a flagged one
+  `HELD` until a reviewer approves it: both are seen only by their author. Deleted or rejected comments
+  are gone.
+- Ids are time-ordered (milliseconds, then 40 random bits, in hex): newest sorts last.
 """
 
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -23,13 +26,14 @@ from reelstack.domain.text import clean_text
 from reelstack.errors import Forbidden, InvalidRequest
 
 MAX_COMMENT_CHARS = 500
+COMMENTS = "comments"  # the video's counter of visible comments
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 class CommentStatus(StrEnum):
+    PENDING = "pending"  # not yet read by the text moderation: its author sees it
     VISIBLE = "visible"
     HELD = "held"  # flagged by the text moderation: its author sees it, nobody else until approved
-    REMOVED = "removed"
 
 
 @dataclass(frozen=True)
@@ -61,16 +65,47 @@ class Comment:
     created_at: str
     status: CommentStatus = CommentStatus.VISIBLE
     reply_to: str | None = None
+    author_name: str = ""
+    reply_count: int = 0
+    flags: str = ""  # why the text moderation held it
 
     def visible_to(self, viewer: str | None) -> bool:
-        if self.status is CommentStatus.VISIBLE:
-            return True
-        return self.status is CommentStatus.HELD and viewer == self.author_id
+        return self.status is CommentStatus.VISIBLE or viewer == self.author_id
+
+    def to_dict(self) -> dict[str, Any]:
+        """The API's view of a comment (text as given: clients escape it)."""
+        answer: dict[str, Any] = {
+            "comment_id": self.comment_id,
+            "video_id": self.video_id,
+            "author_id": self.author_id,
+            "author_name": self.author_name or self.author_id,
+            "text": self.text,
+            "created_at": self.created_at,
+            "status": self.status.value,
+            "reply_to": self.reply_to,
+        }
+        if self.reply_to is None:
+            answer["reply_count"] = self.reply_count
+        return answer
+
+
+def new_comment_id(now_ms: int) -> str:
+    return f"{now_ms:011x}{secrets.token_hex(5)}"
+
+
+def thread_of(video_id: str, parent: str | None) -> str:
+    """The thread a comment is listed in: the video's top level, or its parent's replies."""
+    return f"{video_id}#{parent or 'root'}"
+
+
+def top_key(reply_count: int, comment_id: str) -> str:
+    """The "top" order: most replies first, then newest (sorted descending)."""
+    return f"{min(reply_count, 10**10 - 1):010d}#{comment_id}"
 
 
 def check_reply(parent: Comment | None, video_id: str) -> None:
     """A reply's parent must be a visible top-level comment of the same video."""
-    if parent is None or parent.video_id != video_id or parent.status is CommentStatus.REMOVED:
+    if parent is None or parent.video_id != video_id or parent.status is not CommentStatus.VISIBLE:
         raise InvalidRequest("reply_to is not a comment of this video", code="invalid_reply")
     if parent.reply_to is not None:
         raise InvalidRequest(

@@ -1,7 +1,8 @@
-"""The interaction log's event, schema v1: one counted play, like, unlike, follow or comment.
+"""The interaction log's event, schema v1: one counted play, like, unlike, follow, comment or share.
 
-Producers (the play aggregator and the like worker today; follows and comments later) queue an
-`Interaction` as JSON (`to_message`). The log writer parses each message (`interaction_from_message`:
+Producers queue an `Interaction` as JSON (`to_message`): the play aggregator and the like worker
+directly; new follows, visible comments and new shares through their events (`UserFollowed`,
+`CommentPosted`, `VideoShared`), whose `detail.interaction` an EventBridge rule puts on the queue. The log writer parses each message (`interaction_from_message`:
 a malformed one goes to the log's DLQ, never into the lake), adds the video's facts to video events
 (`with_video`), and appends a batch as Parquet files under
 `lake/interactions/v1/dt=YYYY-MM-DD/` (Hive-style date partitions; the columns are `LAKE_COLUMNS`,
@@ -25,8 +26,8 @@ from reelstack.errors import InvalidRequest
 
 SCHEMA_VERSION = 1
 LAKE_PREFIX = f"lake/interactions/v{SCHEMA_VERSION}/"
-KINDS = ("play", "like", "unlike", "follow", "comment")
-VIDEO_KINDS = frozenset({"play", "like", "unlike", "comment"})
+KINDS = ("play", "like", "unlike", "follow", "comment", "share")
+VIDEO_KINDS = frozenset({"play", "like", "unlike", "comment", "share"})
 DEVICES = ("ios", "android", "web", "other")
 MAX_TAGS = 50
 MAX_WATCHED_MS = 24 * 3600 * 1000

@@ -24,6 +24,9 @@ UPLOAD_ROUTE = "upload"  # POST /uploads
 PRESIGN_ROUTE = "presign"  # POST /uploads/{id}/parts
 COMPLETE_ROUTE = "complete"
 ARCHIVE_ROUTE = "archive"
+FOLLOW_ROUTE = "follow"  # POST and DELETE /users/{id}/follow
+COMMENT_ROUTE = "comment"  # POST /videos/{id}/comments
+SHARE_ROUTE = "share"  # POST /videos/{id}/share
 
 _UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0}
 _RULE = re.compile(
