@@ -1,6 +1,6 @@
 """Patches to moto: one for speed (behaviour unchanged), one for DynamoDB's write isolation,
 Step Functions' task-token answers (`moto_task_tokens`) and its EMR Serverless and SageMaker training
-integrations (`moto_sync_integrations`).
+integrations (`moto_sync_integrations`), and EventBridge targets' InputPath (`moto_event_targets`).
 
 moto's `FakeMultipart.complete` (CompleteMultipartUpload) copies the whole object four times: into a
 bytearray, into a second bytearray for the default full-object checksum, and out of each again. For a
@@ -25,7 +25,7 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from reelstack_tools.localcloud import moto_sync_integrations, moto_task_tokens
+from reelstack_tools.localcloud import moto_event_targets, moto_sync_integrations, moto_task_tokens
 
 _installed = False
 DYNAMODB_LOCK = threading.RLock()
@@ -93,6 +93,7 @@ def install() -> None:
     FakeMultipart.complete = complete_multipart  # type: ignore[method-assign]
     moto_task_tokens.install()
     moto_sync_integrations.install()
+    moto_event_targets.install()
     for name in (*DYNAMODB_WRITES, *DYNAMODB_READS):
         original = getattr(DynamoDBBackend, name, None)
         if original is not None and not getattr(original, "__wrapped_by_reelstack__", False):

@@ -10,9 +10,11 @@ from typing import Any
 import pytest
 
 from reelstack.adapters.repositories import Repositories
+from reelstack.clock import iso, new_id, utc_now
+from reelstack.domain.videos import VideoStatus
+from reelstack_tools.published_records import published_record
 from reelstack_tools.tokens import user_sub
 from tests.support.http import Api
-from tests.support.search_records import put_published
 
 
 @pytest.fixture(scope="module")
@@ -38,8 +40,23 @@ def repos(local_cloud: Any, cloud_sdk_environment: Any) -> Repositories:
 def publish(repos: Repositories) -> Callable[..., str]:
     """A published video of `owner` (or another status), as Publish writes it; its id."""
 
-    def make(owner: str, title: str = "social", **fields: Any) -> str:
-        return put_published(repos, title, owner=owner, **fields)
+    def make(
+        owner: str,
+        title: str = "social",
+        tags: tuple[str, ...] = ("social",),
+        status: VideoStatus = VideoStatus.PUBLISHED,
+    ) -> str:
+        video_id = new_id()
+        published_record(
+            repos.tables,
+            video_id,
+            owner=owner,
+            title=title,
+            tags=tags,
+            published_at=iso(utc_now()),
+            status=status,
+        ).save()
+        return video_id
 
     return make
 
