@@ -536,8 +536,9 @@ def my_likes() -> dict[str, Any]:
 @app.route("/users/{user_id}", methods=["GET"])
 @endpoint(bucket=READ_ROUTE)
 def get_user(user_id: str) -> dict[str, Any]:
-    """`{user_id, display_name, bio, avatar_url, follower_count, following_count, video_count}`."""
-    return _social().profiles.get(user_id)
+    """`{user_id, display_name, bio, avatar_url, follower_count, following_count, video_count}` (and,
+    for the caller's own, `avatar_upload`: where the newest avatar upload stands)."""
+    return _social().profiles.get(_principal(), user_id)
 
 
 @app.route("/me", methods=["PATCH"])
@@ -545,6 +546,14 @@ def get_user(user_id: str) -> dict[str, Any]:
 def patch_me() -> dict[str, Any]:
     """`{display_name?, bio?}` -> the caller's profile."""
     return _social().profiles.patch(_principal(), _json_body())
+
+
+@app.route("/me/avatar", methods=["POST"])
+@endpoint(bucket=UPLOAD_ROUTE)
+def request_avatar_upload() -> Response:
+    """`{content_type, size}` -> 201 `{avatar_id, upload: {url, method, headers}, expires_in}`: PUT the
+    image there; it is checked and resized, then shown (see `avatar_upload` on GET /users/{me})."""
+    return Response(body=_social().avatars.request(_principal(), _json_body()), status_code=201)
 
 
 @app.route("/users/{user_id}/follow", methods=["POST"])

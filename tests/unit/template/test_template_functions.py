@@ -30,6 +30,7 @@ SETTINGS_OF_FUNCTION = {
     "ReviewIntakeFunction": "ReviewSettings",
     "NotificationsFunction": "NotificationSettings",
     "CommentModerationFunction": "CommentModerationSettings",
+    "AvatarFunction": "AvatarSettings",
     "LikesFunction": "LikesWorkerSettings",
     "PlaysFunction": "PlaysWorkerSettings",
     "TieringPageFunction": "TieringPageSettings",

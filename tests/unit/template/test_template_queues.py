@@ -67,16 +67,21 @@ def test_every_queue_is_encrypted(template: dict[str, Any]) -> None:
         assert properties.get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in properties, name
 
 
-def test_new_originals_notify_the_ingest_queue(template: dict[str, Any]) -> None:
+def test_new_originals_and_avatar_uploads_notify_their_queues(template: dict[str, Any]) -> None:
     """GIVEN the media bucket WHEN its notifications are read
-    THEN every object created under originals/ is sent to IngestQueue, after the queue policy exists."""
+    THEN every object created under originals/ is sent to IngestQueue and under avatar-uploads/ to
+    AvatarQueue, after the queues' policies exist."""
     bucket = template["Resources"]["MediaBucket"]
-    (notification,) = bucket["Properties"]["NotificationConfiguration"]["QueueConfigurations"]
+    notifications = bucket["Properties"]["NotificationConfiguration"]["QueueConfigurations"]
 
-    assert notification["Event"] == "s3:ObjectCreated:*"
-    assert notification["Filter"]["S3Key"]["Rules"] == [{"Name": "prefix", "Value": "originals/"}]
-    assert queue_logical_id(notification["Queue"]) == "IngestQueue"
-    assert bucket["DependsOn"] == "IngestQueuePolicy"
+    routed = {
+        notification["Filter"]["S3Key"]["Rules"][0]["Value"]: queue_logical_id(notification["Queue"])
+        for notification in notifications
+    }
+    assert all(notification["Event"] == "s3:ObjectCreated:*" for notification in notifications)
+    assert all(len(notification["Filter"]["S3Key"]["Rules"]) == 1 for notification in notifications)
+    assert routed == {"originals/": "IngestQueue", "avatar-uploads/": "AvatarQueue"}
+    assert bucket["DependsOn"] == ["IngestQueuePolicy", "AvatarQueuePolicy"]
 
 
 def test_queue_policy_admits_exactly_the_media_bucket(template: dict[str, Any]) -> None:
@@ -84,13 +89,14 @@ def test_queue_policy_admits_exactly_the_media_bucket(template: dict[str, Any]) 
     WHEN both are compared (the policy cannot Ref the bucket: that would be circular)
     THEN the ARN is built from the same name expression, and the account is pinned."""
     bucket_name = template["Resources"]["MediaBucket"]["Properties"]["BucketName"]["Fn::Sub"]
-    policy = template["Resources"]["IngestQueuePolicy"]["Properties"]
-    (statement,) = policy["PolicyDocument"]["Statement"]
-    source_arn = statement["Condition"]["ArnLike"]["aws:SourceArn"]["Fn::Sub"]
+    for queue in ("IngestQueue", "AvatarQueue"):
+        policy = template["Resources"][f"{queue}Policy"]["Properties"]
+        (statement,) = policy["PolicyDocument"]["Statement"]
+        source_arn = statement["Condition"]["ArnLike"]["aws:SourceArn"]["Fn::Sub"]
 
-    assert policy["Queues"] == [{"Ref": "IngestQueue"}]
-    assert statement["Principal"] == {"Service": "s3.amazonaws.com"}
-    assert statement["Action"] == "sqs:SendMessage"
-    assert source_arn[0] == "arn:${AWS::Partition}:s3:::" + bucket_name[0]
-    assert source_arn[1] == bucket_name[1]
-    assert statement["Condition"]["StringEquals"]["aws:SourceAccount"] == {"Ref": "AWS::AccountId"}
+        assert policy["Queues"] == [{"Ref": queue}]
+        assert statement["Principal"] == {"Service": "s3.amazonaws.com"}
+        assert statement["Action"] == "sqs:SendMessage"
+        assert source_arn[0] == "arn:${AWS::Partition}:s3:::" + bucket_name[0]
+        assert source_arn[1] == bucket_name[1]
+        assert statement["Condition"]["StringEquals"]["aws:SourceAccount"] == {"Ref": "AWS::AccountId"}

@@ -94,7 +94,7 @@ RATE_LIMITED_ROUTES = {
         ("/moderation/comments", "GET"),
     ],
     "playback": [("/videos/{video_id}/playback", "GET")],
-    "upload": [("/uploads", "POST")],
+    "upload": [("/uploads", "POST"), ("/me/avatar", "POST")],
     "presign": [("/uploads/{upload_id}/parts", "POST")],
     "complete": [("/uploads/{upload_id}/complete", "POST")],
     "archive": [("/videos/{video_id}/archive", "POST")],

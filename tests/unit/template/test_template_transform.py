@@ -150,6 +150,8 @@ def test_s3_grants_are_scoped_to_the_media_bucket_prefixes(
                     "/lake/interactions/*",
                     "/jobs/*",
                     "/feed/hot/*",
+                    "/avatar-uploads/*",
+                    "/avatars/*",
                 )
                 for resource in _as_list(statement["Resource"]):
                     text = json.dumps(resource)

@@ -279,6 +279,18 @@ class CommentModerationSettings(TableSettings):
     text_moderation_threshold: float = 0.8
 
 
+class AvatarSettings(StorageSettings):
+    """The avatar function: the bucket the uploads arrive in and avatars are served from, the profiles."""
+
+    users_table: str
+    scratch_dir: str = "/tmp"
+
+
+@cache
+def avatar_settings() -> AvatarSettings:
+    return AvatarSettings()  # type: ignore[call-arg]
+
+
 @cache
 def comment_moderation_settings() -> CommentModerationSettings:
     return CommentModerationSettings()  # type: ignore[call-arg]

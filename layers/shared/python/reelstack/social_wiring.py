@@ -14,11 +14,14 @@ from reelstack.adapters.engagement.profile_store import ProfileStore
 from reelstack.adapters.engagement.share_store import ShareStore
 from reelstack.adapters.engagement.social_counters import SocialCounters
 from reelstack.adapters.events import EventPublisher
+from reelstack.adapters.media.avatar_images import AvatarImages
+from reelstack.adapters.media_bucket import MediaStorage
 from reelstack.adapters.queue_sender import QueueSender
 from reelstack.adapters.repositories import Repositories
 from reelstack.domain.engagement.rate_limits import Limiter
 from reelstack.domain.videos import Video
 from reelstack.services.distribution.following_feed import FollowingFeed
+from reelstack.services.engagement.avatars import AvatarStage, AvatarUploads
 from reelstack.services.engagement.comments import (
     CommentAnnouncer,
     CommentModeration,
@@ -27,7 +30,7 @@ from reelstack.services.engagement.comments import (
 )
 from reelstack.services.engagement.shares import ShareService
 from reelstack.services.engagement.social import SOCIAL_EVENT_SOURCE, FollowService, ProfileService
-from reelstack.settings import ApiSettings, comment_moderation_settings
+from reelstack.settings import ApiSettings, avatar_settings, comment_moderation_settings
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,7 @@ class Social:
     """The API's social services, sharing their stores."""
 
     profiles: ProfileService
+    avatars: AvatarUploads
     follows: FollowService
     following_feed: FollowingFeed
     comments: CommentService
@@ -57,9 +61,8 @@ def build_social(
     events = EventPublisher(settings.event_bus_name, source=SOCIAL_EVENT_SOURCE)
     follows = FollowStore(settings.follows_table, counters, region)
     comments = CommentStore(settings.comments_table, counters, region)
-    profiles = ProfileService(
-        ProfileStore(settings.users_table, region), counters, repos.published_count_of, media_url
-    )
+    profile_store = ProfileStore(settings.users_table, region)
+    profiles = ProfileService(profile_store, counters, repos.published_count_of, media_url)
     following_feed = FollowingFeed(
         follows,
         repos.newest_published_of,
@@ -70,6 +73,9 @@ def build_social(
     announcer = CommentAnnouncer(comments, events, videos)
     return Social(
         profiles=profiles,
+        avatars=AvatarUploads(
+            profile_store, MediaStorage(settings.media_bucket), settings.presign_expiry_seconds
+        ),
         follows=FollowService(
             profiles, follows, counters, events, limiter=limiter, on_change=following_feed.forget
         ),
@@ -106,4 +112,16 @@ def comment_moderation() -> CommentModeration:
         store,
         PackagedTextModerator(settings.text_moderation_threshold),
         CommentAnnouncer(store, events, videos),
+    )
+
+
+@cache
+def avatar_stage() -> AvatarStage:
+    """The avatar function's work: check, resize, switch (ffprobe and ffmpeg of the media image)."""
+    settings = avatar_settings()
+    return AvatarStage(
+        MediaStorage(settings.media_bucket),
+        AvatarImages(),
+        ProfileStore(settings.users_table, settings.aws_region),
+        settings.scratch_dir,
     )

@@ -159,17 +159,26 @@ class MediaStorage:
             return  # already aborted or completed: nothing left to free
 
     # -- staged chunks and plain objects -----------------------------------------------------------
-    def presign_put(self, key: str, size: int, checksum: str | None, expires_in: int) -> PresignedPut:
+    def presign_put(
+        self,
+        key: str,
+        size: int,
+        checksum: str | None,
+        expires_in: int,
+        content_type: str = CHUNK_CONTENT_TYPE,
+    ) -> PresignedPut:
+        """A PUT of exactly `size` bytes of `content_type` (both signed: another length or type is
+        refused by S3), with the SHA-256 it must match when `checksum` is given."""
         params: dict[str, Any] = {
             "Bucket": self.bucket,
             "Key": key,
             "ContentLength": size,
-            "ContentType": CHUNK_CONTENT_TYPE,
+            "ContentType": content_type,
         }
         if checksum is not None:
             params["ChecksumSHA256"] = checksum
         url = self.s3.generate_presigned_url("put_object", Params=params, ExpiresIn=expires_in)
-        return PresignedPut(url=url, headers=_required_headers(url, size, CHUNK_CONTENT_TYPE, checksum))
+        return PresignedPut(url=url, headers=_required_headers(url, size, content_type, checksum))
 
     def list_objects(self, prefix: str) -> list[ObjectInfo]:
         objects: list[ObjectInfo] = []

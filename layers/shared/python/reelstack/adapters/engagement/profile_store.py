@@ -9,7 +9,7 @@ from pynamodb.exceptions import DoesNotExist, PynamoDBException, UpdateError
 from pynamodb.models import Model
 
 from reelstack.adapters.tables import bound_model
-from reelstack.domain.engagement.profiles import Profile, ProfilePatch
+from reelstack.domain.engagement.profiles import AvatarUpload, Profile, ProfilePatch
 from reelstack.errors import DependencyFailed
 
 
@@ -21,6 +21,10 @@ class UserRecord(Model):
     display_name = UnicodeAttribute()
     bio = UnicodeAttribute(null=True)
     avatar_key = UnicodeAttribute(null=True)
+    # The newest avatar upload: its id, processing | ready | refused, and why it was refused.
+    avatar_pending = UnicodeAttribute(null=True)
+    avatar_state = UnicodeAttribute(null=True)
+    avatar_reason = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
 
@@ -32,6 +36,9 @@ def _profile(record: Any) -> Profile:
         bio=record.bio or "",
         avatar_key=record.avatar_key,
         created_at=record.created_at,
+        avatar_upload=AvatarUpload(record.avatar_pending, record.avatar_state or "", record.avatar_reason)
+        if record.avatar_pending
+        else None,
     )
 
 
@@ -71,14 +78,37 @@ class ProfileStore:
             actions.append(model.bio.set(patch.bio) if patch.bio else model.bio.remove())
         return self._update(user_id, actions)
 
-    def set_avatar(self, user_id: str, key: str, at: str) -> Profile | None:
+    def start_avatar(self, user_id: str, avatar_id: str, at: str) -> Profile | None:
+        """A new avatar upload is the one that counts (an older one still processing will not land)."""
         model = self.model
-        return self._update(user_id, [model.avatar_key.set(key), model.updated_at.set(at)])
+        actions = [
+            model.avatar_pending.set(avatar_id),
+            model.avatar_state.set("processing"),
+            model.avatar_reason.remove(),
+            model.updated_at.set(at),
+        ]
+        return self._update(user_id, actions)
 
-    def _update(self, user_id: str, actions: list[Any]) -> Profile | None:
+    def finish_avatar(self, user_id: str, avatar_id: str, key: str, at: str) -> Profile | None:
+        """Point the profile at the resized avatar, if this upload is still the newest (else None)."""
+        model = self.model
+        actions = [model.avatar_key.set(key), model.avatar_state.set("ready"), model.updated_at.set(at)]
+        return self._update(user_id, actions, model.avatar_pending == avatar_id)
+
+    def refuse_avatar(self, user_id: str, avatar_id: str, reason: str, at: str) -> Profile | None:
+        model = self.model
+        actions = [
+            model.avatar_state.set("refused"),
+            model.avatar_reason.set(reason),
+            model.updated_at.set(at),
+        ]
+        return self._update(user_id, actions, model.avatar_pending == avatar_id)
+
+    def _update(self, user_id: str, actions: list[Any], condition: Any = None) -> Profile | None:
         item = self.model(user_id=user_id)
+        exists = self.model.user_id.exists()
         try:
-            item.update(actions=actions, condition=self.model.user_id.exists())
+            item.update(actions=actions, condition=exists if condition is None else exists & condition)
         except UpdateError as exc:
             if exc.cause_response_code == "ConditionalCheckFailedException":
                 return None

@@ -10,7 +10,7 @@ authenticated request (named after the sign-in's username), so anyone who has us
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from reelstack.domain.text import clean_text
@@ -35,13 +35,25 @@ class ProfilePatch:
 
 
 @dataclass(frozen=True)
+class AvatarUpload:
+    """The newest avatar upload, as its owner sees it."""
+
+    avatar_id: str
+    state: str  # processing | ready | refused
+    reason: str | None = None  # why it was refused
+
+    def to_dict(self) -> dict[str, str | None]:
+        return {"avatar_id": self.avatar_id, "state": self.state, "reason": self.reason}
+
+
+@dataclass(frozen=True)
 class Profile:
     user_id: str
     display_name: str
     bio: str = ""
     avatar_key: str | None = None  # the resized avatar's object key, once one was uploaded
     created_at: str = ""
-    counts: dict[str, int] = field(default_factory=dict)  # followers, following
+    avatar_upload: AvatarUpload | None = None
 
 
 def parse_profile_patch(body: Any) -> ProfilePatch:

@@ -108,8 +108,9 @@ class ProfileService:
             raise NotFound(f"no user {user_id}", code="user_not_found")
         return profile
 
-    def view(self, profile: Profile) -> dict[str, Any]:
-        return {
+    def view(self, profile: Profile, viewer: str | None = None) -> dict[str, Any]:
+        """The public profile; its owner also sees where their newest avatar upload stands."""
+        body: dict[str, Any] = {
             "user_id": profile.user_id,
             "display_name": profile.display_name,
             "bio": profile.bio,
@@ -117,9 +118,12 @@ class ProfileService:
             **user_counts(self.counters, profile.user_id),
             "video_count": self.published_count(profile.user_id),
         }
+        if viewer == profile.user_id and profile.avatar_upload is not None:
+            body["avatar_upload"] = profile.avatar_upload.to_dict()
+        return body
 
-    def get(self, user_id: str) -> dict[str, Any]:
-        return self.view(self.require(user_id))
+    def get(self, principal: Principal, user_id: str) -> dict[str, Any]:
+        return self.view(self.require(user_id), principal.user_id)
 
     def patch(self, principal: Principal, body: Any) -> dict[str, Any]:
         patch = parse_profile_patch(body)
@@ -127,7 +131,7 @@ class ProfileService:
         profile = self.profiles.update(principal.user_id, patch, iso(self.clock()))
         if profile is None:
             raise NotFound("your profile is not recorded yet: try again", code="user_not_found")
-        return self.view(profile)
+        return self.view(profile, principal.user_id)
 
 
 class FollowService:
