@@ -51,5 +51,5 @@ def install() -> None:
         rest.targets = [t for t in self.targets if t not in narrowed]
         return original(rest, original_event, transform_input)
 
-    Rule.send_to_targets = send_to_targets
+    Rule.send_to_targets = send_to_targets  # type: ignore[method-assign]
     _installed = True
