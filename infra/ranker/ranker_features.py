@@ -1,10 +1,11 @@
 """The ranker's features, shared by training and serving: every field hashed into its own slice of
 one feature space (the hashing trick: no vocabulary to ship, an unseen value still has a slot).
 
-An example is one viewer, one context and one candidate video. Fields (13; two are multi-valued):
+An example is one viewer, one context and one candidate video. Fields (14; two are multi-valued):
 user_region, user_device, user_activity (log2 bucket), user_tags (the profile's top tags, up to 8),
 video_id, author_id, video_tags (up to 8), duration (bucket), codec_tier, video_age (log2 bucket of
-days), video_plays (log2 bucket), hour, device. No user_id: a viewer is described by their interests,
+days), video_plays (log2 bucket), hour, device, follows_author (the viewer follows the video's author:
+"1" or "0"; serving sends the viewer's followings as `user.follows`). No user_id: a viewer is described by their interests,
 which carry over to new viewers and to the next night's profile; an id would only memorise.
 
 `encode` returns, per example, (FIELDS x MAX_VALUES) indices into the feature space and a mask of the
@@ -37,6 +38,7 @@ FIELDS: tuple[tuple[str, int, bool], ...] = (
     ("video_plays", 32, False),
     ("hour", 24, False),
     ("device", 8, False),
+    ("follows_author", 4, False),
 )
 OFFSETS = tuple(int(value) for value in np.cumsum([0] + [buckets for _, buckets, _ in FIELDS])[:-1])
 FEATURES = sum(buckets for _, buckets, _ in FIELDS)
@@ -85,7 +87,18 @@ def values_of(
         "video_plays": one(log2_bucket(video.get("plays"), 32)),
         "hour": one(context.get("hour")),
         "device": one(context.get("device")),
+        "follows_author": one(_follows(user, video)),
     }
+
+
+def _follows(user: Mapping[str, Any], video: Mapping[str, Any]) -> str:
+    """ "1" when the viewer follows the candidate's author, "0" when not, "" when unknown."""
+    known = user.get("follows")
+    if known is None:
+        return ""
+    if isinstance(known, bool):  # a training row says it directly
+        return "1" if known else "0"
+    return "1" if video.get("author_id") in set(known) else "0"
 
 
 def slot(field: int, value: str) -> int:
@@ -122,6 +135,7 @@ def example_values(row: Mapping[str, Any]) -> dict[str, list[str]]:
         "device": row.get("user_device"),
         "activity": row.get("user_activity"),
         "tags": row.get("user_tags") or [],
+        "follows": row.get("follows_author"),
     }
     video = {
         "video_id": row.get("video_id"),

@@ -12,16 +12,18 @@ reelstack.domain.engagement.interactions.LAKE_COLUMNS), read for the window W = 
 `as_of`, plus (as_of, label-until] for a held-out split. Events are de-duplicated on event_id first.
 
 Formulas:
-- an event's weight: play -> watched_fraction (0.5 when unknown), like 1, unlike -1, comment 0.5
-  (follows carry no tags), decayed by 0.5 ** (age_days / half_life_days), age from the end of as_of;
+- an event's weight: play -> watched_fraction (0.5 when unknown), like 1, unlike -1, comment 0.5,
+  share 1 (follows carry no tags), decayed by 0.5 ** (age_days / half_life_days), age from the end of as_of;
 - a user's tag weight: the sum of the decayed weights of the user's events on videos with that tag;
   the top `top-tags` positive ones (weight desc, tag asc), rounded to 6 decimals;
 - co-watch: E(u) = the user's engaged videos in W (a play watched at least half, or of unknown
   length, or a like not taken back by a later unlike), the `history-cap` most recent; support(i, j) = #users with both;
   score = support / sqrt(n_i * n_j); pairs with support >= min-support; the top `top-neighbours`.
 
-Outputs under <out>: `profiles/`, `neighbours/`, `video_features/` (JSON lines), `examples/`
-(Parquet: one row per play, split train = in W, test = after as_of, features from W only), and
+Outputs under <out>: `profiles/`, `neighbours/`, `video_features/` (JSON lines, with each video's
+comments and shares in W), `examples/` (Parquet: one row per play, split train = in W, test = after
+as_of, features from W only, but for `follows_author`: whether the viewer had followed the video's
+author by the time of the play, which the feed knows when it ranks), and
 `_SUCCESS_MARKER.json` last, with the row counts, so a reader can tell a finished run.
 
 With `--daily-stats <uri>`: per video and date of W, its plays, likes, unlikes, watched fractions and
@@ -238,8 +240,21 @@ def video_features(window: DataFrame) -> DataFrame:
         .cast("long")
         .alias("likes"),
         F.round(F.avg(F.when(F.col("kind") == "play", F.col("watched_fraction"))), 6).alias("completion"),
+        F.sum(F.when(F.col("kind") == "comment", 1).otherwise(0)).cast("long").alias("comments"),
+        F.sum(F.when(F.col("kind") == "share", 1).otherwise(0)).cast("long").alias("shares"),
     )
     return facts.join(stats, "video_id")
+
+
+def followed_since(events: DataFrame) -> DataFrame:
+    """(user_id, author_id, followed_at): when each user first followed each author, from the follow
+    events (a follow's author_id is the followed user). Unfollows are not logged, so a follow counts
+    from when it was made."""
+    return (
+        events.where(F.col("kind") == "follow")
+        .groupBy("user_id", "author_id")
+        .agg(F.min("occurred_at").alias("followed_at"))
+    )
 
 
 def daily_stats(window: DataFrame) -> DataFrame:
@@ -292,9 +307,11 @@ def examples(
     )
     plays = features.select("video_id", F.col("plays").alias("video_plays"))
     fraction = F.col("watched_fraction")
+    follows = followed_since(events)
     return (
         events.where(F.col("kind") == "play")
         .join(liked, ["split", "user_id", "video_id"], "left")
+        .join(follows, ["user_id", "author_id"], "left")
         .join(users, "user_id", "left")
         .join(plays, "video_id", "left")
         .select(
@@ -320,6 +337,8 @@ def examples(
                 "video_age_days"
             ),
             F.coalesce(F.col("video_plays"), F.lit(0)).cast("long").alias("video_plays"),
+            # The viewer followed the video's author when they played it (what the feed knows then).
+            F.coalesce(F.col("followed_at") <= F.col("occurred_at"), F.lit(False)).alias("follows_author"),
             "device",
             "region",
         )

@@ -68,6 +68,8 @@ EVENTS = [
     like("u3", "v3", at(1, 0)),
     like("u3", "v3", at(1, 1), liked=False),
     play("u3", "v1", 10_000, at(1, 2)),
+    # u2 follows ann (the author of v1 and v2) on the 2nd, before u2's plays; nobody follows bob (v3's)
+    Interaction("follow:u2:ann:1", "follow", "u2", at(2, 0), target_user_id="ann"),
     # after as_of: u1 plays v3 (the held-out split) and likes it
     play("u1", "v3", 3_000, at(4, 9)),
     like("u1", "v3", at(4, 10)),
@@ -176,6 +178,10 @@ def test_examples_label_plays_and_hold_out_later_days(spark: Any, output: Path) 
     assert (u2_v3["label"], u2_v3["user_region"], u2_v3["hour"], u2_v3["video_plays"]) == (0, "FR", 10, 1)
     assert train[f"play:u1:v2:{int(at(2, 12).timestamp())}"]["label"] == 1  # half counts
     assert train[f"play:u1:v1:{int(at(3, 12).timestamp())}"]["video_age_days"] == pytest.approx(32.5)
+    # whether the viewer followed the author when they played: u2 follows ann, not bob; u1 nobody
+    follows = {key.rsplit(":", 1)[0]: row["follows_author"] for key, row in train.items()}
+    assert (follows["play:u2:v1"], follows["play:u2:v2"], follows["play:u2:v3"]) == (True, True, False)
+    assert follows["play:u1:v1"] is False
     # the held-out play: a tenth watched but liked the same day -> 1; its user features are W's
     assert len(test) == 1 and test[0]["label"] == 1
     assert test[0]["user_tags"] == ["cats", "funny"] and test[0]["video_plays"] == 1

@@ -110,3 +110,14 @@ def test_ndcg_and_recall_on_hand_computed_cases() -> None:
     assert ndcg_at([0, 0], [0.1, 0.2]) is None
     assert mean_ndcg(["a", "a", "b"], [1, 0, 1], [0.9, 0.1, 0.4]) == pytest.approx(1.0)
     assert recall_at(["v1", "v2", "v3"], {"v2", "v9"}, k=2) == 0.5
+
+
+def test_follows_author_is_known_from_the_viewers_followings_or_the_training_row() -> None:
+    # GIVEN a viewer who follows a1 WHEN candidates by a1 and a2 are described THEN "1" and "0"
+    follower = {"follows": ["a1", "a9"]}
+    assert features.values_of(follower, {}, {"author_id": "a1"})["follows_author"] == ["1"]
+    assert features.values_of(follower, {}, {"author_id": "a2"})["follows_author"] == ["0"]
+    # AND unknown followings leave the field missing (its own slot), as an old training row does
+    assert features.values_of({}, {}, {"author_id": "a1"})["follows_author"] == []
+    assert features.example_values({"author_id": "a1", "follows_author": True})["follows_author"] == ["1"]
+    assert features.example_values({"author_id": "a1"})["follows_author"] == []

@@ -10,10 +10,12 @@ from reelstack.adapters.distribution.interest_cache import InterestCache
 from reelstack.adapters.distribution.interest_table import InterestTable
 from reelstack.adapters.distribution.ranker_client import RankerClient
 from reelstack.adapters.distribution.search_client import SearchClient
+from reelstack.adapters.engagement.follow_store import FollowStore
 from reelstack.adapters.engagement.like_store import LikeStore
 from reelstack.adapters.engagement.play_daily_stats import DailyStats
 from reelstack.adapters.engagement.play_stats import PlayStats
 from reelstack.adapters.engagement.realtime_lag import RealtimeLag
+from reelstack.adapters.engagement.social_counters import SocialCounters
 from reelstack.adapters.media_bucket import MediaStorage
 from reelstack.adapters.media_urls import MediaUrls
 from reelstack.adapters.repositories import Repositories
@@ -162,7 +164,19 @@ def build_feed(settings: ApiSettings, search: SearchClient, urls: MediaUrls) -> 
         ranker=ranker,
         tuning=FeedTuning(exposure_share=settings.feed_exposure_share),
         recent_likes=_recent_likes(LikeStore.from_settings(settings)),
+        followings=_followings(settings),
     )
+
+
+FOLLOWINGS_RANKED = 500  # the viewer's most recent followings the ranker's follows_author sees
+
+
+def _followings(settings: ApiSettings) -> Any:
+    counters = SocialCounters(
+        settings.social_counters_table, settings.aws_region, settings.social_counter_shards
+    )
+    store = FollowStore(settings.follows_table, counters, settings.aws_region)
+    return lambda viewer: store.following_ids(viewer, FOLLOWINGS_RANKED)
 
 
 def _recent_likes(store: LikeStore) -> Any:

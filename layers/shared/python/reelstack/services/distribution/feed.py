@@ -193,8 +193,10 @@ class FeedService:
         rng: random.Random | None = None,
         clock: Callable[[], float] = time.time,
         recent_likes: Callable[[str, int], list[str]] | None = None,
+        followings: Callable[[str], Sequence[str]] | None = None,
     ) -> None:
         self.recent_likes = recent_likes
+        self.followings = followings  # whom a viewer follows (the ranker's follows_author)
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="feed-candidates")
         self.search = search
         self.short_term = short_term
@@ -252,7 +254,7 @@ class FeedService:
                 ranked, ranked_by = self._popular(context, exclusions, facts), "hot list"
             else:
                 ranked, ranked_by = self._rank(
-                    candidates, interests, profile, context, facts, tag_marks, author_marks
+                    viewer, candidates, interests, profile, context, facts, tag_marks, author_marks
                 )
                 if ranked_by == "fallback":
                     degraded.append("ranker unavailable: fallback order")
@@ -517,8 +519,19 @@ class FeedService:
 
     # -- ranking -------------------------------------------------------------------------------------------
 
+    def _follows(self, viewer: str) -> list[str] | None:
+        """Whom the viewer follows (None: unknown, the ranker then sees the field as missing)."""
+        if self.followings is None:
+            return None
+        try:
+            return list(self.followings(viewer))
+        except ReelstackError as error:
+            logger.warning("feed: followings unavailable", extra={"error": str(error)})
+            return None
+
     def _rank(
         self,
+        viewer: str,
         candidates: list[Candidate],
         interests: Mapping[str, float],
         profile: InterestProfile | None,
@@ -539,7 +552,8 @@ class FeedService:
         if self.ranker is not None and self.health.try_ranker():
             try:
                 scores = self.ranker.score(
-                    _user_features(profile, interests), {"hour": context.hour, "device": context.device},
+                    _user_features(profile, interests, self._follows(viewer)),
+                    {"hour": context.hour, "device": context.device},
                     [_candidate_features(facts[c.video_id], self.clock()) for c in candidates],
                 )  # fmt: skip
                 self.health.report("ranker_down", False)
@@ -661,12 +675,15 @@ def _blend_interests(
     return scaled(best)
 
 
-def _user_features(profile: InterestProfile | None, interests: Mapping[str, float]) -> dict[str, Any]:
+def _user_features(
+    profile: InterestProfile | None, interests: Mapping[str, float], follows: Sequence[str] | None
+) -> dict[str, Any]:
     return {
         "region": profile.region if profile else None,
         "device": profile.device if profile else None,
         "activity": profile.activity if profile else 0,
         "tags": [tag for tag, _ in sorted(interests.items(), key=lambda p: -p[1])],
+        "follows": None if follows is None else list(follows),
     }
 
 
