@@ -280,6 +280,7 @@ def run(args: argparse.Namespace) -> int:
     from reelstack_tools.demo_interactions import likes_and_plays
     from reelstack_tools.demo_media import faces_held_policy, photo_clip
     from reelstack_tools.demo_search import search_step
+    from reelstack_tools.demo_social import social_step
     from reelstack_tools.demo_tiers import archive_and_restore, tiering_dry_run
     from reelstack_tools.localcloud.client import running_local_cloud
 
@@ -342,6 +343,14 @@ def run(args: argparse.Namespace) -> int:
             "11. the home feed: a new viewer, the same viewer after three likes, search down and back"
         )
         fed = feed_step(console, cloud, demo.call)
+        console.rule("12. follows, comments and shares: a held comment approved, a reply, the following tab")
+        social = social_step(
+            console,
+            cloud,
+            demo.call,
+            demo.token,
+            [u.result.video_id for u in uploads if u.expected_status == "PUBLISHED"],
+        )
         console.print(
             "\nThree uploads of the same video reached S3 through presigned chunk URLs checked chunk by chunk "
             "(SHA-256), one resumed after an interruption. Each original ran one ingest execution: probe, "
@@ -352,6 +361,20 @@ def run(args: argparse.Namespace) -> int:
             "playing at low quality while Glacier restored it. Every published video reached the OpenSearch "
             "node through the indexer and was found by a word, a tag and as a title was typed; the failed "
             "one never was. The home feed gave a new viewer popular and new videos, leaned to #cats after "
-            "three likes, served the cached hot list while search was down and became personal again."
+            "three likes, served the cached hot list while search was down and became personal again. A viewer "
+            "followed the creator, a comment the text moderation held was approved by a reviewer, the "
+            "creator's reply reached the viewer, and a share link opened the video without signing in."
         )
-        return 0 if as_expected and played and interactions and tiers and found and fed else 1
+        steps = {
+            "uploads and executions": as_expected,
+            "playback": played,
+            "likes and plays": interactions,
+            "storage tiers": tiers,
+            "search": found,
+            "home feed": fed,
+            "follows, comments and shares": social,
+        }
+        failed = [name for name, ok in steps.items() if not ok]
+        if failed:
+            console.print(f"\n[bold red]Not as expected:[/] {', '.join(failed)}")
+        return 1 if failed else 0

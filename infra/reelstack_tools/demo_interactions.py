@@ -66,7 +66,7 @@ def likes_and_plays(
         return record, [notice for notice in notices if notice.get("video_id") == video_id]
 
     def done(record: dict[str, Any], notices: list[dict[str, Any]]) -> bool:
-        likers = sum(int(notice.get("likers", 0)) for notice in notices)
+        likers = sum(int(notice.get("actors", 0)) for notice in notices if notice.get("kind") == "like")
         counts = (record.get("like_count"), record.get("play_count"))
         return counts == (expected_likes, viewers) and likers == expected_likers
 

@@ -80,7 +80,13 @@ def build_social(
             profiles, follows, counters, events, limiter=limiter, on_change=following_feed.forget
         ),
         following_feed=following_feed,
-        comments=CommentService(comments, QueueSender(settings.comments_queue_url), videos, limiter=limiter),
+        comments=CommentService(
+            comments,
+            QueueSender(settings.comments_queue_url),
+            videos,
+            limiter=limiter,
+            names=profiles.display_name,
+        ),
         review=CommentReview(comments, announcer, settings.auth_reviewer_group),
         shares=ShareService(
             ShareStore(settings.shares_table, counters, region),

@@ -89,8 +89,10 @@ class CommentService:
         videos: VideoLookup,
         *,
         limiter: Limiter | None = None,
+        names: Callable[[Principal], str] | None = None,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
+        self.names = names  # the commenter's display name (their username without it)
         self.store = store
         self.queue = queue
         self.videos = videos
@@ -113,7 +115,7 @@ class CommentService:
             created_at=iso(now),
             status=CommentStatus.PENDING,
             reply_to=request.reply_to,
-            author_name=principal.username,
+            author_name=self.names(principal) if self.names is not None else principal.username,
         )
         if not self.store.add(comment):
             raise Conflict("that comment id is taken: post again", code="comment_conflict")

@@ -102,6 +102,14 @@ class ProfileService:
             self._seen.clear()
         self._seen.add(principal.user_id)
 
+    def display_name(self, principal: Principal) -> str:
+        """What others see the caller called (their profile's name; the sign-in's before they have one)."""
+        try:
+            profile = self.profiles.get(principal.user_id)
+        except ReelstackError:
+            profile = None
+        return profile.display_name if profile is not None else default_display_name(principal.username)
+
     def require(self, user_id: str) -> Profile:
         profile = self.profiles.get(user_id)
         if profile is None:
@@ -189,7 +197,7 @@ class FollowService:
         happens here: a lost event costs one notification and one logged follow, never the follow."""
         detail = {
             "follower": principal.user_id,
-            "follower_name": principal.username,
+            "follower_name": self.profiles.display_name(principal),
             "followed": followed,
             "followed_at": at,
             # What the interaction log takes as it is (its rule's InputPath is $.detail.interaction).
