@@ -187,6 +187,14 @@ def _social() -> Social:
     )
 
 
+def _profile_seen(principal: Principal) -> None:
+    """The caller's profile exists from their first request on; never the reason a request fails."""
+    try:
+        _social().profiles.seen(principal)
+    except Exception as error:  # a misconfigured table must not take every route down with it
+        logger.warning("profile not recorded", extra={"error": str(error)})
+
+
 def _share_base() -> str:
     """Where share links point: SHARE_BASE_URL, else this API as the current request reached it."""
     configured = api_settings().share_base_url.strip()
@@ -311,7 +319,7 @@ def endpoint(
                     caller = _caller.set(principal)
                     if bucket is not None:
                         _limiter().enforce(principal.user_id, bucket)
-                    _social().profiles.seen(principal)
+                    _profile_seen(principal)
                 return view(*args, **kwargs)
             except ReelstackError as exc:
                 return _error_response(exc)

@@ -19,6 +19,8 @@ NAMED_ALARMS = (
     "LambdaErrorsAlarm",
     "LambdaThrottlesAlarm",
     "EventDeliveryDLQDepthAlarm",
+    "CommentsDLQDepthAlarm",
+    "AvatarDLQDepthAlarm",
 )
 
 

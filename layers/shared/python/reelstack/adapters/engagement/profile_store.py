@@ -68,6 +68,16 @@ class ProfileStore:
         except PynamoDBException as exc:
             raise DependencyFailed(f"reading a profile failed: {exc.msg}") from exc
 
+    def names(self, user_ids: list[str]) -> dict[str, str]:
+        """Display names of several users at once (BatchGetItem); unknown ids are absent."""
+        try:
+            return {
+                record.user_id: record.display_name
+                for record in self.model.batch_get(list(dict.fromkeys(user_ids)))
+            }
+        except PynamoDBException as exc:
+            raise DependencyFailed(f"reading profiles failed: {exc.msg}") from exc
+
     def update(self, user_id: str, patch: ProfilePatch, at: str) -> Profile | None:
         """Apply the patch to an existing profile; None when there is none."""
         model = self.model

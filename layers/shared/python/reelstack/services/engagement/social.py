@@ -43,6 +43,7 @@ _SEEN_CAP = 100_000  # users remembered per process as having a profile
 class Profiles(Protocol):
     def ensure(self, user_id: str, display_name: str, at: str) -> None: ...
     def get(self, user_id: str) -> Profile | None: ...
+    def names(self, user_ids: list[str]) -> dict[str, str]: ...
     def update(self, user_id: str, patch: ProfilePatch, at: str) -> Profile | None: ...
 
 
@@ -221,9 +222,13 @@ class FollowService:
         self.profiles.require(user_id)
         limit = parse_limit(limit_text, default=20, maximum=MAX_PAGE)
         edges, next_cursor = self.follows.listed(user_id, direction, limit, cursor)
-        items = []
-        for edge in edges:
-            profile = self.profiles.profiles.get(edge.user_id)
-            name = profile.display_name if profile is not None else edge.user_id
-            items.append({"user_id": edge.user_id, "display_name": name, "since": edge.since})
+        names = self.profiles.profiles.names([edge.user_id for edge in edges]) if edges else {}
+        items = [
+            {
+                "user_id": edge.user_id,
+                "display_name": names.get(edge.user_id, edge.user_id),
+                "since": edge.since,
+            }
+            for edge in edges
+        ]
         return {"items": items, "cursor": next_cursor}
