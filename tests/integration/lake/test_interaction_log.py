@@ -11,15 +11,13 @@ from typing import Any
 
 import pytest
 
-from reelstack.adapters.engagement.lake_files import read_rows
 from reelstack_tools.tokens import user_sub
 from tests.support.http import Api
+from tests.support.lake_rows import PREFIX, lake_rows
 from tests.support.waiting import wait_for
 from tests.support.workflow import upload_bytes, wait_for_status
 
 pytestmark = pytest.mark.integration
-
-PREFIX = "lake/interactions/v1/"
 
 
 @pytest.fixture(scope="module")
@@ -31,16 +29,6 @@ def video_id(alice: Api, tmp_path_factory: pytest.TempPathFactory) -> str:
     video = upload_bytes(alice, clip.read_bytes(), title="logged", tags=["lake", "parquet"])
     assert wait_for_status(alice, video, timeout=180).get("status") == "PUBLISHED"
     return video
-
-
-def _lake_rows(local_cloud: Any, user: str) -> list[dict[str, Any]]:
-    s3, bucket = local_cloud.client("s3"), local_cloud.name("LakeBucket")
-    rows: list[dict[str, Any]] = []
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=PREFIX):
-        for item in page.get("Contents", []):
-            data = s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()
-            rows += [row for row in read_rows(data) if row["user_id"] == user]
-    return rows
 
 
 def test_plays_likes_and_unlikes_reach_the_lake_with_the_videos_facts(
@@ -57,10 +45,10 @@ def test_plays_likes_and_unlikes_reach_the_lake_with_the_videos_facts(
 
     # THEN the lake holds one row per event, de-duplicated by id
     def logged() -> list[dict[str, Any]]:
-        found = _lake_rows(local_cloud, viewer)
+        found = lake_rows(local_cloud, viewer)
         return found if {row["kind"] for row in found} >= {"play", "like", "unlike"} else []
 
-    rows = wait_for(logged, timeout=90) or _lake_rows(local_cloud, viewer)
+    rows = wait_for(logged, timeout=90) or lake_rows(local_cloud, viewer)
     assert len({row["event_id"] for row in rows}) == 3, rows
     by_kind = {row["kind"]: row for row in rows}
     assert set(by_kind) == {"play", "like", "unlike"}
@@ -101,4 +89,4 @@ def test_a_malformed_event_goes_to_the_dlq_with_its_reason_not_to_the_lake(local
     message = wait_for(dead, timeout=60)
     assert "kind must be one of" in message["MessageAttributes"]["reason"]["StringValue"]
     # AND nothing of that user is in the lake
-    assert _lake_rows(local_cloud, user) == []
+    assert lake_rows(local_cloud, user) == []

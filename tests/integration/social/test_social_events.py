@@ -10,23 +10,12 @@ from typing import Any
 
 import pytest
 
-from reelstack.adapters.engagement.lake_files import read_rows
 from tests.support.http import Api
+from tests.support.lake_rows import lake_rows
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
-PREFIX = "lake/interactions/v1/"
 NewUser = Callable[..., tuple[Api, str]]
-
-
-def lake_rows(local_cloud: Any, user: str) -> list[dict[str, Any]]:
-    s3, bucket = local_cloud.client("s3"), local_cloud.name("LakeBucket")
-    rows: list[dict[str, Any]] = []
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=PREFIX):
-        for item in page.get("Contents", []):
-            data = s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()
-            rows += [row for row in read_rows(data) if row["user_id"] == user]
-    return rows
 
 
 def visible_count(api: Api, video: str) -> int:

@@ -10,12 +10,10 @@ from reelstack.adapters.distribution.interest_cache import InterestCache
 from reelstack.adapters.distribution.interest_table import InterestTable
 from reelstack.adapters.distribution.ranker_client import RankerClient
 from reelstack.adapters.distribution.search_client import SearchClient
-from reelstack.adapters.engagement.follow_store import FollowStore
 from reelstack.adapters.engagement.like_store import LikeStore
 from reelstack.adapters.engagement.play_daily_stats import DailyStats
 from reelstack.adapters.engagement.play_stats import PlayStats
 from reelstack.adapters.engagement.realtime_lag import RealtimeLag
-from reelstack.adapters.engagement.social_counters import SocialCounters
 from reelstack.adapters.media_bucket import MediaStorage
 from reelstack.adapters.media_urls import MediaUrls
 from reelstack.adapters.repositories import Repositories
@@ -26,6 +24,7 @@ from reelstack.services.distribution.feed import FeedService, FeedTuning
 from reelstack.services.distribution.feed_health import FeedHealth, HealthRules
 from reelstack.services.distribution.hot_list import ARCHIVE_KEY, HotListBuilder
 from reelstack.settings import ApiSettings, HotListSettings
+from reelstack.social_wiring import follow_store
 
 
 class LongTermInterests:
@@ -172,10 +171,7 @@ FOLLOWINGS_RANKED = 500  # the viewer's most recent followings the ranker's foll
 
 
 def _followings(settings: ApiSettings) -> Any:
-    counters = SocialCounters(
-        settings.social_counters_table, settings.aws_region, settings.social_counter_shards
-    )
-    store = FollowStore(settings.follows_table, counters, settings.aws_region)
+    store = follow_store(settings)
     return lambda viewer: store.following_ids(viewer, FOLLOWINGS_RANKED)
 
 

@@ -47,6 +47,14 @@ class Social:
     counters: SocialCounters
 
 
+def social_counters(settings: ApiSettings) -> SocialCounters:
+    return SocialCounters(settings.social_counters_table, settings.aws_region, settings.social_counter_shards)
+
+
+def follow_store(settings: ApiSettings, counters: SocialCounters | None = None) -> FollowStore:
+    return FollowStore(settings.follows_table, counters or social_counters(settings), settings.aws_region)
+
+
 def build_social(
     settings: ApiSettings,
     repos: Repositories,
@@ -57,9 +65,9 @@ def build_social(
     limiter: Limiter | None,
 ) -> Social:
     region = settings.aws_region
-    counters = SocialCounters(settings.social_counters_table, region, settings.social_counter_shards)
+    counters = social_counters(settings)
     events = EventPublisher(settings.event_bus_name, source=SOCIAL_EVENT_SOURCE)
-    follows = FollowStore(settings.follows_table, counters, region)
+    follows = follow_store(settings, counters)
     comments = CommentStore(settings.comments_table, counters, region)
     profile_store = ProfileStore(settings.users_table, region)
     profiles = ProfileService(profile_store, counters, repos.published_count_of, media_url)

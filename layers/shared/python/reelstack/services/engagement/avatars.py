@@ -9,11 +9,11 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import unquote_plus
 
 from reelstack.adapters.media_bucket import ObjectInfo, PresignedPut
 from reelstack.clock import iso, utc_now
 from reelstack.domain.engagement.avatars import (
+    MAX_AVATAR_BYTES,
     ImageFacts,
     avatar_key,
     parse_avatar_request,
@@ -23,6 +23,7 @@ from reelstack.domain.engagement.avatars import (
 )
 from reelstack.domain.engagement.profiles import Profile
 from reelstack.domain.identity import Principal
+from reelstack.domain.s3_events import created_objects
 from reelstack.errors import InvalidRequest, NotFound
 from reelstack.observability import logger
 
@@ -82,16 +83,7 @@ class AvatarUploads:
 
 def uploaded_keys(body: Any) -> list[str]:
     """The object keys an S3 event notification announces as created (`s3:TestEvent`: none)."""
-    if isinstance(body, dict) and body.get("Event") == "s3:TestEvent":
-        return []
-    records = body.get("Records") if isinstance(body, dict) else None
-    if not isinstance(records, list):
-        raise InvalidRequest("not an S3 event notification", code="invalid_s3_event")
-    return [
-        unquote_plus(str(record["s3"]["object"]["key"]))
-        for record in records
-        if str(record.get("eventName", "")).startswith("ObjectCreated")
-    ]
+    return [created.key for created in created_objects(body)]
 
 
 class AvatarStage:
@@ -125,7 +117,7 @@ class AvatarStage:
         with tempfile.TemporaryDirectory(dir=self.scratch_root) as scratch:
             source, target = str(Path(scratch) / "source"), str(Path(scratch) / "avatar.jpg")
             facts = None
-            if head.size <= 64 * 1024 * 1024:  # never download a huge file to look at it
+            if head.size <= MAX_AVATAR_BYTES:  # a bigger file is refused unread
                 self.storage.download_to(key, source)
                 facts = self.images.facts(source)
             reason = refusal(head.size, facts)

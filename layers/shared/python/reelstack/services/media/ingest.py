@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import unquote_plus
 
 from reelstack.adapters.media.workflow import StartResult, StepFunctionsWorkflow
 from reelstack.adapters.media_bucket import MediaStorage
@@ -11,6 +10,7 @@ from reelstack.adapters.repositories import Repositories
 from reelstack.clock import iso, utc_now
 from reelstack.domain.media.failures import failure_from_error
 from reelstack.domain.media.workflow import StageError, WorkflowDocument
+from reelstack.domain.s3_events import created_objects
 from reelstack.domain.videos import TERMINAL_STATUSES, VideoStatus, video_id_from_original_key
 from reelstack.errors import Conflict, InvalidRequest, NotFound
 from reelstack.observability import logger
@@ -18,28 +18,19 @@ from reelstack.observability import logger
 
 def documents_from_s3_notification(body: dict[str, Any]) -> list[WorkflowDocument]:
     """The originals an S3 notification announces. `s3:TestEvent` and other keys announce none."""
-    if body.get("Event") == "s3:TestEvent":
-        return []
-    records = body.get("Records")
-    if not isinstance(records, list):
-        raise InvalidRequest("not an S3 event notification", code="invalid_s3_event")
     documents = []
-    for record in records:
-        if not str(record.get("eventName", "")).startswith("ObjectCreated"):
-            continue
-        s3 = record["s3"]
-        key = unquote_plus(s3["object"]["key"])
-        video_id = video_id_from_original_key(key)
+    for created in created_objects(body):
+        video_id = video_id_from_original_key(created.key)
         if video_id is None:
-            logger.info("ignoring an object outside originals/", extra={"key": key})
+            logger.info("ignoring an object outside originals/", extra={"key": created.key})
             continue
         documents.append(
             WorkflowDocument(
                 video_id=video_id,
-                bucket=s3["bucket"]["name"],
-                key=key,
-                size=int(s3["object"].get("size", 0)),
-                etag=str(s3["object"].get("eTag", "")),
+                bucket=created.bucket,
+                key=created.key,
+                size=created.size,
+                etag=created.etag,
             )
         )
     return documents
