@@ -37,9 +37,11 @@ from reelstack.adapters.queue_sender import QueueSender
 from reelstack.adapters.repositories import Repositories
 from reelstack.adapters.storage.tier_events import TierAnnouncingRepositories
 from reelstack.adapters.tokens import JwtVerifier
+from reelstack.domain.engagement.comments import COMMENT_BODY_CAP
 from reelstack.domain.engagement.interactions import DEVICES
 from reelstack.domain.engagement.likes import LikeAnswer
 from reelstack.domain.engagement.plays import region_of
+from reelstack.domain.engagement.profiles import PROFILE_BODY_CAP
 from reelstack.domain.engagement.rate_limits import (
     ARCHIVE_ROUTE,
     COMPLETE_ROUTE,
@@ -550,7 +552,7 @@ def get_user(user_id: str) -> dict[str, Any]:
 
 
 @app.route("/me", methods=["PATCH"])
-@endpoint()
+@endpoint(max_body=PROFILE_BODY_CAP)
 def patch_me() -> dict[str, Any]:
     """`{display_name?, bio?}` -> the caller's profile."""
     return _social().profiles.patch(_principal(), _json_body())
@@ -596,7 +598,7 @@ def following_feed() -> dict[str, Any]:
 
 
 @app.route("/videos/{video_id}/comments", methods=["POST"])
-@endpoint()
+@endpoint(max_body=COMMENT_BODY_CAP)
 def post_comment(video_id: str) -> Response:
     """`{text, reply_to?}` -> 201 the comment, `pending` until the text moderation step has read it."""
     return Response(body=_social().comments.post(_principal(), video_id, _json_body()), status_code=201)

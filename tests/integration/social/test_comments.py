@@ -5,6 +5,7 @@ video's author only, and the author and the parent's author notified."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -200,3 +201,24 @@ def test_comments_on_a_video_that_is_not_published_are_refused(
     video = publish(ann_id, status=VideoStatus.IN_REVIEW)
     reply = ann.call("POST", f"/videos/{video}/comments", {"text": "hello"})
     assert (reply.status, reply.body["code"]) == (404, "video_not_found")
+
+
+def test_a_comment_at_its_longest_in_escaped_emoji_fits_its_body_cap(
+    new_user: NewUser, publish: Callable[..., str]
+) -> None:
+    # GIVEN 500 astral characters, each sent as an escaped surrogate pair (12 bytes: json.dumps's default)
+    ann, ann_id = new_user("ann")
+    video = publish(ann_id)
+    body = json.dumps({"text": "\U0001f3c4" * 500})
+    assert len(body) > 6000
+    # WHEN posted THEN accepted, stored as given; one more character is the text rule's 400, not a 413
+    reply = ann.call(
+        "POST", f"/videos/{video}/comments", data=body.encode(), headers={"Content-Type": "application/json"}
+    )
+    assert reply.status == 201, reply.body
+    assert reply.body["text"] == "\U0001f3c4" * 500
+    over = json.dumps({"text": "\U0001f3c4" * 501}).encode()
+    refused = ann.call(
+        "POST", f"/videos/{video}/comments", data=over, headers={"Content-Type": "application/json"}
+    )
+    assert (refused.status, refused.body["code"]) == (400, "invalid_field")

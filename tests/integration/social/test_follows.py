@@ -4,6 +4,7 @@ storm of concurrent follows and unfollows, lists newest first, and the followed 
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -36,6 +37,10 @@ def test_a_profile_exists_from_the_first_request_and_only_its_owner_edits_it(new
     assert patched.status == 200, patched.body
     assert bob.call("GET", f"/users/{ann_id}").body["display_name"] == "Ann Lee"
     assert bob.call("GET", f"/users/{ann_id}").body["bio"] == "films\nand cats"
+    # AND both fields at their longest in escaped emoji fit the route's body cap
+    longest = json.dumps({"display_name": "\U0001f3ac" * 50, "bio": "\U0001f408" * 160}).encode()
+    headers = {"Content-Type": "application/json"}
+    assert ann.call("PATCH", "/me", data=longest, headers=headers).status == 200
 
 
 @pytest.mark.parametrize(

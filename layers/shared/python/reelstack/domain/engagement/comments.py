@@ -22,12 +22,16 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from reelstack.domain.request_input import text_body_cap
 from reelstack.domain.text import clean_text
 from reelstack.errors import Forbidden, InvalidRequest
 
 MAX_COMMENT_CHARS = 500
 COMMENTS = "comments"  # the video's counter of visible comments
-_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_ID_CHARS = 64
+# The longest comment body: the text at its longest, every character an escaped surrogate pair, and an id.
+COMMENT_BODY_CAP = text_body_cap(MAX_COMMENT_CHARS + _ID_CHARS)
+_ID = re.compile(rf"^[A-Za-z0-9_-]{{1,{_ID_CHARS}}}$")
 
 
 class CommentStatus(StrEnum):

@@ -13,12 +13,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from reelstack.domain.request_input import text_body_cap
 from reelstack.domain.text import clean_text
 from reelstack.errors import InvalidRequest
 
 MAX_DISPLAY_NAME = 50
 MAX_BIO = 160
 MAX_BIO_LINES = 4
+PROFILE_BODY_CAP = text_body_cap(MAX_DISPLAY_NAME + MAX_BIO)  # both fields at their longest, escaped
 
 
 @dataclass(frozen=True)
