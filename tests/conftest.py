@@ -22,7 +22,7 @@ FEED_OVERLOAD_RPS = 8
 @pytest.fixture(scope="session")
 def local_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     """`reelstack up` on template.yaml (free ports, a temporary state dir, queue visibility timeouts
-    capped at 2 s, the demo's moderation policy, the feed's overload level at 8 pages a second), as a `CloudHandle`: `.api_url`, `.aws_endpoint`, `.client(service)`,
+    capped at 2 s, the demo's moderation policy, the feed's overload level at 8 pages a second, feature flags read on every request), as a `CloudHandle`: `.api_url`, `.aws_endpoint`, `.client(service)`,
     `.token(user, roles=())`, `.invoke(...)`, `.kill_worker(fn)`, `.fire_schedule(name)`, `.resources`."""
     from reelstack_tools.demo_media import faces_held_policy
     from reelstack_tools.localcloud.testing import running_local_cloud
@@ -41,6 +41,9 @@ def local_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
             f"ModerationPolicy={faces_held_policy()}",
             "--parameter",
             f"FeedOverloadRequestsPerSecond={FEED_OVERLOAD_RPS}",
+            # Feature flags read on every request: a test's rollout or rollback applies at once.
+            "--parameter",
+            "FeatureFlagsMaxAgeSeconds=0",
         ],
     ) as cloud:
         yield cloud

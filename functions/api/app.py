@@ -57,6 +57,7 @@ from reelstack.errors import DependencyFailed, ReelstackError
 from reelstack.feed_wiring import build_feed
 from reelstack.http_errors import error_answer, internal_error_body
 from reelstack.observability import logger, metrics, tracer
+from reelstack.release_wiring import build_gate
 from reelstack.services.auth import Authenticator
 from reelstack.services.distribution.feed import FeedContext, FeedService
 from reelstack.services.distribution.search import SearchService
@@ -66,6 +67,7 @@ from reelstack.services.engagement.plays import PlayService
 from reelstack.services.media.review import DECISION_BODY_CAP, ReviewService
 from reelstack.services.media.uploads import UploadService
 from reelstack.services.published_videos import PublishedVideos
+from reelstack.services.release.gates import FeatureGate
 from reelstack.services.storage.archive import ArchiveService
 from reelstack.services.videos import VideoService
 from reelstack.settings import api_settings
@@ -297,12 +299,28 @@ def _error_response(exc: ReelstackError) -> Response:
     return Response(body=answer.body, status_code=answer.status, headers=headers)
 
 
+@cache
+def _gate() -> FeatureGate:
+    return build_gate(api_settings())
+
+
+def _region() -> str | None:
+    """The viewer's country (CloudFront's header in AWS; `X-Viewer-Region` from tests and tools)."""
+    headers = _request().headers
+    return region_of(headers.get("cloudfront-viewer-country") or headers.get("x-viewer-region"))
+
+
 def endpoint(
-    *, max_body: int | Callable[[], int] = DEFAULT_BODY_CAP, public: bool = False, bucket: str | None = None
+    *,
+    max_body: int | Callable[[], int] = DEFAULT_BODY_CAP,
+    public: bool = False,
+    bucket: str | None = None,
+    feature: str | None = None,
 ) -> Callable[[View], View]:
     """Body size (413), then the caller (401, unless `public`), then a token from the caller's `bucket`
-    (429 with Retry-After; no bucket, or none configured for it: not limited), then the view; errors as
-    JSON answers.
+    (429 with Retry-After; no bucket, or none configured for it: not limited), then the route's
+    `feature` flag for this caller (404 `feature_disabled` while it is not rolled out to them), then
+    the view; errors as JSON answers.
 
     `max_body` may be computed from settings (a callable, read on the first request, not at import).
     Domain errors become `{code, message}` with their status; anything else a logged 500.
@@ -321,6 +339,8 @@ def endpoint(
                     caller = _caller.set(principal)
                     if bucket is not None:
                         _limiter().enforce(principal.user_id, bucket)
+                    if feature is not None:
+                        _gate().require(feature, principal.user_id, _region())
                     _profile_seen(principal)
                 return view(*args, **kwargs)
             except ReelstackError as exc:
@@ -335,6 +355,7 @@ def endpoint(
                     _body_cap.reset(body_cap)
 
         wrapper.rate_bucket = bucket  # type: ignore[attr-defined]
+        wrapper.feature = feature  # type: ignore[attr-defined]
         return wrapper
 
     return decorate
@@ -434,13 +455,13 @@ def _refuse_when_overloaded() -> None:
 
 
 def _feed_context() -> FeedContext:
-    headers = _request().headers
-    region = headers.get("cloudfront-viewer-country") or headers.get("x-viewer-region")
-    device = headers.get("x-device")
+    device = _request().headers.get("x-device")
+    region = _region()
     return FeedContext(
-        region=region_of(region),
+        region=region,
         device=device if device in DEVICES else None,
         hour=datetime.now(UTC).hour,
+        ranker_version=str(_gate().value("ranker_version", _principal().user_id, region) or ""),
     )
 
 
@@ -591,21 +612,21 @@ def following(user_id: str) -> dict[str, Any]:
 
 
 @app.route("/feed/following", methods=["GET"])
-@endpoint(bucket=READ_ROUTE)
+@endpoint(bucket=READ_ROUTE, feature="following_feed")
 def following_feed() -> dict[str, Any]:
     """`?limit=&cursor=` -> `{items, cursor}`: the newest videos of the people the caller follows."""
     return _social().following_feed.page(_principal(), _query("limit"), _query("cursor"))
 
 
 @app.route("/videos/{video_id}/comments", methods=["POST"])
-@endpoint(max_body=COMMENT_BODY_CAP)
+@endpoint(max_body=COMMENT_BODY_CAP, feature="comments")
 def post_comment(video_id: str) -> Response:
     """`{text, reply_to?}` -> 201 the comment, `pending` until the text moderation step has read it."""
     return Response(body=_social().comments.post(_principal(), video_id, _json_body()), status_code=201)
 
 
 @app.route("/videos/{video_id}/comments", methods=["GET"])
-@endpoint(bucket=READ_ROUTE)
+@endpoint(bucket=READ_ROUTE, feature="comments")
 def list_comments(video_id: str) -> dict[str, Any]:
     """`?order=newest|top&reply_to=&limit=&cursor=` -> `{items, cursor}`."""
     return _social().comments.list(
@@ -639,7 +660,7 @@ def decide_comment(video_id: str, comment_id: str) -> dict[str, Any]:
 
 
 @app.route("/videos/{video_id}/share", methods=["POST"])
-@endpoint()
+@endpoint(feature="shares")
 def share_video(video_id: str) -> Response:
     """`{channel}` -> `{url, token, channel, share_count}`: a link that opens the video without signing in."""
     return Response(body=_social().shares.share(_principal(), video_id, _json_body()), status_code=201)

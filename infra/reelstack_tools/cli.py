@@ -21,6 +21,7 @@ COMMAND_MODULES: dict[str, str] = {
     "roi": "reelstack_tools.roi_command",
     "rank": "reelstack_tools.rank_command",
     "search": "reelstack_tools.search_command",
+    "flags": "reelstack_tools.flags_command",
 }
 
 

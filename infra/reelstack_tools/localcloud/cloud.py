@@ -26,6 +26,7 @@ from typing import Any
 from reelstack_tools.localcloud import cloudfile
 from reelstack_tools.localcloud.api_routes import RouteTable, routes_from_stack
 from reelstack_tools.localcloud.api_server import ApiGateway
+from reelstack_tools.localcloud.appconfig import AppConfigApi, AppConfigState
 from reelstack_tools.localcloud.async_invoke import AsyncInvoker
 from reelstack_tools.localcloud.cdn import LocalCdn
 from reelstack_tools.localcloud.clients import Clients
@@ -299,6 +300,8 @@ class LocalCloud:
         naming = Naming(STACK_NAME, endpoint, self._redis.host, self._redis.port, search_address)
         stack = self.stack = Stack(template, naming)
         clients = Clients(endpoint)
+        # Before provisioning: the template's AppConfig resources are created through it.
+        self._moto.dispatcher.mount(AppConfigApi.matches, AppConfigApi(AppConfigState()))
         report = provision(stack, clients, options.visibility_timeout_cap)
 
         issuer = IssuerState(

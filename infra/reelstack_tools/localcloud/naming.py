@@ -41,6 +41,10 @@ NAME_PROPERTIES: Mapping[str, str] = {
     "AWS::Serverless::Api": "Name",
     "AWS::Logs::LogGroup": "LogGroupName",
     "AWS::SSM::Parameter": "Name",
+    "AWS::AppConfig::Application": "Name",
+    "AWS::AppConfig::Environment": "Name",
+    "AWS::AppConfig::ConfigurationProfile": "Name",
+    "AWS::AppConfig::DeploymentStrategy": "Name",
 }
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from reelstack_tools.localcloud import (
+    appconfig,
     emr_serverless,
     provision_cdn,
     provision_messaging,
@@ -100,6 +101,7 @@ def provision(stack: Stack, clients: Clients, visibility_timeout_cap: int | None
         "AWS::StepFunctions::StateMachine": provision_workflows.create_state_machine,
         "AWS::CloudFront::Distribution": provision_cdn.serve_distribution,
         "AWS::EMRServerless::Application": emr_serverless.create_application,
+        **appconfig.PROVISIONERS,
     }
     report = ProvisionReport()
     active = [logical_id for logical_id in stack.template.resources if stack.active(logical_id)]

@@ -164,7 +164,20 @@ def build_feed(settings: ApiSettings, search: SearchClient, urls: MediaUrls) -> 
         tuning=FeedTuning(exposure_share=settings.feed_exposure_share),
         recent_likes=_recent_likes(LikeStore.from_settings(settings)),
         followings=_followings(settings),
+        ranker_versions=_ranker_versions(settings),
     )
+
+
+def _ranker_versions(settings: ApiSettings) -> Any:
+    """A client per ranker version (a SageMaker endpoint name) a rollout names, made on first use."""
+    clients: dict[str, RankerClient] = {}
+
+    def ranker(endpoint: str) -> RankerClient:
+        if endpoint not in clients:
+            clients[endpoint] = RankerClient(endpoint, timeout_s=settings.feed_ranker_timeout_seconds)
+        return clients[endpoint]
+
+    return ranker
 
 
 FOLLOWINGS_RANKED = 500  # the viewer's most recent followings the ranker's follows_author sees

@@ -296,7 +296,21 @@ def comment_moderation_settings() -> CommentModerationSettings:
     return CommentModerationSettings()  # type: ignore[call-arg]
 
 
+class FeatureFlagSettings(_Base):
+    """Where the feature flags live (AWS AppConfig) and how long a process keeps the document it read.
+
+    No application configured: every flag has its released value (tests that run the API without the
+    stack's AppConfig). The API polls at most every `feature_flags_max_age_seconds`: a rollout or a
+    rollback reaches every request that starts after that (0: the next request)."""
+
+    feature_flags_application: str = ""
+    feature_flags_environment: str = ""
+    feature_flags_profile: str = ""
+    feature_flags_max_age_seconds: int = 15
+
+
 class ApiSettings(
+    FeatureFlagSettings,
     SocialSettings,
     FeedSettings,
     StorageSettings,

@@ -242,6 +242,7 @@ class FeedPage:
     degraded: tuple[str, ...] = ()
     next_cursor: str | None = None
     ranked_by: str = "ranker"  # "fallback", "hot list", or "cache" (a pre-computed first page)
+    ranker_version: str = ""  # the ranker of a gray release that ranked it ("" = the stack's)
 
     def to_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -250,6 +251,8 @@ class FeedPage:
             "ranked_by": self.ranked_by,
             "next_cursor": self.next_cursor,
         }
+        if self.ranker_version and self.ranked_by == "ranker":
+            body["ranker_version"] = self.ranker_version
         if self.degraded:
             body["degraded"] = {"reasons": list(self.degraded)}
         return body

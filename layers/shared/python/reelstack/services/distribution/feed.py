@@ -115,6 +115,8 @@ class FeedContext:
     region: str | None = None
     device: str | None = None
     hour: int = 0
+    # The ranker this viewer's feed is ranked by (the `ranker_version` flag): "" = the stack's own.
+    ranker_version: str = ""
 
 
 @dataclass(frozen=True)
@@ -194,7 +196,9 @@ class FeedService:
         clock: Callable[[], float] = time.time,
         recent_likes: Callable[[str, int], list[str]] | None = None,
         followings: Callable[[str], Sequence[str]] | None = None,
+        ranker_versions: Callable[[str], Ranker] | None = None,
     ) -> None:
+        self.ranker_versions = ranker_versions  # the ranker behind a named version (a gray release)
         self.recent_likes = recent_likes
         self.followings = followings  # whom a viewer follows (the ranker's follows_author)
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="feed-candidates")
@@ -228,7 +232,7 @@ class FeedService:
         facts: dict[str, _Facts] = {}
         key: dict[str, Any] | None = None
         if cursor is None and not overloaded and self._all_clear():
-            key = self._cache_key(recent)
+            key = self._cache_key(recent, context)
             cached = self._cached_page(viewer, key, exclusions, size)
             if cached:
                 self._remember(viewer, [item.video_id for item in cached])
@@ -269,24 +273,37 @@ class FeedService:
         if mode is FeedMode.PERSONALIZED and ranked_by != "hot list":
             taken = {c.video_id for c in chosen}
             self._cache_next(
-                viewer, key or self._cache_key(recent), [c for c in ranked if c.video_id not in taken], facts
+                viewer,
+                key or self._cache_key(recent, context),
+                [c for c in ranked if c.video_id not in taken],
+                facts,
             )
         next_cursor = FeedCursor(place.session, place.page + 1).encode() if items else None
-        return FeedPage(items, mode, tuple(degraded), next_cursor, ranked_by)
+        return FeedPage(items, mode, tuple(degraded), next_cursor, ranked_by, context.ranker_version)
 
     # -- the pre-computed first page ---------------------------------------------------------------------
 
     def _all_clear(self) -> bool:
         return not self.health.search_unhealthy() and not self.health.realtime_stale()
 
-    def _cache_key(self, recent: Sequence[tuple[str, float]]) -> dict[str, Any]:
-        """What a cached first page was built from: the profile version and the viewer's top 5 interests
-        (a new play or like that moves them, or a new nightly version, makes it stale)."""
+    def _cache_key(self, recent: Sequence[tuple[str, float]], context: FeedContext) -> dict[str, Any]:
+        """What a cached first page was built from: the profile version, the viewer's top 5 interests
+        and the ranker version (a new play or like that moves them, a new nightly version, or a rollout
+        that moves the viewer to another ranker, makes it stale)."""
         try:
             version = self.long_term.version()
         except ReelstackError:
             version = None
-        return {"profile": version, "interests": [tag for tag, _ in recent[:5]]}
+        return {
+            "profile": version,
+            "interests": [tag for tag, _ in recent[:5]],
+            "ranker": context.ranker_version,
+        }
+
+    def _ranker_for(self, context: FeedContext) -> Ranker | None:
+        if context.ranker_version and self.ranker_versions is not None:
+            return self.ranker_versions(context.ranker_version)
+        return self.ranker
 
     def _recent_interests(self, viewer: str) -> list[tuple[str, float]]:
         """The viewer's strongest short-term interest tags (read once per page)."""
@@ -549,17 +566,26 @@ class FeedService:
             return penalty * (tags + author_marks.get(candidate.author_id, 0.0))
 
         scores: list[float] | None = None
-        if self.ranker is not None and self.health.try_ranker():
+        ranker = self._ranker_for(context)
+        # A ranker on trial (a gray release) is not the stack's: its failures fall back for its own
+        # viewers and never trip the `ranker_down` level that everyone else's feed reads.
+        on_trial = ranker is not self.ranker
+        if ranker is not None and (on_trial or self.health.try_ranker()):
             try:
-                scores = self.ranker.score(
+                scores = ranker.score(
                     _user_features(profile, interests, self._follows(viewer)),
                     {"hour": context.hour, "device": context.device},
                     [_candidate_features(facts[c.video_id], self.clock()) for c in candidates],
                 )  # fmt: skip
-                self.health.report("ranker_down", False)
+                if not on_trial:
+                    self.health.report("ranker_down", False)
             except ReelstackError as error:
-                self.health.report("ranker_down", True)
-                logger.warning("feed: ranker unavailable, fallback order", extra={"error": str(error)})
+                if not on_trial:
+                    self.health.report("ranker_down", True)
+                logger.warning(
+                    "feed: ranker unavailable, fallback order",
+                    extra={"error": str(error), "ranker_version": context.ranker_version},
+                )
         if scores is None:
             muted = frozenset(tag for tag, count in tag_marks.items() if count > 0)
             now = self.clock()

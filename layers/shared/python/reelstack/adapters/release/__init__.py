@@ -1,0 +1,1 @@
+"""Adapters of gray release: the feature flags document on AWS AppConfig."""

@@ -1,0 +1,1 @@
+"""Domain of gray release: feature flags, their rollouts by user bucket and region (pure logic)."""

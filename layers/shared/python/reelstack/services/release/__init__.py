@@ -1,0 +1,1 @@
+"""Services of gray release: per-request feature gates."""
