@@ -14,6 +14,7 @@ import pytest
 
 from reelstack_tools.tokens import user_sub
 from tests.support.feed_corpus import Catalog, seed_catalog
+from tests.support.flags import flags, release_every_flag
 from tests.support.http import Api
 from tests.support.waiting import wait_for
 
@@ -41,9 +42,11 @@ def catalog(local_cloud: Any, cloud_sdk_environment: Any, viewer_name: str) -> C
     )
 
 
-def feed(api: Api, limit: int, cursor: str | None = None) -> dict[str, Any]:
+def feed(
+    api: Api, limit: int, cursor: str | None = None, headers: dict[str, str] | None = None
+) -> dict[str, Any]:
     query = f"?limit={limit}" + (f"&cursor={cursor}" if cursor else "")
-    reply = api.call("GET", f"/feed{query}")
+    reply = api.call("GET", f"/feed{query}", headers=headers)
     assert reply.status == 200, reply.body
     return dict(reply.body)
 
@@ -262,6 +265,39 @@ def test_the_ranker_orders_the_page_and_its_outage_falls_back_to_a_full_page(
     # THEN pages come in the fallback order, still full
     page = wait_for(fallback, timeout=30, interval=1)
     assert page and len(page["items"]) == 20
+
+
+def test_a_ranker_version_on_trial_ranks_only_the_viewers_its_rollout_names(
+    cloud_sdk_environment: Any, catalog: Catalog, tmp_path: Path
+) -> None:
+    cloud = cloud_sdk_environment
+    version = "reelstack-ranker-v2"  # <RankerEndpointName>-<version>, as the API's role allows
+    api = Api(cloud.api_url, cloud.token(f"trial-{uuid.uuid4().hex[:6]}"))
+    # GIVEN a new ranker served at its own endpoint, rolled out to every viewer in Brazil
+    _deploy_cats_ranker(cloud, tmp_path, version)
+    try:
+        assert (
+            flags(cloud, "set", "ranker_version", "--percent", "100", "--value", version, "--regions", "BR")
+            == 0
+        )
+
+        # WHEN the viewer opens the feed from Brazil THEN the version on trial ranks it (the answer says
+        # which), and a #cats video leads
+        def ranked_on_trial() -> dict[str, Any] | None:
+            page = feed(api, 20, headers={"X-Viewer-Region": "BR"})
+            return page if page.get("ranker_version") == version else None
+
+        page = wait_for(ranked_on_trial, timeout=30, interval=1)
+        assert page and page["ranked_by"] == "ranker", page
+        assert page["items"][0]["title"].startswith("cats")
+        # AND from Germany the same viewer is not on trial
+        assert "ranker_version" not in feed(api, 20, headers={"X-Viewer-Region": "DE"})
+        # WHEN the rollout is taken back THEN the next page from Brazil is not on trial either
+        assert flags(cloud, "set", "ranker_version", "--percent", "0") == 0
+        assert "ranker_version" not in feed(api, 20, headers={"X-Viewer-Region": "BR"})
+    finally:
+        release_every_flag(cloud)
+        cloud.client("sagemaker").delete_endpoint(EndpointName=version)
 
 
 def test_liking_a_few_videos_of_one_tag_leans_the_next_page_to_it(local_cloud: Any, catalog: Catalog) -> None:

@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 
 from reelstack.adapters.release.feature_flags import FlagStore
-from reelstack.domain.release.flags import bucket_of, released_document
+from reelstack.domain.release.flags import bucket_of
 from reelstack.services.release.gates import FeatureGate
-from reelstack_tools.cli import main as reelstack
-from reelstack_tools.flags_command import _deployer
 from reelstack_tools.tokens import user_sub
+from tests.support.flags import flags as _flags
+from tests.support.flags import release_every_flag
 from tests.support.http import Api
 
 pytestmark = pytest.mark.integration
@@ -24,16 +24,11 @@ pytestmark = pytest.mark.integration
 USERS = [f"user-{n:05d}" for n in range(10_000)]
 
 
-def _flags(cloud: Any, *args: str) -> int:
-    return reelstack(["flags", "--state-dir", str(cloud.state_dir), *args])
-
-
 @pytest.fixture
 def flags_released(local_cloud: Any, cloud_sdk_environment: Any) -> Iterator[None]:
     """Every flag released to everyone again after the test (the cloud is the session's)."""
     yield
-    deployer = _deployer(type("Args", (), {"stack": None, "state_dir": local_cloud.state_dir})())
-    deployer.publish(released_document(), "tests: every flag released")
+    release_every_flag(local_cloud)
 
 
 def _gate(cloud: Any, max_age_s: int) -> FeatureGate:
