@@ -78,8 +78,14 @@ def _page(item: str) -> Schema:
 
 
 def _closed(required: dict[str, Schema], optional: dict[str, Schema] | None = None) -> Schema:
-    """A request body object: exactly these fields."""
+    """A request body object: exactly these fields (another field is a 400)."""
     return {**_obj(required, optional), "additionalProperties": False}
+
+
+def _open_body(required: dict[str, Schema], optional: dict[str, Schema] | None = None) -> Schema:
+    """A request body object of these fields; other fields are ignored (the upload and play routes'
+    parsers read the fields they know, so older and newer clients work alike)."""
+    return {**_obj(required, optional), "description": "fields not listed here are ignored"}
 
 
 # -- components ---------------------------------------------------------------------------------------
@@ -126,7 +132,7 @@ _SCHEMAS: dict[str, Schema] = {
     ),
     "VideoPage": _page("Video"),
     "SharedVideo": {"allOf": [_ref("Video"), _obj({"shared_via": _enum(CHANNELS)})]},
-    "NewUpload": _closed(
+    "NewUpload": _open_body(
         {
             "filename": {"type": "string", "minLength": 1, "maxLength": MAX_FILENAME_LENGTH},
             "size": {"type": "integer", "minimum": 1, "maximum": UploadLimits().max_upload_bytes},
@@ -135,13 +141,20 @@ _SCHEMAS: dict[str, Schema] = {
         {
             "chunk_size": {
                 "type": "integer",
+                "nullable": True,
                 "minimum": UploadLimits().min_chunk_size,
                 "maximum": UploadLimits().max_chunk_size,
             },
-            "sha256": {"type": "string", "pattern": "^[0-9a-fA-F]{64}$"},
-            "title": {"type": "string", "maxLength": UploadLimits().max_title_length},
+            "sha256": {"type": "string", "nullable": True, "pattern": "^[0-9a-fA-F]{64}$"},
+            "title": {
+                "type": "string",
+                "nullable": True,
+                "maxLength": UploadLimits().max_title_length,
+                "description": "absent or null: the filename without its extension",
+            },
             "tags": {
                 "type": "array",
+                "nullable": True,
                 "maxItems": UploadLimits().max_tags,
                 "items": {"type": "string", "minLength": 1, "maxLength": MAX_TAG_LENGTH},
             },
@@ -173,7 +186,7 @@ _SCHEMAS: dict[str, Schema] = {
         },
         {"wrong_size_parts": {"type": "array", "items": INT}, "failure": {"type": "object"}},
     ),
-    "PartsRequest": _closed(
+    "PartsRequest": _open_body(
         {
             "part_numbers": {
                 "type": "array",
@@ -185,10 +198,11 @@ _SCHEMAS: dict[str, Schema] = {
         {
             "checksums": {
                 "type": "object",
+                "nullable": True,
                 "description": "part number -> base64 SHA-256 of the part",
                 "additionalProperties": {"type": "string", "minLength": 44, "maxLength": 44},
             },
-            "expires_in": {"type": "integer", "minimum": 1},
+            "expires_in": {"type": "integer", "nullable": True, "minimum": 1},
         },
     ),
     "PresignedParts": _obj(
@@ -289,7 +303,7 @@ _SCHEMAS: dict[str, Schema] = {
     "LikedPage": _obj(
         {"items": {"type": "array", "items": _obj({"video_id": STR, "liked_at": STR})}, "cursor": CURSOR}
     ),
-    "Play": _closed(
+    "Play": _open_body(
         {
             "session_id": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{1,128}$"},
             "watched_ms": {"type": "number", "minimum": 0, "maximum": MAX_WATCHED_MS},
@@ -451,14 +465,20 @@ def _query(name: str, schema: Schema, description: str) -> Schema:
 
 
 def _limit(maximum: int, default: int) -> Schema:
-    return _query(
-        "limit",
-        {"type": "integer", "minimum": 1, "maximum": maximum, "default": default},
-        "page size",
-    )
+    return {
+        **_query(
+            "limit",
+            {"type": "integer", "minimum": 1, "maximum": maximum, "default": default},
+            "page size (empty: the default)",
+        ),
+        "allowEmptyValue": True,
+    }
 
 
-_CURSOR_Q = _query("cursor", STR, "the `cursor` of the previous page, as given")
+_CURSOR_Q = {
+    **_query("cursor", STR, "the `cursor` of the previous page, as given (empty: the first page)"),
+    "allowEmptyValue": True,
+}
 _REGION_HEADERS = [
     {"name": "CloudFront-Viewer-Country", "in": "header", "required": False, "schema": STR},
     {"name": "X-Viewer-Region", "in": "header", "required": False, "schema": STR},
@@ -614,7 +634,13 @@ def _paths() -> dict[str, dict[str, Schema]]:
                     _limit(FEED_MAX_PAGE, FEED_MAX_PAGE),
                     _CURSOR_Q,
                     *_REGION_HEADERS,
-                    {"name": "X-Device", "in": "header", "required": False, "schema": _enum(DEVICES)},
+                    {
+                        "name": "X-Device",
+                        "in": "header",
+                        "required": False,
+                        "description": f"the viewer's device: {', '.join(DEVICES)} (any other value is ignored)",
+                        "schema": STR,
+                    },
                 ],
                 limited=True,
             )
