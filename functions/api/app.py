@@ -37,6 +37,7 @@ from reelstack.adapters.queue_sender import QueueSender
 from reelstack.adapters.repositories import Repositories
 from reelstack.adapters.storage.tier_events import TierAnnouncingRepositories
 from reelstack.adapters.tokens import JwtVerifier
+from reelstack.api_contract import openapi_document
 from reelstack.domain.engagement.comments import COMMENT_BODY_CAP
 from reelstack.domain.engagement.interactions import DEVICES
 from reelstack.domain.engagement.likes import LikeAnswer
@@ -52,7 +53,13 @@ from reelstack.domain.engagement.rate_limits import (
 )
 from reelstack.domain.identity import Principal
 from reelstack.domain.media.uploads import PART_REQUEST_BODY_CAP, open_upload_body_cap
-from reelstack.domain.request_input import DEFAULT_BODY_CAP, parse_json_body, parse_limit, require_body_within
+from reelstack.domain.request_input import (
+    DEFAULT_BODY_CAP,
+    parse_json_body,
+    parse_limit,
+    require_body_within,
+    require_json_body,
+)
 from reelstack.errors import DependencyFailed, ReelstackError
 from reelstack.feed_wiring import build_feed
 from reelstack.http_errors import error_answer, internal_error_body
@@ -73,10 +80,21 @@ from reelstack.services.videos import VideoService
 from reelstack.settings import api_settings
 from reelstack.social_wiring import Social, build_social
 
+
 # Logs are Powertools' (JSON, correlation id), not Chalice's: Chalice takes the logger named after the
 # app, gives it a stdout handler, stops it propagating and sets it to ERROR, which, named `reelstack`,
 # silenced every `reelstack.*` logger below WARNING in the same process (the local cloud's, in tests).
-app = Chalice(app_name="reelstack-api", configure_logs=False)
+class ReelstackApi(Chalice):
+    """Chalice, with every route taking a request of any Content-Type: Chalice's own check answered 415
+    in its `{Code, Message}` shape, even to a GET (no body) that carried the header. A route that reads
+    a JSON body checks its media type itself (`_json_body`: 415 `unsupported_media_type`)."""
+
+    def route(self, path: str, **kwargs: Any) -> Callable[..., Any]:
+        kwargs.setdefault("content_types", ["*/*"])
+        return super().route(path, **kwargs)
+
+
+app = ReelstackApi(app_name="reelstack-api", configure_logs=False)
 app.debug = False
 DEGRADED_HEADER = "X-Reelstack-Degraded"
 # Browsers need the CORS headers on every answer, not only preflights, and may read the degraded flag.
@@ -280,7 +298,10 @@ def _raw_body() -> bytes:
 
 
 def _json_body() -> Any:
-    return parse_json_body(_raw_body(), _body_cap.get())
+    """The request's JSON body: 415 when sent as another media type, 413 over the cap, 400 malformed."""
+    raw = _raw_body()
+    require_json_body(_request().headers.get("content-type"), raw)
+    return parse_json_body(raw, _body_cap.get())
 
 
 def _error_response(exc: ReelstackError) -> Response:
@@ -356,6 +377,7 @@ def endpoint(
 
         wrapper.rate_bucket = bucket  # type: ignore[attr-defined]
         wrapper.feature = feature  # type: ignore[attr-defined]
+        wrapper.public = public  # type: ignore[attr-defined]
         return wrapper
 
     return decorate
@@ -365,6 +387,13 @@ def endpoint(
 @endpoint(public=True)
 def health() -> dict[str, str]:
     return {"status": "ok"}
+
+
+@app.route("/openapi.json", methods=["GET"])
+@endpoint(public=True)
+def openapi() -> dict[str, Any]:
+    """The API's contract (reelstack.api_contract): every route, its bodies, answers and errors."""
+    return openapi_document()
 
 
 @app.route("/uploads", methods=["POST"])

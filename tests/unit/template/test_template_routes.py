@@ -129,7 +129,7 @@ def test_every_get_route_and_the_upload_and_archive_routes_take_their_bucket_in_
 ) -> None:
     """GIVEN the Chalice app's routes WHEN the bucket each route's `endpoint` takes is read THEN it is
     the one RATE_LIMITED_ROUTES names (like, play, follow, comment and share take theirs in their
-    services), every GET route but the public ones (/health, a share link) has one, and no route takes
+    services), every GET route but the public ones (/health, the API's document, a share link) has one, and no route takes
     a bucket the table does not list."""
     module = _import_api_module(monkeypatch)
     taken = {
@@ -146,7 +146,7 @@ def test_every_get_route_and_the_upload_and_archive_routes_take_their_bucket_in_
 
     assert {endpoint: bucket for endpoint, bucket in taken.items() if bucket} == expected
     unlimited_gets = [endpoint for endpoint, bucket in taken.items() if endpoint[1] == "GET" and not bucket]
-    assert unlimited_gets == [("/health", "GET"), ("/s/{token}", "GET")]
+    assert unlimited_gets == [("/health", "GET"), ("/openapi.json", "GET"), ("/s/{token}", "GET")]
 
 
 def test_the_rate_limits_default_is_the_settings_default(template: dict[str, Any]) -> None:

@@ -51,6 +51,12 @@ class TooLarge(ReelstackError):
     code = "too_large"
 
 
+class UnsupportedMediaType(ReelstackError):
+    """The body is in a media type the route does not read (HTTP 415)."""
+
+    code = "unsupported_media_type"
+
+
 class Unauthorized(ReelstackError):
     """No valid identity (HTTP 401)."""
 

@@ -22,6 +22,7 @@ from reelstack.errors import (
     TooLarge,
     TooManyRequests,
     Unauthorized,
+    UnsupportedMediaType,
 )
 
 _STATUS: dict[type[ReelstackError], int] = {
@@ -32,6 +33,7 @@ _STATUS: dict[type[ReelstackError], int] = {
     Conflict: 409,
     Gone: 410,
     TooLarge: 413,
+    UnsupportedMediaType: 415,
     TooManyRequests: 429,
     DependencyFailed: 503,
 }

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from reelstack.errors import InvalidRequest, TooLarge
+from reelstack.errors import InvalidRequest, TooLarge, UnsupportedMediaType
 
 KiB = 1024
 DEFAULT_BODY_CAP = 4 * KiB
@@ -34,6 +34,23 @@ def require_body_within(size: int, cap: int) -> None:
             f"the body is {size} bytes; this route accepts at most {cap}",
             code="body_too_large",
             max_body_bytes=cap,
+        )
+
+
+def is_json_media_type(content_type: str | None) -> bool:
+    """`application/json` or any `<type>/<subtype>+json`, parameters (`; charset=utf-8`) aside; no
+    Content-Type at all is read as JSON too (what the API always did)."""
+    if content_type is None or not content_type.strip():
+        return True
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    return media_type == "application/json" or (media_type.count("/") == 1 and media_type.endswith("+json"))
+
+
+def require_json_body(content_type: str | None, raw: bytes) -> None:
+    """415 `unsupported_media_type` for a body sent as anything but JSON (an empty body has no type)."""
+    if raw.strip() and not is_json_media_type(content_type):
+        raise UnsupportedMediaType(
+            "the body must be JSON (Content-Type: application/json)", code="unsupported_media_type"
         )
 
 

@@ -49,7 +49,7 @@ def parse_avatar_request(body: Any) -> AvatarRequest:
     if not isinstance(body, Mapping) or set(body) != {"content_type", "size"}:
         raise InvalidRequest("the body must be {content_type, size}", code="invalid_avatar")
     content_type, size = body["content_type"], body["size"]
-    if content_type not in AVATAR_TYPES:
+    if not isinstance(content_type, str) or content_type not in AVATAR_TYPES:  # ({} is not hashable)
         raise InvalidRequest(f"content_type must be one of {', '.join(AVATAR_TYPES)}", code="invalid_avatar")
     if isinstance(size, bool) or not isinstance(size, int) or not 0 < size <= MAX_AVATAR_BYTES:
         raise InvalidRequest(f"size must be 1 to {MAX_AVATAR_BYTES} bytes", code="invalid_avatar")

@@ -93,6 +93,12 @@ class Comment:
         return answer
 
 
+def is_comment_id(text: str) -> bool:
+    """The shape of an id we give out (anything else is not looked up: an empty or overlong sort key
+    is refused by DynamoDB itself)."""
+    return bool(_ID.match(text))
+
+
 def new_comment_id(now_ms: int) -> str:
     return f"{now_ms:011x}{secrets.token_hex(5)}"
 

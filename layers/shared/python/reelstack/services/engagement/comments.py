@@ -24,6 +24,7 @@ from reelstack.domain.engagement.comments import (
     CommentStatus,
     check_delete,
     check_reply,
+    is_comment_id,
     new_comment_id,
     parse_comment,
 )
@@ -130,7 +131,7 @@ class CommentService:
     def _seen_by(
         self, principal: Principal | None, video_id: str, comment_id: str, *, missing_ok: bool = False
     ) -> Comment | None:
-        comment = self.store.get(video_id, comment_id)
+        comment = self.store.get(video_id, comment_id) if is_comment_id(comment_id) else None
         viewer = principal.user_id if principal is not None else None
         if comment is None or not comment.visible_to(viewer):
             if missing_ok:
@@ -151,6 +152,7 @@ class CommentService:
         """`{items, cursor}`: top-level comments newest (or `order=top`: most replied) first, or with
         `reply_to` a comment's replies oldest first; the caller's own pending and held ones included."""
         order = order or "newest"
+        reply_to = reply_to or None  # `?reply_to=` (empty): the top level, as when absent
         if order not in ORDERS:
             raise InvalidRequest(f"order must be one of {', '.join(ORDERS)}", code="invalid_order")
         limit = parse_limit(limit_text, default=20, maximum=MAX_PAGE)
@@ -308,7 +310,7 @@ class CommentReview:
         decision = body.get("decision") if isinstance(body, dict) else None
         if decision not in ("approve", "reject") or set(body) - {"decision"}:
             raise InvalidRequest("the body must be {decision: approve | reject}", code="invalid_decision")
-        comment = self.store.get(video_id, comment_id)
+        comment = self.store.get(video_id, comment_id) if is_comment_id(comment_id) else None
         if comment is None or comment.status is not CommentStatus.HELD:
             raise NotFound(f"no held comment {comment_id} on video {video_id}", code="comment_not_found")
         if decision == "approve":
