@@ -91,6 +91,25 @@ def test_only_reviewers_see_the_queue(alice: Api, reviewer: Api, held: dict[str,
             assert response.read(3) == b"\xff\xd8\xff"  # a JPEG
 
 
+def test_the_held_video_plays_through_a_signed_link_for_its_owner_and_reviewers(
+    alice: Api, reviewer: Api, held: dict[str, dict[str, Any]], local_cloud: Any, media_bucket: str
+) -> None:
+    video = held["approve"]
+    # GIVEN a held video, which the CDN does not serve WHEN a reviewer reads the queue
+    (item,) = [i for i in _queue(reviewer)["items"] if i["video_id"] == video["video_id"]]
+    # THEN its item links to the whole video: a signed (locally: presigned S3) link to its master playlist
+    preview = item["preview"]
+    assert f"renditions/{video['video_id']}/master.m3u8" in preview["url"] and preview["expires_at"] > 0
+    with urllib.request.urlopen(preview["url"], timeout=60) as response:
+        assert response.read(7) == b"#EXTM3U"
+    # AND its owner sees the same kind of link on the video; someone else does not even see the video
+    owner_view = alice.call("GET", f"/videos/{video['video_id']}").body
+    assert f"renditions/{video['video_id']}/master.m3u8" in owner_view["preview"]["url"]
+    assert reviewer.call("GET", f"/videos/{video['video_id']}").status == 404
+    # AND the unsigned CDN path still refuses it
+    assert _http_status(_cdn_url(local_cloud, media_bucket, video["video_id"])) == 403
+
+
 def test_only_reviewers_decide_and_bad_decisions_are_refused(
     alice: Api, reviewer: Api, held: dict[str, dict[str, Any]]
 ) -> None:
