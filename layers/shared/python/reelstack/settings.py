@@ -125,9 +125,9 @@ class PlaybackSettings(_Base):
 class PrivatePlaybackSettings(_Base):
     """Held videos, for their owner and reviewers: CloudFront signed URLs on the private distribution.
 
-    All three set (AWS with a key pair): `adapters.media_signer.CloudFrontSigner` signs with the private
-    key read from the Secrets Manager secret. Any unset (the local cloud, a stack without a key pair):
-    presigned S3 GETs (`media_signer`).
+    All three set (a stack with a key pair, and the local cloud, which makes one): the
+    `adapters.media_signer.CloudFrontSigner` signs with the private key read from the Secrets Manager
+    secret. Any unset (a stack deployed without a key pair): presigned S3 GETs (`media_signer`).
     """
 
     private_playback_domain: str = ""

@@ -7,8 +7,10 @@ Two signers, one shape (`SignedMedia`):
   every playlist and segment the master playlist names (players append it to each request: hls.js
   `xhrSetup`, AVFoundation's resource loader), or becomes the three `CloudFront-*` cookies. The
   private key (PEM, RSA) is read once from Secrets Manager.
-- `PresignedS3Signer` (the local cloud, a stack without a key pair): a presigned S3 GET of the one
-  object; `query` is empty because S3 signatures cover one key each.
+  The local cloud runs this signer too, with a key pair of its own, and its CDN stand-in checks the
+  signatures as CloudFront does (`reelstack_tools.localcloud.cdn_signing`).
+- `PresignedS3Signer` (a stack deployed without a key pair): a presigned S3 GET of the one object;
+  `query` is empty because S3 signatures cover one key each, so only the master playlist opens.
 """
 
 from __future__ import annotations
@@ -52,6 +54,15 @@ class MediaSigner(Protocol):
         ...
 
 
+def _base_url(domain: str) -> str:
+    """`https://<domain>`; plain http for a loopback domain (the local cloud's CDN stand-in)."""
+    domain = domain.strip().rstrip("/")
+    if "://" in domain:
+        return domain
+    host = domain.split("/", 1)[0].rsplit(":", 1)[0]
+    return f"{'http' if host in ('127.0.0.1', 'localhost', '[::1]') else 'https'}://{domain}"
+
+
 class CloudFrontSigner:
     """CloudFront signed URLs and cookies with a custom policy (RSA-SHA1, as CloudFront requires)."""
 
@@ -62,7 +73,7 @@ class CloudFrontSigner:
         private_key: Callable[[], bytes],
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.base_url = domain if "://" in domain else f"https://{domain}"
+        self.base_url = _base_url(domain)
         self.key_pair_id = key_pair_id
         self._private_key_pem = private_key
         self._clock = clock
@@ -81,7 +92,7 @@ class CloudFrontSigner:
 
     def policy(self, prefix: str, expires_at: int) -> str:
         """The custom policy: any object under `prefix` of this distribution until `expires_at`."""
-        resource = f"{self.base_url.rstrip('/')}/{quote(prefix)}*"
+        resource = f"{self.base_url}/{quote(prefix)}*"
         statement = {"Resource": resource, "Condition": {"DateLessThan": {"AWS:EpochTime": expires_at}}}
         return json.dumps({"Statement": [statement]}, separators=(",", ":"))
 
@@ -91,7 +102,7 @@ class CloudFrontSigner:
         expires_at = int(self._clock()) + expires_in
         policy = self.policy(prefix, expires_at)
         signer = BotocoreCloudFrontSigner(self.key_pair_id, self._rsa_sha1)
-        url = f"{self.base_url.rstrip('/')}/{quote(key)}"
+        url = f"{self.base_url}/{quote(key)}"
         signed_url = str(signer.generate_presigned_url(url, policy=policy))
         # Policy, Signature and Key-Pair-Id, in CloudFront's URL-safe base64 (nothing to percent-encode).
         query = urlsplit(signed_url).query
