@@ -125,3 +125,23 @@ def test_every_skipped_scanner_check_has_its_reason_beside_it() -> None:
         elif lines[index] and not lines[index].startswith("  "):
             break
     assert skipped >= 1
+
+
+def test_access_logs_of_the_api_buckets_and_search_domain(template: dict[str, Any]) -> None:
+    """GIVEN the API, the media and lake buckets and the search domain WHEN read THEN each writes access or
+    error logs: the API's stage after the account's logging role is set, the buckets to LogsBucket once its
+    policy lets S3's log delivery write there."""
+    resources = template["Resources"]
+    api = resources["Api"]
+
+    assert api["DependsOn"] == "ApiGatewayAccount"
+    assert api["Properties"]["AccessLogSetting"]["DestinationArn"] == {
+        "Fn::GetAtt": ["ApiAccessLogGroup", "Arn"]
+    }
+    for bucket in ("MediaBucket", "LakeBucket"):
+        logging = resources[bucket]["Properties"]["LoggingConfiguration"]
+        assert logging["DestinationBucketName"] == {"Ref": "LogsBucket"}, bucket
+        depends_on = resources[bucket]["DependsOn"]
+        assert "LogsBucketPolicy" in ([depends_on] if isinstance(depends_on, str) else depends_on), bucket
+    options = resources["SearchDomain"]["Properties"]["LogPublishingOptions"]
+    assert all(option["Enabled"] is True for option in options.values()) and "ES_APPLICATION_LOGS" in options
