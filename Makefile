@@ -45,8 +45,8 @@ $(STAMP): pyproject.toml
 	rm -rf $(VENV)/lib/python3.11/site-packages/tests
 	rm -f $(VENV)/.installed-* && touch $@
 
-# checkov (the IaC scanner) pins its own versions of boto3, pydantic, networkx, ... that clash with
-# ours: it lives in a virtual environment of its own, installed once per pinned version.
+# checkov (the IaC scanner) pins its own boto3 (1.35.49 in 3.3.30; we pin 1.44.5): it lives in a
+# virtual environment of its own (291 MB), installed once per pinned version.
 CHECKOV_VERSION := 3.3.30
 CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
