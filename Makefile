@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: demo test up lint bench unit integration sysdeps venv search-node clean
+.PHONY: demo test up lint bench unit integration sysdeps venv checkov-venv search-node clean
 
 demo: sysdeps venv search-node ## run the platform's main job on the local cloud and show the result
 	$(BIN)/reelstack demo
@@ -19,11 +19,12 @@ test: sysdeps venv search-node lint ## lint, then every test (unit, integration,
 unit: venv
 	$(BIN)/pytest -q tests/unit
 
-lint: venv ## ruff, mypy and cfn-lint
+lint: venv checkov-venv ## ruff, mypy, cfn-lint and checkov
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy layers/shared/python functions infra/reelstack_tools infra/ranker benchmarks jobs
 	$(BIN)/cfn-lint template.yaml
+	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml
 
 bench: sysdeps venv search-node ## measured comparisons, each printing its ratio against its baseline
 	$(BIN)/python benchmarks/upload.py
@@ -43,6 +44,18 @@ $(STAMP): pyproject.toml
 	# smdebug-rulesconfig (a sagemaker dependency) ships a top-level `tests` package: ours must win.
 	rm -rf $(VENV)/lib/python3.11/site-packages/tests
 	rm -f $(VENV)/.installed-* && touch $@
+
+# checkov (the IaC scanner) pins its own boto3 (1.35.49 in 3.3.30; we pin 1.44.5): it lives in a
+# virtual environment of its own (291 MB), installed once per pinned version.
+CHECKOV_VERSION := 3.3.30
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
+
+checkov-venv: $(CHECKOV_STAMP)
+$(CHECKOV_STAMP):
+	test -x $(CHECKOV_VENV)/bin/python || $(PY) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install -q --disable-pip-version-check checkov==$(CHECKOV_VERSION)
+	rm -f $(CHECKOV_VENV)/.installed-* && touch $@
 
 # The local OpenSearch node (infra/search-node/, a Maven project): built once, again when its pom or
 # sources change (the stamp target/.built-<hash> is checked by the same code the local cloud runs).
@@ -64,4 +77,4 @@ sysdeps: ## ffmpeg, redis-server, a JDK and Maven from apt when missing
 	fi
 
 clean:
-	rm -rf $(VENV) .reelstack .pytest_cache .mypy_cache .ruff_cache infra/search-node/target
+	rm -rf $(VENV) $(CHECKOV_VENV) .reelstack .pytest_cache .mypy_cache .ruff_cache infra/search-node/target

@@ -32,6 +32,7 @@ from reelstack.adapters.functions import AsyncInvoker
 from reelstack.adapters.media.waiting_tasks import WaitingTasks
 from reelstack.adapters.media.workflow import TaskCallbacks
 from reelstack.adapters.media_bucket import MediaStorage
+from reelstack.adapters.media_signer import MediaSigner, media_signer
 from reelstack.adapters.media_urls import MediaUrls
 from reelstack.adapters.queue_sender import QueueSender
 from reelstack.adapters.repositories import Repositories
@@ -110,7 +111,7 @@ def _repos() -> Repositories:
 def _uploads() -> UploadService:
     settings = api_settings()
     return UploadService(
-        storage=MediaStorage(settings.media_bucket),
+        storage=MediaStorage(settings.media_bucket, accelerate=settings.s3_accelerate),
         repos=_repos(),
         merger=AsyncInvoker(settings.merge_function_name),
         limits=settings,
@@ -123,6 +124,18 @@ def _uploads() -> UploadService:
 def _urls() -> MediaUrls:
     settings = api_settings()
     return MediaUrls(settings.media_bucket, settings.playback_base_url)
+
+
+@cache
+def _previews() -> MediaSigner:
+    """Signed links to held videos (CloudFront's private distribution in AWS, presigned S3 GETs locally)."""
+    settings = api_settings()
+    return media_signer(
+        settings.media_bucket,
+        settings.private_playback_domain,
+        settings.playback_key_pair_id,
+        settings.playback_signing_key_secret,
+    )
 
 
 @cache
@@ -192,7 +205,12 @@ def _plays() -> PlayService:
 @cache
 def _videos() -> VideoService:
     return VideoService(
-        _repos(), _urls(), likes=_like_store(), plays=_daily_plays(), social=lambda: _social().counters
+        _repos(),
+        _urls(),
+        likes=_like_store(),
+        plays=_daily_plays(),
+        social=lambda: _social().counters,
+        previews=_previews(),
     )
 
 
@@ -244,6 +262,7 @@ def _reviews() -> ReviewService:
         TaskCallbacks(),
         _urls(),
         reviewer_group=settings.auth_reviewer_group,
+        previews=_previews(),
     )
 
 

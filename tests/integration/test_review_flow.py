@@ -91,6 +91,37 @@ def test_only_reviewers_see_the_queue(alice: Api, reviewer: Api, held: dict[str,
             assert response.read(3) == b"\xff\xd8\xff"  # a JPEG
 
 
+def test_the_held_video_plays_through_a_signed_link_for_its_owner_and_reviewers(
+    alice: Api, reviewer: Api, held: dict[str, dict[str, Any]], local_cloud: Any, media_bucket: str
+) -> None:
+    video = held["approve"]
+    prefix = f"renditions/{video['video_id']}/"
+    # GIVEN a held video, which the public CDN path refuses WHEN a reviewer reads the queue
+    (item,) = [i for i in _queue(reviewer)["items"] if i["video_id"] == video["video_id"]]
+    # THEN its item links to the whole video on the private distribution's path, signed for an hour
+    preview = item["preview"]
+    assert f"/_cdn-signed/{media_bucket}/{prefix}master.m3u8?" in preview["url"]
+    assert set(preview["cookies"]) == {"CloudFront-Policy", "CloudFront-Signature", "CloudFront-Key-Pair-Id"}
+    with urllib.request.urlopen(preview["url"], timeout=60) as response:
+        master = response.read().decode()
+    assert master.startswith("#EXTM3U")
+    # AND the same query signs the playlists the master names (a player appends it to each request)
+    variant = next(line for line in master.splitlines() if line and not line.startswith("#"))
+    variant_url = f"{preview['url'].split('?', 1)[0].rsplit('/', 1)[0]}/{variant}"
+    with urllib.request.urlopen(f"{variant_url}?{preview['query']}", timeout=60) as response:
+        assert response.read(7) == b"#EXTM3U"
+    # AND without it, or with another video's path, the private path refuses as CloudFront does
+    assert _http_status(variant_url) == 403
+    other = preview["url"].replace(video["video_id"], held["reject"]["video_id"])
+    assert _http_status(other) == 403
+    # AND its owner sees a link too; someone else does not even see the video
+    owner_view = alice.call("GET", f"/videos/{video['video_id']}").body
+    assert f"{prefix}master.m3u8" in owner_view["preview"]["url"]
+    assert reviewer.call("GET", f"/videos/{video['video_id']}").status == 404
+    # AND the public CDN path still refuses it
+    assert _http_status(_cdn_url(local_cloud, media_bucket, video["video_id"])) == 403
+
+
 def test_only_reviewers_decide_and_bad_decisions_are_refused(
     alice: Api, reviewer: Api, held: dict[str, dict[str, Any]]
 ) -> None:

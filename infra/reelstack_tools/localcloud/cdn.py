@@ -6,27 +6,37 @@ and relative HLS paths, exactly as from `https://<id>.cloudfront.net/<key>`. It 
 HEAD, single byte ranges (players seek with them), CORS for web players. Like the bucket policy in
 AWS, it serves only objects tagged `visibility=public` (Publish tags a video's renditions) with 403
 otherwise, and refuses objects in an archive storage class that has not been restored.
+
+A distribution whose behaviour trusts a key group (the private playback distribution) is served under
+`GET /_cdn-signed/<bucket>/<key>`: any object, tagged or not, but only to a request signed with one
+of the trusted keys (`cdn_signing.verify`), 403 otherwise, as CloudFront answers.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable, Mapping
+from http.cookies import SimpleCookie
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import parse_qsl, unquote
 
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from reelstack_tools.localcloud.cdn_signing import SignatureRefused, signing_values, verify
 from reelstack_tools.localcloud.local_env import ACCOUNT_ID, PARTITION
 from reelstack_tools.localcloud.wsgi import Environ, StartResponse, respond
 
 PREFIX = "/_cdn/"
+SIGNED_PREFIX = "/_cdn-signed/"
 PUBLIC_TAG = ("visibility", "public")  # the bucket policy's s3:ExistingObjectTag condition
 ARCHIVED = frozenset({"GLACIER", "DEEP_ARCHIVE"})
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
-def cdn_path(bucket: str, origin_path: str = "") -> str:
+def cdn_path(bucket: str, origin_path: str = "", signed: bool = False) -> str:
     """The path a distribution over `bucket` (and its origin path) is served under."""
-    return f"{PREFIX}{bucket}{origin_path.rstrip('/')}"
+    return f"{SIGNED_PREFIX if signed else PREFIX}{bucket}{origin_path.rstrip('/')}"
 
 
 def _backend() -> Any:
@@ -48,10 +58,39 @@ def _byte_range(header: str, size: int) -> tuple[int, int] | None:
     return (first, last) if first <= last and first < size else (size, size)
 
 
+def _cookies(environ: Environ) -> dict[str, str]:
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(str(environ.get("HTTP_COOKIE", "")))
+    except Exception:  # a malformed Cookie header carries no signature
+        return {}
+    return {name: morsel.value for name, morsel in jar.items()}
+
+
 class LocalCdn:
+    def __init__(
+        self,
+        trusted_keys: Callable[[], Mapping[str, rsa.RSAPublicKey]] = dict,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._trusted_keys = trusted_keys
+        self._clock = clock
+
     @staticmethod
     def matches(environ: Environ) -> bool:
-        return str(environ.get("PATH_INFO", "")).startswith(PREFIX)
+        path = str(environ.get("PATH_INFO", ""))
+        return path.startswith(PREFIX) or path.startswith(SIGNED_PREFIX)
+
+    def _refusal(self, environ: Environ) -> str | None:
+        """Why a request to the signed path is refused (None: it is signed for its URL)."""
+        path = str(environ["PATH_INFO"])
+        url = f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', '')}{path}"
+        query = dict(parse_qsl(str(environ.get("QUERY_STRING", ""))))
+        try:
+            verify(url, signing_values(query, _cookies(environ)), self._trusted_keys(), self._clock())
+        except SignatureRefused as refused:
+            return str(refused)
+        return None
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         cors = [("Access-Control-Allow-Origin", "*")]
@@ -61,12 +100,18 @@ class LocalCdn:
             return respond(start_response, 204, b"", [*cors, *allow])
         if method not in ("GET", "HEAD"):
             return respond(start_response, 405, b"", [*cors, ("Allow", "GET, HEAD, OPTIONS")])
-        bucket, _, key = unquote(str(environ["PATH_INFO"])[len(PREFIX) :]).partition("/")
+        path = str(environ["PATH_INFO"])
+        signed = path.startswith(SIGNED_PREFIX)
+        if signed:
+            refusal = self._refusal(environ)
+            if refusal is not None:
+                return respond(start_response, 403, f"AccessDenied: {refusal}".encode(), cors)
+        bucket, _, key = unquote(path[len(SIGNED_PREFIX if signed else PREFIX) :]).partition("/")
         stored = _backend().get_object(bucket, key) if bucket and key else None
         if stored is None:
             return respond(start_response, 404, b"Not Found", cors)
         tags = {tag["Key"]: tag["Value"] for tag in _backend().get_object_tagging(stored).get("Tags", [])}
-        if tags.get(PUBLIC_TAG[0]) != PUBLIC_TAG[1]:
+        if not signed and tags.get(PUBLIC_TAG[0]) != PUBLIC_TAG[1]:
             return respond(start_response, 403, b"AccessDenied: not published", cors)
         if stored.storage_class in ARCHIVED and getattr(stored, "status", None) != "RESTORED":
             return respond(start_response, 403, b"InvalidObjectState: the object is archived", cors)

@@ -29,6 +29,13 @@ from reelstack_tools.localcloud.api_server import ApiGateway
 from reelstack_tools.localcloud.appconfig import AppConfigApi, AppConfigState
 from reelstack_tools.localcloud.async_invoke import AsyncInvoker
 from reelstack_tools.localcloud.cdn import LocalCdn
+from reelstack_tools.localcloud.cdn_signing import KEY_FILE as SIGNING_KEY_FILE
+from reelstack_tools.localcloud.cdn_signing import (
+    SECRET_PARAMETER,
+    ensure_key,
+    private_pem,
+    signing_parameters,
+)
 from reelstack_tools.localcloud.clients import Clients
 from reelstack_tools.localcloud.control import ControlApi
 from reelstack_tools.localcloud.custom_resources import run_custom_resources
@@ -44,6 +51,7 @@ from reelstack_tools.localcloud.moto_server import MotoServer
 from reelstack_tools.localcloud.naming import USER_POOL_CLIENT_ID, USER_POOL_ID, Naming
 from reelstack_tools.localcloud.pool import InvokeResult
 from reelstack_tools.localcloud.provision import provision
+from reelstack_tools.localcloud.provision_cdn import trusted_keys
 from reelstack_tools.localcloud.redis_server import RedisServer
 from reelstack_tools.localcloud.runtime import LambdaRuntime
 from reelstack_tools.localcloud.sagemaker import ModelEndpoint, SageMakerRuntimeApi, endpoints_from_stack
@@ -283,6 +291,13 @@ class LocalCloud:
             )
         apply_credentials()
         template = Template.load(options.template, options.parameter_overrides)
+        # The private playback key pair, as a deployment with one has (cdn_signing).
+        signing_key = ensure_key(self.state_dir / SIGNING_KEY_FILE)
+        signing = signing_parameters(
+            template.document.get("Parameters") or {}, options.parameter_overrides, signing_key
+        )
+        if signing:
+            template = Template.load(options.template, {**options.parameter_overrides, **signing})
 
         self._redis = RedisServer(options.redis_port, self.state_dir / "redis", options.host)
         self._redis.start()
@@ -302,6 +317,10 @@ class LocalCloud:
         clients = Clients(endpoint)
         # Before provisioning: the template's AppConfig resources are created through it.
         self._moto.dispatcher.mount(AppConfigApi.matches, AppConfigApi(AppConfigState()))
+        if signing:
+            clients.get("secretsmanager").create_secret(
+                Name=signing[SECRET_PARAMETER], SecretString=private_pem(signing_key).decode()
+            )
         report = provision(stack, clients, options.visibility_timeout_cap)
 
         issuer = IssuerState(
@@ -370,7 +389,8 @@ class LocalCloud:
         training = self._training = TrainingRunner(clients, self.state_dir, self._logs.log_dir / "training")
         dispatcher.mount(SageMakerTrainingApi.matches, SageMakerTrainingApi(training))
         dispatcher.mount(UpdateEndpointEdge.matches, UpdateEndpointEdge(dispatcher.moto_app))
-        dispatcher.mount(LocalCdn.matches, LocalCdn())
+        keys = trusted_keys(stack)
+        dispatcher.mount(LocalCdn.matches, LocalCdn(lambda: keys))
         dispatcher.mount(StepFunctionsEdge.matches, StepFunctionsEdge(dispatcher.moto_app, clients))
         dispatcher.mount(EventsEdge.matches, EventsEdge(dispatcher.moto_app, router))
 

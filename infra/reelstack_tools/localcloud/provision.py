@@ -48,6 +48,8 @@ SERVED_ELSEWHERE = frozenset(
         "AWS::ElastiCache::ReplicationGroup",
         "AWS::ElastiCache::ServerlessCache",
         "AWS::OpenSearchService::Domain",
+        "AWS::CloudFront::PublicKey",  # the local CDN checks signatures with them (provision_cdn.trusted_keys)
+        "AWS::CloudFront::KeyGroup",
         "AWS::OpenSearchServerless::Collection",
         # Origin access is not enforced by the local S3.
         "AWS::CloudFront::OriginAccessControl",

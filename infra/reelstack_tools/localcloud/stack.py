@@ -122,6 +122,12 @@ class Stack:
         if name in self.template.document.get("Parameters", {}):
             raise IntrinsicError(f"parameter {name} has no Default and no override")
         if name not in self.template.resources:
+            alias = self.template.alias_owner(name)
+            if alias is not None:
+                # SAM's alias (AutoPublishAlias): locally one version runs, so the alias is the function;
+                # its ARN keeps the qualifier, which the Lambda API accepts as AWS does.
+                function, alias_name = alias
+                return f"{self.get_att(function, 'Arn')}:{alias_name}"
             return self._placeholder(name)
         recorded = self._recorded.get(name, {})
         if "Ref" in recorded:

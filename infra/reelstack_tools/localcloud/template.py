@@ -97,6 +97,19 @@ class Template:
             parameters=_parameter_values(document.get("Parameters") or {}, parameter_overrides or {}),
         )
 
+    def alias_owner(self, name: str) -> tuple[str, str] | None:
+        """(function, alias) when `name` is SAM's `<Function>Alias<alias>` of a function with that
+        `AutoPublishAlias` (Globals included), or SAM's `<Function>.Alias`; else None."""
+        if name.endswith(".Alias"):
+            owner = self.resources.get(name.removesuffix(".Alias"))
+            alias = owner.properties.get("AutoPublishAlias") if owner else None
+            return (owner.logical_id, str(alias)) if owner and isinstance(alias, str) else None
+        for resource in self.of_type("AWS::Serverless::Function"):
+            alias = resource.properties.get("AutoPublishAlias")
+            if isinstance(alias, str) and name == f"{resource.logical_id}Alias{alias}":
+                return resource.logical_id, alias
+        return None
+
     def of_type(self, *types: str) -> list[Resource]:
         return [resource for resource in self.resources.values() if resource.type in types]
 
@@ -106,8 +119,11 @@ class Template:
         edges = {
             logical_id: {
                 dependency
-                for dependency in references(self.resources[logical_id].properties)
-                | set(self.resources[logical_id].depends_on)
+                for dependency in map(
+                    self._owner_of,
+                    references(_created_with(self.resources[logical_id]))
+                    | set(self.resources[logical_id].depends_on),
+                )
                 if dependency in wanted and dependency != logical_id
             }
             for logical_id in wanted
@@ -124,6 +140,22 @@ class Template:
             ordered.extend(ready)
             done.update(ready)
         return ordered
+
+    def _owner_of(self, name: str) -> str:
+        """The resource a reference depends on: a SAM alias (`<Function>Aliaslive`) depends on its function."""
+        owner = self.alias_owner(name) if name not in self.resources else None
+        return owner[0] if owner else name
+
+
+# Properties SAM moves to resources of their own, which depend on the function rather than the other
+# way round: a function's rollback alarms watch the function (CodeDeploy's deployment group names them).
+_MOVED_BY_SAM: Mapping[str, tuple[str, ...]] = {"AWS::Serverless::Function": ("DeploymentPreference",)}
+
+
+def _created_with(resource: Resource) -> dict[str, Any]:
+    """The properties a resource needs when it is created (what SAM moves elsewhere left out)."""
+    moved = _MOVED_BY_SAM.get(resource.type, ())
+    return {key: value for key, value in resource.properties.items() if key not in moved}
 
 
 def merge_globals(global_value: Any, resource_value: Any) -> Any:

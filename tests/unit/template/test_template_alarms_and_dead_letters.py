@@ -142,3 +142,110 @@ def test_lambda_alarms_watch_the_account_wide_metric(
     assert all(not stat.get("Dimensions") for stat in stats)
     if "Metrics" in properties:
         assert sum(1 for query in queries if query.get("ReturnData", True)) == 1
+
+
+# ---------------------------------------------------------------- safe deploys (canaries)
+FUNCTION = "AWS::Serverless::Function"
+GRADUAL_TYPES = ("Canary10Percent5Minutes", "Linear10PercentEvery1Minute")
+
+
+def _deployment(template: dict[str, Any], properties: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """(AutoPublishAlias, DeploymentPreference) of a function, SAM Globals merged (the function wins)."""
+    globals_ = template["Globals"]["Function"]
+    alias = properties.get("AutoPublishAlias", globals_.get("AutoPublishAlias"))
+    preference = {**globals_.get("DeploymentPreference", {}), **properties.get("DeploymentPreference", {})}
+    return alias, preference
+
+
+def test_every_function_deploys_gradually_through_its_alias_with_rollback_alarms(
+    template: dict[str, Any],
+) -> None:
+    """GIVEN every function WHEN its deployment settings are read (Globals merged)
+    THEN it publishes through the `live` alias, shifts traffic gradually, and names rollback alarms, each
+    an alarm of this template that watches that function's new version on the alias."""
+    functions = resources_of_type(template, FUNCTION)
+    resources = template["Resources"]
+
+    assert len(functions) >= 38
+    for name, function in functions.items():
+        alias, preference = _deployment(template, function["Properties"])
+        assert alias == "live", name
+        assert preference.get("Type") in GRADUAL_TYPES, name
+        alarms = [ref["Ref"] for ref in preference.get("Alarms", [])]
+        assert f"{name}CanaryErrorsAlarm" in alarms, name
+        own = resources[f"{name}CanaryErrorsAlarm"]["Properties"]
+        dimensions = {item["Name"]: item["Value"] for item in own["Dimensions"]}
+        assert (own["Namespace"], own["MetricName"]) == ("AWS/Lambda", "Errors"), name
+        assert dimensions == {
+            "FunctionName": {"Ref": name},
+            "Resource": {"Fn::Sub": f"${{{name}}}:live"},
+            "ExecutedVersion": {"Fn::GetAtt": [name, "Version.Version"]},
+        }, name
+        for alarm in alarms:
+            assert resources[alarm]["Type"] == "AWS::CloudWatch::Alarm", alarm
+            assert resources[alarm]["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}], alarm
+
+
+def test_the_api_canaries_and_rolls_back_on_5xx_and_latency(template: dict[str, Any]) -> None:
+    """GIVEN the API function WHEN its deployment is read THEN a 10 % canary for 5 minutes, rolled back
+    by its errors, the stage's 5xx rate and the new version's p99 duration."""
+    _, preference = _deployment(template, template["Resources"]["ApiFunction"]["Properties"])
+    errors_5xx = template["Resources"]["ApiCanaryServerErrorsAlarm"]["Properties"]
+    latency = template["Resources"]["ApiCanaryLatencyAlarm"]["Properties"]
+
+    assert preference["Type"] == "Canary10Percent5Minutes"
+    assert {ref["Ref"] for ref in preference["Alarms"]} == {
+        "ApiFunctionCanaryErrorsAlarm",
+        "ApiCanaryServerErrorsAlarm",
+        "ApiCanaryLatencyAlarm",
+    }
+    stats = [q["MetricStat"]["Metric"]["MetricName"] for q in errors_5xx["Metrics"] if "MetricStat" in q]
+    assert sorted(stats) == ["5XXError", "Count"]
+    assert [q["Id"] for q in errors_5xx["Metrics"] if q.get("ReturnData", True)] == ["rate"]
+    assert (latency["MetricName"], latency["ExtendedStatistic"]) == ("Duration", "p99")
+    assert latency["Threshold"] < 29000  # API Gateway's integration timeout
+
+
+def test_background_functions_shift_linearly(template: dict[str, Any]) -> None:
+    """GIVEN the functions other than the API WHEN their deployment types are read THEN linear, 10 % a minute."""
+    for name, function in resources_of_type(template, FUNCTION).items():
+        if name != "ApiFunction":
+            assert (
+                _deployment(template, function["Properties"])[1]["Type"] == "Linear10PercentEvery1Minute"
+            ), name
+
+
+def test_state_machines_and_callers_invoke_the_alias_not_latest(template: dict[str, Any]) -> None:
+    """GIVEN every state machine and function WHEN the function references they pass on are read
+    THEN they name `<Function>Aliaslive` (the canary's traffic), never the unqualified function."""
+    functions = set(resources_of_type(template, FUNCTION))
+    checked = 0
+    for machine in resources_of_type(template, "AWS::Serverless::StateMachine").values():
+        for key, value in machine["Properties"].get("DefinitionSubstitutions", {}).items():
+            if key.removesuffix("Arn") in functions:
+                assert value == {"Ref": f"{key.removesuffix('Arn')}Aliaslive"}, key
+                checked += 1
+    for function in resources_of_type(template, FUNCTION).values():
+        for key, value in function["Properties"].get("Environment", {}).get("Variables", {}).items():
+            if isinstance(value, dict) and value.get("Ref") in functions:
+                raise AssertionError(f"{key} names $LATEST of {value['Ref']}")
+    assert checked >= 20
+
+
+def test_sam_turns_every_function_into_a_gated_deployment_within_the_resource_limit(
+    transformed: dict[str, Any],
+) -> None:
+    """GIVEN the transformed template WHEN its Lambda resources are read THEN every function has a `live`
+    alias updated through a CodeDeploy deployment group with alarms, and the stack stays under 500 resources."""
+    resources = transformed["Resources"]
+    functions = [name for name, r in resources.items() if r["Type"] == "AWS::Lambda::Function"]
+    groups = {name: r for name, r in resources.items() if r["Type"] == "AWS::CodeDeploy::DeploymentGroup"}
+
+    for name in functions:
+        alias = resources[f"{name}Aliaslive"]
+        assert alias["Type"] == "AWS::Lambda::Alias"
+        assert "CodeDeployLambdaAliasUpdate" in alias["UpdatePolicy"], name
+        group = groups[f"{name}DeploymentGroup"]["Properties"]
+        assert group["AlarmConfiguration"]["Enabled"] is True and group["AlarmConfiguration"]["Alarms"], name
+        assert group["AutoRollbackConfiguration"]["Enabled"] is True, name
+    assert len(resources) < 500, len(resources)

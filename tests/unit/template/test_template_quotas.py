@@ -55,7 +55,7 @@ def test_the_uploads_table_indexes_open_uploads_by_owner_and_expiry(template: di
 def test_a_web_acl_with_a_per_ip_rate_rule_guards_the_api(template: dict[str, Any]) -> None:
     # GIVEN the template WHEN its WAF web ACLs are read
     acls = resources_of_type(template, WEB_ACL)
-    assert list(acls) == ["ApiWebAcl"]
+    assert sorted(acls) == ["ApiWebAcl", "PlaybackWebAcl"]  # the playback CDN's: test_template_delivery
     acl = acls["ApiWebAcl"]["Properties"]
     # THEN it is regional (API Gateway's kind), allows by default and has a rate-based rule per IP
     # whose limit is the parameter, blocking with 429

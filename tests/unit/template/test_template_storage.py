@@ -22,7 +22,9 @@ def test_media_bucket_is_private_and_encrypted(template: dict[str, Any]) -> None
 def test_media_bucket_denies_plain_http(template: dict[str, Any]) -> None:
     """GIVEN the bucket policy WHEN read THEN requests without TLS are denied on the bucket and its objects."""
     policy = template["Resources"]["MediaBucketPolicy"]["Properties"]
-    (statement,) = [s for s in policy["PolicyDocument"]["Statement"] if s["Sid"] == "DenyInsecureTransport"]
+    (statement,) = [
+        s for s in policy["PolicyDocument"]["Statement"] if s.get("Sid") == "DenyInsecureTransport"
+    ]
 
     assert policy["Bucket"] == {"Ref": "MediaBucket"}
     assert statement["Effect"] == "Deny"

@@ -49,13 +49,14 @@ def test_sqs_event_source_mappings_report_batch_item_failures(transformed: dict[
 
 def test_state_machine_definition_is_inlined_with_its_substitutions(transformed: dict[str, Any]) -> None:
     """GIVEN the transformed template WHEN the state machine is read
-    THEN it carries the definition, and a substitution for every stage function's ARN."""
+    THEN it carries the definition, and a substitution for every stage function's live alias."""
     properties = transformed["Resources"]["IngestStateMachine"]["Properties"]
     substitutions = properties["DefinitionSubstitutions"]
 
     assert "DefinitionString" in properties or "Definition" in properties
     functions = {key: value for key, value in substitutions.items() if key.endswith("FunctionArn")}
-    assert functions == {key: {"Fn::GetAtt": [key.removesuffix("Arn"), "Arn"]} for key in functions}
+    # The live alias (the canary's traffic), not $LATEST.
+    assert functions == {key: {"Ref": f"{key.removesuffix('Arn')}Aliaslive"} for key in functions}
     assert {"IngestAdmitFunctionArn", "IngestFailFunctionArn", "IngestPublishFunctionArn"} <= set(functions)
     assert substitutions["ReviewQueueUrl"] == {"Ref": "ReviewQueue"}
     assert properties["TracingConfiguration"] == {"Enabled": True}

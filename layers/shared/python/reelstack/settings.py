@@ -55,6 +55,9 @@ def sdk_settings() -> SdkSettings:
 class StorageSettings(_Base):
     media_bucket: str
     presign_expiry_seconds: int = 900
+    # Presigned chunk URLs through S3 Transfer Acceleration (<bucket>.s3-accelerate.amazonaws.com): the
+    # template's TransferAcceleration parameter, which also turns it on for the bucket. Off locally.
+    s3_accelerate: bool = False
 
 
 class TableSettings(_Base):
@@ -117,6 +120,19 @@ class PlaybackSettings(_Base):
         host = domain.split("/", 1)[0].rsplit(":", 1)[0]
         local = host in ("127.0.0.1", "localhost", "[::1]")
         return f"{'http' if local else 'https'}://{domain}"
+
+
+class PrivatePlaybackSettings(_Base):
+    """Held videos, for their owner and reviewers: CloudFront signed URLs on the private distribution.
+
+    All three set (a stack with a key pair, and the local cloud, which makes one): the
+    `adapters.media_signer.CloudFrontSigner` signs with the private key read from the Secrets Manager
+    secret. Any unset (a stack deployed without a key pair): presigned S3 GETs (`media_signer`).
+    """
+
+    private_playback_domain: str = ""
+    playback_key_pair_id: str = ""
+    playback_signing_key_secret: str = ""
 
 
 class NotificationSettings(_Base):
@@ -318,6 +334,7 @@ class ApiSettings(
     UploadLimits,
     AuthSettings,
     PlaybackSettings,
+    PrivatePlaybackSettings,
     NotificationSettings,
     LikeSettings,
     LikesQueueSettings,

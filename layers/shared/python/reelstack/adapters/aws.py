@@ -35,6 +35,15 @@ def client(service: str) -> Any:
     return boto3.session.Session().client(service, config=client_config(sdk_settings()))
 
 
+@cache
+def accelerated_s3_client() -> Any:
+    """An S3 client whose URLs name S3 Transfer Acceleration's endpoint (`<bucket>.s3-accelerate.amazonaws.com`):
+    a client far from the bucket's region sends its bytes to the nearest edge location, which carries
+    them over AWS's network. Only for presigning: the bucket must have acceleration enabled."""
+    config = client_config(sdk_settings()).merge(Config(s3={"use_accelerate_endpoint": True}))
+    return boto3.session.Session().client("s3", config=config)
+
+
 def error_code(exc: Exception) -> str:
     """The AWS error code of a botocore ClientError, or '' for anything else."""
     response = getattr(exc, "response", None)

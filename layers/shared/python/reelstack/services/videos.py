@@ -6,13 +6,14 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from reelstack.adapters.engagement.play_daily_stats import DayStats
+from reelstack.adapters.media_signer import MediaSigner, held_preview
 from reelstack.adapters.media_urls import MediaUrls
 from reelstack.adapters.repositories import Repositories
 from reelstack.domain.engagement.comments import COMMENTS
 from reelstack.domain.engagement.shares import SHARES
 from reelstack.domain.identity import Principal
 from reelstack.domain.request_input import parse_limit
-from reelstack.domain.videos import Video
+from reelstack.domain.videos import Video, VideoStatus
 from reelstack.errors import InvalidRequest, NotFound
 
 MAX_PAGE = 100
@@ -46,12 +47,14 @@ class VideoService:
         likes: LikeReader | None = None,
         plays: PlayTotals | None = None,
         social: Callable[[], SocialCounts] | None = None,
+        previews: MediaSigner | None = None,
     ) -> None:
         self.repos = repos
         self.urls = urls
         self.likes = likes
         self.plays = plays
         self.social = social
+        self.previews = previews
 
     def public(self, video: Video) -> dict[str, Any]:
         """What anyone may see of a video (a share link's view, the following feed's items)."""
@@ -65,6 +68,9 @@ class VideoService:
         if principal.user_id == video.owner:
             body["upload_id"] = video.upload_id
             body["execution_arn"] = video.execution_arn
+            if video.status == VideoStatus.IN_REVIEW and self.previews is not None:
+                # Held: its renditions are not public; the owner may watch them through a signed link.
+                body["preview"] = held_preview(self.previews, video.video_id)
             if "review" in body.get("moderation", {}):
                 body["moderation"]["review"].pop("reviewer", None)  # who reviewed stays internal
         else:

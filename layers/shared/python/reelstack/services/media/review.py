@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from reelstack.adapters.media.waiting_tasks import WaitingTask, WaitingTasks, review_ref
 from reelstack.adapters.media.workflow import TaskCallbacks
+from reelstack.adapters.media_signer import MediaSigner, held_preview
 from reelstack.adapters.media_urls import MediaUrls
 from reelstack.adapters.repositories import Repositories
 from reelstack.clock import iso, utc_now
@@ -40,12 +41,14 @@ class ReviewService:
         callbacks: TaskCallbacks,
         urls: MediaUrls,
         reviewer_group: str = "reviewer",
+        previews: MediaSigner | None = None,
     ) -> None:
         self.repos = repos
         self.waiting = waiting
         self.callbacks = callbacks
         self.urls = urls
         self.reviewer_group = reviewer_group
+        self.previews = previews
 
     # -- the review queue's consumer -------------------------------------------------------------------
     def hold(self, message: dict[str, Any]) -> None:
@@ -100,6 +103,8 @@ class ReviewService:
                     "owner": video.owner,
                     "waiting_since": task.created_at,
                     "reasons": task.details.get("reasons", []),
+                    # The whole held video (its renditions are not public): a signed link to its master.
+                    "preview": held_preview(self.previews, task.video_id),
                     "flagged_frames": [
                         {
                             "time_s": frame.get("time_s"),
