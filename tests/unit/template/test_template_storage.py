@@ -86,10 +86,10 @@ def test_tables_are_on_demand_encrypted_and_recoverable(template: dict[str, Any]
 def test_table_keys_and_indexes(template: dict[str, Any]) -> None:
     """GIVEN the tables WHEN their keys are read
     THEN uploads are keyed by upload_id and expire by TTL; videos are keyed by video_id and listed by
-    owner, and the published ones by partition."""
+    owner, the published ones by partition, and those with an event in the outbox by due time."""
     uploads = template["Resources"]["UploadsTable"]["Properties"]
     videos = template["Resources"]["VideosTable"]["Properties"]
-    index, published = videos["GlobalSecondaryIndexes"]
+    index, published, outbox = videos["GlobalSecondaryIndexes"]
 
     assert uploads["KeySchema"] == [{"AttributeName": "upload_id", "KeyType": "HASH"}]
     assert uploads["TimeToLiveSpecification"] == {"AttributeName": "expires_at_epoch", "Enabled": True}
@@ -106,6 +106,13 @@ def test_table_keys_and_indexes(template: dict[str, Any]) -> None:
         {"AttributeName": "published_bucket", "KeyType": "HASH"},
         {"AttributeName": "published_at", "KeyType": "RANGE"},
     ]
+    # The outbox (sparse): only videos with an event to deliver, keys only (the sweeper reads the item).
+    assert outbox["IndexName"] == "outbox-index"
+    assert outbox["KeySchema"] == [
+        {"AttributeName": "outbox_shard", "KeyType": "HASH"},
+        {"AttributeName": "outbox_due", "KeyType": "RANGE"},
+    ]
+    assert outbox["Projection"] == {"ProjectionType": "KEYS_ONLY"}
     for properties in (uploads, videos):
         declared = {
             attribute["AttributeName"]: attribute["AttributeType"]

@@ -176,3 +176,15 @@ def test_merge_failures_can_reach_their_queue(transformed: dict[str, Any]) -> No
         if statement.get("Resource") == {"Fn::GetAtt": ["MergeFailureQueue", "Arn"]}
     ]
     assert any("sqs:SendMessage" in _as_list(statement["Action"]) for statement in granted)
+
+
+CLOUDFORMATION_RESOURCE_LIMIT = 500
+
+
+def test_the_deployed_stack_stays_under_cloudformations_resource_limit(transformed: dict[str, Any]) -> None:
+    """GIVEN the transformed template (every function's version, alias, deployment group and role
+    included) WHEN its resources are counted THEN there is room under CloudFormation's 500 per stack
+    (a nested stack or a second stack is the way out when this fails)."""
+    count = len(transformed["Resources"])
+    print(f"resources after the SAM transform: {count} of {CLOUDFORMATION_RESOURCE_LIMIT}")
+    assert count < CLOUDFORMATION_RESOURCE_LIMIT

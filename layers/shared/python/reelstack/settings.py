@@ -398,6 +398,21 @@ class IngestSettings(StorageSettings, TableSettings, PlaybackSettings):
     gpu_job_queue: str = ""
 
 
+class IngestSweeperSettings(TableSettings):
+    """The ingest sweeper: the outbox's bus, and the ingest state machine whose ended runs it checks."""
+
+    event_bus_name: str = "default"
+    ingest_state_machine_arn: str
+    outbox_grace_seconds: float = 60.0
+    ingest_sweep_lookback_seconds: float = 86_400.0
+    ingest_sweep_limit: int = 200
+
+
+@cache
+def ingest_sweeper_settings() -> IngestSweeperSettings:
+    return IngestSweeperSettings()  # type: ignore[call-arg]
+
+
 class ReviewSettings(TableSettings, StorageSettings):
     """Human review of held videos: the waiting tasks (Step Functions task tokens) and their frames."""
 

@@ -12,9 +12,11 @@ from reelstack.adapters.engagement.play_daily_stats import DailyStats
 from reelstack.adapters.engagement.realtime_lag import RealtimeLag
 from reelstack.adapters.events import EventPublisher
 from reelstack.adapters.media.batch_jobs import BatchJobs
+from reelstack.adapters.media.executions import EndedExecutions
 from reelstack.adapters.media.keyframes import KeyframeSampler
 from reelstack.adapters.media.mediaconvert import MediaConvertJobs
 from reelstack.adapters.media.nudity_detector import NudeNetDetector
+from reelstack.adapters.media.outbox_store import OutboxStore
 from reelstack.adapters.media.probe import MediaProber
 from reelstack.adapters.media.sprite_tiles import SpriteTiler
 from reelstack.adapters.media.transcoder import FfmpegTranscoder
@@ -38,8 +40,10 @@ from reelstack.services.engagement.plays import PlayAggregator
 from reelstack.services.media.heat import HeatStages, HevcTranscoder
 from reelstack.services.media.heat_start import HeatStarter
 from reelstack.services.media.ingest import IngestStages
+from reelstack.services.media.ingest_sweep import IngestSweeper
 from reelstack.services.media.mediaconvert_completion import MediaConvertCompletion
 from reelstack.services.media.moderation import ModerationStage
+from reelstack.services.media.outbox import OutboxRelay
 from reelstack.services.media.processing import ProcessingStages
 from reelstack.services.media.review import ReviewService
 from reelstack.services.media.transcode import TranscodeStage
@@ -58,6 +62,7 @@ from reelstack.settings import (
     TieringPageSettings,
     TieringSettings,
     ingest_settings,
+    ingest_sweeper_settings,
     likes_worker_settings,
     notification_settings,
     plays_worker_settings,
@@ -79,9 +84,11 @@ def ingest_stages() -> IngestStages:
 def processing_stages() -> ProcessingStages:
     """Probe, Plan, Publish and Reject, configured by the ingest settings."""
     settings = ingest_settings()
+    repos = Repositories.from_settings(settings)
+    events = EventPublisher(settings.event_bus_name)
     return ProcessingStages(
         MediaStorage(settings.media_bucket),
-        Repositories.from_settings(settings),
+        repos,
         prober=MediaProber(),
         probe_policy=ProbePolicy(
             min_duration_s=settings.min_duration_seconds,
@@ -91,9 +98,25 @@ def processing_stages() -> ProcessingStages:
         ),
         rendition_spec=parse_rendition_spec(settings.rendition_spec),
         budget=LambdaBudget(),
-        events=EventPublisher(settings.event_bus_name),
+        events=events,
         urls=MediaUrls(settings.media_bucket, settings.playback_base_url),
+        relay=OutboxRelay(OutboxStore(repos.tables), events),
         scratch_root=settings.scratch_dir,
+    )
+
+
+@cache
+def ingest_sweeper() -> IngestSweeper:
+    """The outbox's late deliveries and the ingest runs that ended without a final video status."""
+    settings = ingest_sweeper_settings()
+    repos = Repositories.from_settings(settings)
+    return IngestSweeper(
+        OutboxRelay(OutboxStore(repos.tables), EventPublisher(settings.event_bus_name)),
+        EndedExecutions(settings.ingest_state_machine_arn),
+        repos,
+        outbox_grace_s=settings.outbox_grace_seconds,
+        lookback_s=settings.ingest_sweep_lookback_seconds,
+        limit=settings.ingest_sweep_limit,
     )
 
 

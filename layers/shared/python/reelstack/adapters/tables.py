@@ -92,6 +92,17 @@ class OwnerCreatedIndex(GlobalSecondaryIndex["VideoRecord"]):
     created_at = UnicodeAttribute(range_key=True)
 
 
+class OutboxIndex(GlobalSecondaryIndex["VideoRecord"]):
+    """Videos with an event still to deliver (sparse: `outbox_shard` only while one is pending)."""
+
+    class Meta:
+        index_name = "outbox-index"
+        projection = KeysOnlyProjection()
+
+    outbox_shard = UnicodeAttribute(hash_key=True)
+    outbox_due = UnicodeAttribute(range_key=True)
+
+
 class PublishedIndex(GlobalSecondaryIndex["VideoRecord"]):
     """Published videos only (sparse: `published_bucket` is set at Publish), 16 partitions."""
 
@@ -128,8 +139,13 @@ class VideoRecord(Model):
     storage_version = NumberAttribute(null=True)  # `StorageState.version`: tier writes are conditional on it
     # Stage runs, appended by each stage as it ends: a list of maps (untyped ListAttribute).
     timeline = ListAttribute(null=True)  # type: ignore[var-annotated]
+    # The outbox (`domain.media.outbox`): an event recorded with the change it announces.
+    outbox = JSONAttribute(null=True)
+    outbox_shard = UnicodeAttribute(null=True)
+    outbox_due = UnicodeAttribute(null=True)
     by_owner = OwnerCreatedIndex()
     published = PublishedIndex()
+    pending_events = OutboxIndex()
 
 
 @dataclass(frozen=True)

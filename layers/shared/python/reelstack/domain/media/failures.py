@@ -34,7 +34,12 @@ _PLAIN_MESSAGES = {
     "throttled": "the {stage} stage could not run: the service was busy",
     "lambda_unavailable": "the {stage} stage could not run: the service was unavailable",
     "dependency_failed": "the {stage} stage could not reach a service it needs",
+    "workflow_aborted": "the processing was stopped before it finished",
+    "workflow_failed": "the processing ended without recording why",
 }
+# How an ingest execution that ended without recording the video's final status ended (the ingest
+# sweeper records it): Step Functions' execution status -> our code.
+_ENDED_WITHOUT_STATUS = {"TIMED_OUT": "timeout", "ABORTED": "workflow_aborted", "FAILED": "workflow_failed"}
 _UNEXPECTED = "the {stage} stage failed unexpectedly"
 _KEPT = "; the original is kept and the stage can be retried"
 
@@ -58,3 +63,10 @@ def failure_from_error(stage: str, error: str, cause: str) -> Failure:
         return Failure(stage=stage, code=domain_code, message=text[:1000] or domain_code)
     code = domain_code or _CODES.get(error, "internal_error")
     return Failure(stage=stage, code=code, message=plain_message(stage, code))
+
+
+def unfinished_workflow_failure(execution_status: str) -> Failure:
+    """The failure of a video whose ingest execution ended (`execution_status`) without a final status:
+    stopped by an operator, timed out, or failed in RecordFailure itself."""
+    code = _ENDED_WITHOUT_STATUS.get(execution_status, "workflow_failed")
+    return Failure(stage="workflow", code=code, message=plain_message("workflow", code))

@@ -20,12 +20,14 @@ from reelstack.adapters.repositories import Repositories
 from reelstack.clock import iso, utc_now
 from reelstack.domain.media.backends import LambdaBudget
 from reelstack.domain.media.media import MediaInfo, ProbePolicy, steady_frame_rate
+from reelstack.domain.media.outbox import PendingEvent, outbox_shard
 from reelstack.domain.media.rendition_spec import RenditionSpec
 from reelstack.domain.media.renditions import plan_renditions
 from reelstack.domain.media.workflow import WorkflowDocument
 from reelstack.domain.videos import Playback, VideoStatus, published_bucket
 from reelstack.errors import Conflict, InvalidRequest, NotFound
 from reelstack.observability import logger
+from reelstack.services.media.outbox import OutboxRelay
 from reelstack.services.media.transcode import PUBLIC_TAGS as PUBLIC_TAGS  # re-exported (tiering, archive)
 
 VIDEO_PUBLISHED = "VideoPublished"
@@ -52,8 +54,10 @@ class ProcessingStages:
         budget: LambdaBudget,
         events: EventPublisher,
         urls: MediaUrls,
+        relay: OutboxRelay,
         scratch_root: str = "/tmp",
     ) -> None:
+        self.relay = relay
         self.storage = storage
         self.repos = repos
         self.prober = prober
@@ -94,10 +98,11 @@ class ProcessingStages:
         return document.model_copy(update={"plan": plan.to_dict()})
 
     def publish(self, document: WorkflowDocument) -> dict[str, Any]:
-        """PUBLISHED with its renditions and playback URL, then `VideoPublished` on the event bus.
+        """PUBLISHED with its renditions and playback URL, and `VideoPublished` recorded in the same
+        write (the outbox, `domain.media.outbox`), then delivered to the event bus.
 
-        A retried Publish finds the video already PUBLISHED and announces it again: consumers are
-        idempotent on the video id.
+        A failed delivery does not fail Publish: the event waits on the video for the ingest sweeper.
+        A retried Publish finds the video already PUBLISHED and delivers whatever is still pending.
         """
         outputs = _required(document, "outputs")
         media = _required(document, "media")
@@ -109,10 +114,28 @@ class ProcessingStages:
             duration_s=float(media["duration_s"]),
             renditions=tuple(outputs["renditions"]),
         )
+        video = self.repos.get_video(document.video_id)
+        if video is None:
+            raise NotFound(f"no video {document.video_id}", code="video_not_found")
         # Renditions become readable through the CDN only now (the bucket policy serves objects tagged
         # visibility=public): nothing is playable while held for review, rejected or failed.
         self.storage.tag_prefix(f"renditions/{document.video_id}/", PUBLIC_TAGS)
         now = iso(utc_now())
+        playback_url = self.urls.public(playback.master_key)
+        announcement = PendingEvent(
+            VIDEO_PUBLISHED,
+            {
+                "video_id": video.video_id,
+                "owner": video.owner,
+                "title": video.title,
+                "tags": list(video.tags),
+                "duration_s": playback.duration_s,
+                "published_at": now,
+                "playback_url": playback_url,
+                "renditions": [r["name"] for r in playback.renditions],
+            },
+            now,
+        )
         moved = self.repos.transition_video(
             document.video_id,
             _IN_FLIGHT,
@@ -122,28 +145,16 @@ class ProcessingStages:
             moderation=self._moderation_record(document),
             published_at=now,
             published_bucket=published_bucket(document.video_id),
+            outbox=announcement.to_dict(),
+            outbox_shard=outbox_shard(document.video_id),
+            outbox_due=now,
         )
-        video = self.repos.get_video(document.video_id)
-        if video is None:
-            raise NotFound(f"no video {document.video_id}", code="video_not_found")
-        if not moved and video.status != VideoStatus.PUBLISHED:
-            raise Conflict(
-                f"the video is {video.status.value}; it cannot be published", code="not_publishable"
-            )
-        playback_url = self.urls.public(playback.master_key)
-        self.events.publish(
-            VIDEO_PUBLISHED,
-            {
-                "video_id": video.video_id,
-                "owner": video.owner,
-                "title": video.title,
-                "tags": list(video.tags),
-                "duration_s": playback.duration_s,
-                "published_at": video.published_at or now,
-                "playback_url": playback_url,
-                "renditions": [r["name"] for r in playback.renditions],
-            },
-        )
+        if not moved:
+            current = self.repos.get_video(document.video_id)
+            if current is None or current.status != VideoStatus.PUBLISHED:
+                status = current.status.value if current else "gone"
+                raise Conflict(f"the video is {status}; it cannot be published", code="not_publishable")
+        self.relay.deliver(document.video_id)
         return {
             "video_id": video.video_id,
             "status": VideoStatus.PUBLISHED.value,
