@@ -71,9 +71,11 @@ class Playback:
     sprite_index_key: str | None
     duration_s: float
     renditions: tuple[dict[str, Any], ...]  # [{name, height, width, bitrate, codec, codecs, playlist_key}]
+    # H.264 rungs the ROI reclaimed ({name, width, height}), until a regeneration makes them again.
+    reclaimed: tuple[dict[str, Any], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        body = {
             "master_key": self.master_key,
             "poster_key": self.poster_key,
             "sprite_key": self.sprite_key,
@@ -81,6 +83,9 @@ class Playback:
             "duration_s": self.duration_s,
             "renditions": [dict(r) for r in self.renditions],
         }
+        if self.reclaimed:
+            body["reclaimed"] = [dict(r) for r in self.reclaimed]
+        return body
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Playback:
@@ -91,6 +96,7 @@ class Playback:
             sprite_index_key=data.get("sprite_index_key"),
             duration_s=float(data.get("duration_s") or 0.0),
             renditions=tuple(dict(r) for r in data.get("renditions") or ()),
+            reclaimed=tuple(dict(r) for r in data.get("reclaimed") or ()),
         )
 
 

@@ -59,7 +59,8 @@ from reelstack.errors import InvalidRequest
 
 HEVC = "hevc"
 H264 = "h264"
-SUPPORTED_CODECS = (HEVC,)
+# `h264` is a regeneration: the reclaimed H.264 rungs (`Playback.reclaimed`) made again from the original.
+SUPPORTED_CODECS = (HEVC, H264)
 EFFICIENT_BITRATE_RATIO = 0.6
 HEVC_PROFILE = "main"
 HEVC_CONSTRAINT_BYTE = "90"  # what libx265 writes in hvcC: progressive_source + frame_only_constraint
@@ -196,6 +197,31 @@ def select_renditions(
     if not chosen:
         raise InvalidRequest("no H.264 rendition qualifies for a re-encode", code="nothing_to_reencode")
     return tuple(chosen)
+
+
+def select_reclaimed(
+    plan: Plan, reclaimed: Iterable[str], names: Sequence[str] | None = None
+) -> tuple[Rendition, ...]:
+    """The plan's H.264 rungs that were reclaimed (those of `names`, if given); none is
+    `nothing_to_regenerate`, a name not reclaimed `unknown_rendition`."""
+    missing = {r.name: r for r in plan.renditions if r.codec == H264 and r.name in set(reclaimed)}
+    if names is not None:
+        unknown = sorted(set(names) - set(missing))
+        if unknown:
+            raise InvalidRequest(
+                f"no reclaimed H.264 rendition {', '.join(unknown)}", code="unknown_rendition"
+            )
+        missing = {name: rendition for name, rendition in missing.items() if name in set(names)}
+    if not missing:
+        raise InvalidRequest("no reclaimed rendition to regenerate", code="nothing_to_regenerate")
+    return tuple(r for r in plan.renditions if r.name in missing)
+
+
+def regeneration_plan(plan: Plan, chosen: Sequence[Rendition]) -> Plan:
+    """The plan of a regeneration: the reclaimed rungs exactly as ingest planned them, no images."""
+    return replace(
+        plan, renditions=tuple(chosen), poster=None, sprite=None, master_playlist="regenerated-only.m3u8"
+    )
 
 
 def heat_plan(plan: Plan, chosen: Sequence[Rendition]) -> Plan:
@@ -372,7 +398,7 @@ def master_without(existing: str, uris: Collection[str]) -> str:
 
 
 def twin_playback_entry(
-    variant: Variant, name: str, output_prefix: str, measured_average: int
+    variant: Variant, name: str, output_prefix: str, measured_average: int, codec: str = HEVC
 ) -> dict[str, Any]:
     """The twin as the video's playback record lists renditions (what GET /videos/{id} shows)."""
     return {
@@ -381,7 +407,7 @@ def twin_playback_entry(
         "height": variant.height,
         "bitrate": measured_average,
         "peak_bitrate": variant.bandwidth,
-        "codec": HEVC,
+        "codec": codec,
         "codecs": variant.codecs,
         "playlist_key": f"{output_prefix}{variant.uri}",
     }

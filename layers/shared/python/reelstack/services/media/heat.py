@@ -76,7 +76,9 @@ class HeatStages:
         scratch_root: str = "/tmp",
         upload_parallelism: int = 8,
         gpu_available: bool = False,
+        regenerator: FfmpegTranscoder | None = None,
     ) -> None:
+        self.regenerator = regenerator or FfmpegTranscoder()  # the H.264 ladder, for regenerations
         self.storage = storage
         self.repos = repos
         self.transcoder = transcoder
@@ -92,6 +94,8 @@ class HeatStages:
         video = self._published(document.video_id)
         playback = _playback(video)
         plan = self._ladder(video)
+        if codec == heat.H264:
+            return self._regeneration(video, playback, plan, document.renditions)
         published = {r["name"]: r for r in playback.renditions if r.get("codec") == heat.H264}
         chosen = heat.select_renditions(plan, published, document.renditions, document.min_height)
         for rendition in chosen:
@@ -123,6 +127,22 @@ class HeatStages:
         )
         return HeatJob(video.video_id, codec, twins, source)
 
+    def _regeneration(self, video: Video, playback: Playback, plan: Plan, names: list[str] | None) -> HeatJob:
+        """The reclaimed rungs, made again on the Lambda from the original as ingest planned them; the
+        original must be readable (the tiering restores it first: `original_archived` otherwise)."""
+        chosen = heat.select_reclaimed(plan, (str(r["name"]) for r in playback.reclaimed), names)
+        original = video.original_key or f"originals/{video.video_id}"
+        if not _readable(self.storage, original):
+            raise Conflict("the original must be restored before a regeneration", code="original_archived")
+        regenerated = replace(
+            heat.regeneration_plan(plan, chosen),
+            backend=Backend.LAMBDA,
+            backend_reason="a regeneration runs on the ffmpeg Lambda (the GPU container makes HEVC twins only)",
+        )
+        return HeatJob(
+            video.video_id, heat.H264, regenerated, HeatSource(original, (), plan.source.size_bytes)
+        )
+
     def plan(self, document: heat.HeatDocument) -> heat.HeatDocument:
         """The document gains `plan`: the backend (`lambda` | `gpu`) and why; for the GPU, the job's JSON
         is written first (`heat_job_key`) and `plan` names it, the source and the Batch job name."""
@@ -148,7 +168,7 @@ class HeatStages:
         job = self.prepare(document)  # checked again: the video may have changed since Plan
         outputs = encode_twins(
             self.storage,
-            self.transcoder,
+            self.regenerator if job.codec == heat.H264 else self.transcoder,
             job,
             Backend.LAMBDA,
             scratch_root=self.scratch_root,
@@ -232,16 +252,19 @@ class HeatStages:
         existing = self.storage.read(playback.master_key).decode("utf-8")
         put_public_playlist(self.storage, playback.master_key, heat.merge_master(existing, variants))
         prefix = str(outputs.get("output_prefix") or f"renditions/{video.video_id}/")
+        codec = str(outputs.get("codec") or heat.HEVC)
         added = [
-            heat.twin_playback_entry(variant, str(raw["name"]), prefix, int(raw.get("bitrate") or 0))
+            heat.twin_playback_entry(variant, str(raw["name"]), prefix, int(raw.get("bitrate") or 0), codec)
             for variant, raw in zip(variants, outputs["variants"], strict=True)
         ]
         renditions = heat.merge_renditions(playback.renditions, added)
+        made = {entry["name"] for entry in added}
+        reclaimed = tuple(r for r in playback.reclaimed if r.get("name") not in made)
         recorded = self.repos.update_video(
             video.video_id,
             [VideoStatus.PUBLISHED],
             iso(utc_now()),
-            playback=replace(playback, renditions=renditions).to_dict(),
+            playback=replace(playback, renditions=renditions, reclaimed=reclaimed).to_dict(),
         )
         if not recorded:
             raise Conflict("the video left PUBLISHED while its master was updated", code="not_published")

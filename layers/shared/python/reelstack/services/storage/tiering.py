@@ -47,6 +47,7 @@ from reelstack.clock import utc_now
 from reelstack.domain.media.ffmpeg_ladder import PLAYLIST
 from reelstack.domain.media.heat import master_without
 from reelstack.domain.storage.pricing import Prices, StorageClass
+from reelstack.domain.storage.regeneration import RegenerationPolicy
 from reelstack.domain.storage.roi import (
     Action,
     ObjectKind,
@@ -61,6 +62,7 @@ from reelstack.domain.storage.storage_tiers import Tier, state_of, tier_of
 from reelstack.domain.storage.tier_transitions import TierEvent, lease_held
 from reelstack.domain.videos import Playback, Video, VideoStatus
 from reelstack.services.media.transcode import PlaylistStore, put_public_playlist
+from reelstack.services.storage.regeneration import Regenerator
 from reelstack.services.storage.tier_claims import StorageRecords, TierClaims, run_held
 
 if TYPE_CHECKING:  # numpy: imported when a forecast runs (the tiering image has it, the shared layer not)
@@ -87,6 +89,8 @@ class Storage(PlaylistStore, Protocol):
     def set_storage_class(self, key: str, storage_class: str) -> None: ...
     def delete_prefix(self, prefix: str) -> int: ...
     def read(self, key: str) -> bytes: ...
+    def restore_state(self, key: str) -> Any: ...
+    def request_restore(self, key: str, days: int, tier: str) -> None: ...
 
 
 class Videos(StorageRecords, Protocol):
@@ -145,9 +149,11 @@ class TieringOutcome:
     tier: str = ""
     forecast: str = ""  # which forecast predicted the plays ("decay", or "model <artifact>")
     predicted_plays: dict[str, float] = field(default_factory=dict)  # {"7d": ..., "30d": ...}
+    regeneration: dict[str, Any] | None = None  # reclaimed rungs: made again, restoring, or not yet
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "regeneration": self.regeneration,
             "video_id": self.video_id,
             "skipped": self.skipped,
             "decisions": self.decisions,
@@ -292,6 +298,7 @@ class TieringService:
         policy: RoiPolicy | None = None,
         forecast: Forecast = decay_forecast,
         start_reencode: StartReencode | None = None,
+        regeneration: RegenerationPolicy | None = None,
         history_days: int = 60,
         forecast_days: int = 365,
         parallelism: int = 16,
@@ -307,6 +314,7 @@ class TieringService:
         self.policy = policy or RoiPolicy()
         self.forecast = forecast
         self.start_reencode = start_reencode
+        self.regenerator = Regenerator(storage, self.prices, self.policy, start_reencode, regeneration)
         self.history_days = history_days
         self.forecast_days = max(forecast_days, history_days)
         self.parallelism = parallelism
@@ -393,10 +401,17 @@ class TieringService:
         tier = tier_after(facts.objects, decisions)
         outcome.tier = tier.value
         outcome.reencode = decisions.reencode.action is Action.REENCODE
-        if dry_run:
-            return outcome
         existing = {o.key for o in facts.objects}
         drops = [d.key for d in decisions.reclaim if d.action is Action.DROP and d.key in existing]
+        if not drops:
+            outcome.regeneration = self.regenerator.consider(video, facts, dry_run)
+            if outcome.regeneration and outcome.regeneration["action"] != "keep_missing" and outcome.reencode:
+                # The ladder first: twins are made of the published rungs, so an HEVC re-encode waits
+                # for the regenerated ones (and one workflow at a time rewrites the master).
+                outcome.reencode = False
+                outcome.regeneration["reencode"] = "postponed until the reclaimed rungs are made again"
+        if dry_run:
+            return outcome
         moves = [d for d in decisions.storage if d.action is Action.MOVE and d.key in existing]
         if drops or moves or tier is not current:
             state = state_of(video.storage)
@@ -465,4 +480,14 @@ class TieringService:
         if trimmed != master:
             put_public_playlist(self.storage, video.playback.master_key, trimmed)
         kept = tuple(r for r in video.playback.renditions if r.get("name") not in names)
-        return replace(video.playback, renditions=kept)
+        # The H.264 rungs go on the record as reclaimed: a regeneration makes them again if plays return
+        # (an HEVC twin needs none: the heat decision re-encodes it if the video heats up again).
+        reclaimed = {str(r["name"]): r for r in video.playback.reclaimed}
+        for r in video.playback.renditions:
+            if r.get("name") in names and r.get("codec", "h264") == "h264":
+                reclaimed[str(r["name"])] = {
+                    "name": r["name"],
+                    "width": r.get("width"),
+                    "height": r.get("height"),
+                }
+        return replace(video.playback, renditions=kept, reclaimed=tuple(reclaimed.values()))
