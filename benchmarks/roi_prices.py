@@ -22,16 +22,17 @@ from dataclasses import dataclass, fields, replace
 
 import numpy as np
 from roi_sim import TARGETS, Ledger, prepare, ratios, replay
-from roi_sim_rules import CLASSES, UnitPrices
+from roi_sim_rules import UnitPrices
 
 from reelstack.domain.storage.pricing import Prices
 from reelstack.domain.storage.roi import RoiPolicy
 from reelstack_tools.roi_catalog import CatalogParams
 
-PRICE_VIDEOS = 10_000
+PRICE_VIDEOS = 4_000
 PRICE_DAYS = 180
 PRICE_TRAIN_UNTIL = 59
 STEP = 0.2
+SHORT = ("Std", "IA", "IR", "Flex", "Deep")  # CLASSES, warmest first
 TERMS = ("days_per_month", "_min_days", "_kb", "min_billed_s")  # not prices: left as they are
 
 
@@ -122,7 +123,7 @@ def main() -> int:
 
 def _describe(label: str, o: Outcome) -> str:
     r = o.ratios
-    mix = " ".join(f"{c.value[:4]} {s:.0%}" for c, s in zip(CLASSES, o.class_mix, strict=True))
+    mix = " ".join(f"{c} {s:.0%}" for c, s in zip(SHORT, o.class_mix, strict=True))
     return (
         f"{label}: total {r['total']:.3f}, storage {r['storage']:.3f}, compute {r['compute']:.3f}, "
         f"bandwidth {r['bandwidth']:.3f}; {o.reencodes:,} re-encodes, {o.drops:,} reclaimed, "
