@@ -659,6 +659,15 @@ def main() -> int:
     mode.add_argument("--tune", action="store_true", help="choose the re-encode margin on the tuning seeds")
     mode.add_argument("--prices", action="store_true", help="each price -20 %% and +20 %% (roi_prices)")
     args = parser.parse_args()
+    from threadpoolctl import threadpool_limits  # installed with scikit-learn
+
+    # One thread for OpenMP / BLAS: the predictor is asked every night for a few rows, and on a
+    # shared machine its thread pool's waits cost more than it gains (5-10x slower replays seen).
+    with threadpool_limits(limits=1):
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.sweep:
         from roi_sweep import main as sweep_main
 
