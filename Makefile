@@ -32,6 +32,7 @@ bench: sysdeps venv search-node ## measured comparisons, each printing its ratio
 	$(BIN)/python benchmarks/likes.py
 	$(BIN)/reelstack roi eval
 	$(BIN)/python benchmarks/roi_sim.py
+	$(BIN)/python benchmarks/roi_sim.py --sweep
 	$(BIN)/python benchmarks/search.py
 	$(BIN)/python benchmarks/profile_job.py
 	$(BIN)/reelstack rank eval

@@ -285,7 +285,8 @@ def decide_reencode(facts: Facts, kept: Bools, units: UnitPrices) -> tuple[Bools
         facts.size[:, ORIGINAL], facts.klass[:, ORIGINAL], facts.objects[:, ORIGINAL], restored_days=1.0
     )
     has = kept[:, EFFICIENT].any(axis=1)
-    reencode = ~has & ladder.any(axis=1) & (saving > compute + extra + puts + source)
+    required = (compute + extra + puts + source) * (1 + policy.reencode_margin)
+    reencode = ~has & ladder.any(axis=1) & (saving > required)
     planned = np.zeros(kept.shape, dtype=bool)
     planned[:, EFFICIENT] = ladder[:, AVC] & reencode[:, None]
     return reencode, planned
@@ -371,6 +372,12 @@ def rule_based_classes(
         [index(rules.hot_class), index(rules.warm_class), index(rules.cold_class)],
         default=index(rules.cool_class),
     ).astype(np.int64)
+
+
+def heat_reencode(plays_today: Floats | Ints, has_twin: Bools, threshold: float) -> Bools:
+    """The heat rule (a baseline without prediction): re-encode a video once it has passed
+    `threshold` plays in one day, unless it already has its efficient twins."""
+    return (plays_today >= threshold) & ~has_twin
 
 
 # --- the bridge to the domain's objects (tests and the simulator's cross-check) --------------------

@@ -260,6 +260,25 @@ def test_a_reencode_flips_at_the_break_even_predicted_plays() -> None:
     )
 
 
+def test_a_reencode_margin_moves_the_break_even_by_its_share() -> None:
+    # GIVEN the break-even case above (~40.8 plays) and a margin of 0.25: the saving must beat 1.25 x cost
+    base = dict(
+        watched_fraction=1.0,
+        horizon_days=30.0,
+        storage_horizon_days=30.0,
+        reencode_backend=Backend.MEDIACONVERT,
+    )
+    policy = RoiPolicy(**base, reencode_margin=0.25)  # type: ignore[arg-type]
+    cost = decide_reencode(reencode_case(41), P, RoiPolicy(**base)).numbers["cost"]  # type: ignore[arg-type]
+    # WHEN 50 plays are predicted (above the break-even, below 1.25 x it, ~51.0) THEN keep, saying why
+    below = decide_reencode(reencode_case(50), P, policy)
+    assert below.action is Action.KEEP
+    assert below.numbers["required"] == pytest.approx(1.25 * cost)
+    assert "x 1.25 margin" in below.reason
+    # WHEN 52 plays THEN re-encode
+    assert decide_reencode(reencode_case(52), P, policy).action is Action.REENCODE
+
+
 def test_the_default_reencode_horizon_is_the_30_days_the_predictions_cover() -> None:
     # GIVEN the default policy WHEN a video predicted 300 plays in 30 days is weighed THEN over 30 days
     decision = decide_reencode(reencode_case(300), P, RoiPolicy(watched_fraction=1.0))

@@ -1,4 +1,5 @@
-"""The ROI simulator: it runs, its accounting adds up, and its vectorised decisions are the domain's."""
+"""The ROI simulator: it runs, its accounting adds up, its vectorised decisions are the domain's; the extra
+baselines (rules+HEVC, the heat rule), the sweep's aggregation and the price sensitivity's choice of prices."""
 
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ from reelstack_tools.roi_catalog import CatalogParams, generate_catalog
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "benchmarks"))
 
+import roi_prices
 import roi_sim
 import roi_sim_rules as rules
+import roi_sweep
 
 PRICES = Prices()
 POLICY = RoiPolicy()
@@ -144,3 +147,130 @@ def test_vectorised_rule_based_tiers_are_rule_based_class_s() -> None:
 
         facts = replace(facts, age_days=float(age[row]), last_played_days_ago=last)
         assert rules.CLASSES[got[row]] is rule_based_class(facts, threshold, tiers).storage_class
+
+
+# --- the extra baselines, the sweep's aggregation, the price sensitivity ------------------------
+
+
+def test_the_heat_rule_reencodes_a_video_once_it_passes_n_plays_in_a_day() -> None:
+    """GIVEN plays today and whether each video has twins WHEN the heat rule runs with N = 50
+    THEN only videos at or above 50 plays without twins are re-encoded."""
+    plays = np.asarray([0, 49, 50, 51, 5000])
+    has_twin = np.asarray([False, False, False, True, False])
+
+    got = rules.heat_reencode(plays, has_twin, 50)
+
+    assert got.tolist() == [False, False, True, False, True]
+
+
+@pytest.fixture(scope="module")
+def baselines() -> roi_sim.Simulation:
+    catalog = generate_catalog(CatalogParams(videos=1500, days=60, seed=12))
+    sim = roi_sim.Simulation(catalog, PRICES, POLICY, train_until=200, heat_plays=(1, 10**9), baselines=True)
+    sim.run(None, first_counted=0)
+    return sim
+
+
+def test_rules_plus_hevc_serves_as_all_hevc_and_tiers_as_the_rules(baselines: roi_sim.Simulation) -> None:
+    """GIVEN the replay with the extra baselines THEN rules+HEVC serves the same egress and pays the same
+    compute as all-HEVC, and its at-rest H.264 and originals cost what the rule-based tiers' do."""
+    led = {name: state.ledger for name, state in baselines.states.items()}
+    plus = led[roi_sim.RULES_HEVC]
+    assert plus.egress == pytest.approx(led["all-HEVC"].egress)
+    assert plus.compute == pytest.approx(led["all-HEVC"].compute)
+    for kind in ("originals", "H.264"):
+        assert plus.at_rest_kinds[kind] == pytest.approx(led["rule-based"].at_rest_kinds[kind])
+    assert 0 < plus.at_rest_kinds["efficient"] < led["all-HEVC"].at_rest_kinds["efficient"]
+
+
+def test_the_heat_rule_spans_never_to_almost_always(baselines: roi_sim.Simulation) -> None:
+    """GIVEN N = 10**9 (never reached) and N = 1 (any play) THEN the first is the rule-based baseline to the
+    cent; the second re-encodes every played video once, serving more plays from HEVC than ROI."""
+    led = {name: state.ledger for name, state in baselines.states.items()}
+    never, always = led[f"{roi_sim.HEAT} {10**9}"], led[f"{roi_sim.HEAT} 1"]
+    assert never.total == pytest.approx(led["rule-based"].total)
+    assert never.reencodes == 0
+    played = int((baselines.catalog.daily_plays.sum(axis=1) > 0).sum())
+    assert always.reencodes == played
+    assert always.efficient_plays > led["ROI"].efficient_plays
+    assert always.compute > led["rule-based"].compute
+
+
+def test_the_class_mix_is_a_share_of_bytes_at_rest(simulation: roi_sim.Simulation) -> None:
+    """GIVEN the replay THEN each policy's class mix sums to 1; all-Standard's is all Standard."""
+    for state in simulation.states.values():
+        assert state.ledger.class_mix.sum() == pytest.approx(1.0)
+    assert simulation.states["all-Standard"].ledger.class_mix[rules.STANDARD] == pytest.approx(1.0)
+
+
+def test_the_worst_case_is_the_max_of_upper_bounded_ratios_and_the_min_of_the_bandwidth_share() -> None:
+    """GIVEN three catalogs' ratios WHEN aggregated THEN each target's worst value, by its direction."""
+    rows = [
+        {"total": 0.80, "storage": 0.40, "compute": 0.66, "bandwidth": 0.95},
+        {"total": 0.85, "storage": 0.48, "compute": 0.69, "bandwidth": 0.91},
+        {"total": 0.78, "storage": 0.45, "compute": 0.71, "bandwidth": 0.93},
+    ]
+    assert roi_sweep.worst_case(rows) == {"total": 0.85, "storage": 0.48, "compute": 0.71, "bandwidth": 0.91}
+    with pytest.raises(ValueError):
+        roi_sweep.worst_case([])
+
+
+def test_the_slack_is_the_closest_target_and_the_margin_is_chosen_maximin() -> None:
+    """GIVEN ratios one target short of failing WHEN measured THEN the slack is that target's distance;
+    the margin chosen is the one whose worst catalog has the largest slack (ties: the smaller)."""
+    ratios = {"total": 0.8, "storage": 0.45, "compute": 0.69, "bandwidth": 0.95}
+    assert roi_sweep.slack(ratios) == pytest.approx(0.01)
+    assert roi_sweep.slack({**ratios, "bandwidth": 0.89}) == pytest.approx(-0.01)
+    assert roi_sweep.pick_margin({0.0: [0.02, -0.004], 0.15: [0.01, 0.006], 0.3: [0.03, 0.002]}) == 0.15
+    assert roi_sweep.pick_margin({0.0: [0.01], 0.3: [0.01]}) == 0.0
+
+
+def test_the_sweep_is_five_seeds_of_three_tails_and_best_heat_is_the_lowest_mean_total() -> None:
+    """GIVEN the sweep's catalogs THEN 5 seeds x (default, steeper, flatter), none a tuning seed; GIVEN
+    ledgers for two heat thresholds WHEN choosing N THEN the one with the lower total over all-Standard."""
+    params = roi_sweep.sweep_params()
+    assert len(params) == 15 and {shape for shape, _ in params} == {"default", "steeper", "flatter"}
+    assert not {p.seed for _, p in params} & set(roi_sweep.TUNING_SEEDS)
+    steep = {p.pareto_alpha for shape, p in params if shape == "steeper"}
+    flat = {p.pareto_alpha for shape, p in params if shape == "flatter"}
+    assert max(steep) < CatalogParams().pareto_alpha < min(flat)
+
+    def ledgers(heat_10: float, heat_50: float) -> dict[str, roi_sim.Ledger]:
+        return {
+            "all-Standard": roi_sim.Ledger(egress=100.0),
+            f"{roi_sim.HEAT} 10": roi_sim.Ledger(egress=heat_10),
+            f"{roi_sim.HEAT} 50": roi_sim.Ledger(egress=heat_50),
+        }
+
+    rows = [
+        roi_sweep.Row("default", 1, {}, ledgers(90, 95), 0.0),
+        roi_sweep.Row("flatter", 2, {}, ledgers(200, 180), 0.0),  # scaled: 0.9 + 2.0 vs 0.95 + 1.8
+    ]
+    assert roi_sweep.best_heat(rows, (10, 50)) == 50
+
+
+def test_the_price_sensitivity_moves_only_prices_the_replay_reads() -> None:
+    """GIVEN the price table WHEN listing what to move THEN dollar prices only (no durations or sizes), and
+    the MediaConvert, GPU and non-Bulk restore prices are not read (the Lambda backend, Bulk restores)."""
+    names = roi_prices.dollar_prices(PRICES)
+    assert "egress_gb" in names and "glacier_ir_min_days" not in names and "days_per_month" not in names
+    assert "infrequent_min_billable_kb" not in names
+    read = {n for n in names if roi_prices.reads_price(n, PRICES, POLICY)}
+    assert {"egress_gb", "lambda_gb_second", "s3_standard_gb_month", "glacier_ir_retrieval_gb"} <= read
+    assert not read & {"gpu_hour", "mediaconvert_pro_hevc_hd_min", "glacier_flexible_expedited_gb"}
+    assert "glacier_flexible_bulk_gb" not in read  # $0: 20 % of nothing
+
+
+def test_a_margin_variant_reencodes_fewer_videos_than_the_engine_without_one() -> None:
+    """GIVEN one replay with a second ROI engine whose re-encode margin is 1.0 THEN it re-encodes fewer
+    videos and spends less compute, while the reference policies are the same replay's."""
+    catalog = generate_catalog(CatalogParams(videos=1500, days=60, seed=13))
+    wary = "ROI margin 1"
+    sim = roi_sim.Simulation(
+        catalog, PRICES, RoiPolicy(reencode_margin=0.0), 200, variants={wary: RoiPolicy(reencode_margin=1.0)}
+    )
+    sim.run(None, first_counted=0)
+    led = {name: state.ledger for name, state in sim.states.items()}
+    assert 0 < led[wary].reencodes < led["ROI"].reencodes
+    assert led[wary].compute < led["ROI"].compute
+    assert roi_sim.ratios(led, wary)["compute"] < roi_sim.ratios(led)["compute"]

@@ -114,6 +114,10 @@ class RoiPolicy:
     capable_share: float = 0.6  # share of plays on players that decode the efficient codec
     reencode_backend: Backend = Backend.LAMBDA
     reencode_min_height: int = 0  # re-encode ladder renditions at least this tall
+    reencode_margin: float = 0.0  # re-encode when the saving beats (1 + margin) x the cost. 0: the
+    # break-even of the price table; benchmarks/roi_sim.py --tune weighs 0, 0.2 and 0.4 on catalogs
+    # disjoint from its sweep and keeps 0 (a margin cuts compute where many videos pass the break-even
+    # but loses bandwidth faster where few do)
     # reclamation
     silent_after_days: float = 30.0  # no play for this long: a candidate for reclamation
     regenerate_backend: Backend = Backend.LAMBDA
@@ -378,7 +382,9 @@ def decide_reencode(facts: VideoFacts, prices: Prices, policy: RoiPolicy) -> Ree
         "cost": cost,
         "break_even_plays": break_even,
     }
-    if saving > cost:
+    required = cost * (1 + policy.reencode_margin)
+    numbers["required"] = required
+    if saving > required:
         planned = tuple(
             StoredObject(
                 key=f"{o.key}.{codec.value}",
@@ -399,8 +405,9 @@ def decide_reencode(facts: VideoFacts, prices: Prices, policy: RoiPolicy) -> Ree
             f"break-even {break_even:.0f} plays"
         )
         return ReencodeDecision(facts.video_id, Action.REENCODE, codec, reason, numbers, planned)
+    margin = f" x {1 + policy.reencode_margin:g} margin" if policy.reencode_margin else ""
     reason = (
-        f"keep: {plays:.0f} plays over {horizon:g} d save ${saving:.4f} egress <= ${cost:.4f} cost; "
+        f"keep: {plays:.0f} plays over {horizon:g} d save ${saving:.4f} egress <= ${cost:.4f} cost{margin}; "
         f"break-even {break_even:.0f} plays"
     )
     return ReencodeDecision(facts.video_id, Action.KEEP, codec, reason, numbers)
