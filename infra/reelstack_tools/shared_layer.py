@@ -1,9 +1,10 @@
 """The shared layer as `sam build` makes it, built for this machine too, and the functions that use it.
 
-`built_layer(platform, trim)` runs layers/shared/Makefile's `build-SharedLayer` (the target `sam build`
-runs) into `.reelstack/layers/<platform>-<trimmed|full>-<hash>/`, once per content of the files that
-build reads (the hash: requirements, Makefile, trim script and list; pip's cache serves the wheels), and
-refreshes the reelstack package in it from the source at each call. `layer_functions()` lists the zip
+`built_layer(platform, trim, bytecode)` runs layers/shared/Makefile's `build-SharedLayer` (the target
+`sam build` runs) into `.reelstack/layers/<platform>-<variant>-<hash>/`, once per content of the files
+that build reads (the hash: requirements, Makefile, trim script and list; pip's cache serves the
+wheels), and refreshes the reelstack package in it from the source at each call (compiled as the
+Makefile compiles it). `layer_functions()` lists the zip
 functions of the template that use the layer, each with its code folder, handler and the environment
 the local cloud gives its worker. `isolated_python()` is an interpreter that sees the standard library
 alone: whatever else a handler imports must come from the folders put on its path.
@@ -11,8 +12,10 @@ alone: whatever else a handler imports must come from the folders put on its pat
 
 from __future__ import annotations
 
+import compileall
 import hashlib
 import os
+import py_compile
 import shutil
 import subprocess
 import sys
@@ -58,36 +61,42 @@ class LayerFunction:
     environment: Mapping[str, str]
 
 
-def build_hash(platform: str, trim: bool) -> str:
-    digest = hashlib.sha256(f"{platform}\n{trim}\n".encode())
+def build_hash(platform: str, trim: bool, bytecode: bool) -> str:
+    digest = hashlib.sha256(f"{platform}\n{trim}\n{bytecode}\n".encode())
     for name in BUILD_INPUTS:
         digest.update((LAYER_DIR / name).read_bytes())
     return digest.hexdigest()[:12]
 
 
 def built_layer(
-    platform: str = LOCAL_PLATFORM, *, trim: bool = True, state_dir: Path | None = None
+    platform: str = LOCAL_PLATFORM,
+    *,
+    trim: bool = True,
+    bytecode: bool = True,
+    state_dir: Path | None = None,
 ) -> BuiltLayer:
-    """The layer built by the Makefile for `platform`, from the cache when its inputs are unchanged."""
+    """The layer built by the Makefile for `platform` (by default as `sam build` makes it: trimmed,
+    with bytecode), from the cache when its inputs are unchanged."""
     cache = (state_dir or REPO_ROOT / ".reelstack") / "layers"
-    target = cache / f"{platform}-{'trimmed' if trim else 'full'}-{build_hash(platform, trim)}"
+    variant = f"{'trimmed' if trim else 'full'}{'-bytecode' if bytecode else ''}"
+    target = cache / f"{platform}-{variant}-{build_hash(platform, trim, bytecode)}"
     if not (target / "layer" / "python").is_dir():
         cache.mkdir(parents=True, exist_ok=True)
         scratch = Path(tempfile.mkdtemp(prefix=".build-", dir=cache))
         try:
-            _make(scratch, platform, trim)
+            _make(scratch, platform, trim, bytecode)
             scratch.rename(target)  # whole or absent: a concurrent or interrupted build leaves no half
         except OSError:
             if not (target / "layer" / "python").is_dir():
                 raise
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
-    _refresh_package(target / "layer" / "python" / "reelstack")
+    _refresh_package(target / "layer" / "python" / "reelstack", bytecode)
     report = target / "trim-report.json"
     return BuiltLayer(root=target / "layer", trim_report=report if trim else None)
 
 
-def _make(scratch: Path, platform: str, trim: bool) -> None:
+def _make(scratch: Path, platform: str, trim: bool, bytecode: bool) -> None:
     command = [
         "make",
         "-s",
@@ -98,6 +107,7 @@ def _make(scratch: Path, platform: str, trim: bool) -> None:
         f"PLATFORM={platform}",
         f"TRIM={'yes' if trim else 'no'}",
         f"TRIM_REPORT={scratch / 'trim-report.json' if trim else ''}",
+        f"BYTECODE={'yes' if bytecode else 'no'}",
         f"PYTHON={sys.executable}",
     ]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
@@ -105,10 +115,15 @@ def _make(scratch: Path, platform: str, trim: bool) -> None:
         raise RuntimeError(f"building the shared layer failed:\n{result.stdout}{result.stderr}")
 
 
-def _refresh_package(copy: Path) -> None:
-    """The reelstack package in the built layer, as the source has it now (the Makefile's `cp -r`)."""
+def _refresh_package(copy: Path, bytecode: bool) -> None:
+    """The reelstack package in the built layer, as the source has it now (the Makefile's `cp -r`,
+    then its compileall)."""
     shutil.rmtree(copy, ignore_errors=True)
     shutil.copytree(PACKAGE_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    if bytecode and not compileall.compile_dir(
+        copy, quiet=1, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH
+    ):
+        raise RuntimeError(f"compiling {copy} failed")
 
 
 def layer_functions(template: Path = REPO_ROOT / "template.yaml") -> list[LayerFunction]:
@@ -131,11 +146,10 @@ def layer_functions(template: Path = REPO_ROOT / "template.yaml") -> list[LayerF
     return functions
 
 
-def isolated_python(*, write_bytecode: bool = False) -> list[str]:
-    """This interpreter with no site-packages, no PYTHON* variables and no script folder on sys.path:
-    the standard library alone. By default it writes no bytecode, as on Lambda (/opt is read-only and
-    the layer ships none); a test that imports the same layer many times may let it cache some."""
-    return [sys.executable, "-S", "-I", *([] if write_bytecode else ["-B"])]
+def isolated_python() -> list[str]:
+    """This interpreter with no site-packages, no PYTHON* variables and no script folder on sys.path
+    (the standard library alone), writing no bytecode (Lambda's /opt is read-only)."""
+    return [sys.executable, "-S", "-I", "-B"]
 
 
 def drop_bytecode(folder: Path) -> None:
