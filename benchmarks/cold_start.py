@@ -7,9 +7,8 @@ distribution the pinned requirements pull in, no bytecode). `trimmed`: less what
 (`BYTECODE=no`). `shipped`: the layer `sam build` makes now, trimmed and with its bytecode. All are built
 by the Makefile (cached under .reelstack/layers/, see reelstack_tools.shared_layer).
 
-1. Size, of the arm64 layers `sam build` makes: unpacked MB, zipped MB (deflate, as SAM zips it), and
-   the time to unpack that zip here (a stand-in for Lambda fetching and unpacking the layer into /opt
-   before Init; the local cloud has no such step).
+1. Size, of the arm64 layers `sam build` makes: unpacked MB (Lambda's limit: 250 MB for a function
+   and its layers) and zipped MB (deflate, as SAM zips it: what each new sandbox fetches).
 2. Cold start, per zip function: the local cloud's worker (reelstack_tools.localcloud.worker, the
    process its Lambda dispatcher starts per function) is started as the dispatcher starts it, with
    the function's environment, and its `init_ms` is read from its ready frame: the import of the
@@ -29,7 +28,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import shutil
 import statistics
 import subprocess
 import tempfile
@@ -107,39 +105,20 @@ def zipped(layer: BuiltLayer, folder: Path) -> Path:
     return archive
 
 
-def unzip_ms(archives: dict[str, Path], folder: Path, repeats: int = 3) -> dict[str, float]:
-    """Median time to unpack each archive; the archives take turns, so load hits both alike."""
-    times: dict[str, list[float]] = {variant: [] for variant in archives}
-    for n in range(repeats):
-        for variant, archive in archives.items():
-            target = folder / f"unpacked-{variant}-{n}"
-            started = time.perf_counter()
-            with zipfile.ZipFile(archive) as source:
-                source.extractall(target)
-            times[variant].append((time.perf_counter() - started) * 1000)
-            shutil.rmtree(target)
-    return {variant: statistics.median(values) for variant, values in times.items()}
-
-
 def print_sizes(layers: dict[str, BuiltLayer]) -> None:
     print("Layer (arm64, as `sam build` makes it)")
-    print(f"  {'':10} {'unzipped MB':>12} {'zipped MB':>10} {'unzip ms':>9}")
+    print(f"  {'':10} {'unzipped MB':>12} {'zipped MB':>10}")
     with tempfile.TemporaryDirectory() as scratch:
-        archives = {variant: zipped(layer, Path(scratch)) for variant, layer in layers.items()}
-        unpack = unzip_ms(archives, Path(scratch))
         figures = {
-            variant: (folder_bytes(layers[variant].root) / 1e6, archive.stat().st_size / 1e6)
-            for variant, archive in archives.items()
+            variant: (folder_bytes(layer.root) / 1e6, zipped(layer, Path(scratch)).stat().st_size / 1e6)
+            for variant, layer in layers.items()
         }
     for variant, (unzipped_mb, zipped_mb) in figures.items():
-        print(f"  {variant:10} {unzipped_mb:12.1f} {zipped_mb:10.1f} {unpack[variant]:9.0f}")
+        print(f"  {variant:10} {unzipped_mb:12.1f} {zipped_mb:10.1f}")
     full_mb, full_zip = figures["full"]
     for variant in ("trimmed", "shipped"):
         mb, zip_mb = figures[variant]
-        print(
-            f"  {variant}/full: unzipped {mb / full_mb:.2f}, zipped {zip_mb / full_zip:.2f}, "
-            f"unzip {unpack[variant] / unpack['full']:.2f}"
-        )
+        print(f"  {variant}/full: unzipped {mb / full_mb:.2f}, zipped {zip_mb / full_zip:.2f}")
 
 
 def quartiles(values: list[float]) -> tuple[float, float]:

@@ -74,8 +74,14 @@ print(json.dumps({"outside": outside}))
 
 @pytest.fixture(scope="module")
 def trimmed() -> BuiltLayer:
-    """The trimmed layer built for this machine (x86_64)."""
+    """The layer as `sam build` makes it, built for this machine (x86_64)."""
     return built_layer()
+
+
+@pytest.fixture(scope="module")
+def arm64() -> BuiltLayer:
+    """The layer as `sam build` makes it (arm64)."""
+    return built_layer(LAMBDA_PLATFORM)
 
 
 def _import_handler(layer: Path, function: LayerFunction) -> str | None:
@@ -161,11 +167,10 @@ def test_only_reviewed_modules_import_what_the_trim_removed(trimmed: BuiltLayer)
     assert unreviewed == []
 
 
-def test_the_arm64_layer_carries_what_the_tested_twin_carries(trimmed: BuiltLayer) -> None:
+def test_the_arm64_layer_carries_what_the_tested_twin_carries(trimmed: BuiltLayer, arm64: BuiltLayer) -> None:
     """GIVEN the layer `sam build` makes (arm64) and the x86_64 twin the handlers were imported from
     WHEN their distributions are compared
     THEN they are the same at the same versions, none of not-imported.txt among them, and no bin/."""
-    arm64 = built_layer(LAMBDA_PLATFORM)
 
     def carried(layer: BuiltLayer) -> dict[str, str]:
         return {
@@ -182,11 +187,10 @@ def test_the_arm64_layer_carries_what_the_tested_twin_carries(trimmed: BuiltLaye
     assert (arm64.python / "reelstack" / "__init__.py").is_file()
 
 
-def test_the_layer_ships_bytecode_python_3_11_loads_unchecked() -> None:
+def test_the_layer_ships_bytecode_python_3_11_loads_unchecked(arm64: BuiltLayer) -> None:
     """GIVEN the arm64 layer `sam build` makes WHEN each of its modules is looked for in __pycache__
     THEN each has a .pyc for this interpreter's magic number (Python 3.11's, Lambda's runtime),
     hash-based and unchecked: loaded as is, whatever the unpacked files' times."""
-    arm64 = built_layer(LAMBDA_PLATFORM)
     sources = list(arm64.python.rglob("*.py"))
     assert len(sources) > 1000
 
