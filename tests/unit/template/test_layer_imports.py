@@ -42,7 +42,6 @@ REVIEWED_IMPORTERS = {
     "chalice/compat.py": "the packager's pip invocation; chalice.app does not import it",
     "chalice/package.py": "`chalice package` (yaml)",
     "chalice/pipeline.py": "`chalice generate-pipeline` (yaml)",
-    "chalice/deploy/": "`chalice deploy`",
     "dotenv/cli.py": "python-dotenv's CLI (click); pydantic-settings imports dotenv.main",
     "pydantic_settings/sources/providers/yaml.py": "a YAML settings source; reelstack reads the environment",
     "pydantic_settings/sources/providers/gcp.py": "GCP Secret Manager settings source (google.*)",
@@ -50,7 +49,6 @@ REVIEWED_IMPORTERS = {
     "cffi/setuptools_ext.py": "building cffi modules (setuptools)",
     "cffi/_shimmed_dist_utils.py": "building cffi modules (setuptools)",
     "cffi/cparser.py": "FFI.cdef's C parser (pycparser); cryptography loads _cffi_backend only",
-    "cffi/api.py": "FFI.cdef (pycparser, via cffi.cparser)",
 }
 
 PROBE = """
