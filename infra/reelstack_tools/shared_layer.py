@@ -91,6 +91,9 @@ def built_layer(
                 raise
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
+        for stale in cache.iterdir():  # the same layer built from earlier inputs
+            if stale != target and stale.name.rsplit("-", 1)[0] == target.name.rsplit("-", 1)[0]:
+                shutil.rmtree(stale, ignore_errors=True)
     _refresh_package(target / "layer" / "python" / "reelstack", bytecode)
     report = target / "trim-report.json"
     return BuiltLayer(root=target / "layer", trim_report=report if trim else None)
