@@ -18,6 +18,7 @@ SETTINGS_OF_FUNCTION = {
     "ApiFunction": "ApiSettings",
     "MergeFunction": "MergeSettings",
     "MergeSweeperFunction": "MergeSweeperSettings",
+    "MediaReclaimFunction": "StorageSettings",
     "IngestTriggerFunction": "IngestTriggerSettings",
     "IngestAdmitFunction": "IngestSettings",
     "IngestFailFunction": "IngestSettings",
