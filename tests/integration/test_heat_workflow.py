@@ -10,11 +10,15 @@ import re
 import subprocess
 import time
 import urllib.request
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
+from reelstack.adapters.media_bucket import MediaStorage
+from reelstack.clock import utc_now
 from reelstack.domain.media.hls import ByteRange, parse_media_playlist
+from reelstack.services.media.media_reclaim import MARKERS, RECLAIM_AFTER_S, MediaReclaimer
 from reelstack_tools.demo_media import three_scene_clip
 from tests.support.http import Api
 from tests.support.workflow import upload_bytes, wait_for_status
@@ -206,6 +210,51 @@ def test_running_again_leaves_one_variant_per_twin(
         assert media == f"media-{hashlib.sha256(_get(f'{base}/{name}/{media}')).hexdigest()[:16]}.mp4"
         old = heated["twin_media"][name]
         assert old == media or hashlib.sha256(_get(f"{base}/{name}/{old}")).hexdigest()[:16] == old[6:22]
+
+
+def test_a_rerun_schedules_the_reclaim_of_superseded_twin_files(
+    published: dict[str, Any], heated: dict[str, Any], cloud_s3: Any, media_bucket: str, cloud_sfn: Any
+) -> None:
+    # GIVEN a heated video whose 720p twin folder also holds an earlier run's media file (x265 re-encodes
+    # this clip byte for byte here, so an earlier run's different bytes are planted under their own name)
+    video_id = published["video"]["video_id"]
+    prefix = f"renditions/{video_id}/"
+    storage = MediaStorage(media_bucket, s3=cloud_s3)
+    earlier = f"{prefix}720p-hevc/media-{'0' * 16}.mp4"
+    storage.put_bytes(earlier, b"an earlier run's bytes", "video/mp4")
+    base = published["video"]["playback_url"].rsplit("/", 1)[0]
+    twins = ("720p-hevc", "480p-hevc")
+
+    def twin_media() -> dict[str, str]:
+        return {
+            name: parse_media_playlist(_get(f"{base}/{name}/playlist.m3u8").decode()).resources[0]
+            for name in twins
+        }
+
+    before = twin_media()
+    time.sleep(1.1)  # S3 times are whole seconds: the rerun's playlists are strictly newer
+    # WHEN the heat workflow runs again, rewriting the twins' playlists
+    again = _run_heat(
+        cloud_sfn, heated["arn"], f"{video_id}-hevc-reclaim", {"video_id": video_id, "codec": "hevc"}
+    )
+    assert again["status"] == "SUCCEEDED", again
+    # THEN UpdateMaster scheduled the video's reclaim
+    markers = [info.key for info in storage.list_objects(MARKERS) if info.key.endswith(prefix.rstrip("/"))]
+    assert markers, "no reclaim was scheduled for the rewritten twins"
+    # AND within the playlists' cache window the reclaim deletes nothing
+    now = utc_now()
+    assert MediaReclaimer(storage, clock=lambda: now).reclaim(prefix) == []
+    # AND once the window has passed it deletes exactly the superseded files: the planted one, and the
+    # previous run's media file of each twin the rerun encoded to other bytes
+    after = twin_media()
+    superseded = sorted([earlier, *(f"{prefix}{n}/{before[n]}" for n in twins if before[n] != after[n])])
+    later = now + timedelta(seconds=RECLAIM_AFTER_S + 60)
+    assert MediaReclaimer(storage, clock=lambda: later).reclaim(prefix) == superseded
+    # AND every rendition still plays through the CDN: each playlist's media file is there, whole
+    for name in ("720p", "480p", *twins):
+        playlist = parse_media_playlist(_get(f"{base}/{name}/playlist.m3u8").decode())
+        (media,) = playlist.resources
+        assert media == f"media-{hashlib.sha256(_get(f'{base}/{name}/{media}')).hexdigest()[:16]}.mp4"
 
 
 def test_a_video_that_does_not_exist_fails_and_says_where(heated: dict[str, Any], cloud_sfn: Any) -> None:

@@ -32,7 +32,7 @@ from reelstack.domain.media.hls import sprite_index
 from reelstack.domain.media.mediaconvert_events import waiting_ref
 from reelstack.domain.media.mediaconvert_job import poster_capture_key, sprite_capture_keys
 from reelstack.domain.media.renditions import Plan
-from reelstack.domain.media.transcode_jobs import client_request_token, resumed_ref
+from reelstack.domain.media.transcode_jobs import attempt_job_name, client_request_token, resumed_ref
 from reelstack.errors import DependencyFailed, InvalidRequest
 from reelstack.services.media.mediaconvert_completion import MediaConvertCompletion
 from reelstack.services.media.transcode_backends import (
@@ -389,17 +389,19 @@ def test_a_gpu_job_gets_its_plan_and_the_token(cloud: Cloud, job: Job, tmp_path:
     # GIVEN the GPU sample and a deployment with the GPU backend
     request = gpu_request(cloud, job.video_id)
     config = BackendConfig(gpu_job_queue=QUEUE, gpu_job_definition=DEFINITION)
-    # WHEN it is submitted (Batch stubbed)
+    # WHEN it is submitted (Batch stubbed): no job of its name yet, so SubmitJob
+    name = attempt_job_name(job.video_id, request.task_token)
     with Stubber(cloud.batch) as stub:
         stub.add_response(
+            "list_jobs",
+            {"jobSummaryList": []},
+            {"jobQueue": QUEUE, "filters": [{"name": "JOB_NAME", "values": [name]}]},
+        )
+        stub.add_response(
             "submit_job",
+            {"jobArn": "arn:aws:batch:us-east-1:123456789012:job/j-1", "jobName": name, "jobId": "j-1"},
             {
-                "jobArn": "arn:aws:batch:us-east-1:123456789012:job/j-1",
-                "jobName": f"transcode-{job.video_id}",
-                "jobId": "j-1",
-            },
-            {
-                "jobName": f"transcode-{job.video_id}",
+                "jobName": name,
                 "jobQueue": QUEUE,
                 "jobDefinition": DEFINITION,
                 "containerOverrides": {
@@ -428,6 +430,7 @@ def test_a_batch_refusal_is_not_retried(cloud: Cloud, job: Job, tmp_path: Path) 
     request = gpu_request(cloud, job.video_id)
     config = BackendConfig(gpu_job_queue=QUEUE, gpu_job_definition=DEFINITION)
     with Stubber(cloud.batch) as stub:
+        stub.add_response("list_jobs", {"jobSummaryList": []})
         stub.add_client_error("submit_job", "ClientException", "JobQueue gpu not found", 400)
         with pytest.raises(InvalidRequest) as raised:
             cloud.backends(config, tmp_path).submit(request.backend, request.document, request.task_token)

@@ -407,3 +407,68 @@ def test_a_viewers_seen_set_keeps_the_newest_counted_plays(local_cloud: Any, clo
     assert stats.seen(viewer) == [videos[2], videos[1]]
     assert stats.seen(viewer, 1) == [videos[2]]
     assert stats.seen(f"{viewer}-nobody") == []
+
+
+# -- exactly once across a crash: SQS regroups the messages of a partly applied batch -------------------
+
+
+class WorkerDies(BaseException):
+    """A worker killed mid-batch (not an Exception: nothing in the aggregator may catch it)."""
+
+
+class DiesAfterFirstDelta:
+    """The daily stats of a worker that is killed once the first delta of its batch is committed."""
+
+    def __init__(self, daily: DailyStats) -> None:
+        self.daily = daily
+
+    def add(self, deltas: Any) -> Any:
+        self.daily.add(list(deltas)[:1])
+        raise WorkerDies
+
+
+def test_a_crashed_batch_redelivered_in_other_batches_counts_each_play_once(
+    daily: DailyStats, clock: Clock
+) -> None:
+    # GIVEN a batch of 3 plays of v1 and 2 of v2 whose worker dies once v1's delta is committed
+    v1, v2 = sorted(uuid.uuid4().hex for _ in range(2))
+    first = _records([PlayEvent(v1, f"u{i}", "s", 4000, clock()) for i in range(3)])
+    first += _records([PlayEvent(v2, f"u{i}", "s", 6000, clock()) for i in range(2)])
+    with pytest.raises(WorkerDies):
+        PlayAggregator(DiesAfterFirstDelta(daily)).handle_batch(first)
+    assert daily.total(v1) == DayStats("total", 3, 12_000) and daily.total(v2) == DayStats("total", 0, 0)
+
+    # WHEN SQS hands the 5 messages out again regrouped with new plays: one of v1 and one of v2 in one
+    # batch with a new play of v1, the other three with a new play of v2
+    new_v1, new_v2 = _records(
+        [PlayEvent(v1, "n", "s", 1000, clock()), PlayEvent(v2, "n", "s", 2000, clock())]
+    )
+    aggregator = PlayAggregator(daily)
+    assert aggregator.handle_batch([first[0], first[3], new_v1]) == []
+    assert aggregator.handle_batch([first[1], first[2], first[4], new_v2]) == []
+
+    # THEN every play counts exactly once: 3 + 1 of v1, 2 + 1 of v2
+    assert daily.total(v1) == DayStats("total", 4, 13_000)
+    assert daily.total(v2) == DayStats("total", 3, 14_000)
+
+    # AND a message delivered yet again, alone or with others, changes nothing
+    assert aggregator.handle_batch([first[2]]) == []
+    assert aggregator.handle_batch([*reversed(first), new_v1]) == []
+    assert (daily.total(v1).plays, daily.total(v2).plays) == (4, 3)
+
+
+def test_a_delta_of_more_messages_than_a_transaction_holds_counts_each_once(
+    daily: DailyStats, clock: Clock
+) -> None:
+    # GIVEN 150 plays of one video on one day (more markers than one 100-item transaction takes)
+    video = uuid.uuid4().hex
+    records = _records([PlayEvent(video, f"u{i}", "s", 3000, clock()) for i in range(150)])
+
+    # WHEN they arrive as one batch, and then again in batches of 70 (a redelivery, regrouped)
+    aggregator = PlayAggregator(daily)
+    assert aggregator.handle_batch(records) == []
+    for start in range(0, 150, 70):
+        assert aggregator.handle_batch(records[start : start + 70]) == []
+
+    # THEN each counts once
+    assert daily.total(video) == DayStats("total", 150, 450_000)

@@ -129,3 +129,19 @@ def test_a_batch_folds_into_one_delta_per_video_and_day() -> None:
     assert (first.plays, first.watched_ms, first.sources) == (2, 9000, ("m1", "m2"))
     assert deltas["v1", "2025-03-02"].sources == ("m4",)
     assert aggregate([]) == []
+
+
+def test_a_delta_splits_into_parts_and_drops_messages_applied_before() -> None:
+    # GIVEN a delta of five plays of one video on one day
+    at = datetime(2030, 5, 1, 12, tzinfo=UTC)
+    (delta,) = aggregate([(f"m{i}", PlayEvent("v", f"u{i}", "s", 1000 * (i + 1), at)) for i in range(5)])
+
+    # WHEN it is split in parts of two THEN the parts hold every message once, their sums add up
+    parts = delta.split(2)
+    assert [part.sources for part in parts] == [("m0", "m1"), ("m2", "m3"), ("m4",)]
+    assert [(part.plays, part.watched_ms) for part in parts] == [(2, 3000), (2, 7000), (1, 5000)]
+
+    # WHEN the messages applied before are dropped THEN only the others remain, and nothing when all were
+    rest = delta.without(["m1", "m3", "elsewhere"])
+    assert rest is not None and (rest.sources, rest.plays, rest.watched_ms) == (("m0", "m2", "m4"), 3, 9000)
+    assert delta.without(delta.sources) is None

@@ -5,6 +5,7 @@ hands the workflow (checked against the sample events in events/)."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from reelstack.domain.media.mediaconvert_events import parse_job_state_change, w
 from reelstack.domain.media.mediaconvert_job import create_job_request, destination_for
 from reelstack.domain.media.renditions import Plan
 from reelstack.domain.media.transcode_jobs import (
+    attempt_job_name,
     batch_job_name,
     client_request_token,
     gpu_job_request,
@@ -86,7 +88,11 @@ def test_the_gpu_job_carries_exactly_what_the_container_reads() -> None:
         "SOURCE_KEY": "originals/vid1",
         "TASK_TOKEN": "token-1",
     }
-    assert request["jobName"] == "transcode-vid1"
+    # AND its name is the video's and the waiting Task's (a retried submission finds its job by it)
+    assert request["jobName"] == attempt_job_name("vid1", "token-1")
+    assert re.fullmatch(r"transcode-vid1-[0-9a-f]{12}", request["jobName"])
+    assert attempt_job_name("vid1", "token-2") != request["jobName"]
+    assert len(attempt_job_name("x" * 200, "token-1")) == 128
     assert (request["jobQueue"], request["jobDefinition"]) == ("arn:queue", "arn:definition:3")
     # AND the container reads that environment, with the bucket from its job definition
     job = run_job_module().JobEnv.from_environ(environment | {"MEDIA_BUCKET": "media"})

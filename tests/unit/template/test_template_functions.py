@@ -19,6 +19,7 @@ SETTINGS_OF_FUNCTION = {
     "MergeFunction": "MergeSettings",
     "MergeSweeperFunction": "MergeSweeperSettings",
     "IngestSweeperFunction": "IngestSweeperSettings",
+    "MediaReclaimFunction": "StorageSettings",
     "IngestTriggerFunction": "IngestTriggerSettings",
     "IngestAdmitFunction": "IngestSettings",
     "IngestFailFunction": "IngestSettings",

@@ -145,6 +145,7 @@ def test_s3_grants_are_scoped_to_the_media_bucket_prefixes(
                     "/moderation/*",
                     "/candidates/*",
                     "/work/*",
+                    "/reclaim/*",
                     "/reports/tiering/*",
                     "/models/play-predictor/*",
                     "/lake/profiles/runs/*",

@@ -247,6 +247,15 @@ class MediaStorage:
     def read(self, key: str) -> bytes:
         return b"".join(self.read_chunks(key))
 
+    def read_dated(self, key: str) -> tuple[bytes, datetime | None]:
+        """A small object's bytes and the LastModified of that very version (one GET)."""
+        response = self._call("get_object", Key=key)
+        body = response["Body"]
+        try:
+            return body.read(), response.get("LastModified")
+        finally:
+            body.close()
+
     def download_to(self, key: str, path: str) -> int:
         """Stream an object into a local file (one chunk in memory); no partial file is left on failure."""
         size = 0

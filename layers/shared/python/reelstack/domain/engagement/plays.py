@@ -161,33 +161,65 @@ def top_interests(
 
 @dataclass(frozen=True)
 class DailyDelta:
-    """What one batch adds to one video's stats of one day, and the messages it came from."""
+    """What one batch adds to one video's stats of one day, and the messages it came from.
+
+    `sources` are the ids of the messages folded in (sorted) and `watched` what each of them watched
+    (same order), so a delta can be cut into parts (`split`) or lose messages applied before (`without`).
+    A delta without `watched` (a seed written whole) is one indivisible unit.
+    """
 
     video_id: str
     day: str
     plays: int
     watched_ms: int
-    sources: tuple[str, ...]  # the ids of the messages folded in (sorted)
+    sources: tuple[str, ...]
+    watched: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.watched and len(self.watched) != len(self.sources):
+            raise ValueError("a delta needs one watched_ms per source message")
+
+    def _of(self, keep: list[int]) -> DailyDelta:
+        watched = tuple(self.watched[i] for i in keep)
+        return replace(
+            self, plays=len(keep), watched_ms=sum(watched),
+            sources=tuple(self.sources[i] for i in keep), watched=watched,
+        )  # fmt: skip
+
+    def without(self, applied: Iterable[str]) -> DailyDelta | None:
+        """The delta less the messages in `applied` (None when nothing is left)."""
+        gone = set(applied)
+        if not self.watched:
+            return None if gone & set(self.sources) else self
+        keep = [i for i, source in enumerate(self.sources) if source not in gone]
+        return self._of(keep) if keep else None
+
+    def split(self, most: int) -> list[DailyDelta]:
+        """The delta in parts of at most `most` messages each (itself when it is small enough)."""
+        if most <= 0:
+            raise ValueError("a part holds at least one message")
+        if len(self.sources) <= most or not self.watched:
+            return [self]
+        return [
+            self._of(list(range(at, min(at + most, len(self.sources)))))
+            for at in range(0, len(self.sources), most)
+        ]
 
 
 def aggregate(plays: Iterable[tuple[str, PlayEvent]]) -> list[DailyDelta]:
     """`(message id, counted play)` pairs -> one delta per (video, day), in (video, day) order.
 
     A message id seen twice in the batch (SQS may hand the same message over twice) counts once."""
-    groups: dict[tuple[str, str], list[tuple[str, PlayEvent]]] = {}
+    groups: dict[tuple[str, str], dict[str, PlayEvent]] = {}
     seen: set[str] = set()
     for source, play in plays:
         if source in seen:
             continue
         seen.add(source)
-        groups.setdefault((play.video_id, play.day), []).append((source, play))
-    return [
-        DailyDelta(
-            video_id=video_id,
-            day=day,
-            plays=len(members),
-            watched_ms=sum(play.watched_ms for _, play in members),
-            sources=tuple(sorted(source for source, _ in members)),
-        )
-        for (video_id, day), members in sorted(groups.items())
-    ]
+        groups.setdefault((play.video_id, play.day), {})[source] = play
+    deltas = []
+    for (video_id, day), members in sorted(groups.items()):
+        sources = tuple(sorted(members))
+        watched = tuple(members[source].watched_ms for source in sources)
+        deltas.append(DailyDelta(video_id, day, len(sources), sum(watched), sources, watched))
+    return deltas

@@ -41,9 +41,11 @@ playlists for 5 minutes, and a rendition can be written again after players have
 second high-heat run, HEVC twins re-made after tiering reclaimed them): under one fixed name a CDN
 could pair a cached old media file with a new playlist's offsets. Named after its bytes, a new file
 gets a new key, the old key keeps the old bytes for playlists still cached, and a key never names
-two contents. The superseded file stays under the rendition's prefix (playlists cached or loaded
-before the re-encode still read it) and goes only with the whole prefix (tiering's reclamation, a
-rejection): nothing deletes it sooner yet.
+two contents. The superseded file stays under the rendition's prefix while playlists cached or loaded
+before the re-encode may still read it: a rewrite schedules the video's reclaim, and an hour later
+(twelve times the playlists' max-age) a sweep deletes the media files no current playlist names
+(`domain.media.superseded`, `services.media.media_reclaim`); the whole prefix still goes with tiering's
+reclamation or a rejection.
 
 S3 bills per object (PUTs at upload, GETs at play, lifecycle transitions, the 128 KB minimum of
 Standard-IA and Glacier IR), so one file per rendition instead of one per 2 s segment makes those

@@ -25,6 +25,7 @@ GPU_BACKEND = "gpu"
 BACKENDS = (MEDIACONVERT_BACKEND, GPU_BACKEND)
 WORK_PREFIX = "work/"
 MAX_JOB_NAME = 128  # AWS Batch: letters, digits, hyphens and underscores
+ATTEMPT_DIGITS = 12  # hex digits of the task token's SHA-256 in a job's name
 RESUMED_SUFFIX = "#resumed"
 
 
@@ -48,6 +49,18 @@ def batch_job_name(video_id: str, kind: str = "transcode") -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "-", f"{kind}-{video_id}")[:MAX_JOB_NAME]
 
 
+def attempt_job_name(video_id: str, task_token: str, kind: str = "transcode") -> str:
+    """`{kind}-{video_id}-{first 12 hex digits of the task token's SHA-256}`: one name per waiting Task.
+
+    AWS Batch's SubmitJob has no client token, so a submission is made idempotent by its name: a retry
+    of the same submission (its first answer lost) finds the job under this name and answers it instead
+    of starting a second GPU job (`adapters.media.batch_jobs`). The name changes with the task token:
+    Step Functions gives each attempt of a Task a new token, and a job holding an earlier attempt's
+    token could never resume the execution, so a later attempt must get a job of its own."""
+    digest = hashlib.sha256(task_token.encode()).hexdigest()[:ATTEMPT_DIGITS]
+    return f"{batch_job_name(video_id, kind)[: MAX_JOB_NAME - ATTEMPT_DIGITS - 1]}-{digest}"
+
+
 def gpu_job_request(
     plan: Plan, source_key: str, task_token: str, *, job_queue: str, job_definition: str
 ) -> dict[str, Any]:
@@ -63,7 +76,7 @@ def gpu_job_request(
         "TASK_TOKEN": task_token,
     }
     return {
-        "jobName": batch_job_name(plan.video_id),
+        "jobName": attempt_job_name(plan.video_id, task_token),
         "jobQueue": job_queue,
         "jobDefinition": job_definition,
         "containerOverrides": {

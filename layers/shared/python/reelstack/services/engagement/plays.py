@@ -10,7 +10,8 @@ retried beacon counts (Redis keeps the extra fast-counter increment: it is a cac
 `PlayAggregator.handle_batch`: the batch's counted plays are first forwarded to the interaction log
 (`services.engagement.interaction_log`; a failed forward redelivers the whole batch, nothing counted yet); then
 the whole SQS batch is folded into one delta per (video, day) and
-each delta is one DynamoDB transaction (`adapters.engagement.play_daily_stats`). It returns the ids of the
+each delta is one DynamoDB transaction that also marks each of its messages applied, so a message
+redelivered in any grouping counts once (`adapters.engagement.play_daily_stats`). It returns the ids of the
 messages to redeliver: malformed ones (they reach the DLQ after the queue's maxReceiveCount) and
 those of deltas whose write failed. The handler answers `{"batchItemFailures": [...]}` with them: it
 cannot use BatchProcessor's one-record-at-a-time callback, which would be one write per play.

@@ -29,7 +29,9 @@ master is never untagged), and only then records the twins on the video's playba
 video that is not PUBLISHED, or is not hot/warm, is refused (`not_published`, `video_archived`).
 Running the workflow again rewrites the twins' playlists (and the master) and leaves one variant per
 twin; their media files land under new names (`media-<hash>.mp4`, named after their bytes by the
-transcoder), so a player or CDN still holding the old playlist keeps reading the old file.
+transcoder), so a player or CDN still holding the old playlist keeps reading the old file. UpdateMaster
+schedules the video's reclaim (`services.media.media_reclaim`): an hour later the hourly sweep deletes
+the media files no current playlist names.
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ from reelstack.domain.videos import Playback, StageRun, Video, VideoStatus
 from reelstack.errors import Conflict, InvalidRequest, NotFound, ReelstackError
 from reelstack.observability import logger
 from reelstack.services.media.heat_encode import HeatJob, HeatSource, encode_twins, heat_job_key
+from reelstack.services.media.media_reclaim import MediaReclaimer
 from reelstack.services.media.transcode import put_public_playlist
 
 ARCHIVE_CLASSES = frozenset({"GLACIER", "DEEP_ARCHIVE"})
@@ -77,9 +80,11 @@ class HeatStages:
         upload_parallelism: int = 8,
         gpu_available: bool = False,
         regenerator: FfmpegTranscoder | None = None,
+        reclaimer: MediaReclaimer | None = None,
     ) -> None:
         self.regenerator = regenerator or FfmpegTranscoder()  # the H.264 ladder, for regenerations
         self.storage = storage
+        self.reclaimer = reclaimer or MediaReclaimer(storage)
         self.repos = repos
         self.transcoder = transcoder
         self.rendition_spec = rendition_spec
@@ -268,6 +273,7 @@ class HeatStages:
         )
         if not recorded:
             raise Conflict("the video left PUBLISHED while its master was updated", code="not_published")
+        self._schedule_reclaim(prefix)
         return {
             "video_id": video.video_id,
             "codec": outputs.get("codec", heat.HEVC),
@@ -275,6 +281,17 @@ class HeatStages:
             "renditions": [entry["name"] for entry in added],
             "source_key": outputs.get("source_key"),
         }
+
+    def _schedule_reclaim(self, prefix: str) -> None:
+        """A twin written again (a second heat run) left its superseded media file: reclaim it once no
+        cached playlist can name it (`services.media.media_reclaim`). Best effort: if this fails, the file
+        stays until its prefix goes, as before."""
+        try:
+            self.reclaimer.schedule(prefix)
+        except ReelstackError as error:
+            logger.warning(
+                "superseded media reclaim not scheduled", extra={"prefix": prefix, "error": str(error)}
+            )
 
     # -- RecordFailure --------------------------------------------------------------------------------
     def record_failure(self, document: heat.HeatDocument, stage: str, error: StageError) -> dict[str, Any]:
