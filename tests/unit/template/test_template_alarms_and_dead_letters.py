@@ -249,3 +249,36 @@ def test_sam_turns_every_function_into_a_gated_deployment_within_the_resource_li
         assert group["AlarmConfiguration"]["Enabled"] is True and group["AlarmConfiguration"]["Alarms"], name
         assert group["AutoRollbackConfiguration"]["Enabled"] is True, name
     assert len(resources) < 500, len(resources)
+
+
+def _rule_names_dead_lettered_to(template: dict[str, Any], queue: str) -> set[str]:
+    """The `Name` (as its !Sub text) of every schedule or rule whose dead letters go to `queue`."""
+    names: set[str] = set()
+    for resource in template["Resources"].values():
+        sources = []
+        if resource["Type"] == "AWS::Serverless::Function":
+            sources = [
+                event.get("Properties", {}) for event in (resource["Properties"].get("Events") or {}).values()
+            ]
+        elif resource["Type"] == "AWS::Events::Rule":
+            props = resource["Properties"]
+            sources = [{"Name": props.get("Name"), **target} for target in props.get("Targets") or []]
+        for source in sources:
+            if (source.get("DeadLetterConfig") or {}).get("Arn") == {"Fn::GetAtt": [queue, "Arn"]}:
+                name = source.get("Name") or source.get("RuleName")  # a schedule's, a SAM rule event's
+                names.add(str(name.get("Fn::Sub") if isinstance(name, dict) else name))
+    return names
+
+
+def test_the_event_dead_letter_queue_admits_every_rule_that_sends_to_it(template: dict[str, Any]) -> None:
+    """GIVEN every schedule and rule whose undelivered events go to EventDeliveryDLQ WHEN its queue
+    policy is read THEN it admits each of them by name (EventBridge's delivery is refused otherwise)."""
+    senders = _rule_names_dead_lettered_to(template, "EventDeliveryDLQ")
+    statement = template["Resources"]["EventDeliveryDLQPolicy"]["Properties"]["PolicyDocument"]["Statement"][
+        0
+    ]
+    admitted = {
+        arn["Fn::Sub"].rsplit("rule/", 1)[1] for arn in statement["Condition"]["ArnEquals"]["aws:SourceArn"]
+    }
+
+    assert senders and senders <= admitted, sorted(senders - admitted)
