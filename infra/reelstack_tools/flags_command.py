@@ -44,7 +44,7 @@ def _value(raw: str | None) -> Any:
     return {"true": True, "false": False}.get(lowered, raw)
 
 
-def _deployer(args: argparse.Namespace) -> Any:
+def deployer_for(args: argparse.Namespace) -> Any:
     from reelstack_tools.flag_deploy import FlagDeployer, FlagsLocation
 
     if args.stack:
@@ -97,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
     from reelstack.errors import InvalidRequest
 
     try:
-        deployer = _deployer(args)
+        deployer = deployer_for(args)
         current = deployer.current()
         if args.action == "set":
             plan = rollout(

@@ -15,12 +15,12 @@ import pytest
 from reelstack.adapters.events import EventPublisher
 from reelstack.adapters.media.outbox_store import OutboxStore
 from reelstack.adapters.repositories import Repositories
-from reelstack.adapters.tables import bind_tables
 from reelstack.clock import iso, utc_now
 from reelstack.domain.media.workflow import WorkflowDocument
 from reelstack.domain.videos import VideoStatus
 from reelstack.services.media.outbox import OutboxRelay
 from reelstack.wiring import processing_stages
+from tests.support.cloud_stores import repositories
 from tests.support.http import Api
 from tests.support.waiting import wait_for
 
@@ -31,9 +31,7 @@ SWEEP_SCHEDULE = "IngestSweeperFunctionSweep"
 
 @pytest.fixture(scope="module")
 def repos(local_cloud: Any, cloud_sdk_environment: Any) -> Repositories:
-    return Repositories(
-        bind_tables(local_cloud.name("UploadsTable"), local_cloud.name("VideosTable"), local_cloud.region)
-    )
+    return repositories(local_cloud)
 
 
 def _in_flight_video(repos: Repositories, owner: str, title: str) -> str:

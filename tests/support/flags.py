@@ -8,7 +8,7 @@ from typing import Any
 
 from reelstack.domain.release.flags import released_document
 from reelstack_tools.cli import main as reelstack
-from reelstack_tools.flags_command import _deployer
+from reelstack_tools.flags_command import deployer_for
 
 
 def flags(cloud: Any, *args: str) -> int:
@@ -17,6 +17,6 @@ def flags(cloud: Any, *args: str) -> int:
 
 
 def release_every_flag(cloud: Any) -> None:
-    _deployer(SimpleNamespace(stack=None, state_dir=cloud.state_dir)).publish(
+    deployer_for(SimpleNamespace(stack=None, state_dir=cloud.state_dir)).publish(
         released_document(), "tests: every flag released"
     )
