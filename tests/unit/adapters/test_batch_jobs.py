@@ -10,61 +10,22 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
-from botocore.exceptions import ReadTimeoutError
-from moto import mock_aws
 
 from reelstack.adapters.media.batch_jobs import BatchJobs
 from reelstack.domain.media.renditions import Plan
 from reelstack.domain.media.transcode_jobs import gpu_job_request
 from reelstack.errors import DependencyFailed
+from tests.support.moto_batch import lose_submit_answers, moto_batch
 
-REGION = "us-east-1"
 SAMPLE = Path(__file__).resolve().parents[3] / "events" / "transcode_submit" / "gpu.json"
 
 
 @pytest.fixture
 def batch(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, str, str]]:
     """moto's Batch with a job queue and a container job definition: (client, queue ARN, definition ARN)."""
-    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_BATCH", "AWS_PROFILE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws(config={"batch": {"use_docker": False}}):
-        iam = boto3.client("iam", region_name=REGION)
-        role = iam.create_role(RoleName="batch", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-        client = boto3.client("batch", region_name=REGION, config=Config(retries={"total_max_attempts": 1}))
-        environment = client.create_compute_environment(
-            computeEnvironmentName="gpu", type="UNMANAGED", state="ENABLED", serviceRole=role
-        )["computeEnvironmentArn"]
-        queue = client.create_job_queue(
-            jobQueueName="gpu",
-            state="ENABLED",
-            priority=1,
-            computeEnvironmentOrder=[{"order": 1, "computeEnvironment": environment}],
-        )["jobQueueArn"]
-        definition = client.register_job_definition(
-            jobDefinitionName="gpu-transcoder",
-            type="container",
-            containerProperties={"image": "gpu-transcoder", "vcpus": 1, "memory": 512},
-        )["jobDefinitionArn"]
-        yield client, queue, definition
-
-
-def _lose_answers(client: Any, how_many: int) -> list[str]:
-    """SubmitJob reaches Batch and the job is created, but the first `how_many` answers never come back
-    (a read timeout after the request was sent): botocore's after-call hook raises what the caller sees."""
-    lost: list[str] = []
-
-    def lose(http_response: Any, parsed: dict[str, Any], **_: Any) -> None:
-        if len(lost) < how_many:
-            lost.append(parsed["jobId"])
-            raise ReadTimeoutError(endpoint_url="https://batch.us-east-1.amazonaws.com/v1/submitjob")
-
-    client.meta.events.register("after-call.batch.SubmitJob", lose)
-    return lost
+    with moto_batch(monkeypatch) as moto:
+        yield moto.client, moto.queue, moto.definition
 
 
 def _request(queue: str, definition: str, token: str = "token-1") -> dict[str, Any]:
@@ -88,8 +49,8 @@ def _jobs(client: Any, queue: str) -> list[dict[str, Any]]:
 
 def test_a_submission_whose_answer_was_lost_is_not_submitted_twice(batch: tuple[Any, str, str]) -> None:
     client, queue, definition = batch
-    # GIVEN Batch creates the job but its answer to SubmitJob is lost
-    lost = _lose_answers(client, 1)
+    # GIVEN Batch creates the job but its answer to SubmitJob is lost (a read timeout)
+    lost = lose_submit_answers(client, 1)
     jobs = BatchJobs(client)
 
     # WHEN the submission is made (an error there makes the Task try again), and made again
