@@ -1,8 +1,10 @@
-"""Transcode submit: starts a MediaConvert or GPU (AWS Batch) job for a waiting ingest Task.
+"""Transcode submit: starts a MediaConvert or GPU (AWS Batch) job for a waiting workflow Task.
 
-Invoked by `TranscodeWithMediaConvert` / `TranscodeWithGpu` (`lambda:invoke.waitForTaskToken`) with
-`{backend, document, task_token}`. The Task waits for the job to report back with the token; what this
-function returns is only logged by Step Functions. A failure here ends the wait through the Task's Catch.
+Invoked by ingest's `TranscodeWithMediaConvert` / `TranscodeWithGpu` with `{backend, document,
+task_token}`, and by the high-heat workflow's `EncodeWithGpu` with `{kind: "heat", backend: "gpu",
+document, task_token}` (`lambda:invoke.waitForTaskToken`). The Task waits for the job to report back with
+the token; what this function returns is only logged by Step Functions. A failure here ends the wait
+through the Task's Catch. A GPU job is submitted at most once per waiting Task (`adapters.media.batch_jobs`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,6 @@ from reelstack.wiring import transcode_backends
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Event: `{"backend": "mediaconvert" | "gpu", "document": <workflow document>, "task_token": "..."}`."""
-    request = parse_submit_request(event)
-    return transcode_backends().submit(request.backend, request.document, request.task_token)
+    """Event: `{["kind": "heat",] "backend": "mediaconvert" | "gpu", "document": <workflow document>,
+    "task_token": "..."}`."""
+    return transcode_backends().submit_request(parse_submit_request(event))

@@ -1,6 +1,7 @@
-"""The submit side of the MediaConvert and GPU backends, without I/O: the requests it parses, the jobs it
-builds from the sample events (events/transcode_submit/), the waiting task it files, and its refusals
-(which happen before anything is written or submitted: the clients are never built here)."""
+"""The submit side of the MediaConvert and GPU backends, without I/O: the requests it parses (the ingest
+transcode Tasks' and the heat workflow's EncodeWithGpu), the jobs it builds from the sample events
+(events/transcode_submit/), the waiting task it files, and its refusals (which happen before anything is
+written or submitted: the clients are never built here)."""
 
 from __future__ import annotations
 
@@ -18,13 +19,15 @@ from reelstack.adapters.media.batch_jobs import BatchJobs
 from reelstack.adapters.media.mediaconvert import MediaConvertJobs
 from reelstack.adapters.media.waiting_tasks import WaitingTasks
 from reelstack.adapters.media_bucket import MediaStorage
+from reelstack.domain.media.heat import HeatDocument
 from reelstack.domain.media.mediaconvert_events import parse_job_state_change
 from reelstack.domain.media.renditions import Plan
-from reelstack.domain.media.transcode_jobs import client_request_token
+from reelstack.domain.media.transcode_jobs import attempt_job_name, client_request_token
 from reelstack.errors import InvalidRequest
 from reelstack.services.media.transcode_backends import (
     BackendConfig,
     BackendUnavailable,
+    HeatSubmitRequest,
     TranscodeBackends,
     document_plan,
     mediaconvert_waiting_task,
@@ -169,3 +172,74 @@ def test_a_plan_for_another_video_is_refused() -> None:
     with pytest.raises(InvalidRequest) as raised:
         backends().submit(request.backend, request.document, request.task_token)
     assert raised.value.code == "invalid_plan"
+
+
+def test_the_sample_heat_request_parses() -> None:
+    # GIVEN EncodeWithGpu's sample request WHEN parsed THEN it is a heat request with the planned document
+    request = parse_submit_request(sample("heat"))
+    assert isinstance(request, HeatSubmitRequest)
+    assert request.document == HeatDocument.model_validate(sample("heat")["document"])
+    assert request.document.plan and request.document.plan["backend"] == "gpu"
+    assert request.task_token.startswith("AQCE")
+
+
+def test_the_heat_gpu_job_is_valid_and_named_per_waiting_task() -> None:
+    # GIVEN EncodeWithGpu's sample request and a deployment with the GPU backend
+    request = parse_submit_request(sample("heat"))
+    assert isinstance(request, HeatSubmitRequest) and request.document.plan
+    # WHEN its Batch job is built
+    job = backends().heat_gpu_request(request.document, request.task_token)
+    # THEN botocore's SubmitJob model accepts it, on the deployment's queue and job definition
+    valid("SubmitJob", "batch", job)
+    assert (job["jobQueue"], job["jobDefinition"]) == (FULL.gpu_job_queue, FULL.gpu_job_definition)
+    # AND it is named after the video, the codec and the waiting Task (a retry finds it by that name)
+    assert job["jobName"] == attempt_job_name("vid1", request.task_token, "heat-hevc")
+    assert job["jobName"].startswith(f"{request.document.plan['job_name']}-")
+    # AND the container is told it is a heat job: the video, the job Plan wrote, the source, the token
+    environment = {item["name"]: item["value"] for item in job["containerOverrides"]["environment"]}
+    assert environment == {
+        "JOB_KIND": "heat",
+        "VIDEO_ID": "vid1",
+        "PLAN_KEY": "work/vid1/heat-hevc.json",
+        "SOURCE_KEY": "originals/vid1",
+        "TASK_TOKEN": request.task_token,
+    }
+
+
+def test_a_heat_request_for_another_backend_is_refused() -> None:
+    # GIVEN a heat request naming MediaConvert (it makes no twins) WHEN parsed THEN `invalid_submit_request`
+    with pytest.raises(InvalidRequest) as raised:
+        parse_submit_request(sample("heat") | {"backend": "mediaconvert"})
+    assert raised.value.code == "invalid_submit_request" and "backend" in raised.value.message
+
+
+def test_a_heat_job_without_the_gpu_backend_is_refused_before_anything_is_submitted() -> None:
+    # GIVEN a deployment without the GPU backend (GpuTranscoderImageUri empty)
+    service = backends(BackendConfig(mediaconvert_role_arn=ROLE))
+    request = parse_submit_request(sample("heat"))
+    # WHEN the heat job is submitted THEN `backend_unavailable`, and no Batch client was ever built
+    with pytest.raises(BackendUnavailable):
+        service.submit_request(request)
+    assert service.batch._batch is None
+
+
+@pytest.mark.parametrize(
+    "plan",
+    [
+        {"backend": "lambda"},
+        {"job_key": "work/vid2/heat-hevc.json"},
+        {"source_key": ""},
+    ],
+    ids=["planned-for-the-lambda", "another-videos-job", "no-source"],
+)
+def test_a_heat_plan_the_gpu_cannot_run_is_refused(plan: dict[str, Any]) -> None:
+    # GIVEN a heat document whose plan does not send it to the GPU, names another job, or has no source
+    event = sample("heat")
+    event["document"]["plan"] |= plan
+    request = parse_submit_request(event)
+    service = backends()
+    # WHEN it is submitted THEN `invalid_plan`, and nothing reached Batch
+    with pytest.raises(InvalidRequest) as raised:
+        service.submit_request(request)
+    assert raised.value.code == "invalid_plan"
+    assert service.batch._batch is None

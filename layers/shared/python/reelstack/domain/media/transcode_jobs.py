@@ -8,6 +8,11 @@
 - GPU: the plan goes to `work/{video_id}/plan.json` (too large for container overrides) and
   `gpu_job_request` is the AWS Batch SubmitJob request whose environment the container reads
   (`infra/containers/gpu-transcoder/run_job.py`): VIDEO_ID, PLAN_KEY, SOURCE_KEY, TASK_TOKEN.
+- GPU, high-heat (the heat workflow's EncodeWithGpu): the heat job Plan wrote to
+  `work/{video_id}/heat-{codec}.json` (`heat_job_key`); `heat_gpu_job_request` is its SubmitJob
+  request, the same environment with JOB_KIND=heat and PLAN_KEY naming the heat job.
+
+Both are named per waiting Task (`attempt_job_name`), which makes their submission idempotent.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ WORK_PREFIX = "work/"
 MAX_JOB_NAME = 128  # AWS Batch: letters, digits, hyphens and underscores
 ATTEMPT_DIGITS = 12  # hex digits of the task token's SHA-256 in a job's name
 RESUMED_SUFFIX = "#resumed"
+HEAT_JOB_KIND = "heat"  # the container's JOB_KIND for HEVC twins (the ladder's is its default)
 
 
 def client_request_token(task_token: str) -> str:
@@ -42,6 +48,11 @@ def resumed_ref(job_id: str) -> str:
 def plan_key(video_id: str) -> str:
     """The plan the GPU container reads: `work/{video_id}/plan.json` (expired by a lifecycle rule)."""
     return f"{WORK_PREFIX}{video_id}/plan.json"
+
+
+def heat_job_key(video_id: str, codec: str) -> str:
+    """The heat job the GPU container reads: `work/{video_id}/heat-{codec}.json` (written by Plan)."""
+    return f"{WORK_PREFIX}{video_id}/heat-{codec}.json"
 
 
 def batch_job_name(video_id: str, kind: str = "transcode") -> str:
@@ -75,12 +86,45 @@ def gpu_job_request(
         "SOURCE_KEY": source_key,
         "TASK_TOKEN": task_token,
     }
+    return _submit_job_request(
+        attempt_job_name(plan.video_id, task_token), environment, job_queue, job_definition
+    )
+
+
+def heat_gpu_job_request(
+    video_id: str,
+    codec: str,
+    source_key: str,
+    task_token: str,
+    *,
+    job_queue: str,
+    job_definition: str,
+) -> dict[str, Any]:
+    """The SubmitJob request for the NVENC container's high-heat job: the twins of `video_id` in
+    `codec`, as Plan wrote them to `heat_job_key`, made from `source_key`, reported to `task_token`.
+
+    Named `heat-{codec}-{video_id}-<token digest>` (`attempt_job_name`): one job per waiting Task, found
+    again by a retried submission whose first answer was lost."""
+    environment = {
+        "JOB_KIND": HEAT_JOB_KIND,
+        "VIDEO_ID": video_id,
+        "PLAN_KEY": heat_job_key(video_id, codec),
+        "SOURCE_KEY": source_key,
+        "TASK_TOKEN": task_token,
+    }
+    name = attempt_job_name(video_id, task_token, f"{HEAT_JOB_KIND}-{codec}")
+    return _submit_job_request(name, environment, job_queue, job_definition)
+
+
+def _submit_job_request(
+    name: str, environment: dict[str, str], job_queue: str, job_definition: str
+) -> dict[str, Any]:
     return {
-        "jobName": attempt_job_name(plan.video_id, task_token),
+        "jobName": name,
         "jobQueue": job_queue,
         "jobDefinition": job_definition,
         "containerOverrides": {
-            "environment": [{"name": name, "value": value} for name, value in environment.items()]
+            "environment": [{"name": key, "value": value} for key, value in environment.items()]
         },
     }
 

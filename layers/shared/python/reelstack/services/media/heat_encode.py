@@ -29,14 +29,9 @@ from reelstack.domain.media import heat
 from reelstack.domain.media.backends import Backend
 from reelstack.domain.media.hls import MeasuredBandwidth
 from reelstack.domain.media.renditions import Plan
-from reelstack.domain.media.transcode_jobs import WORK_PREFIX
+from reelstack.domain.media.transcode_jobs import heat_job_key as heat_job_key  # re-exported
 from reelstack.errors import InvalidRequest
 from reelstack.services.media.transcode import PUBLIC_TAGS, upload_batches, upload_in_parallel
-
-
-def heat_job_key(video_id: str, codec: str) -> str:
-    """Where the GPU container reads its heat job: `work/{video_id}/heat-{codec}.json`."""
-    return f"{WORK_PREFIX}{video_id}/heat-{codec}.json"
 
 
 @dataclass(frozen=True)

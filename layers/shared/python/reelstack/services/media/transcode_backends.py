@@ -10,6 +10,14 @@ token to come back with the workflow's `outputs`:
 - gpu: the plan goes to `work/{video_id}/plan.json`, then an AWS Batch job of the NVENC container gets
   the token in its environment and reports success or failure itself.
 
+The high-heat workflow's `EncodeWithGpu` state invokes it the same way with `{kind: "heat", backend:
+"gpu", document: <heat document>, task_token}`: Plan has already written the heat job
+(`work/{video_id}/heat-{codec}.json`), so only the Batch job is submitted (JOB_KIND=heat).
+
+Every Batch job is named per waiting Task and submitted through `adapters.media.batch_jobs`, which looks
+the name up before and after each try: a submission whose first answer was lost never starts a second
+GPU job.
+
 A backend this deployment does not have is refused with `backend_unavailable`; the Task's Catch then
 records the failure (nothing waits out the Task's timeout).
 """
@@ -21,7 +29,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -30,14 +38,18 @@ from reelstack.adapters.media.mediaconvert import MediaConvertJobs
 from reelstack.adapters.media.waiting_tasks import WaitingTask, WaitingTasks
 from reelstack.adapters.media_bucket import MediaStorage
 from reelstack.clock import iso, utc_now
+from reelstack.domain.media import heat
 from reelstack.domain.media.mediaconvert_events import waiting_ref
 from reelstack.domain.media.mediaconvert_job import create_job_request, destination_for
 from reelstack.domain.media.renditions import Plan
 from reelstack.domain.media.transcode_jobs import (
     GPU_BACKEND,
+    HEAT_JOB_KIND,
     MEDIACONVERT_BACKEND,
     client_request_token,
     gpu_job_request,
+    heat_gpu_job_request,
+    heat_job_key,
     plan_key,
 )
 from reelstack.domain.media.workflow import WorkflowDocument
@@ -57,18 +69,35 @@ class BackendUnavailable(ReelstackError):
 
 
 class SubmitRequest(BaseModel):
-    """What the transcode Tasks send: `{backend, document, task_token}`."""
+    """What the ingest workflow's transcode Tasks send: `{backend, document, task_token}`."""
 
     model_config = ConfigDict(extra="forbid")
 
+    kind: Literal["ladder"] = "ladder"
     backend: str = Field(min_length=1)
     document: WorkflowDocument
     task_token: str = Field(min_length=1)
 
 
-def parse_submit_request(event: Any) -> SubmitRequest:
+class HeatSubmitRequest(BaseModel):
+    """What the heat workflow's EncodeWithGpu Task sends: `{kind: "heat", backend: "gpu", document,
+    task_token}` (the document as Plan left it)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["heat"]
+    backend: Literal["gpu"]
+    document: heat.HeatDocument
+    task_token: str = Field(min_length=1)
+
+
+def parse_submit_request(event: Any) -> SubmitRequest | HeatSubmitRequest:
+    """`kind` says which workflow sends the request: `heat`, or the ingest ladder when absent."""
+    model: type[SubmitRequest | HeatSubmitRequest] = SubmitRequest
+    if isinstance(event, dict) and event.get("kind") == HEAT_JOB_KIND:
+        model = HeatSubmitRequest
     try:
-        return SubmitRequest.model_validate(event)
+        return model.model_validate(event)
     except ValidationError as exc:
         problem = exc.errors()[0]
         where = ".".join(str(part) for part in problem["loc"])
@@ -91,6 +120,23 @@ def document_plan(document: WorkflowDocument) -> Plan:
     if plan.video_id != document.video_id:
         raise InvalidRequest(f"the plan is for {plan.video_id}, not {document.video_id}", code="invalid_plan")
     return plan
+
+
+def heat_source_key(document: heat.HeatDocument) -> str:
+    """The source of a heat document Plan sent to the GPU; its plan must name the heat job Plan wrote."""
+    plan = document.plan if isinstance(document.plan, dict) else {}
+    if plan.get("backend") != GPU_BACKEND:
+        raise InvalidRequest("the heat document is not planned for the GPU", code="invalid_plan")
+    codec = heat.check_codec(document.codec)
+    expected = heat_job_key(document.video_id, codec)
+    if plan.get("job_key") != expected:
+        raise InvalidRequest(
+            f"the heat plan names the job {plan.get('job_key')!r}, not {expected}", code="invalid_plan"
+        )
+    source = plan.get("source_key")
+    if not isinstance(source, str) or not source:
+        raise InvalidRequest("the heat plan has no source_key", code="invalid_plan")
+    return source
 
 
 def mediaconvert_waiting_task(
@@ -117,6 +163,26 @@ class TranscodeBackends:
         self.batch = batch
         self.config = config
         self.scratch_root = scratch_root
+
+    def submit_request(self, request: SubmitRequest | HeatSubmitRequest) -> dict[str, Any]:
+        """What the submit function does with a parsed request, from either workflow."""
+        if isinstance(request, HeatSubmitRequest):
+            return self.submit_heat(request.document, request.task_token)
+        return self.submit(request.backend, request.document, request.task_token)
+
+    def submit_heat(self, document: heat.HeatDocument, task_token: str) -> dict[str, Any]:
+        """Start the NVENC container's heat job Plan wrote; the container resumes the execution."""
+        job_id = self.batch.submit(self.heat_gpu_request(document, task_token))
+        logger.info(
+            "heat job submitted",
+            extra={"video_id": document.video_id, "codec": document.codec, "job_id": job_id},
+        )
+        return {
+            "video_id": document.video_id,
+            "kind": HEAT_JOB_KIND,
+            "backend": GPU_BACKEND,
+            "job_id": job_id,
+        }
 
     def submit(self, backend: str, document: WorkflowDocument, task_token: str) -> dict[str, Any]:
         """Start the plan's job on `backend`; the execution resumes when the job reports back."""
@@ -146,8 +212,7 @@ class TranscodeBackends:
         )
 
     def gpu_request(self, document: WorkflowDocument, plan: Plan, task_token: str) -> dict[str, Any]:
-        if not (self.config.gpu_job_queue and self.config.gpu_job_definition):
-            raise BackendUnavailable("this deployment has no GPU job queue (GpuTranscoderImageUri is empty)")
+        self._check_gpu()
         return gpu_job_request(
             plan,
             document.key,
@@ -155,6 +220,22 @@ class TranscodeBackends:
             job_queue=self.config.gpu_job_queue,
             job_definition=self.config.gpu_job_definition,
         )
+
+    def heat_gpu_request(self, document: heat.HeatDocument, task_token: str) -> dict[str, Any]:
+        self._check_gpu()  # refuses before anything is submitted
+        source_key = heat_source_key(document)
+        return heat_gpu_job_request(
+            document.video_id,
+            document.codec,
+            source_key,
+            task_token,
+            job_queue=self.config.gpu_job_queue,
+            job_definition=self.config.gpu_job_definition,
+        )
+
+    def _check_gpu(self) -> None:
+        if not (self.config.gpu_job_queue and self.config.gpu_job_definition):
+            raise BackendUnavailable("this deployment has no GPU job queue (GpuTranscoderImageUri is empty)")
 
     def _mediaconvert(self, document: WorkflowDocument, plan: Plan, task_token: str) -> str:
         job_id = self.mediaconvert.submit(self.mediaconvert_request(document, plan, task_token))
