@@ -1,17 +1,22 @@
 """The heat workflow's GPU path at the document level (no GPU and no Batch here): the EncodeWithGpu
-state hands the container what its entry point reads, the heat job survives JSON, and the container's
-heat transcoder runs hevc_nvenc."""
+state hands the planned document to the transcode submit function, whose Batch job carries what the
+container's entry point reads, the heat job survives JSON, and the container's heat transcoder runs
+hevc_nvenc. (The submission against moto's Batch: tests/unit/services/test_heat_gpu_submit.py.)"""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
+import botocore.session
 import pytest
+from botocore.validate import ParamValidator
 
 from reelstack.adapters.media import encoders
 from reelstack.domain.media import heat
+from reelstack.domain.media.transcode_jobs import attempt_job_name, heat_gpu_job_request
 from reelstack.errors import InvalidRequest
 from reelstack.services.media.heat_encode import HeatJob, HeatSource, heat_job_key
 from tests.support.modules import load_module
@@ -46,32 +51,37 @@ def test_the_choice_sends_gpu_plans_to_batch_and_everything_else_to_the_lambda()
     assert states["EncodeWithGpu"]["ResultPath"] == "$.outputs"
 
 
-def test_the_batch_job_environment_is_what_the_container_reads() -> None:
-    # GIVEN EncodeWithGpu's SubmitJob parameters, resolved for a planned document
+def test_encode_with_gpu_hands_the_planned_document_to_the_submit_function() -> None:
+    # GIVEN EncodeWithGpu
     gpu = json.loads(ASL.read_text())["States"]["EncodeWithGpu"]
-    assert gpu["Resource"] == "arn:aws:states:::aws-sdk:batch:submitJob.waitForTaskToken"
-    document = {
-        "video_id": "vid1",
-        "plan": {"job_key": heat_job_key("vid1", "hevc"), "source_key": "originals/vid1"},
+    # WHEN its integration is read THEN it invokes the transcode submit function (which submits the Batch
+    # job idempotently) with the heat document and its task token, and waits for the token
+    assert gpu["Resource"] == "arn:aws:states:::lambda:invoke.waitForTaskToken"
+    assert gpu["Parameters"] == {
+        "FunctionName": "${TranscodeSubmitFunctionArn}",
+        "Payload": {"kind": "heat", "backend": "gpu", "document.$": "$", "task_token.$": "$$.Task.Token"},
     }
-    environment = {}
-    for item in gpu["Parameters"]["ContainerOverrides"]["Environment"]:
-        if "Value" in item:
-            environment[item["Name"]] = item["Value"]
-        elif item["Value.$"] == "$$.Task.Token":
-            environment[item["Name"]] = "token-1"
-        else:
-            value: Any = document
-            for part in item["Value.$"].removeprefix("$.").split("."):
-                value = value[part]
-            environment[item["Name"]] = value
-    # WHEN the container reads it (the bucket comes from the job definition)
+
+
+def test_the_batch_job_environment_is_what_the_container_reads() -> None:
+    # GIVEN the heat job's SubmitJob request for a video planned for the GPU and a task token
+    request = heat_gpu_job_request(
+        "vid1", "hevc", "originals/vid1", "token-1", job_queue="arn:queue", job_definition="arn:definition:3"
+    )
+    # THEN botocore's SubmitJob model accepts it, and it is named after the video, codec and token
+    model = botocore.session.get_session().get_service_model("batch").operation_model("SubmitJob")
+    report = ParamValidator().validate(request, model.input_shape)
+    assert not report.has_errors(), report.generate_report()
+    assert request["jobName"] == attempt_job_name("vid1", "token-1", "heat-hevc")
+    assert re.fullmatch(r"heat-hevc-vid1-[0-9a-f]{12}", request["jobName"])
+    # WHEN the container reads its environment (the bucket comes from the job definition)
+    environment = {item["name"]: item["value"] for item in request["containerOverrides"]["environment"]}
     job = run_job_module().JobEnv.from_environ(environment | {"MEDIA_BUCKET": "media"})
     # THEN it is a heat job for the video, reading its job and source, reporting to the token
     assert (job.kind, job.video_id, job.plan_key, job.source_key, job.task_token) == (
         "heat",
         "vid1",
-        "work/vid1/heat-hevc.json",
+        heat_job_key("vid1", "hevc"),
         "originals/vid1",
         "token-1",
     )

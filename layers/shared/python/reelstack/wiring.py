@@ -171,7 +171,8 @@ def heat_stages() -> HeatStages:
 
 @cache
 def transcode_backends() -> TranscodeBackends:
-    """Submitting MediaConvert and GPU (AWS Batch) jobs for the ingest workflow's transcode Tasks."""
+    """Submitting MediaConvert and GPU (AWS Batch) jobs for the ingest workflow's transcode Tasks and the
+    high-heat workflow's EncodeWithGpu."""
     settings = transcode_backend_settings()
     return TranscodeBackends(
         MediaStorage(settings.media_bucket),

@@ -150,7 +150,8 @@ class HeatStages:
 
     def plan(self, document: heat.HeatDocument) -> heat.HeatDocument:
         """The document gains `plan`: the backend (`lambda` | `gpu`) and why; for the GPU, the job's JSON
-        is written first (`heat_job_key`) and `plan` names it, the source and the Batch job name."""
+        is written first (`heat_job_key`) and `plan` names it, the source and the Batch jobs' name prefix
+        (EncodeWithGpu's submission adds its task token's digest: `transcode_jobs.heat_gpu_job_request`)."""
         job = self.prepare(document)
         summary: dict[str, Any] = {
             "backend": job.plan.backend.value,
