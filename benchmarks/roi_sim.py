@@ -20,6 +20,11 @@ Policies, each replayed night by night over the same plays:
   targets end on `--train-until`, so the model never saw a later day). Cadence: each
   night, videos at most 14 days old or played in the last 3 days get fresh predictions and
   decisions; every 7th night, every uploaded video does (predicting 100k rows takes ~1 s).
+  Paced as the product is (`domain.storage.reencode_pacing`, `PACING`): after each night the
+  re-encode margin follows the last 14 nights' re-encode compute against a budget of the HEVC
+  compute of those nights' uploads, as the tiering summary sets it.
+- **ROI break-even** (a variant, same replay): the same decisions at the price table's break-even
+  (margin 0, not paced), the engine before pacing.
 - **all-HEVC** (reference for the compute and bandwidth targets): every video re-encoded to HEVC
   at upload, everything in Standard.
 - **rules+HEVC** (a baseline): the rule-based tiers (twins included), every video re-encoded to
@@ -49,8 +54,7 @@ all-Standard instead of 0.48).
 Run: `.venv/bin/python benchmarks/roi_sim.py` (about 1.5 minutes on 2 cores); `--videos`, `--days`,
 `--seed`, `--alpha` (the Pareto exponent) for other catalogs, `--heat N ...` for other heat baselines.
 `--sweep` replays 15 catalogs (`roi_sweep`: 5 seeds x 3 popularity tails) and prints their worst
-cases; `--tune` chooses `RoiPolicy.reencode_margin` on seeds disjoint from the sweep's; `--prices`
-moves each price -20 % and +20 % (`roi_prices`).
+cases with a hindsight oracle's bound (`roi_oracle`); `--prices` moves each price -20 % and +20 % (`roi_prices`).
 """
 
 from __future__ import annotations
@@ -59,7 +63,7 @@ import argparse
 import sys
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -86,6 +90,7 @@ from roi_sim_rules import (
 
 from reelstack.domain.storage.play_history import exponential_decay
 from reelstack.domain.storage.pricing import GB, Prices
+from reelstack.domain.storage.reencode_pacing import ReencodePacing, budget, next_margin
 from reelstack.domain.storage.roi import RoiPolicy, RuleBasedTiers
 from reelstack.domain.storage.storage_costs import Codec
 from reelstack_tools.roi_catalog import Catalog, CatalogParams, generate_catalog
@@ -94,6 +99,8 @@ POLICIES = ("all-Standard", "rule-based", "ROI", "all-HEVC")  # the four the tar
 RULES_HEVC = "rules+HEVC"  # rule-based tiers + HEVC twins of every video at upload
 HEAT = "rules+heat"  # rule-based tiers + re-encode once a video passes N plays in a day: "rules+heat N"
 HEVC_AT_UPLOAD = ("all-HEVC", RULES_HEVC)
+PACING = ReencodePacing()  # the product's: the tiering summary paces the ROI engine with the defaults
+BREAK_EVEN = "ROI break-even"  # the ROI engine at the price table's break-even, not paced (a variant)
 FRESH_AGE_DAYS = 14
 FRESH_PLAYED_DAYS = 3
 WEEKLY = 7
@@ -171,8 +178,10 @@ class Simulation:
         heat_plays: tuple[int, ...] = (),
         baselines: bool = False,
         variants: Mapping[str, RoiPolicy] | None = None,
+        pacing: ReencodePacing | None = None,
     ) -> None:
-        """`baselines` adds rules+HEVC; `heat_plays` adds one rules+heat policy per threshold N;
+        """`pacing` sets the ROI engine's nightly re-encode margin from its spend (None: it keeps its
+        policy's margin, as `variants` always do); `baselines` adds rules+HEVC; `heat_plays` adds one rules+heat policy per threshold N;
         `variants` adds ROI engines deciding with other policies (the accounting keeps `policy`'s
         watched fraction, shares and codec: vary decision knobs only, e.g. `reencode_margin`)."""
         self.catalog, self.prices, self.policy = catalog, prices, policy
@@ -213,6 +222,14 @@ class Simulation:
         self.rules = RuleBasedTiers()
         self.checked = self.agreed = 0
         self.rng = np.random.default_rng(0)
+        self.pacing = pacing
+        twins = np.zeros((n, 9), dtype=bool)
+        twins[:, EFFICIENT] = avc > 0
+        every_twin = self.units.encode(policy.efficient_codec, self.duration, twins)
+        self.twins_uploaded = np.bincount(catalog.upload_day, weights=every_twin, minlength=catalog.days)
+        self.spent = {name: np.zeros(catalog.days) for name in self.engines}  # re-encodes started, $
+        self.margins = {name: units.policy.reencode_margin for name, units in self.engines.items()}
+        self.margin_trace: dict[str, list[float]] = {name: [] for name in self.engines}
 
     # --- one day ---------------------------------------------------------------------------
 
@@ -393,12 +410,29 @@ class Simulation:
             return
         self.predict(day, rows, predictor if day > self.train_until else None)
         for name, units in self.engines.items():
-            self.decide_night(self.states[name], units, rows, day, counted, check=name == "ROI")
+            paced = self.pacing is not None and name == "ROI"
+            if paced:
+                units = replace(units, policy=replace(units.policy, reencode_margin=self.margins[name]))
+            spent = self.decide_night(self.states[name], units, rows, day, counted, check=name == "ROI")
+            self.spent[name][day] += spent
+            if paced:
+                self.pace(name, day)
+
+    def pace(self, name: str, day: int) -> None:
+        """After the night: the next night's margin from the window's spend against its budget, as the
+        tiering summary does (`reencode_pacing.next_margin`)."""
+        assert self.pacing is not None
+        first = max(0, day - self.pacing.window_days + 1)
+        allowed = budget(self.pacing, float(self.twins_uploaded[first : day + 1].sum()))
+        spent = float(self.spent[name][first : day + 1].sum())
+        self.margins[name] = next_margin(self.margins[name], spent, allowed, self.pacing)
+        self.margin_trace[name].append(self.margins[name])
 
     def decide_night(
         self, state: State, units: UnitPrices, rows: np.ndarray, day: int, counted: bool, check: bool
-    ) -> None:
-        """One ROI engine's night over `rows`: reclaim, re-encode, move, as `decide` says."""
+    ) -> float:
+        """One ROI engine's night over `rows`: reclaim, re-encode, move, as `decide` says; the
+        re-encode compute it started."""
         cat = self.catalog
         facts = Facts(
             size=self.size[rows],
@@ -416,7 +450,7 @@ class Simulation:
         )
         dec = decide(facts, units)
         if check and day % WEEKLY == WEEKLY - 1:
-            self.cross_check(facts, dec)
+            self.cross_check(facts, dec, units.policy)
         ledger = state.ledger
         fees = (dec.drop * units.early_deletion(facts.size, facts.objects, facts.klass, facts.days_in)).sum()
         ren = np.flatnonzero(dec.reencode)
@@ -442,15 +476,16 @@ class Simulation:
             ledger.compute += float(compute)
             ledger.reencodes += int(ren.size)
             ledger.drops += int(dec.drop.sum())
+        return float(compute)
 
-    def cross_check(self, facts: Facts, dec: Decisions) -> None:
+    def cross_check(self, facts: Facts, dec: Decisions, policy: RoiPolicy) -> None:
         """Compare a sample of this night's rows with `decide_video` (the product's decision code)."""
         rows = facts.size.shape[0]
         active = np.flatnonzero(dec.drop.any(axis=1) | dec.reencode | (dec.target != facts.klass).any(axis=1))
         pool = np.concatenate([active, self.rng.integers(0, rows, CHECK_ROWS)])
         for row in self.rng.choice(pool, size=min(CHECK_ROWS, pool.size), replace=False):
             self.checked += 1
-            self.agreed += agrees_with_domain(facts, dec, int(row), self.prices, self.policy)
+            self.agreed += agrees_with_domain(facts, dec, int(row), self.prices, policy)
 
     def run(self, predictor: object | None, first_counted: int) -> None:
         for day in range(self.catalog.days):
@@ -496,6 +531,7 @@ def replay(
     heat_plays: tuple[int, ...] = (),
     baselines: bool = False,
     variants: Mapping[str, RoiPolicy] | None = None,
+    pacing: ReencodePacing | None = PACING,
 ) -> Result:
     """Replay every policy over a prepared catalog (its costs counted after `train_until`)."""
     start = time.perf_counter()
@@ -507,6 +543,7 @@ def replay(
         heat_plays=heat_plays,
         baselines=baselines,
         variants=variants,
+        pacing=pacing,
     )
     sim.run(predictor, train_until + 1)
     ledgers = {name: state.ledger for name, state in sim.states.items()}
@@ -523,12 +560,20 @@ def simulate(
     *,
     heat_plays: tuple[int, ...] = (),
     baselines: bool = False,
+    variants: Mapping[str, RoiPolicy] | None = None,
 ) -> Result:
     """Generate the catalog, train the predictor on days <= `train_until`, replay every policy."""
     start = time.perf_counter()
     catalog, predictor = prepare(params, train_until)
     result = replay(
-        catalog, predictor, train_until, prices, policy, heat_plays=heat_plays, baselines=baselines
+        catalog,
+        predictor,
+        train_until,
+        prices,
+        policy,
+        heat_plays=heat_plays,
+        baselines=baselines,
+        variants=variants,
     )
     result.seconds = time.perf_counter() - start
     return result
@@ -656,7 +701,6 @@ def main() -> int:
     mode.add_argument(
         "--sweep", action="store_true", help="every catalog of roi_sweep: one row each, worst case"
     )
-    mode.add_argument("--tune", action="store_true", help="choose the re-encode margin on the tuning seeds")
     mode.add_argument("--prices", action="store_true", help="each price -20 %% and +20 %% (roi_prices)")
     args = parser.parse_args()
     from threadpoolctl import threadpool_limits  # installed with scikit-learn
@@ -672,16 +716,18 @@ def _run(args: argparse.Namespace) -> int:
         from roi_sweep import main as sweep_main
 
         return sweep_main()
-    if args.tune:
-        from roi_sweep import tune
-
-        return tune()
     if args.prices:
         from roi_prices import main as prices_main
 
         return prices_main()
     params = CatalogParams(videos=args.videos, days=args.days, seed=args.seed, pareto_alpha=args.alpha)
-    result = simulate(params, args.train_until, heat_plays=tuple(args.heat), baselines=True)
+    result = simulate(
+        params,
+        args.train_until,
+        heat_plays=tuple(args.heat),
+        baselines=True,
+        variants={BREAK_EVEN: RoiPolicy()},
+    )
     first, end = result.window
     print(
         f"ROI simulator: {params.videos:,} videos x {params.days} days (seed {params.seed}, alpha "

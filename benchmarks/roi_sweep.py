@@ -2,19 +2,20 @@
 
 The sweep: `SWEEP_SEEDS` (5 seeds) x `SHAPES` (3 popularity tails), each `SWEEP_VIDEOS` videos over
 `SWEEP_DAYS` days, the predictor trained on days <= `SWEEP_TRAIN_UNTIL`. The seeds are disjoint from
-the default catalog's and from `TUNING_SEEDS`; nothing in `RoiPolicy` was set by looking at them.
+the default catalog's and from `TUNING_SEEDS` (where the pacing's gain was chosen); nothing in
+`RoiPolicy` or `ReencodePacing` was set by looking at them.
 Shapes change only the Pareto exponent of the peaks (`CatalogParams.pareto_alpha`, 1.15 by default):
 - **steeper**: alpha 0.95: plays fall off more steeply with popularity rank (a Zipf slope of
   1 / 0.95) and peaks are larger, so more videos pass the re-encode break-even;
 - **flatter**: alpha 1.4: a flatter rank curve of smaller peaks, more of the bandwidth on videos
   below the break-even.
-The re-encode threshold is the break-even from the price table (~140 plays in 30 days for a 25 s
-1080p ladder), a fixed number of plays, while the compute and bandwidth targets are shares of
-re-encoding everything: on the steeper tail the break-even re-encodes ~77 % of all-HEVC's compute,
-on the flatter tail it keeps ~82 % of its bandwidth saving. `--tune` weighs a margin on the
-break-even (`RoiPolicy.reencode_margin`) on `TUNING_SEEDS` and picks the one whose worst tuning
-catalog is furthest from failing a target (`pick_margin`); 0 wins, since a margin that brings the
-steeper tail's compute under 0.70 takes the flatter tail's bandwidth further below 0.90.
+The ROI engine is paced (`domain.storage.reencode_pacing`): re-encodes spend a budget of the HEVC
+compute of every upload, derived from the compute cap (0.70) and the price table's encode speeds, and
+the nightly bar (`RoiPolicy.reencode_margin`) follows the spend. **ROI break-even** replays the same
+decisions with the fixed break-even of the price table (margin 0, the engine before pacing) in the
+same replay. The **oracle** column is `roi_oracle.oracle_coverage`: the largest share of all-HEVC's
+bandwidth saving any nightly re-encode choice keeps at compute 0.70, knowing every future play (an
+upper bound: below 0.90 there, no policy meets both targets on that catalog).
 
 Each catalog replays the four target policies and the extra baselines:
 - **rules+HEVC**: the rule-based tiers, every video re-encoded to HEVC at upload;
@@ -33,15 +34,14 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from roi_sim import HEAT, POLICIES, RULES_HEVC, TARGETS, Ledger, prepare, ratios, replay
+from roi_oracle import oracle_coverage
+from roi_sim import BREAK_EVEN, HEAT, POLICIES, RULES_HEVC, TARGETS, Ledger, prepare, ratios, replay
 
 from reelstack.domain.storage.roi import RoiPolicy
 from reelstack_tools.roi_catalog import CatalogParams
 
 SWEEP_SEEDS: tuple[int, ...] = (101, 202, 303, 404, 505)
-TUNING_SEEDS: tuple[int, ...] = (11, 12)  # where `RoiPolicy.reencode_margin` is chosen: never the sweep's
-TUNING_VIDEOS = 15_000  # smaller than the sweep's catalogs: the tuning replays 4 engines at once
-MARGIN_GRID: tuple[float, ...] = (0.0, 0.2, 0.4)
+TUNING_SEEDS: tuple[int, ...] = (11,)  # where `ReencodePacing.gain` was chosen: never the sweep's
 SHAPES: dict[str, float] = {"default": 1.15, "steeper": 0.95, "flatter": 1.4}  # Pareto alpha
 SWEEP_VIDEOS = 25_000
 SWEEP_DAYS = 180
@@ -58,6 +58,7 @@ class Row:
     ratios: Mapping[str, float]
     ledgers: Mapping[str, Ledger]
     seconds: float
+    oracle: float = float("nan")  # `oracle_coverage` at compute 0.70
 
 
 def sweep_params(
@@ -95,41 +96,6 @@ def best_heat(rows: Sequence[Row], grid: Sequence[int]) -> int:
     return min(grid, key=lambda n: (sum(relative_total(r.ledgers, f"{HEAT} {n}") for r in rows), n))
 
 
-def slack(measured: Mapping[str, float]) -> float:
-    """How far the closest target is from failing (negative: one fails)."""
-    return min(
-        (measured[k] - t.bound) if t.kind == "min" else (t.bound - measured[k]) for k, t in TARGETS.items()
-    )
-
-
-def pick_margin(slacks: Mapping[float, Sequence[float]]) -> float:
-    """The margin whose worst catalog is furthest from failing a target (maximin; ties: the smaller)."""
-    if not slacks:
-        raise ValueError("no margins to choose from")
-    return max(slacks, key=lambda m: (min(slacks[m]), -m))
-
-
-def run_tuning(
-    seeds: Sequence[int] = TUNING_SEEDS, grid: Sequence[float] = MARGIN_GRID, progress: bool = True
-) -> dict[float, list[float]]:
-    """Slack of every tuning catalog (`seeds` x `SHAPES`) under each re-encode margin of `grid`."""
-    default = RoiPolicy().reencode_margin
-    names = {m: "ROI" if m == default else f"ROI margin {m:g}" for m in grid}
-    variants = {names[m]: RoiPolicy(reencode_margin=m) for m in grid if m != default}
-    slacks: dict[float, list[float]] = {m: [] for m in grid}
-    for shape, params in sweep_params(seeds, videos=TUNING_VIDEOS):
-        catalog, predictor = prepare(params, SWEEP_TRAIN_UNTIL)
-        result = replay(catalog, predictor, SWEEP_TRAIN_UNTIL, variants=variants)
-        cells = []
-        for m in grid:
-            measured = ratios(result.ledgers, names[m])
-            slacks[m].append(slack(measured))
-            cells.append(f"m={m:g}: compute {measured['compute']:.3f} bandwidth {measured['bandwidth']:.3f}")
-        if progress:
-            print(f"  {shape} seed {params.seed}: " + "; ".join(cells), flush=True)
-    return slacks
-
-
 def run_sweep(
     seeds: Sequence[int] = SWEEP_SEEDS,
     videos: int = SWEEP_VIDEOS,
@@ -142,8 +108,17 @@ def run_sweep(
     for shape, params in sweep_params(seeds, videos, days):
         start = time.perf_counter()
         catalog, predictor = prepare(params, train_until)
-        result = replay(catalog, predictor, train_until, heat_plays=tuple(grid), baselines=True)
-        row = Row(shape, params.seed, ratios(result.ledgers), result.ledgers, time.perf_counter() - start)
+        result = replay(
+            catalog,
+            predictor,
+            train_until,
+            heat_plays=tuple(grid),
+            baselines=True,
+            variants={BREAK_EVEN: RoiPolicy()},
+        )
+        oracle = oracle_coverage(catalog, train_until + 1, TARGETS["compute"].bound)
+        elapsed = time.perf_counter() - start
+        row = Row(shape, params.seed, ratios(result.ledgers), result.ledgers, elapsed, oracle)
         rows.append(row)
         if progress:
             print(f"  {shape} seed {params.seed}: {row.seconds:.0f} s", flush=True)
@@ -158,6 +133,7 @@ def render_sweep(rows: Sequence[Row], grid: Sequence[int]) -> str:
     head = (
         f"{'catalog':<18}{'total':>7}{'storage':>9}{'compute':>9}{'bandw.':>8}"
         f"{'ROI/+HEVC':>11}{'ROI/heat':>10}{'e+c ROI/heat':>14}{'heat bandw.':>13}{'heat comp.':>12}"
+        f"{'b-e comp.':>11}{'b-e bandw.':>12}{'b-e total':>11}{'oracle':>8}"
     )
     lines = [head, "-" * len(head)]
     for row in rows:
@@ -165,12 +141,15 @@ def render_sweep(rows: Sequence[Row], grid: Sequence[int]) -> str:
         roi, heat_led = led["ROI"], led[heat]
         std, hevc = led[POLICIES[0]], led[POLICIES[3]]
         r = row.ratios
+        be = ratios(led, BREAK_EVEN)
         lines.append(
             f"{row.shape + ' ' + str(row.seed):<18}{r['total']:>7.3f}{r['storage']:>9.3f}{r['compute']:>9.3f}"
             f"{r['bandwidth']:>8.3f}{roi.total / led[RULES_HEVC].total:>11.3f}{roi.total / heat_led.total:>10.3f}"
             f"{(roi.egress + roi.compute) / (heat_led.egress + heat_led.compute):>14.3f}"
             f"{(std.egress - heat_led.egress) / (std.egress - hevc.egress):>13.3f}"
             f"{heat_led.compute / hevc.compute:>12.3f}"
+            f"{be['compute']:>11.3f}{be['bandwidth']:>12.3f}{led[BREAK_EVEN].total / roi.total:>11.3f}"
+            f"{row.oracle:>8.3f}"
         )
     worst = worst_case([row.ratios for row in rows])
     cells = "".join(
@@ -179,6 +158,20 @@ def render_sweep(rows: Sequence[Row], grid: Sequence[int]) -> str:
     )
     lines.append("-" * len(head))
     lines.append(f"{'worst case':<18}{cells}")
+    for shape in SHAPES:
+        mine = [row for row in rows if row.shape == shape]
+        if not mine:
+            continue
+        per = worst_case([row.ratios for row in mine])
+        oracle = min(row.oracle for row in mine)
+        lines.append(
+            f"{'  ' + shape:<18}"
+            + "".join(
+                f"{per[k]:>{w}.3f}"
+                for k, w in zip(("total", "storage", "compute", "bandwidth"), (7, 9, 9, 8), strict=True)
+            )
+            + f"   oracle's worst {oracle:.3f}"
+        )
     for key, target in TARGETS.items():
         met = target.met(worst[key])
         lines.append(
@@ -195,21 +188,6 @@ def render_sweep(rows: Sequence[Row], grid: Sequence[int]) -> str:
 
 def _mean(rows: Sequence[Row], name: str) -> float:
     return sum(relative_total(r.ledgers, name) for r in rows) / len(rows)
-
-
-def tune() -> int:
-    """`roi_sim.py --tune`: the re-encode margin, chosen on `TUNING_SEEDS` (disjoint from the sweep)."""
-    start = time.perf_counter()
-    print(
-        f"ROI tuning: margins {MARGIN_GRID} on seeds {TUNING_SEEDS} x {len(SHAPES)} shapes, "
-        f"{TUNING_VIDEOS:,} videos x {SWEEP_DAYS} days each",
-        flush=True,
-    )
-    slacks = run_tuning()
-    for m, values in slacks.items():
-        print(f"  margin {m:g}: worst slack {min(values):+.4f}")
-    print(f"chosen (maximin slack): {pick_margin(slacks):g}; ran in {time.perf_counter() - start:.0f} s")
-    return 0
 
 
 def main() -> int:

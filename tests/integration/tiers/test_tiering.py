@@ -99,3 +99,48 @@ def test_a_dry_run_pages_through_the_published_partition_and_reports(service: An
     assert summary["videos"] == seen >= 1 and summary["pages"] == page
     assert summary["moved_objects"] == 0 and _classes(storage, video_id) == before
     assert storage.head(summary["report"]) is not None
+
+
+def test_the_nights_uploads_fund_the_reencode_budget_and_the_summary_sets_the_next_margin(
+    service: Any, video_id: str
+) -> None:
+    from reelstack.domain.storage.reencode_pacing import ReencodePacing, budget, next_margin
+    from reelstack.domain.videos import published_bucket
+    from reelstack.services.storage.reencode_ledger import ReencodeLedger
+    from reelstack.services.storage.tiering_run import TieringRun
+
+    # GIVEN the ledger as earlier nights left it, and a video published within the day
+    tiering, repos, storage = service
+    pacing = ReencodePacing()
+    ledger = ReencodeLedger(storage, pacing)
+    before = ledger.state()
+    run = TieringRun(repos, tiering, storage, page_size=50, ledger=ledger)
+
+    # WHEN a run pages through the video's partition (dry: nothing is started) and is summarized
+    cursor, page, margins = None, 0, set()
+    while True:
+        result = run.page("budget-run", published_bucket(video_id), cursor, page, dry_run=True)
+        margins.add(result["counts"]["margin"])
+        cursor, page = result["cursor"], result["page"]
+        if cursor is None:
+            break
+    summary = run.summarize("budget-run", dry_run=False)
+
+    # THEN every page decided with the ledger's margin, the new video's twins entered the budget,
+    # nothing was spent, and the next margin is the pacing's answer over the window's nights
+    assert margins == {before["margin"]}
+    assert summary["uploads_twins_usd"] > 0 and summary["reencode_compute_usd"] == 0
+    state = ledger.state()
+    assert state["nights"][-1] == {
+        "run_id": "budget-run",
+        "spent_usd": 0.0,
+        "uploads_twins_usd": summary["uploads_twins_usd"],
+    }
+    window = state["nights"]
+    allowed = budget(pacing, sum(n["uploads_twins_usd"] for n in window))
+    expected = next_margin(before["margin"], sum(n["spent_usd"] for n in window), allowed, pacing)
+    assert state["margin"] == summary["pacing"]["margin"] == expected
+
+    # WHEN the same run is summarized again THEN its night is not counted twice nor the margin moved twice
+    again = run.summarize("budget-run", dry_run=False)
+    assert ledger.state()["nights"] == window and again["pacing"]["margin"] == expected

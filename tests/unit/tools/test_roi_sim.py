@@ -215,16 +215,6 @@ def test_the_worst_case_is_the_max_of_upper_bounded_ratios_and_the_min_of_the_ba
         roi_sweep.worst_case([])
 
 
-def test_the_slack_is_the_closest_target_and_the_margin_is_chosen_maximin() -> None:
-    """GIVEN ratios one target short of failing WHEN measured THEN the slack is that target's distance;
-    the margin chosen is the one whose worst catalog has the largest slack (ties: the smaller)."""
-    ratios = {"total": 0.8, "storage": 0.45, "compute": 0.69, "bandwidth": 0.95}
-    assert roi_sweep.slack(ratios) == pytest.approx(0.01)
-    assert roi_sweep.slack({**ratios, "bandwidth": 0.89}) == pytest.approx(-0.01)
-    assert roi_sweep.pick_margin({0.0: [0.02, -0.004], 0.15: [0.01, 0.006], 0.3: [0.03, 0.002]}) == 0.15
-    assert roi_sweep.pick_margin({0.0: [0.01], 0.3: [0.01]}) == 0.0
-
-
 def test_the_sweep_is_five_seeds_of_three_tails_and_best_heat_is_the_lowest_mean_total() -> None:
     """GIVEN the sweep's catalogs THEN 5 seeds x (default, steeper, flatter), none a tuning seed; GIVEN
     ledgers for two heat thresholds WHEN choosing N THEN the one with the lower total over all-Standard."""
@@ -274,3 +264,23 @@ def test_a_margin_variant_reencodes_fewer_videos_than_the_engine_without_one() -
     assert 0 < led[wary].reencodes < led["ROI"].reencodes
     assert led[wary].compute < led["ROI"].compute
     assert roi_sim.ratios(led, wary)["compute"] < roi_sim.ratios(led)["compute"]
+
+
+def test_pacing_holds_the_reencode_spend_to_its_budget_where_the_break_even_spends_more() -> None:
+    """GIVEN a steep tail, where most videos pass the break-even, replayed with the product's pacing
+    and, in the same replay, the same engine at the fixed break-even
+    THEN over the second half the paced engine's re-encode compute is its budget's share of the twins
+    of that half's uploads (within 0.1), the break-even's is higher, and the bar rose above 1."""
+    catalog = generate_catalog(CatalogParams(videos=3000, days=120, seed=17, pareto_alpha=0.95))
+    pacing = roi_sim.PACING
+    sim = roi_sim.Simulation(
+        catalog, PRICES, POLICY, 200, variants={roi_sim.BREAK_EVEN: RoiPolicy()}, pacing=pacing
+    )
+    sim.run(None, first_counted=0)
+    half = slice(catalog.days // 2, catalog.days)
+    twins = sim.twins_uploaded[half].sum()
+    paced = sim.spent["ROI"][half].sum() / twins
+    fixed = sim.spent[roi_sim.BREAK_EVEN][half].sum() / twins
+    assert abs(paced - pacing.budget_share) < 0.1, paced
+    assert fixed > paced
+    assert np.median(sim.margin_trace["ROI"][catalog.days // 2 :]) > 0

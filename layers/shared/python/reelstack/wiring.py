@@ -32,6 +32,7 @@ from reelstack.domain.media.media import ProbePolicy
 from reelstack.domain.media.moderation import parse_moderation_policy
 from reelstack.domain.media.rendition_spec import parse_rendition_spec
 from reelstack.domain.storage.pricing import parse_prices
+from reelstack.domain.storage.reencode_pacing import ReencodePacing
 from reelstack.log_wiring import interaction_log
 from reelstack.services.engagement.likes import EVENT_SOURCE as LIKES_EVENT_SOURCE
 from reelstack.services.engagement.likes import LikeConsumer, LikeWorker
@@ -49,6 +50,7 @@ from reelstack.services.media.review import ReviewService
 from reelstack.services.media.transcode import TranscodeStage
 from reelstack.services.media.transcode_backends import BackendConfig, TranscodeBackends
 from reelstack.services.published_videos import PublishedVideos
+from reelstack.services.storage.reencode_ledger import ReencodeLedger
 from reelstack.services.storage.tiering import (
     Forecast,
     LikeCounts,
@@ -276,7 +278,8 @@ def build_tiering_run(
         history_days=settings.tiering_history_days,
         forecast_days=settings.tiering_forecast_days,
     )
-    return TieringRun(repos, tiering, storage, page_size=settings.tiering_page_size)
+    ledger = ReencodeLedger(storage, ReencodePacing())
+    return TieringRun(repos, tiering, storage, page_size=settings.tiering_page_size, ledger=ledger)
 
 
 def build_tiering_page_run(settings: TieringPageSettings, start_reencode: StartReencode | None) -> TieringRun:

@@ -150,6 +150,8 @@ class TieringOutcome:
     forecast: str = ""  # which forecast predicted the plays ("decay", or "model <artifact>")
     predicted_plays: dict[str, float] = field(default_factory=dict)  # {"7d": ..., "30d": ...}
     regeneration: dict[str, Any] | None = None  # reclaimed rungs: made again, restoring, or not yet
+    reencode_compute_usd: float = 0.0  # the re-encode this run started: its compute (the budget's spend)
+    uploads_twins_usd: float = 0.0  # a video on its first night: what its twins would cost (the budget)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -165,6 +167,8 @@ class TieringOutcome:
             "tier": self.tier,
             "forecast": self.forecast,
             "predicted_plays": self.predicted_plays,
+            "reencode_compute_usd": self.reencode_compute_usd,
+            "uploads_twins_usd": self.uploads_twins_usd,
         }
 
 
@@ -398,6 +402,9 @@ class TieringService:
                 for d in decisions.storage
             ),
         ]
+        twins_usd = float(decisions.reencode.numbers.get("compute", 0.0))
+        if facts.age_days < 1:  # published within the day: its twins enter the re-encode budget
+            outcome.uploads_twins_usd = twins_usd
         tier = tier_after(facts.objects, decisions)
         outcome.tier = tier.value
         outcome.reencode = decisions.reencode.action is Action.REENCODE
@@ -445,6 +452,8 @@ class TieringService:
         if outcome.reencode and self.start_reencode is not None:
             started = self.start_reencode(video.video_id, decisions.reencode.codec)
             outcome.reencode_execution, outcome.reencode_started = started.execution_name, started.started
+            if started.started:
+                outcome.reencode_compute_usd = twins_usd
         return outcome
 
     def _carry_out(self, video: Video, drops: Sequence[str], moves: Sequence[Any]) -> dict[str, Any]:

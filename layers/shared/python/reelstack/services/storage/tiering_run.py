@@ -6,21 +6,29 @@ videos (`services.storage.tiering`), writes its rows to `reports/tiering/<run_id
 returns the cursor and its counts, so a run that stops anywhere resumes from the last cursor (and a
 repeated page redoes nothing: the tiering is idempotent). `summarize` adds the pages up into
 `reports/tiering/<run_id>/summary.json`.
+
+The re-encode budget (`services.storage.reencode_ledger`): each page decides with the margin the
+ledger holds; the summary adds the run's re-encode compute and its uploads' twins to the ledger,
+which sets the next night's margin (a dry run leaves the ledger alone).
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
+from dataclasses import replace
 from typing import Any, Protocol
 
 from reelstack.adapters.repositories import VideoPage
 from reelstack.domain.videos import PUBLISHED_BUCKETS
+from reelstack.services.storage.reencode_ledger import ReencodeLedger
 from reelstack.services.storage.tiering import TieringService
 
 REPORTS = "reports/tiering"
 # reencodes: REENCODE decisions; reencodes_started: heat executions this run started (not already there)
 COUNTED = ("videos", "skipped", "moved_objects", "dropped_objects", "reencodes", "reencodes_started")
+# the re-encode budget's spend (re-encodes started) and income (twins of the night's uploads), $
+DOLLARS = ("reencode_compute_usd", "uploads_twins_usd")
 
 
 class PublishedVideos(Protocol):
@@ -40,18 +48,26 @@ def buckets() -> list[str]:
 
 class TieringRun:
     def __init__(
-        self, videos: PublishedVideos, tiering: TieringService, reports: Reports, page_size: int = 100
+        self,
+        videos: PublishedVideos,
+        tiering: TieringService,
+        reports: Reports,
+        page_size: int = 100,
+        ledger: ReencodeLedger | None = None,
     ) -> None:
         self.videos = videos
         self.tiering = tiering
         self.reports = reports
         self.page_size = page_size
+        self.ledger = ledger  # None: the policy's own margin, nothing recorded
 
     def page(
         self, run_id: str, bucket: str, cursor: str | None, page_number: int, dry_run: bool
     ) -> dict[str, Any]:
         """Tier one page of a partition: `{run_id, bucket, cursor, page, dry_run, counts}`."""
         page = self.videos.published_page(bucket, self.page_size, cursor)
+        if self.ledger is not None:
+            self.tiering.policy = replace(self.tiering.policy, reencode_margin=self.ledger.margin())
         rows = [self.tiering.run(video, dry_run=dry_run).to_dict() for video in page.videos]
         counts = {
             "videos": len(rows),
@@ -61,6 +77,8 @@ class TieringRun:
             "reencodes": sum(1 for row in rows if row["reencode"]),
             "reencodes_started": sum(1 for row in rows if row["reencode_started"]),
             "tiers": dict(Counter(row["tier"] for row in rows if row["tier"])),
+            **{name: round(sum(float(row[name]) for row in rows), 6) for name in DOLLARS},
+            "margin": self.tiering.policy.reencode_margin,
         }
         body = {
             "run_id": run_id,
@@ -84,6 +102,7 @@ class TieringRun:
     def summarize(self, run_id: str, dry_run: bool) -> dict[str, Any]:
         """Every page's counts added up, written as the run's summary (what operators read)."""
         totals: Counter[str] = Counter()
+        dollars = dict.fromkeys(DOLLARS, 0.0)
         tiers: Counter[str] = Counter()
         pages = 0
         for item in self.reports.list_objects(f"{REPORTS}/{run_id}/"):
@@ -92,6 +111,8 @@ class TieringRun:
             counts = json.loads(self.reports.read(item.key))["counts"]
             totals.update({name: int(counts.get(name, 0)) for name in COUNTED})
             tiers.update(counts.get("tiers", {}))
+            for name in DOLLARS:
+                dollars[name] += float(counts.get(name, 0.0))
             pages += 1
         summary = {
             "run_id": run_id,
@@ -99,7 +120,11 @@ class TieringRun:
             "pages": pages,
             **{n: totals[n] for n in COUNTED},
             "tiers": dict(tiers),
+            **{name: round(value, 6) for name, value in dollars.items()},
         }
+        if self.ledger is not None and not dry_run:
+            state = self.ledger.record_night(run_id, *(dollars[name] for name in DOLLARS))
+            summary["pacing"] = {k: state[k] for k in ("margin", "window_spent_usd", "window_budget_usd")}
         key = f"{REPORTS}/{run_id}/summary.json"
         self.reports.put_bytes(key, json.dumps(summary, indent=1).encode(), "application/json")
         return {**summary, "report": key}
