@@ -115,9 +115,8 @@ class RoiPolicy:
     reencode_backend: Backend = Backend.LAMBDA
     reencode_min_height: int = 0  # re-encode ladder renditions at least this tall
     reencode_margin: float = 0.0  # re-encode when the saving beats (1 + margin) x the cost. 0: the
-    # break-even of the price table; benchmarks/roi_sim.py --tune weighs 0, 0.2 and 0.4 on catalogs
-    # disjoint from its sweep and keeps 0 (a margin cuts compute where many videos pass the break-even
-    # but loses bandwidth faster where few do)
+    # break-even of the price table, where a run starts; the nightly tiering then sets it from the
+    # re-encode budget's spend (`reencode_pacing`, kept by `services.storage.reencode_ledger`)
     # reclamation
     silent_after_days: float = 30.0  # no play for this long: a candidate for reclamation
     regenerate_backend: Backend = Backend.LAMBDA
