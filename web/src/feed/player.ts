@@ -22,7 +22,10 @@ export function nativeHls(video: HTMLVideoElement): boolean {
 }
 
 const PLAYING_BUFFER_S = 30;
-const MIN_PRELOAD_S = 2;
+const MIN_PRELOAD_S = 1;
+// hls.js loads another segment while the buffer is shorter than the cap; a buffer ending a hair short of
+// a segment boundary would pull one segment more than half, hence the cap a little under the target.
+const PRELOAD_SLACK_S = 0.25;
 
 export class Player {
   private hls: HlsType | null = null;
@@ -41,7 +44,7 @@ export class Player {
     const Hls = await loadHls();
     if (this.destroyed) return;
     if (Hls.isSupported()) {
-      const cap = preloadS === null ? PLAYING_BUFFER_S : Math.max(MIN_PRELOAD_S, preloadS);
+      const cap = preloadS === null ? PLAYING_BUFFER_S : Math.max(MIN_PRELOAD_S, preloadS - PRELOAD_SLACK_S);
       const hls = new Hls({
         maxBufferLength: cap,
         maxMaxBufferLength: preloadS === null ? PLAYING_BUFFER_S * 2 : cap,

@@ -3,6 +3,7 @@
 
 import { describeError, type Api } from "../api";
 import { h, replace } from "../dom";
+import { icon } from "../icons";
 import type { Page, SearchHit } from "../types";
 
 const SUGGEST_DELAY_MS = 200;
@@ -43,7 +44,7 @@ export function searchBox(api: Api, open: (videoId: string) => void): HTMLElemen
     h("label", { for: "search-q", class: "visually-hidden" }, "Search videos"),
     input,
     suggestions,
-    h("button", { type: "submit", "aria-label": "Search" }, "\u{1F50D}"),
+    h("button", { type: "submit", "aria-label": "Search" }, icon("search", 20)),
     results,
   );
   form.addEventListener("submit", (event) => {

@@ -4,6 +4,7 @@
  * decides what the buttons do. */
 
 import { formatCount, h } from "../dom";
+import { icon, type IconName } from "../icons";
 import type { FeedItem } from "../types";
 
 export interface SlideActions {
@@ -24,7 +25,7 @@ export interface SlideState {
   authorName: string;
 }
 
-function railButton(label: string, icon: string, testId: string, onclick: () => void): {
+function railButton(label: string, glyph: IconName, testId: string, onclick: () => void): {
   button: HTMLButtonElement;
   count: HTMLSpanElement;
 } {
@@ -32,7 +33,7 @@ function railButton(label: string, icon: string, testId: string, onclick: () => 
   const button = h(
     "button",
     { type: "button", class: "rail-button", "aria-label": label, "data-testid": testId, onclick },
-    h("span", { class: "icon", "aria-hidden": "true" }, icon),
+    h("span", { class: "icon", "aria-hidden": "true" }, icon(glyph)),
     count,
   );
   return { button, count };
@@ -86,9 +87,9 @@ export class Slide {
       this.status,
       this.rendition,
     );
-    this.like = railButton("Like", "\u2665", "like", () => actions.like(this));
-    this.comment = railButton("Comments", "\u{1F4AC}", "comments", () => actions.comments(this));
-    this.share = railButton("Share", "\u2197", "share", () => actions.share(this));
+    this.like = railButton("Like", "heart", "like", () => actions.like(this));
+    this.comment = railButton("Comments", "comment", "comments", () => actions.comments(this));
+    this.share = railButton("Share", "share", "share", () => actions.share(this));
     this.follow = h(
       "button",
       { type: "button", class: "follow", "data-testid": "follow", onclick: () => actions.follow(this) },
@@ -103,7 +104,7 @@ export class Slide {
         "data-testid": "not-interested",
         onclick: () => actions.notInterested(this),
       },
-      h("span", { class: "icon", "aria-hidden": "true" }, "\u2298"),
+      h("span", { class: "icon", "aria-hidden": "true" }, icon("block")),
       h("span", { class: "count" }, "Not for me"),
     );
     this.author = h("span", { class: "author" });

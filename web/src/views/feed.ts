@@ -7,6 +7,7 @@
 import { ApiError, describeError } from "../api";
 import type { AppContext, View } from "../app";
 import { h, replace } from "../dom";
+import { icon } from "../icons";
 import { PlayTracker } from "../feed/beacons";
 import { openComments } from "../feed/comments";
 import { Player } from "../feed/player";
@@ -88,8 +89,8 @@ class Feed implements SlideActions {
     const moves = h(
       "div",
       { class: "moves" },
-      h("button", { type: "button", "aria-label": "Previous video", onclick: () => this.move(-1) }, "\u25B2"),
-      h("button", { type: "button", "aria-label": "Next video", onclick: () => this.move(1) }, "\u25BC"),
+      h("button", { type: "button", "aria-label": "Previous video", onclick: () => this.move(-1) }, icon("up")),
+      h("button", { type: "button", "aria-label": "Next video", onclick: () => this.move(1) }, icon("down")),
     );
     this.element = h(
       "section",
@@ -352,7 +353,7 @@ class Feed implements SlideActions {
     sessionStorage.setItem(MUTED_KEY, String(muted));
     const current = this.slides[this.index];
     if (current) current.video.muted = muted;
-    this.muteButton.textContent = muted ? "\u{1F507} Tap to unmute" : "\u{1F50A}";
+    replace(this.muteButton, icon(muted ? "muted" : "sound", 20), muted ? " Tap to unmute" : "");
     this.muteButton.setAttribute("aria-label", muted ? "Unmute" : "Mute");
     this.muteButton.setAttribute("aria-pressed", String(!muted));
   }
