@@ -6,7 +6,7 @@ declare const process: { env: Record<string, string | undefined> }; // Node runs
 
 const api = process.env["REELSTACK_API"] ?? "http://127.0.0.1:8000";
 const proxied = ["/config.json", "/_auth", "/feed", "/videos", "/uploads", "/search", "/users", "/me",
-  "/moderation", "/notifications", "/operator", "/s/"];
+  "/moderation", "/notifications", "/s/"];
 
 export default defineConfig({
   build: {

@@ -49,11 +49,31 @@ async function preloaded(page) {
 
 const likes = (page) => page.locator(".slide.active [data-testid=like]").getAttribute("data-likes").then(Number);
 
-await scenario(async ({ page }, { base, user, videoId, screenshot, likeWaitMs = 45000 }) => {
+const frameBox = (page) => page.locator(".slide.active .frame").boundingBox();
+
+await scenario(async ({ page }, { base, user, videoId, screenshot, desktopScreenshot, likeWaitMs = 45000 }) => {
+  // Layout shifts as Chromium scores them (none expected: the frame's size never depends on the video).
+  await page.addInitScript(() => {
+    window.__layoutShift = 0;
+    window.__shifted = [];
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) {
+        if (entry.hadRecentInput) continue;
+        window.__layoutShift += entry.value;
+        for (const source of entry.sources ?? []) {
+          const node = source.node;
+          const name = node?.nodeType === 1 ? `${node.tagName.toLowerCase()}.${node.className}` : String(node?.nodeName);
+          window.__shifted.push(`${name} ${JSON.stringify(source.previousRect)} -> ${JSON.stringify(source.currentRect)}`);
+        }
+      }
+    }).observe({ type: "layout-shift", buffered: true });
+  });
   // A viewer opens a video in the feed (a link, a search result): it plays, and the feed follows it.
   await signIn(page, base, user, { hash: `#/watch/${videoId}` });
   await page.locator(`.slide.active[data-video-id="${videoId}"] video`).waitFor({ state: "attached", timeout: 30000 });
+  const frameBefore = await frameBox(page);
   const watchStartup = await startup(page);
+  const frameAfter = await frameBox(page);
   const first = await clock(page);
   await page.waitForTimeout(1000);
   const second = await clock(page);
@@ -93,7 +113,15 @@ await scenario(async ({ page }, { base, user, videoId, screenshot, likeWaitMs = 
     if (afterReload === before + 1 && pressedAfterReload === "true") break;
     await page.waitForTimeout(1000);
   }
+  const layoutShift = await page.evaluate(() => window.__layoutShift);
+  const shifted = await page.evaluate(() => window.__shifted);
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.waitForTimeout(500);
+  const desktopFrame = await frameBox(page);
+  const desktopRail = await page.locator(".slide.active .rail").boundingBox();
+  if (desktopScreenshot) await page.screenshot({ path: desktopScreenshot });
   return {
+    layout: { frameBefore, frameAfter, layoutShift, shifted, desktopFrame, desktopRail },
     watch: { startup: watchStartup, first, second },
     next,
     moved,

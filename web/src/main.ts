@@ -11,7 +11,6 @@ import { resolve, type Route } from "./router";
 import { feedView } from "./views/feed";
 import { myVideosView } from "./views/my-videos";
 import { notFoundView } from "./views/not-found";
-import { operatorView } from "./views/operator";
 import { reviewView } from "./views/review";
 import { signInView } from "./views/signin";
 import { uploadView } from "./views/upload";
@@ -27,7 +26,6 @@ const routes: Route[] = [
     render: reviewView,
     nav: { label: "Review", href: "#/review", visible: (context) => isReviewer(context.session) },
   },
-  { pattern: /^\/operator$/, render: operatorView, nav: { label: "Operator", href: "#/operator" } },
 ];
 
 function shell(context: AppContext, current: Route | null): HTMLElement {

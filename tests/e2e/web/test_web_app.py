@@ -89,13 +89,31 @@ def test_the_feed_plays_preloads_the_next_video_and_keeps_a_like_across_a_reload
     scenario: Any, published_pair: list[str], screenshots: Path | None
 ) -> None:
     # GIVEN published videos, and a viewer who opens one of them in the feed
-    shot = str(screenshots / "web-feed.png") if screenshots else None
-    result = scenario("feed", user="web-viewer", videoId=published_pair[0], screenshot=shot)
+    shots = (
+        {
+            "screenshot": str(screenshots / "web-feed.png"),
+            "desktopScreenshot": str(screenshots / "web-feed-desktop.png"),
+        }
+        if screenshots
+        else {}
+    )
+    result = scenario("feed", user="web-viewer", videoId=published_pair[0], **shots)
     # THEN it plays muted (autoplay) at once: its clock advances about a second per second
     watch = result["watch"]
     assert (watch["first"]["paused"], watch["first"]["muted"]) == (False, True)
     assert 0.6 <= watch["second"]["currentTime"] - watch["first"]["currentTime"] <= 1.6, watch
     assert watch["first"]["height"] in (480, 720) and watch["first"]["rendition"] in ("480p", "720p")
+    # AND nothing moved when the video loaded: the 9:16 frame had its size before the first frame, and
+    # Chromium scored no layout shift; on a desktop the frame is the window's height, the actions beside it
+    layout = result["layout"]
+    assert layout["frameBefore"] == layout["frameAfter"] and layout["layoutShift"] == 0, layout
+    assert layout["frameBefore"]["width"] == pytest.approx(390, abs=1)
+    desktop = layout["desktopFrame"]
+    assert desktop["height"] == pytest.approx(800, abs=1) and desktop["width"] == pytest.approx(
+        800 * 9 / 16, abs=1
+    )
+    rail = layout["desktopRail"]
+    assert desktop["x"] <= rail["x"] and rail["x"] + rail["width"] <= desktop["x"] + desktop["width"]
     # AND the next video of the feed is pre-loaded to about half its length, no more, and not playing
     nxt = result["next"]
     assert nxt is not None, "the feed had no video after the one opened"

@@ -48,6 +48,7 @@ export class Slide {
   private readonly comment;
   private readonly share;
   private readonly follow: HTMLButtonElement;
+  private readonly followLabel: HTMLElement;
   private readonly author: HTMLElement;
   readonly state: SlideState;
 
@@ -90,10 +91,12 @@ export class Slide {
     this.like = railButton("Like", "heart", "like", () => actions.like(this));
     this.comment = railButton("Comments", "comment", "comments", () => actions.comments(this));
     this.share = railButton("Share", "share", "share", () => actions.share(this));
+    this.followLabel = h("span", { class: "count" }, "Follow");
     this.follow = h(
       "button",
-      { type: "button", class: "follow", "data-testid": "follow", onclick: () => actions.follow(this) },
-      "Follow",
+      { type: "button", class: "rail-button follow", "data-testid": "follow", onclick: () => actions.follow(this) },
+      h("span", { class: "icon", "aria-hidden": "true" }, icon("follow")),
+      this.followLabel,
     );
     const notInterested = h(
       "button",
@@ -111,6 +114,7 @@ export class Slide {
     const rail = h(
       "div",
       { class: "rail" },
+      ownVideo ? null : this.follow,
       this.like.button,
       this.comment.button,
       this.share.button,
@@ -119,7 +123,7 @@ export class Slide {
     const about = h(
       "div",
       { class: "about" },
-      h("p", { class: "byline" }, this.author, ownVideo ? null : this.follow),
+      h("p", { class: "byline" }, this.author),
       h("h2", { class: "title", "data-testid": "video-title" }, item.title),
       h("p", { class: "reason" }, item.reason),
     );
@@ -146,7 +150,7 @@ export class Slide {
     this.share.count.textContent = state.shareCount === null ? "" : formatCount(state.shareCount);
     this.author.textContent = `@${state.authorName}`;
     if (state.following !== null) {
-      this.follow.textContent = state.following ? "Following" : "Follow";
+      this.followLabel.textContent = state.following ? "Following" : "Follow";
       this.follow.setAttribute("aria-pressed", String(state.following));
       this.follow.setAttribute("aria-label", `${state.following ? "Unfollow" : "Follow"} ${state.authorName}`);
     }
