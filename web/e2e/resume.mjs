@@ -29,7 +29,7 @@ await scenario(async ({ page }, { base, user, file, title, chunkSize, allow, sto
   });
   await page.getByTestId("file").setInputFiles(file);
   await page.getByLabel("Title").fill(title);
-  await page.locator("summary", { hasText: "Chunk size" }).click();
+  await page.locator("summary", { hasText: "Options" }).click();
   await page.getByTestId("chunk-size").selectOption(String(chunkSize));
   await page.getByTestId("start-upload").click();
   const deadline = Date.now() + 60000;

@@ -14,7 +14,7 @@ await scenario(async ({ page }, { base, user, file, title, tags, chunkSize, time
   await page.getByLabel("Title").fill(title);
   await page.getByLabel("Tags (comma separated)").fill(tags);
   if (chunkSize) {
-    await page.locator("summary", { hasText: "Chunk size" }).click();
+    await page.locator("summary", { hasText: "Options" }).click();
     await page.getByTestId("chunk-size").selectOption(String(chunkSize));
   }
   const started = Date.now();
@@ -36,7 +36,7 @@ await scenario(async ({ page }, { base, user, file, title, tags, chunkSize, time
   );
   const watch = await page.getByTestId("watch-link").getAttribute("href").catch(() => null);
   const partsText = await page.getByTestId("progress").getAttribute("data-parts");
-  if (screenshot) await page.screenshot({ path: screenshot });
+  if (screenshot) await page.screenshot({ path: screenshot, fullPage: true });
   return {
     status,
     statusesSeen: [...seen],

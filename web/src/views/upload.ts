@@ -53,7 +53,7 @@ export function uploadView(context: AppContext): View {
     title,
     h("label", { for: "upload-tags" }, "Tags (comma separated)"),
     tags,
-    h("details", {}, h("summary", {}, "Chunk size"), h("label", { for: "upload-chunk" }, "Chunk size"), chunk),
+    h("details", {}, h("summary", {}, "Options"), h("label", { for: "upload-chunk" }, "Chunk size"), chunk),
     submit,
     progress,
     note,
