@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.browser import missing_prerequisites, run_scenario
+from reelstack_tools.web_scenarios import missing_prerequisites, run_scenario
 
 Scenario = Callable[..., dict[str, Any]]
 

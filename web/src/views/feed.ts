@@ -25,10 +25,13 @@ import type {
 } from "../types";
 
 const PAGE_SIZE = 10;
+const PRELOAD_AFTER_AHEAD_S = 8;
 const LOAD_MORE_WHEN_LEFT = 3;
 const SWIPE_PX = 50;
 const WHEEL_PAUSE_MS = 500;
 const MUTED_KEY = "reelstack.muted";
+/** Data saver: no pre-load of the next video (it loads when shown). Kept per browser. */
+export const DATA_SAVER_KEY = "reelstack.dataSaver";
 
 interface Playing {
   player: Player;
@@ -69,6 +72,8 @@ class Feed implements SlideActions {
   private exhausted = false;
   private loading: Promise<void> | null = null;
   private muted = sessionStorage.getItem(MUTED_KEY) !== "false";
+  private dataSaver = localStorage.getItem(DATA_SAVER_KEY) === "on";
+  private readonly saverButton: HTMLButtonElement;
   private wheelAt = 0;
   private touchY: number | null = null;
   private readonly onKey = (event: KeyboardEvent): void => this.key(event);
@@ -86,6 +91,12 @@ class Feed implements SlideActions {
       "data-testid": "mute",
       onclick: () => this.setMuted(!this.muted),
     });
+    this.saverButton = h("button", {
+      type: "button",
+      class: "saver",
+      "data-testid": "data-saver",
+      onclick: () => this.setDataSaver(!this.dataSaver),
+    });
     const moves = h(
       "div",
       { class: "moves" },
@@ -98,6 +109,7 @@ class Feed implements SlideActions {
       h("div", { class: "feed-top" }, searchBox(context.api, (id) => context.navigate(`#/watch/${id}`)), this.banner),
       this.track,
       this.muteButton,
+      this.saverButton,
       moves,
       this.live,
     );
@@ -108,6 +120,7 @@ class Feed implements SlideActions {
     this.element.addEventListener("wheel", (event) => this.wheel(event), { passive: true });
     window.addEventListener("keydown", this.onKey);
     this.setMuted(this.muted);
+    this.setDataSaver(this.dataSaver);
     this.following = this.loadFollowing();
     void this.start(startId);
   }
@@ -246,7 +259,7 @@ class Feed implements SlideActions {
       }
     }
     void this.play(current);
-    if (next) void this.preload(next);
+    if (next && !this.dataSaver) this.preloadAfter(current, next);
     void this.refresh(current);
     if (this.slides.length - index <= LOAD_MORE_WHEN_LEFT) void this.loadMore();
   }
@@ -305,6 +318,30 @@ class Feed implements SlideActions {
     return playing;
   }
 
+  /** Pre-load `next` once `current` has buffered to its end (or PRELOAD_AFTER_AHEAD_S ahead), so the
+   * pre-load never takes bandwidth the video playing still needs; on a fast link that is within a second. */
+  private preloadAfter(current: Slide, next: Slide): void {
+    const video = current.video;
+    const check = (): void => {
+      if (this.slides[this.index] !== current) return cleanup(); // moved on meanwhile
+      const playing = this.playing.get(current.item.video_id);
+      if (!playing || !Number.isFinite(video.duration)) return;
+      const ahead = playing.player.bufferedAheadS();
+      const left = video.duration - video.currentTime;
+      if (ahead >= Math.min(PRELOAD_AFTER_AHEAD_S, left - 0.1)) {
+        cleanup();
+        void this.preload(next);
+      }
+    };
+    const timer = setInterval(check, 250);
+    const cleanup = (): void => {
+      clearInterval(timer);
+      video.removeEventListener("progress", check);
+    };
+    video.addEventListener("progress", check);
+    check();
+  }
+
   private async preload(slide: Slide): Promise<void> {
     const half = slide.item.duration ? slide.item.duration / 2 : null;
     slide.video.dataset["preload"] = half === null ? "" : half.toFixed(1);
@@ -358,6 +395,14 @@ class Feed implements SlideActions {
     this.muteButton.setAttribute("aria-pressed", String(!muted));
   }
 
+  private setDataSaver(on: boolean): void {
+    this.dataSaver = on;
+    localStorage.setItem(DATA_SAVER_KEY, on ? "on" : "off");
+    this.saverButton.textContent = on ? "Data saver on" : "Data saver";
+    this.saverButton.setAttribute("aria-pressed", String(on));
+    this.saverButton.title = on ? "The next video loads only when shown" : "The next video is pre-loaded to half";
+  }
+
   private say(message: string): void {
     this.live.textContent = message;
     const current = this.slides[this.index];
@@ -368,7 +413,7 @@ class Feed implements SlideActions {
   // -- input -------------------------------------------------------------------------------------------
 
   private key(event: KeyboardEvent): void {
-    const target = event.target as HTMLElement | null;
+    const target = event.target instanceof Element ? event.target : null;
     if (target?.closest("input, textarea, select, dialog") || event.altKey || event.ctrlKey || event.metaKey) return;
     const slide = this.slides[this.index];
     switch (event.key) {

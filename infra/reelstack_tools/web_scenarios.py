@@ -1,5 +1,6 @@
 """Running the web app's browser scenarios (`web/e2e/*.mjs`: Debian's Chromium driven by playwright-core)
-from Python: one JSON argument in, the scenario's JSON result out."""
+from Python, for the browser tests and benchmarks/playback.py: one JSON argument in, the scenario's JSON
+result out."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[2]  # infra/reelstack_tools/ -> the repository
 WEB = ROOT / "web"
 SCENARIOS = WEB / "e2e"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
