@@ -1,20 +1,24 @@
-# reelstack: every target bootstraps what it needs (.venv, ffmpeg, redis-server, Java and Maven, the search node).
+# reelstack: every target bootstraps what it needs (.venv, ffmpeg, redis-server, Java and Maven, the search node,
+# the web app's build; Chromium for the browser tests).
 SHELL := /bin/bash
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: demo test up lint bench unit integration sysdeps venv checkov-venv search-node clean
+.PHONY: demo test up lint bench unit integration web web-test sysdeps venv checkov-venv search-node clean
 
-demo: sysdeps venv search-node ## run the platform's main job on the local cloud and show the result
+demo: sysdeps venv search-node web ## run the platform's main job on the local cloud and show the result
 	$(BIN)/reelstack demo
 
-up: sysdeps venv search-node ## bring the local cloud up and keep it running (Ctrl-C stops it)
+up: sysdeps venv search-node web ## bring the local cloud up and keep it running (Ctrl-C stops it); the web app is at its API URL
 	$(BIN)/reelstack up
 
-test: sysdeps venv search-node lint ## lint, then every test (unit, integration, e2e)
+test: sysdeps venv search-node web lint ## lint, then every test (unit, integration, e2e, the browser tests)
 	$(BIN)/pytest -q
+
+web-test: sysdeps venv search-node web ## only the browser tests (Debian's Chromium driving the web app)
+	$(BIN)/pytest -q tests/e2e/web
 
 unit: venv
 	$(BIN)/pytest -q tests/unit
@@ -65,9 +69,30 @@ $(CHECKOV_STAMP):
 search-node: sysdeps venv
 	$(BIN)/python -m reelstack_tools.localcloud.search_build
 
-sysdeps: ## ffmpeg, redis-server, a JDK and Maven from apt when missing
+# The web app (web/, TypeScript built by Vite): `npm ci` when the lock file changes, the build when a source
+# does; both skipped when up to date. Node.js and npm come from the machine (Vite 8 needs Node 20.19+).
+WEB := web
+WEB_SOURCES := $(shell find $(WEB)/src $(WEB)/public -type f 2>/dev/null) \
+	$(addprefix $(WEB)/,index.html package.json tsconfig.json vite.config.ts)
+
+web: $(WEB)/dist/.built
+
+$(WEB)/node_modules/.installed: $(WEB)/package.json $(WEB)/package-lock.json
+	@command -v npm >/dev/null || { echo "make web: Node.js (20.19 or later) and npm are needed to build the web app"; exit 1; }
+	cd $(WEB) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(WEB)/dist/.built: $(WEB)/node_modules/.installed $(WEB_SOURCES)
+	cd $(WEB) && npm run --silent build
+	touch $@
+
+# Chromium (Debian's; no test tool ever downloads a browser) only for the goals that run the browser tests.
+NEEDS_BROWSER := $(filter test web-test,$(MAKECMDGOALS))
+
+sysdeps: ## ffmpeg, redis-server, a JDK and Maven (and Chromium for the tests) from apt when missing
 	@missing=""; \
 	command -v ffmpeg >/dev/null || missing="$$missing ffmpeg"; \
+	$(if $(NEEDS_BROWSER),command -v chromium >/dev/null || missing="$$missing chromium";) \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	command -v java >/dev/null || missing="$$missing default-jdk-headless"; \
 	command -v mvn >/dev/null || missing="$$missing maven"; \
@@ -78,4 +103,5 @@ sysdeps: ## ffmpeg, redis-server, a JDK and Maven from apt when missing
 	fi
 
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) .reelstack .pytest_cache .mypy_cache .ruff_cache infra/search-node/target
+	rm -rf $(VENV) $(CHECKOV_VENV) .reelstack .pytest_cache .mypy_cache .ruff_cache infra/search-node/target \
+	  $(WEB)/node_modules $(WEB)/dist

@@ -1,6 +1,7 @@
 """API Gateway (REST, Lambda proxy) on loopback: the template's routes, its CORS preflight, its Cognito
 authorizer (checked against the local issuer), a 10 MB payload limit, and the function behind each
-route run through the local Lambda runtime.
+route run through the local Lambda runtime. On the same port, what is not the API's: the sites mounted
+beside it (the web app's files, the local issuer's sign-in pages), each asked `matches(environ)` first.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
@@ -27,6 +28,7 @@ from reelstack_tools.localcloud.local_env import LOG
 from reelstack_tools.localcloud.runtime import LambdaRuntime
 from reelstack_tools.localcloud.wsgi import (
     Environ,
+    MountedApp,
     StartResponse,
     content_length,
     json_response,
@@ -50,8 +52,10 @@ class ApiGateway:
         apis: dict[str, ApiSettings],
         runtime: LambdaRuntime,
         verifier: TokenVerifier | None,
+        sites: Sequence[MountedApp] = (),
     ) -> None:
         self.table = table
+        self._sites = list(sites)
         self.apis = apis
         self._runtime = runtime
         self._verifier = verifier
@@ -96,6 +100,9 @@ class ApiGateway:
             return start_response(status, headers, exc_info)
 
         try:
+            site = next((site for site in self._sites if site.matches(environ)), None)
+            if site is not None:
+                return site(environ, start_response)
             answer = self._handle(environ, recording, method, raw_path)
         except Exception:  # e.g. the function is throttled, or the cloud is stopping: API Gateway's 500
             log.exception("API %s %s could not be served", method, raw_path)

@@ -46,6 +46,7 @@ from reelstack_tools.localcloud.functions import FunctionSpec, function_specs, s
 from reelstack_tools.localcloud.identity_api import IdentityApi
 from reelstack_tools.localcloud.lambda_api import LambdaApi
 from reelstack_tools.localcloud.local_env import INFRA_DIR, LOG, apply_credentials
+from reelstack_tools.localcloud.local_sign_in import LocalSignIn
 from reelstack_tools.localcloud.logs import FunctionLogs
 from reelstack_tools.localcloud.moto_server import MotoServer
 from reelstack_tools.localcloud.naming import USER_POOL_CLIENT_ID, USER_POOL_ID, Naming
@@ -63,7 +64,9 @@ from reelstack_tools.localcloud.sfn_edge import StepFunctionsEdge
 from reelstack_tools.localcloud.sqs_poller import SqsPoller, sqs_mappings
 from reelstack_tools.localcloud.stack import STACK_NAME, Stack
 from reelstack_tools.localcloud.template import Template
-from reelstack_tools.tokens import KEY_FILE, IssuerState, TokenVerifier, ensure_signing_key
+from reelstack_tools.localcloud.web_site import WebSite
+from reelstack_tools.localcloud.wsgi import MountedApp
+from reelstack_tools.tokens import KEY_FILE, IssuerState, TokenVerifier, ensure_signing_key, issue_token
 
 log = logging.getLogger(LOG)
 
@@ -403,7 +406,11 @@ class LocalCloud:
         scheduler.start()
 
         routes, apis = routes_from_stack(stack)
-        self._api = ApiGateway(RouteTable(routes), apis, runtime, TokenVerifier(issuer))
+        sites: list[MountedApp] = [
+            LocalSignIn(USER_POOL_CLIENT_ID, functools.partial(issue_token, issuer)),
+            WebSite(),
+        ]
+        self._api = ApiGateway(RouteTable(routes), apis, runtime, TokenVerifier(issuer), sites)
         api_port = self._api.start(options.host, options.api_port)
         self.wait_search_ready()
         # After the node is green: the search bootstrap is a custom resource backed by a function.

@@ -5,6 +5,9 @@
    received (403 SignatureDoesNotMatch), which also catches a client that drops a signed header.
 2. Any PUT that carries `x-amz-checksum-sha256` (and is not `aws-chunked`) has its body read and hashed;
    a mismatch is 400 BadDigest. The body is then handed to moto as an in-memory stream.
+
+A CORS preflight (`OPTIONS`, which a browser sends unsigned before a presigned PUT from a web page) is
+never checked: it goes to moto, which answers it from the bucket's CORS configuration, as S3 does.
 """
 
 from __future__ import annotations
@@ -68,6 +71,8 @@ class S3Edge:
         self._clock = clock
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("REQUEST_METHOD") == "OPTIONS":
+            return self._app(environ, start_response)
         if "X-Amz-Signature=" in environ.get("QUERY_STRING", ""):
             rejection = self._check_presigned(environ, start_response)
             if rejection is not None:

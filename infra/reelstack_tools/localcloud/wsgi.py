@@ -7,11 +7,19 @@ import json
 import re
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Protocol
 
 Environ = dict[str, Any]
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[Environ, StartResponse], Iterable[bytes]]
+
+
+class MountedApp(Protocol):
+    """A WSGI app that says which requests are its own."""
+
+    def matches(self, environ: Environ) -> bool: ...
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]: ...
 
 
 def status_line(status: int) -> str:

@@ -26,7 +26,7 @@ class Recorder:
         self.bodies: list[bytes] = []
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
-        self.bodies.append(environ["wsgi.input"].read(int(environ["CONTENT_LENGTH"])))
+        self.bodies.append(environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0)))
         start_response("200 OK", [("Content-Length", "0")])
         return [b""]
 
@@ -136,3 +136,23 @@ def test_a_chunked_body_without_content_length_is_hashed_whole() -> None:
     # THEN the whole body was checked against its checksum, and moto reads all of it
     assert status[0].startswith("200")
     assert recorder.bodies == [BODY]
+
+
+def test_a_cors_preflight_goes_to_the_bucket_unchecked() -> None:
+    # GIVEN a browser's preflight before a presigned PUT: the same URL, no signed headers, no body
+    recorder = Recorder()
+    parts = urlsplit(presigned_part())
+    environ = EnvironBuilder(
+        path=parts.path, query_string=parts.query, method="OPTIONS", base_url="http://127.0.0.1:4566",
+        headers={"Origin": "http://127.0.0.1:8000", "Access-Control-Request-Method": "PUT"},
+    ).get_environ()  # fmt: skip
+    environ["RAW_URI"] = f"{parts.path}?{parts.query}"
+    status: list[str] = []
+    b"".join(
+        S3Edge(recorder, {"testing": "testing"})(
+            environ, lambda line, headers, exc_info=None: status.append(line)
+        )
+    )
+    # THEN it is not refused for its signature: moto answers it from the bucket's CORS rules
+    assert status == ["200 OK"]
+    assert recorder.bodies == [b""]

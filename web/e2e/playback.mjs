@@ -1,0 +1,83 @@
+// Scenario for benchmarks/playback.py: one viewer pages through the feed under a throttled network (the
+// DevTools protocol's Network.emulateNetworkConditions, on every request of the page: API, playlists,
+// segments), with or without the next video's pre-load (the feed's data saver). Per video: the startup
+// (the key press to the first frame of motion, `currentTime` past 0 in an animation frame), the stall
+// time while it plays (`waiting` to `playing`), the wall time it was shown, and the rendition playing.
+import { scenario, signIn } from "./browser.mjs";
+
+const RECORDER = () => {
+  const bench = { shownAt: null, moving: null, stalls: [], waitingSince: null };
+  window.__bench = bench;
+  const active = () => document.querySelector(".slide.active video");
+  document.addEventListener("waiting", (event) => {
+    if (event.target === active() && bench.moving !== null && bench.waitingSince === null) bench.waitingSince = performance.now();
+  }, true);
+  document.addEventListener("playing", (event) => {
+    if (event.target === active() && bench.waitingSince !== null) {
+      bench.stalls.push(performance.now() - bench.waitingSince);
+      bench.waitingSince = null;
+    }
+  }, true);
+  bench.start = () => {
+    bench.shownAt = performance.now();
+    bench.moving = null;
+    bench.stalls = [];
+    bench.waitingSince = null;
+    const watch = () => {
+      const video = active();
+      if (video && video.currentTime > 0.04 && !video.paused) bench.moving = performance.now();
+      else requestAnimationFrame(watch);
+    };
+    requestAnimationFrame(watch);
+  };
+  bench.finish = () => {
+    const video = active();
+    const now = performance.now();
+    const open = bench.waitingSince !== null ? now - bench.waitingSince : 0;
+    return {
+      videoId: video?.closest(".slide")?.dataset.videoId ?? null,
+      startupMs: bench.moving === null ? null : bench.moving - bench.shownAt,
+      shownMs: now - bench.shownAt,
+      playMs: bench.moving === null ? 0 : now - bench.moving,
+      stallMs: bench.stalls.reduce((a, b) => a + b, 0) + open,
+      stalls: bench.stalls.length + (open ? 1 : 0),
+      rendition: video?.dataset.rendition ?? null,
+      height: video?.videoHeight ?? 0,
+    };
+  };
+};
+
+await scenario(async ({ page, context }, { base, user, videos, watchS, profile, preload }) => {
+  await page.addInitScript(RECORDER);
+  await page.addInitScript((saver) => localStorage.setItem("reelstack.dataSaver", saver), preload ? "off" : "on");
+  await signIn(page, base, user, { hash: "#/feed" });
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("Network.enable");
+  await cdp.send("Network.emulateNetworkConditions", {
+    offline: false,
+    latency: profile.latencyMs,
+    downloadThroughput: (profile.downKbps * 1000) / 8,
+    uploadThroughput: (profile.upKbps * 1000) / 8,
+  });
+  await page.reload(); // the feed from the start, under the throttled network
+  await page.locator(".slide.active video").waitFor({ state: "attached", timeout: 60000 });
+  await page.evaluate(() => window.__bench.start());
+  const results = [];
+  for (let index = 0; index < videos; index += 1) {
+    await page.waitForFunction(() => window.__bench.moving !== null, null, { timeout: 60000 }).catch(() => undefined);
+    await page.waitForTimeout(watchS * 1000);
+    results.push({ index, ...(await page.evaluate(() => window.__bench.finish())) });
+    if (index + 1 === videos) break;
+    const count = await page.locator(".slide").count();
+    const at = await page.locator(".slide").evaluateAll((slides) => slides.findIndex((slide) => slide.classList.contains("active")));
+    if (at + 1 >= count) {
+      await page.waitForFunction((n) => document.querySelectorAll(".slide").length > n, count, { timeout: 30000 }).catch(() => undefined);
+      if ((await page.locator(".slide").count()) <= count) break; // the feed has no more videos
+    }
+    await page.evaluate(() => {
+      window.__bench.start();
+      document.body.dispatchEvent(new KeyboardEvent("keydown", { key: "ArrowDown", bubbles: true }));
+    });
+  }
+  return { profile: profile.name, preload, results };
+});
