@@ -147,11 +147,14 @@ class Feed implements SlideActions {
     this.loading ??= this.context.api
       .get<FeedPage>("/feed", { limit: PAGE_SIZE, cursor: this.cursor })
       .then((page) => {
+        // The last page of a feed (no cursor) is not the end: a fresh first page leaves out what was
+        // served, so it brings the videos not shown yet. Only a page with nothing new is the end.
         this.cursor = page.next_cursor;
-        this.exhausted = page.next_cursor === null;
         this.markDegraded(page);
         const known = new Set(this.slides.map((slide) => slide.item.video_id));
-        this.add(page.items.filter((item) => !known.has(item.video_id) && item.playback_url));
+        const fresh = page.items.filter((item) => !known.has(item.video_id) && item.playback_url);
+        this.exhausted = fresh.length === 0;
+        this.add(fresh);
       })
       .catch((error: unknown) => {
         const retry = error instanceof ApiError && error.retryAfterS ? ` Retrying in ${error.retryAfterS} s.` : "";
