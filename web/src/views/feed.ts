@@ -65,7 +65,7 @@ class Feed implements SlideActions {
   private readonly slides: Slide[] = [];
   private readonly playing = new Map<string, Playing>();
   private readonly playbackUrls = new Map<string, Promise<string | null>>();
-  private readonly names = new Map<string, Promise<string>>();
+  private readonly authors = new Map<string, Promise<Profile | null>>();
   private following: Promise<Set<string>>;
   private index = 0;
   private cursor: string | null = null;
@@ -187,7 +187,10 @@ class Feed implements SlideActions {
       const slide = new Slide(item, item.author === this.context.session.userId, this);
       this.slides.push(slide);
       this.track.appendChild(slide.element);
-      void this.authorName(item.author).then((name) => slide.update({ authorName: name }));
+      void this.author(item.author).then((profile) => {
+        if (profile) slide.update({ authorName: profile.display_name || item.author.slice(0, 8), followers: profile.follower_count });
+        else slide.update({ authorName: item.author.slice(0, 8) });
+      });
       void this.following.then((set) => {
         if (slide.state.following !== null) slide.update({ following: set.has(item.author) });
       });
@@ -207,16 +210,14 @@ class Feed implements SlideActions {
     );
   }
 
-  private authorName(userId: string): Promise<string> {
-    let name = this.names.get(userId);
-    if (!name) {
-      name = this.context.api
-        .get<Profile>(`/users/${encodeURIComponent(userId)}`)
-        .then((profile) => profile.display_name || userId.slice(0, 8))
-        .catch(() => userId.slice(0, 8));
-      this.names.set(userId, name);
+  /** An author's profile (name, follower count), asked once per author. */
+  private author(userId: string): Promise<Profile | null> {
+    let profile = this.authors.get(userId);
+    if (!profile) {
+      profile = this.context.api.get<Profile>(`/users/${encodeURIComponent(userId)}`).catch(() => null);
+      this.authors.set(userId, profile);
     }
-    return name;
+    return profile;
   }
 
   private async loadFollowing(): Promise<Set<string>> {
@@ -506,7 +507,9 @@ class Feed implements SlideActions {
       : this.context.api.post<FollowAnswer>(path);
     request
       .then((answer) => {
-        for (const other of this.slides) if (other.item.author === author) other.update({ following: answer.following });
+        for (const other of this.slides) {
+          if (other.item.author === author) other.update({ following: answer.following, followers: answer.follower_count });
+        }
         void this.following.then((set) => (answer.following ? set.add(author) : set.delete(author)));
       })
       .catch((error: unknown) => this.say(describeError(error)));
