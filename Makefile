@@ -30,7 +30,7 @@ lint: venv checkov-venv ## ruff, mypy, cfn-lint and checkov
 	$(BIN)/cfn-lint template.yaml
 	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml
 
-bench: sysdeps venv search-node ## measured comparisons, each printing its ratio against its baseline
+bench: sysdeps venv search-node web ## measured comparisons, each printing its ratio against its baseline
 	$(BIN)/python benchmarks/upload.py
 	$(BIN)/python benchmarks/transcode.py
 	$(BIN)/python benchmarks/likes.py
@@ -41,6 +41,7 @@ bench: sysdeps venv search-node ## measured comparisons, each printing its ratio
 	$(BIN)/python benchmarks/profile_job.py
 	$(BIN)/reelstack rank eval
 	$(BIN)/python benchmarks/ranker_endpoint.py
+	$(BIN)/python benchmarks/playback.py
 
 venv: $(STAMP)
 $(STAMP): pyproject.toml
@@ -87,7 +88,7 @@ $(WEB)/dist/.built: $(WEB)/node_modules/.installed $(WEB_SOURCES)
 	touch $@
 
 # Chromium (Debian's; no test tool ever downloads a browser) only for the goals that run the browser tests.
-NEEDS_BROWSER := $(filter test web-test,$(MAKECMDGOALS))
+NEEDS_BROWSER := $(filter test web-test bench,$(MAKECMDGOALS))
 
 sysdeps: ## ffmpeg, redis-server, a JDK and Maven (and Chromium for the tests) from apt when missing
 	@missing=""; \

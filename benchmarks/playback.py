@@ -158,6 +158,8 @@ def main() -> int:
                     timeout, Path(tmp),
                 )  # fmt: skip
                 rows[(profile.name, preload)] = summary = summarize(result["results"])
+                if summary.videos < args.videos:
+                    print(f"  note: the feed gave {summary.videos} videos; its pages: {result['feedPages']}")
                 print(
                     f"{profile.name:>5} {'preload' if preload else 'no preload':>10}: startup p50 "
                     f"{summary.startup_p50_ms:6.0f} ms p90 {summary.startup_p90_ms:6.0f} ms, rebuffering "

@@ -49,6 +49,12 @@ const RECORDER = () => {
 
 await scenario(async ({ page, context }, { base, user, videos, watchS, profile, preload }) => {
   await page.addInitScript(RECORDER);
+  const feedPages = [];
+  page.on("response", async (response) => {
+    if (new URL(response.url()).pathname !== "/feed") return;
+    const body = await response.json().catch(() => null);
+    feedPages.push({ status: response.status(), items: body?.items?.length ?? null, cursor: Boolean(body?.next_cursor), mode: body?.mode ?? null });
+  });
   await page.addInitScript((saver) => localStorage.setItem("reelstack.dataSaver", saver), preload ? "off" : "on");
   await signIn(page, base, user, { hash: "#/feed" });
   const cdp = await context.newCDPSession(page);
@@ -68,16 +74,16 @@ await scenario(async ({ page, context }, { base, user, videos, watchS, profile, 
     await page.waitForTimeout(watchS * 1000);
     results.push({ index, ...(await page.evaluate(() => window.__bench.finish())) });
     if (index + 1 === videos) break;
-    const count = await page.locator(".slide").count();
-    const at = await page.locator(".slide").evaluateAll((slides) => slides.findIndex((slide) => slide.classList.contains("active")));
-    if (at + 1 >= count) {
-      await page.waitForFunction((n) => document.querySelectorAll(".slide").length > n, count, { timeout: 30000 }).catch(() => undefined);
-      if ((await page.locator(".slide").count()) <= count) break; // the feed has no more videos
-    }
+    const shown = await page.locator(".slide.active").getAttribute("data-video-id");
+    // The key press as a viewer swipes: at the end of what is loaded, the app loads more first.
     await page.evaluate(() => {
       window.__bench.start();
       document.body.dispatchEvent(new KeyboardEvent("keydown", { key: "ArrowDown", bubbles: true }));
     });
+    const moved = await page
+      .waitForFunction((id) => document.querySelector(".slide.active")?.dataset.videoId !== id, shown, { timeout: 30000 })
+      .then(() => true, () => false);
+    if (!moved) break; // the feed has no more videos
   }
-  return { profile: profile.name, preload, results };
+  return { profile: profile.name, preload, results, feedPages };
 });

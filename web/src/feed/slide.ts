@@ -22,6 +22,7 @@ export interface SlideState {
   commentCount: number | null;
   shareCount: number | null;
   following: boolean | null; // null: own video (no follow button)
+  followers: number | null;
   authorName: string;
 }
 
@@ -63,6 +64,7 @@ export class Slide {
       commentCount: null,
       shareCount: null,
       following: ownVideo ? null : false,
+      followers: null,
       authorName: item.author,
     };
     this.video = h("video", {
@@ -150,9 +152,10 @@ export class Slide {
     this.share.count.textContent = state.shareCount === null ? "" : formatCount(state.shareCount);
     this.author.textContent = `@${state.authorName}`;
     if (state.following !== null) {
-      this.followLabel.textContent = state.following ? "Following" : "Follow";
+      this.followLabel.textContent = state.followers === null ? (state.following ? "Following" : "Follow") : formatCount(state.followers);
       this.follow.setAttribute("aria-pressed", String(state.following));
-      this.follow.setAttribute("aria-label", `${state.following ? "Unfollow" : "Follow"} ${state.authorName}`);
+      const followers = state.followers === null ? "" : ` (${state.followers} followers)`;
+      this.follow.setAttribute("aria-label", `${state.following ? "Unfollow" : "Follow"} ${state.authorName}${followers}`);
     }
   }
 }

@@ -65,7 +65,7 @@ class Feed implements SlideActions {
   private readonly slides: Slide[] = [];
   private readonly playing = new Map<string, Playing>();
   private readonly playbackUrls = new Map<string, Promise<string | null>>();
-  private readonly names = new Map<string, Promise<string>>();
+  private readonly authors = new Map<string, Promise<Profile | null>>();
   private following: Promise<Set<string>>;
   private index = 0;
   private cursor: string | null = null;
@@ -147,11 +147,14 @@ class Feed implements SlideActions {
     this.loading ??= this.context.api
       .get<FeedPage>("/feed", { limit: PAGE_SIZE, cursor: this.cursor })
       .then((page) => {
+        // The last page of a feed (no cursor) is not the end: a fresh first page leaves out what was
+        // served, so it brings the videos not shown yet. Only a page with nothing new is the end.
         this.cursor = page.next_cursor;
-        this.exhausted = page.next_cursor === null;
         this.markDegraded(page);
         const known = new Set(this.slides.map((slide) => slide.item.video_id));
-        this.add(page.items.filter((item) => !known.has(item.video_id) && item.playback_url));
+        const fresh = page.items.filter((item) => !known.has(item.video_id) && item.playback_url);
+        this.exhausted = fresh.length === 0;
+        this.add(fresh);
       })
       .catch((error: unknown) => {
         const retry = error instanceof ApiError && error.retryAfterS ? ` Retrying in ${error.retryAfterS} s.` : "";
@@ -184,7 +187,10 @@ class Feed implements SlideActions {
       const slide = new Slide(item, item.author === this.context.session.userId, this);
       this.slides.push(slide);
       this.track.appendChild(slide.element);
-      void this.authorName(item.author).then((name) => slide.update({ authorName: name }));
+      void this.author(item.author).then((profile) => {
+        if (profile) slide.update({ authorName: profile.display_name || item.author.slice(0, 8), followers: profile.follower_count });
+        else slide.update({ authorName: item.author.slice(0, 8) });
+      });
       void this.following.then((set) => {
         if (slide.state.following !== null) slide.update({ following: set.has(item.author) });
       });
@@ -204,16 +210,14 @@ class Feed implements SlideActions {
     );
   }
 
-  private authorName(userId: string): Promise<string> {
-    let name = this.names.get(userId);
-    if (!name) {
-      name = this.context.api
-        .get<Profile>(`/users/${encodeURIComponent(userId)}`)
-        .then((profile) => profile.display_name || userId.slice(0, 8))
-        .catch(() => userId.slice(0, 8));
-      this.names.set(userId, name);
+  /** An author's profile (name, follower count), asked once per author. */
+  private author(userId: string): Promise<Profile | null> {
+    let profile = this.authors.get(userId);
+    if (!profile) {
+      profile = this.context.api.get<Profile>(`/users/${encodeURIComponent(userId)}`).catch(() => null);
+      this.authors.set(userId, profile);
     }
-    return name;
+    return profile;
   }
 
   private async loadFollowing(): Promise<Set<string>> {
@@ -503,7 +507,9 @@ class Feed implements SlideActions {
       : this.context.api.post<FollowAnswer>(path);
     request
       .then((answer) => {
-        for (const other of this.slides) if (other.item.author === author) other.update({ following: answer.following });
+        for (const other of this.slides) {
+          if (other.item.author === author) other.update({ following: answer.following, followers: answer.follower_count });
+        }
         void this.following.then((set) => (answer.following ? set.add(author) : set.delete(author)));
       })
       .catch((error: unknown) => this.say(describeError(error)));
