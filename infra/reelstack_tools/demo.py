@@ -236,7 +236,7 @@ class Demo:
         from rich.markup import escape
         from rich.table import Table
 
-        from reelstack_tools.executions import execution_timeline
+        from reelstack.adapters.workflow_executions import execution_timeline
 
         sfn = self.cloud.client("stepfunctions")
         table = Table(title="reelstack demo: summary")

@@ -13,13 +13,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reelstack_tools.execution_rows import STATUSES
+from reelstack.domain.workflow.execution_rows import STATUSES
 from reelstack_tools.executions_target import WORKFLOWS
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from reelstack_tools.execution_rows import ExecutionQuery
+    from reelstack.domain.workflow.execution_rows import ExecutionQuery
     from reelstack_tools.executions_target import Target
     from reelstack_tools.executions_view import Listing
 
@@ -106,7 +106,7 @@ def reader(target: Target, query: ExecutionQuery) -> Callable[[], Listing]:
     """A function that reads the executions once more each time it is called (errors become a problem)."""
     from datetime import UTC, datetime
 
-    from reelstack_tools.executions_source import ExecutionsError, StepFunctionsExecutions
+    from reelstack.adapters.workflow_executions import ExecutionsError, StepFunctionsExecutions
     from reelstack_tools.executions_view import Listing
 
     source = StepFunctionsExecutions(target.client("stepfunctions"))
@@ -174,8 +174,8 @@ def _interruptible(read: Callable[[], Listing]) -> Listing:
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from reelstack_tools.execution_rows import ExecutionQuery
-    from reelstack_tools.executions_source import ExecutionsError
+    from reelstack.adapters.workflow_executions import ExecutionsError
+    from reelstack.domain.workflow.execution_rows import ExecutionQuery
     from reelstack_tools.executions_target import TargetError
     from reelstack_tools.executions_view import render
 

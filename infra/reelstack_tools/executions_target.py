@@ -8,7 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reelstack_tools.execution_rows import region_of
+from botocore.exceptions import BotoCoreError, ClientError
+
+from reelstack.adapters.workflow_executions import ExecutionsError, explain
+from reelstack.domain.workflow.execution_rows import region_of
 from reelstack_tools.localcloud import cloudfile
 
 INGEST_STATE_MACHINE = "IngestStateMachine"
@@ -81,9 +84,19 @@ def stack_target(
     stack: str, region: str | None, endpoint_url: str | None, logical_id: str = INGEST_STATE_MACHINE
 ) -> Target:
     """The stack's state machine `logical_id` (the ingest one by default), looked up in CloudFormation."""
-    from reelstack_tools.executions_source import stack_state_machine_arn
-
     cloudformation = aws_client("cloudformation", region, endpoint_url)
     arn = stack_state_machine_arn(cloudformation, stack, logical_id)
     region = region or region_of(arn)
     return Target(arn, f"stack {stack} ({region})", endpoint_url=endpoint_url, region=region)
+
+
+def stack_state_machine_arn(cloudformation: Any, stack: str, logical_id: str = "IngestStateMachine") -> str:
+    """The ARN of a deployed stack's state machine (its physical id) from CloudFormation."""
+    try:
+        resource = cloudformation.describe_stack_resource(StackName=stack, LogicalResourceId=logical_id)
+    except (ClientError, BotoCoreError) as error:
+        raise explain(error) from error
+    arn = str(resource["StackResourceDetail"].get("PhysicalResourceId") or "")
+    if not arn.startswith("arn:"):
+        raise ExecutionsError(f"stack {stack}: {logical_id} has no state machine ARN yet ({arn or 'none'})")
+    return arn

@@ -12,7 +12,12 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from reelstack_tools.execution_rows import ExecutionQuery, ExecutionRow, TimelineEntry, state_machine_name
+from reelstack.domain.workflow.execution_rows import (
+    ExecutionQuery,
+    ExecutionRow,
+    TimelineEntry,
+    state_machine_name,
+)
 
 STATUS_STYLES = {
     "RUNNING": "yellow",

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+from reelstack.domain.workflow.execution_rows import ExecutionQuery
 from reelstack_tools.cli import build_parser, main
-from reelstack_tools.execution_rows import ExecutionQuery
 from reelstack_tools.executions_command import watch
 from reelstack_tools.executions_target import TargetError, arn_target, local_target
 from reelstack_tools.executions_view import Listing

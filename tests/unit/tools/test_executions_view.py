@@ -7,7 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 from rich.console import Console
 
-from reelstack_tools.execution_rows import ExecutionQuery, ExecutionRow, execution_arn, execution_row
+from reelstack.domain.workflow.execution_rows import (
+    ExecutionQuery,
+    ExecutionRow,
+    execution_arn,
+    execution_row,
+)
 from reelstack_tools.executions_view import Listing, render
 
 T0 = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from reelstack_tools.execution_rows import (
+from reelstack.domain.workflow.execution_rows import (
     ExecutionQuery,
     execution_arn,
     execution_row,

@@ -157,10 +157,3 @@ def state_timeline(events: list[dict[str, Any]]) -> list[StateStep]:
                 step.error = str(details.get("error") or kind)
                 step.cause = details.get("cause")
     return [step.freeze() for step in steps]
-
-
-def execution_timeline(sfn: Any, execution_arn: str) -> list[StateStep]:
-    """The timeline of one execution, read through a Step Functions client."""
-    from reelstack_tools.executions_source import StepFunctionsExecutions
-
-    return state_timeline(StepFunctionsExecutions(sfn).history(execution_arn))

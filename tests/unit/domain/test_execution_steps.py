@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from reelstack_tools.executions import state_timeline, summarize_cause
+from reelstack.domain.workflow.state_timeline import state_timeline, summarize_cause
 
 T0 = datetime(2026, 11, 22, tzinfo=UTC)
 

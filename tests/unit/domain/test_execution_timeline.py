@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from reelstack_tools.executions import state_timeline
+from reelstack.domain.workflow.state_timeline import state_timeline
 
 T0 = datetime(2026, 11, 22, tzinfo=UTC)
 

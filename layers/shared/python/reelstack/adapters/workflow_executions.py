@@ -1,5 +1,6 @@
-"""Reading executions through injected AWS clients (Step Functions, CloudFormation); SDK errors become
-`ExecutionsError`. Everything it returns is plain data for `execution_rows`.
+"""Reading Step Functions executions through an injected client (the API's operator page and
+`reelstack executions`); SDK errors become `ExecutionsError` (a 503 to API callers). Everything it
+returns is plain data for `domain.workflow.execution_rows`.
 """
 
 from __future__ import annotations
@@ -9,16 +10,26 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from reelstack_tools.execution_rows import ExecutionQuery, ExecutionRow, execution_arn, execution_row, select
+from reelstack.domain.workflow.execution_rows import (
+    ExecutionQuery,
+    ExecutionRow,
+    execution_arn,
+    execution_row,
+    select,
+)
+from reelstack.domain.workflow.state_timeline import StateStep, state_timeline
+from reelstack.errors import DependencyFailed
 
 PAGE = 1000  # the largest page ListExecutions and GetExecutionHistory serve
 
 
-class ExecutionsError(Exception):
+class ExecutionsError(DependencyFailed):
     """The executions could not be read (no such state machine or stack, no access, no endpoint)."""
 
+    code = "executions_unavailable"
 
-def _explain(error: Exception) -> ExecutionsError:
+
+def explain(error: Exception) -> ExecutionsError:
     if isinstance(error, ClientError):
         body = error.response.get("Error", {})
         return ExecutionsError(f"{body.get('Code', 'Error')}: {body.get('Message', error)}")
@@ -47,7 +58,7 @@ class StepFunctionsExecutions:
                     break
                 kwargs["nextToken"] = page["nextToken"]
         except (ClientError, BotoCoreError) as error:
-            raise _explain(error) from error
+            raise explain(error) from error
         return found[:limit]
 
     def summary(self, arn: str) -> dict[str, Any] | None:
@@ -57,9 +68,9 @@ class StepFunctionsExecutions:
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") == "ExecutionDoesNotExist":
                 return None
-            raise _explain(error) from error
+            raise explain(error) from error
         except BotoCoreError as error:
-            raise _explain(error) from error
+            raise explain(error) from error
 
     def history(self, arn: str) -> list[dict[str, Any]]:
         """Every event of one execution, all pages."""
@@ -73,7 +84,7 @@ class StepFunctionsExecutions:
                     return events
                 kwargs["nextToken"] = page["nextToken"]
         except (ClientError, BotoCoreError) as error:
-            raise _explain(error) from error
+            raise explain(error) from error
 
     def rows(self, query: ExecutionQuery, as_of: datetime) -> list[ExecutionRow]:
         """The executions the query asks for, each joined with its history, newest first."""
@@ -88,13 +99,6 @@ class StepFunctionsExecutions:
         ]
 
 
-def stack_state_machine_arn(cloudformation: Any, stack: str, logical_id: str = "IngestStateMachine") -> str:
-    """The ARN of a deployed stack's state machine (its physical id) from CloudFormation."""
-    try:
-        resource = cloudformation.describe_stack_resource(StackName=stack, LogicalResourceId=logical_id)
-    except (ClientError, BotoCoreError) as error:
-        raise _explain(error) from error
-    arn = str(resource["StackResourceDetail"].get("PhysicalResourceId") or "")
-    if not arn.startswith("arn:"):
-        raise ExecutionsError(f"stack {stack}: {logical_id} has no state machine ARN yet ({arn or 'none'})")
-    return arn
+def execution_timeline(sfn: Any, execution_arn: str) -> list[StateStep]:
+    """The timeline of one execution, read through a Step Functions client."""
+    return state_timeline(StepFunctionsExecutions(sfn).history(execution_arn))

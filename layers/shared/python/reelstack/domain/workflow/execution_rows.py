@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from reelstack_tools.executions import (
+from reelstack.domain.workflow.state_timeline import (
     CAUGHT,
     EXECUTION_ENDS_IN_FAILURE,
     FAILED,

@@ -1,0 +1,1 @@
+"""Workflow executions as operators read them (pure: Step Functions history events in, plain data out)."""
