@@ -38,6 +38,7 @@ from reelstack.adapters.queue_sender import QueueSender
 from reelstack.adapters.repositories import Repositories
 from reelstack.adapters.storage.tier_events import TierAnnouncingRepositories
 from reelstack.adapters.tokens import JwtVerifier
+from reelstack.adapters.workflow_executions import StepFunctionsExecutions
 from reelstack.api_contract import openapi_document
 from reelstack.domain.engagement.comments import COMMENT_BODY_CAP
 from reelstack.domain.engagement.interactions import DEVICES
@@ -74,6 +75,7 @@ from reelstack.services.engagement.notifications import NotificationService
 from reelstack.services.engagement.plays import PlayService
 from reelstack.services.media.review import DECISION_BODY_CAP, ReviewService
 from reelstack.services.media.uploads import UploadService
+from reelstack.services.operations import OperationsService
 from reelstack.services.published_videos import PublishedVideos
 from reelstack.services.release.gates import FeatureGate
 from reelstack.services.storage.archive import ArchiveService
@@ -486,6 +488,17 @@ def _feed() -> FeedService:
     return build_feed(api_settings(), SearchClient(api_settings()), _urls())
 
 
+@cache
+def _operations() -> OperationsService:
+    settings = api_settings()
+    return OperationsService(
+        StepFunctionsExecutions(),
+        settings.workflows(),
+        lambda: _feed().health.snapshot(),
+        operator_group=settings.auth_operator_group,
+    )
+
+
 def _refuse_when_overloaded() -> None:
     """Degradation level 3: the non-core routes step aside so the home feed stays up. If the load
     cannot be known (no feed configured, its Redis unreadable), nothing is refused over it."""
@@ -544,6 +557,22 @@ def moderation_queue() -> dict[str, Any]:
 @endpoint(max_body=DECISION_BODY_CAP)
 def moderation_decision(video_id: str) -> dict[str, Any]:
     return _reviews().decide(_principal(), video_id, _json_body())
+
+
+@app.route("/ops/executions", methods=["GET"])
+@endpoint(bucket=READ_ROUTE)
+def ops_executions() -> dict[str, Any]:
+    """Operators: `?workflow=&status=&video=&limit=` -> the newest executions with their states' timings."""
+    return _operations().executions(
+        _principal(), _query("workflow"), _query("status"), _query("limit"), _query("video")
+    )
+
+
+@app.route("/ops/feed-health", methods=["GET"])
+@endpoint(bucket=READ_ROUTE)
+def ops_feed_health() -> dict[str, Any]:
+    """Operators: the feed's mode now, each degradation switch, its last signal and thresholds."""
+    return _operations().feed_health(_principal())
 
 
 @app.route("/notifications", methods=["GET"])

@@ -53,11 +53,12 @@ export async function launch({ width = 390, height = 844 } = {}) {
 }
 
 /** Through the app's sign-in button and the issuer's form, back to the app signed in as `user`. */
-export async function signIn(page, baseUrl, user, { reviewer = false, hash = "#/feed" } = {}) {
+export async function signIn(page, baseUrl, user, { reviewer = false, operator = false, hash = "#/feed" } = {}) {
   await page.goto(`${baseUrl}/${hash}`);
   await page.getByTestId("sign-in").click();
   await page.getByLabel("User name").fill(user);
   if (reviewer) await page.getByLabel(/Reviewer/).check();
+  if (operator) await page.getByLabel(/Operator/).check();
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.getByTestId("username").filter({ hasText: user }).waitFor({ state: "attached" });
 }

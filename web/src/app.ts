@@ -21,3 +21,7 @@ export interface View {
 export function isReviewer(session: Session): boolean {
   return session.groups.includes("reviewer");
 }
+
+export function isOperator(session: Session): boolean {
+  return session.groups.includes("operator");
+}

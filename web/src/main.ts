@@ -3,7 +3,7 @@
 
 import "./styles.css";
 import { Api } from "./api";
-import { isReviewer, type AppContext, type View } from "./app";
+import { isOperator, isReviewer, type AppContext, type View } from "./app";
 import { completeSignIn, currentSession, signIn, signOut } from "./auth";
 import { loadConfig, type AppConfig } from "./config";
 import { h, replace } from "./dom";
@@ -11,6 +11,7 @@ import { resolve, type Route } from "./router";
 import { feedView } from "./views/feed";
 import { myVideosView } from "./views/my-videos";
 import { notFoundView } from "./views/not-found";
+import { operatorView } from "./views/operator";
 import { reviewView } from "./views/review";
 import { signInView } from "./views/signin";
 import { uploadView } from "./views/upload";
@@ -25,6 +26,11 @@ const routes: Route[] = [
     pattern: /^\/review$/,
     render: reviewView,
     nav: { label: "Review", href: "#/review", visible: (context) => isReviewer(context.session) },
+  },
+  {
+    pattern: /^\/ops$/,
+    render: operatorView,
+    nav: { label: "Operations", href: "#/ops", visible: (context) => isOperator(context.session) },
   },
 ];
 

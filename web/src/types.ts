@@ -167,3 +167,54 @@ export interface ReviewItem {
   reasons: unknown[];
   flagged_frames: Array<Record<string, unknown>>;
 }
+
+/** `GET /ops/executions`: a workflow's newest executions, each state's offsets in seconds from the start. */
+export interface ExecutionState {
+  name: string;
+  entered_s: number;
+  exited_s: number | null;
+  seconds: number;
+  outcome: "succeeded" | "failed" | "caught" | "retried" | "running";
+  attempts: number;
+  error: string | null;
+  cause: string | null;
+}
+
+export interface Execution {
+  name: string;
+  status: "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "ABORTED";
+  started: string;
+  stopped: string | null;
+  seconds: number;
+  current_state: string | null;
+  failed_state: string | null;
+  error: string | null;
+  cause: string | null;
+  states: ExecutionState[];
+}
+
+export interface ExecutionPage {
+  workflow: string;
+  workflows: string[];
+  as_of: string;
+  items: Execution[];
+}
+
+/** `GET /ops/feed-health`: the feed's mode and each degradation switch with its last signal. */
+export interface DegradationSwitch {
+  level: "realtime_stale" | "search_unhealthy" | "overload" | "ranker_down";
+  on: boolean;
+  signal: number | null;
+  measured_age_s: number | null;
+  changed_age_s: number | null;
+  enter: number;
+  leave: number;
+  hold_s: number;
+}
+
+export interface FeedHealth {
+  mode: "personalized" | "offline" | "popular";
+  active: string[];
+  switches: DegradationSwitch[];
+  as_of: string;
+}

@@ -2,7 +2,7 @@
 flow with PKCE (S256), as a web app runs it against Cognito, so the app has one sign-in path.
 
 - `GET  /_auth/oauth2/authorize?response_type=code&client_id&redirect_uri&state&code_challenge&
-  code_challenge_method=S256` answers a form (a user name; a reviewer box for the `reviewer` group);
+  code_challenge_method=S256` answers a form (a user name; boxes for the `reviewer` and `operator` groups);
 - `POST /_auth/oauth2/authorize` (the form) redirects to `redirect_uri?code=...&state=...`;
 - `POST /_auth/oauth2/token` (`grant_type=authorization_code&code&redirect_uri&client_id&code_verifier`)
   answers `{id_token, token_type, expires_in}`: an ID token of the local issuer, as `reelstack token`;
@@ -41,7 +41,7 @@ TOKEN_PATH = "/_auth/oauth2/token"
 LOGOUT_PATH = "/_auth/logout"
 CODE_TTL_S = 300
 TOKEN_TTL_S = 3600
-ROLES = ("reviewer",)
+ROLES = ("reviewer", "operator")
 _USER = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}$")
 _VERIFIER = re.compile(r"^[A-Za-z0-9._~-]{43,128}$")
@@ -208,6 +208,7 @@ small{{color:#aaa}}</style></head>
 <label for="username">User name</label>
 <input id="username" name="username" type="text" required pattern="[A-Za-z0-9._\\-]{{1,64}}" autocomplete="username" autofocus>
 <label><input type="checkbox" name="reviewer"> Reviewer (the <code>reviewer</code> group)</label>
+<label><input type="checkbox" name="operator"> Operator (the <code>operator</code> group)</label>
 <button type="submit">Sign in</button>
 </form></body></html>"""
         headers = [("Content-Type", "text/html; charset=utf-8"), ("X-Frame-Options", "DENY"), *_NO_STORE]

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.support.http import Api
+from tests.support.waiting import wait_for
 from tests.support.workflow import MiB, upload_bytes, wait_for_status
 
 pytestmark = pytest.mark.e2e
@@ -66,4 +67,37 @@ def test_a_reviewer_approves_a_held_video_from_the_queue_and_it_is_published(
     video = wait_for_status(creator, held_video)
     assert video["status"] == "PUBLISHED"
     assert video["moderation"]["review"]["decision"] == "approve"
+    assert result["problems"] == []
+
+
+def test_an_operator_sees_the_videos_execution_with_its_states_and_the_feeds_health(
+    scenario: Any, local_cloud: Any, held_video: str, screenshots: Path | None
+) -> None:
+    # GIVEN the held video's execution, finished once a reviewer decided
+    operator = Api(local_cloud.api_url, local_cloud.token("web-olga", roles=("operator",)))
+
+    def finished() -> dict[str, Any] | None:
+        reply = operator.call("GET", f"/ops/executions?video={held_video}")
+        assert reply.status == 200, reply.body
+        (execution,) = reply.body["items"]
+        return execution if execution["status"] != "RUNNING" else None
+
+    execution = wait_for(finished, timeout=240)
+    assert execution, "the held video's execution did not finish"
+    # WHEN an operator opens the operator page
+    shot = str(screenshots / "web-operator.png") if screenshots else None
+    result = scenario("operator", user="web-olga", videoId=held_video, screenshot=shot)
+    # THEN the page lists the execution with its status and every state Step Functions recorded, in order,
+    # each with a bar on the execution's time scale
+    assert result["listed"] == 1 and result["status"] == execution["status"]
+    assert result["states"] == [[state["name"], state["outcome"]] for state in execution["states"]]
+    assert result["bars"] == len(execution["states"])
+    assert "Moderate" in [name for name, _ in result["states"]]
+    assert result["stillOpen"]  # the list the operator opened stays open across the page's refresh
+    # AND the feed's switches are shown, all four, and the mode line says which mode the feed is in
+    assert sorted(level for level, _ in result["switches"]) == sorted(
+        ["realtime_stale", "search_unhealthy", "overload", "ranker_down"]
+    )
+    assert result["mode"].startswith("Feed mode:")
+    assert "Operations" in result["navigation"]
     assert result["problems"] == []

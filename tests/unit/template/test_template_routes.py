@@ -92,6 +92,8 @@ RATE_LIMITED_ROUTES = {
         ("/feed/following", "GET"),
         ("/videos/{video_id}/comments", "GET"),
         ("/moderation/comments", "GET"),
+        ("/ops/executions", "GET"),
+        ("/ops/feed-health", "GET"),
     ],
     "playback": [("/videos/{video_id}/playback", "GET")],
     "upload": [("/uploads", "POST"), ("/me/avatar", "POST")],

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from reelstack.domain.distribution.degradation import LEVELS as DEGRADATION_LEVELS
 from reelstack.domain.distribution.feed import MAX_PAGE as FEED_MAX_PAGE
 from reelstack.domain.distribution.feed import FeedMode
 from reelstack.domain.engagement.avatars import AVATAR_TYPES, MAX_AVATAR_BYTES
@@ -32,12 +33,15 @@ from reelstack.domain.media.uploads import (
 )
 from reelstack.domain.storage.roi import Tier
 from reelstack.domain.videos import VideoStatus
+from reelstack.domain.workflow.execution_rows import STATUSES as EXECUTION_STATUSES
+from reelstack.domain.workflow.state_timeline import STATE_OUTCOMES
 from reelstack.services.distribution.following_feed import MAX_PAGE as FOLLOWING_MAX_PAGE
 from reelstack.services.distribution.search import MAX_LIMIT as SEARCH_MAX_LIMIT
 from reelstack.services.distribution.search import MAX_SUGGESTIONS
 from reelstack.services.engagement.comments import ORDERS
 from reelstack.services.media.review import MAX_REASON_LENGTH
-from reelstack.settings import UploadLimits
+from reelstack.services.operations import DEFAULT_EXECUTIONS, EXECUTION_NAME_PATTERN, MAX_EXECUTIONS
+from reelstack.settings import WORKFLOWS, UploadLimits
 
 PUBLIC_ROUTES = frozenset({("/health", "GET"), ("/openapi.json", "GET"), ("/s/{token}", "GET")})
 PAGE_MAX = 100  # the page size cap of the DynamoDB-backed lists (videos, likes, comments, follows...)
@@ -285,6 +289,60 @@ _SCHEMAS: dict[str, Schema] = {
         }
     ),
     "ReviewQueue": _page("ReviewItem"),
+    "ExecutionState": _obj(
+        {
+            "name": STR,
+            "entered_s": {**NUM, "description": "seconds from the execution's start"},
+            "exited_s": _nullable(NUM),
+            "seconds": {**NUM, "description": "so far, for a state still running"},
+            "outcome": _enum(STATE_OUTCOMES),
+            "attempts": INT,
+            "error": _nullable(STR),
+            "cause": _nullable(STR),
+        }
+    ),
+    "Execution": _obj(
+        {
+            "name": {**STR, "description": "the execution's name (the video id, for ingest)"},
+            "status": _enum(EXECUTION_STATUSES),
+            "started": STR,
+            "stopped": _nullable(STR),
+            "seconds": NUM,
+            "current_state": _nullable(STR),
+            "failed_state": _nullable(STR),
+            "error": _nullable(STR),
+            "cause": _nullable(STR),
+            "states": {"type": "array", "items": _ref("ExecutionState")},
+        }
+    ),
+    "ExecutionPage": _obj(
+        {
+            "workflow": STR,
+            "workflows": {"type": "array", "items": STR},
+            "as_of": STR,
+            "items": {"type": "array", "items": _ref("Execution")},
+        }
+    ),
+    "DegradationSwitch": _obj(
+        {
+            "level": _enum(DEGRADATION_LEVELS),
+            "on": BOOL,
+            "signal": _nullable(NUM),
+            "measured_age_s": _nullable(NUM),
+            "changed_age_s": _nullable(NUM),
+            "enter": NUM,
+            "leave": NUM,
+            "hold_s": NUM,
+        }
+    ),
+    "FeedHealth": _obj(
+        {
+            "mode": _enum(FeedMode),
+            "active": {"type": "array", "items": _enum(DEGRADATION_LEVELS)},
+            "switches": {"type": "array", "items": _ref("DegradationSwitch")},
+            "as_of": STR,
+        }
+    ),
     "Decision": _closed(
         {"decision": {"type": "string", "enum": ["approve", "reject"]}},
         {"reason": {"type": "string", "maxLength": MAX_REASON_LENGTH}},
@@ -688,6 +746,28 @@ def _paths() -> dict[str, dict[str, Schema]]:
                 (403, 410),
                 params=[_VIDEO],
                 body="Decision",
+            )
+        },
+        "/ops/executions": {
+            "get": _operation(
+                "Operators: a workflow's newest executions, each state's timing and outcome",
+                {200: "ExecutionPage"},
+                (400, 403),
+                params=[
+                    _query("workflow", _enum(WORKFLOWS), "which state machine (default: ingest)"),
+                    _query("status", _enum(EXECUTION_STATUSES), "only executions in this status"),
+                    _query("video", {**STR, "pattern": EXECUTION_NAME_PATTERN}, "one execution, by name"),
+                    _limit(MAX_EXECUTIONS, DEFAULT_EXECUTIONS),
+                ],
+                limited=True,
+            )
+        },
+        "/ops/feed-health": {
+            "get": _operation(
+                "Operators: the feed's mode, its degradation switches and their signals",
+                {200: "FeedHealth"},
+                (403,),
+                limited=True,
             )
         },
         "/notifications": {

@@ -92,6 +92,7 @@ class AuthSettings(_Base):
     auth_issuer: str
     auth_audience: str
     auth_reviewer_group: str = "reviewer"
+    auth_operator_group: str = "operator"  # who may read the workflows' executions and the feed's health
     # The `token_use` claim a token must carry: Cognito ID tokens (and the local issuer's) say "id".
     auth_token_use: str = "id"
 
@@ -325,7 +326,30 @@ class FeatureFlagSettings(_Base):
     feature_flags_max_age_seconds: int = 15
 
 
+WORKFLOWS = ("ingest", "heat", "tiering", "profiles")  # the state machines operators may list
+
+
+class OperationsSettings(_Base):
+    """The state machines the operator page lists (`/ops/executions?workflow=`); "" = not deployed."""
+
+    ingest_state_machine_arn: str = ""
+    heat_state_machine_arn: str = ""
+    tiering_state_machine_arn: str = ""
+    profiles_state_machine_arn: str = ""
+
+    def workflows(self) -> dict[str, str]:
+        """Workflow name -> state machine ARN, for those configured."""
+        named = {
+            "ingest": self.ingest_state_machine_arn,
+            "heat": self.heat_state_machine_arn,
+            "tiering": self.tiering_state_machine_arn,
+            "profiles": self.profiles_state_machine_arn,
+        }
+        return {name: arn for name, arn in named.items() if arn}
+
+
 class ApiSettings(
+    OperationsSettings,
     FeatureFlagSettings,
     SocialSettings,
     FeedSettings,

@@ -16,7 +16,10 @@ The levels (settings give the numbers):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+
+from reelstack.domain.distribution.feed import FeedMode
 
 LEVELS = ("realtime_stale", "search_unhealthy", "overload", "ranker_down")
 
@@ -60,3 +63,53 @@ def step(state: SwitchState, signal: float | None, now_s: float, rule: Hysteresi
     if now_s - state.unclear_s >= rule.hold_s:
         return Step(SwitchState(False, now_s, state.unclear_s), True)
     return Step(state, False)
+
+
+@dataclass(frozen=True)
+class SwitchReport:
+    """One switch as this process sees it; ages in seconds before the snapshot."""
+
+    level: str
+    on: bool
+    signal: float | None  # the last measurement; None: never measured, or its probe failed
+    measured_age_s: float | None  # None: not measured by this process yet
+    changed_age_s: float | None  # when it last moved; None: not since this process started
+    rule: Hysteresis
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "level": self.level,
+            "on": self.on,
+            "signal": self.signal,
+            "measured_age_s": _rounded(self.measured_age_s),
+            "changed_age_s": _rounded(self.changed_age_s),
+            "enter": self.rule.enter,
+            "leave": self.rule.leave,
+            "hold_s": self.rule.hold_s,
+        }
+
+
+@dataclass(frozen=True)
+class HealthSnapshot:
+    """Every switch and the mode a feed page would be served in now (`degradation.feed_mode`)."""
+
+    mode: str
+    switches: tuple[SwitchReport, ...]
+
+    def to_dict(self) -> dict[str, object]:
+        active = [switch.level for switch in self.switches if switch.on]
+        return {"mode": self.mode, "active": active, "switches": [s.to_dict() for s in self.switches]}
+
+
+def _rounded(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds, 3)
+
+
+def feed_mode(on: Mapping[str, bool]) -> str:
+    """The mode a feed page is served in with these switches on (as `FeedService.page` chooses it):
+    search unhealthy wins (the hot list needs no search), then stale real-time interests."""
+    if on.get("search_unhealthy"):
+        return FeedMode.POPULAR.value
+    if on.get("realtime_stale"):
+        return FeedMode.OFFLINE.value
+    return FeedMode.PERSONALIZED.value

@@ -17,6 +17,7 @@ FAILED = "failed"
 CAUGHT = "caught"  # the state failed and a Catch moved the execution on
 RETRIED = "retried"  # the state failed at least once, then a Retry succeeded
 RUNNING = "running"
+STATE_OUTCOMES = (SUCCEEDED, FAILED, CAUGHT, RETRIED, RUNNING)
 
 EXECUTION_ENDS_IN_FAILURE = ("ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted")
 CAUSE_LIMIT = 200

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from reelstack.domain.distribution.degradation import HealthSnapshot
 from reelstack.domain.distribution.feed import (
     MAX_PAGE,
     OVERLOAD_PAGE,
@@ -101,13 +102,14 @@ class Urls(Protocol):
 
 
 class Health(Protocol):
-    """The degradation switches as the feed reads and feeds them."""
+    """The degradation switches as the feed reads and feeds them (and the operator page reports them)."""
 
     def search_unhealthy(self) -> bool: ...
     def realtime_stale(self) -> bool: ...
     def overloaded(self) -> bool: ...
     def report(self, level: str, failed: bool) -> None: ...
     def try_ranker(self) -> bool: ...
+    def snapshot(self) -> HealthSnapshot: ...
 
 
 @dataclass(frozen=True)

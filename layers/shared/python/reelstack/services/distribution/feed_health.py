@@ -10,6 +10,7 @@ Each API process keeps its own switches and measures their signals at most every
 A switch comes back off only when its signal has stayed clear for its hold (hysteresis). Every
 change is logged and counted as the metric `FeedDegradation` with the dimension `level`, and
 `FeedDegradationActive` (1 on / 0 off) is emitted with it; the template alarms on them.
+`snapshot()` is the operator page's view: every switch, its last signal and its thresholds.
 """
 
 from __future__ import annotations
@@ -21,7 +22,15 @@ from dataclasses import dataclass, field
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-from reelstack.domain.distribution.degradation import LEVELS, Hysteresis, SwitchState, step
+from reelstack.domain.distribution.degradation import (
+    LEVELS,
+    HealthSnapshot,
+    Hysteresis,
+    SwitchReport,
+    SwitchState,
+    feed_mode,
+    step,
+)
 from reelstack.errors import ReelstackError
 from reelstack.observability import logger
 
@@ -64,6 +73,8 @@ class FeedHealth:
         }
         self._state = {level: SwitchState() for level in LEVELS}
         self._probed: dict[str, float] = {}
+        self._last: dict[str, tuple[float | None, float]] = {}  # level -> (signal, when)
+        self._changed: dict[str, float] = {}
         self._lock = threading.Lock()
 
     def _measure(self, level: str) -> bool:
@@ -85,6 +96,9 @@ class FeedHealth:
         with self._lock:
             moved = step(self._state[level], value, now, self._rule[level])
             self._state[level] = moved.state
+            self._last[level] = (value, now)
+            if moved.changed:
+                self._changed[level] = now
         if moved.changed:
             on = moved.state.on
             logger.warning(
@@ -124,3 +138,26 @@ class FeedHealth:
         with self._lock:
             self._probed[level] = now
         self._apply(level, None if failed else 0.0, now)
+
+    def snapshot(self) -> HealthSnapshot:
+        """Measure the signals that are due (as a feed request would), then report every switch."""
+        for level in self._signals:
+            self._measure(level)
+        now = self.clock()
+        with self._lock:
+            reports = []
+            for level in LEVELS:
+                signal, measured = self._last.get(level, (None, None))
+                changed = self._changed.get(level)
+                reports.append(
+                    SwitchReport(
+                        level=level,
+                        on=self._state[level].on,
+                        signal=signal,
+                        measured_age_s=None if measured is None else max(0.0, now - measured),
+                        changed_age_s=None if changed is None else max(0.0, now - changed),
+                        rule=self._rule[level],
+                    )
+                )
+        on = {report.level: report.on for report in reports}
+        return HealthSnapshot(feed_mode(on), tuple(reports))
