@@ -111,7 +111,7 @@ def summary(info: dict[str, Any], state_dir_given: bool) -> str:
     if info.get("visibility_timeout_cap") is not None:
         lines.append(f"  Queue visibility timeouts capped at {info['visibility_timeout_cap']} s")
     lines += [
-        f"Token:  reelstack token --user alice [--role reviewer]{state_flag}",
+        f"Token:  reelstack token --user alice [--role reviewer] [--role operator]{state_flag}",
         f"AWS CLI/SDK:  export AWS_ENDPOINT_URL={info['aws_endpoint']} AWS_ACCESS_KEY_ID=testing "
         f"AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION={info['region']}",
         "Ctrl-C stops everything.",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from reelstack.adapters.distribution.feed_store import FeedStore
@@ -22,7 +23,7 @@ from reelstack.domain.distribution.profile_runs import InterestProfile, Neighbou
 from reelstack.errors import DependencyFailed, ReelstackError
 from reelstack.services.distribution.feed import FeedService, FeedTuning
 from reelstack.services.distribution.feed_health import FeedHealth, HealthRules
-from reelstack.services.distribution.hot_list import ARCHIVE_KEY, HotListBuilder
+from reelstack.services.distribution.hot_list import ARCHIVE_KEY, HotListBuilder, entry_of, newest_published
 from reelstack.settings import ApiSettings, HotListSettings
 from reelstack.social_wiring import follow_store
 
@@ -119,6 +120,15 @@ class ArchivedHotList:
         return archived if isinstance(archived, list) else None
 
 
+def _newest_entries(repos: Repositories) -> Callable[[int], list[dict[str, Any]]]:
+    """The feed's last resort: the newest publications from the videos table, as hot-list entries."""
+
+    def newest(wanted: int) -> list[dict[str, Any]]:
+        return [entry_of(video, 0.0, 0, 0) for video in newest_published(repos, wanted)]
+
+    return newest
+
+
 def _search_gap(search: SearchClient) -> Any:
     def measure() -> float | None:
         return max(0.0, 100.0 - search.health().active_shards_percent)
@@ -165,6 +175,7 @@ def build_feed(settings: ApiSettings, search: SearchClient, urls: MediaUrls) -> 
         recent_likes=_recent_likes(LikeStore.from_settings(settings)),
         followings=_followings(settings),
         ranker_versions=_ranker_versions(settings),
+        newest=_newest_entries(Repositories.from_settings(settings)),
     )
 
 

@@ -16,10 +16,12 @@ The pipeline (`FeedService.page`):
    tags and authors weigh less either way;
 7. re-ranking (`domain.distribution.feed.rerank`): author diversity, tag spread; a small random
    exposure slice puts an unranked fresh video in a slot (logged as such);
-8. short page -> filled from the hot list; the served videos join the viewer's served set.
+8. short page -> filled from the hot list; still short (no hot list yet: a new platform before the
+   first hot-list run, or Redis and its S3 copy both gone) -> the newest publications from the videos
+   table (`newest`, DynamoDB's published-index); the served videos join the viewer's served set.
 
-Every dependency but the hot list is optional at request time: a failure is logged, recorded as a
-degradation signal, and the page is built from what answered.
+Every dependency is optional at request time: a failure is logged, recorded as a degradation signal,
+and the page is built from what answered.
 """
 
 from __future__ import annotations
@@ -199,7 +201,9 @@ class FeedService:
         recent_likes: Callable[[str, int], list[str]] | None = None,
         followings: Callable[[str], Sequence[str]] | None = None,
         ranker_versions: Callable[[str], Ranker] | None = None,
+        newest: Callable[[int], list[dict[str, Any]]] | None = None,
     ) -> None:
+        self.newest = newest  # the last resort: the newest publications, as hot-list entries
         self.ranker_versions = ranker_versions  # the ranker behind a named version (a gray release)
         self.recent_likes = recent_likes
         self.followings = followings  # whom a viewer follows (the ranker's follows_author)
@@ -629,19 +633,44 @@ class FeedService:
         exclusions: Exclusions,
         facts: dict[str, _Facts],
     ) -> list[Candidate]:
-        """Top up a short page from the hot list; when the viewer has seen all of it, seen videos come
-        back (oldest served first is not tracked: the hot order) rather than an empty page."""
-        have = {c.video_id for c in chosen}
-        hot = [c for c in self._hot_candidates(context, facts) if c.video_id not in have]
+        """Top up a short page: the hot list, then (still short) the newest publications, each under the
+        viewer's exclusions; then both again with the seen and served videos let back in (never their own
+        or the not-interested ones), so a viewer who has seen it all gets repeats, not an empty page."""
         relaxed = Exclusions(exclusions.viewer, frozenset(), exclusions.not_interested)
-        for admit in (exclusions, relaxed):
-            more = rerank(merge([hot], admit), size - len(chosen), start=chosen)
-            chosen = chosen + more
-            have |= {c.video_id for c in more}
-            hot = [c for c in hot if c.video_id not in have]
-            if len(chosen) >= size:
-                break
+        sources = [self._hot_candidates(context, facts)]
+        chosen = self._top_up(chosen, size, sources[0], exclusions)
+        if len(chosen) < size and self.newest is not None:
+            sources.append(self._newest_candidates(size, facts))
+            chosen = self._top_up(chosen, size, sources[1], exclusions)
+        for source in sources:
+            chosen = self._top_up(chosen, size, source, relaxed)
         return chosen
+
+    def _top_up(
+        self, chosen: list[Candidate], size: int, source: list[Candidate], admit: Exclusions
+    ) -> list[Candidate]:
+        """`chosen` and what `source` adds to it (not on it yet, admitted, diverse), up to `size`."""
+        if len(chosen) >= size:
+            return chosen
+        have = {c.video_id for c in chosen}
+        pending = [c for c in source if c.video_id not in have]
+        return chosen + rerank(merge([pending], admit), size - len(chosen), start=chosen)
+
+    def _newest_candidates(self, size: int, facts: dict[str, _Facts]) -> list[Candidate]:
+        assert self.newest is not None
+        try:
+            entries = self.newest(max(size * 2, 20))
+        except ReelstackError as error:
+            logger.warning("feed: newest publications unavailable", extra={"error": str(error)})
+            return []
+        found = []
+        for rank, entry in enumerate(entries):
+            fact = facts.setdefault(str(entry["video_id"]), facts_of_entry(entry))
+            prior = 1.0 - rank / max(len(entries), 1)
+            found.append(
+                Candidate(fact.video_id, fact.author, "fresh", "new", fact.tags, prior, fact.published_at_s)
+            )
+        return found
 
     # -- not interested -----------------------------------------------------------------------------------
 

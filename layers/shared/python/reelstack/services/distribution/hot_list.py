@@ -84,6 +84,18 @@ def entry_of(video: Video, score: float, plays: int, likes: int) -> dict[str, An
     }
 
 
+def newest_published(videos: Videos, wanted: int, exclude: Iterable[str] = ()) -> list[Video]:
+    """The `wanted` newest publications over every published-index partition (16 queries), newest first,
+    none of `exclude`."""
+    skip = set(exclude)
+    newest: list[Video] = []
+    for n in range(PUBLISHED_BUCKETS):
+        newest += videos.newest_published(f"published#{n:02d}", wanted)
+    fresh = [v for v in newest if v.video_id not in skip and v.status == VideoStatus.PUBLISHED]
+    fresh.sort(key=lambda v: (str(v.published_at or ""), v.video_id), reverse=True)
+    return fresh[:wanted]
+
+
 class HotListBuilder:
     def __init__(
         self,
@@ -176,12 +188,7 @@ class HotListBuilder:
         return lists
 
     def _newest(self, wanted: int, exclude: set[str]) -> list[Video]:
-        newest: list[Video] = []
-        for n in range(PUBLISHED_BUCKETS):
-            newest += self.videos.newest_published(f"published#{n:02d}", wanted)
-        fresh = [v for v in newest if v.video_id not in exclude and v.status == VideoStatus.PUBLISHED]
-        fresh.sort(key=lambda v: (str(v.published_at or ""), v.video_id), reverse=True)
-        return fresh[:wanted]
+        return newest_published(self.videos, wanted, exclude)
 
     def _durable(self, video_id: str) -> int:
         try:
