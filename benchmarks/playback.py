@@ -1,7 +1,7 @@
 """Playback in the web app under throttled networks: startup, rebuffering and rendition, with and without
 the next video's pre-load.
 
-    .venv/bin/python benchmarks/playback.py [--videos 20] [--watch 4] [--profiles slow,4g,wifi]
+    .venv/bin/python benchmarks/playback.py [--videos 20] [--watch 4] [--profiles slow,4g,wifi] [--ladder 1080,720,480,360]
 
 Starts its own local cloud and publishes `--videos` clips (6 s, 720p H.264/AAC at 8 Mb/s: a 720p and a
 480p rendition, 2 s segments) of 10 creators through the real ingest workflow. Then, for each bandwidth profile and each
@@ -132,20 +132,31 @@ def main() -> int:
     parser.add_argument(
         "--profiles", default="slow,4g,wifi", help=f"comma-separated, of {', '.join(PROFILES)}"
     )
+    parser.add_argument(
+        "--ladder",
+        default="",
+        help="the stack's RenditionSpec for this run, e.g. 1080,720,480,360 (default: the template's)",
+    )
     args = parser.parse_args()
     profiles = [PROFILES[name] for name in args.profiles.split(",")]
+    overrides = ["--parameter", f"RenditionSpec={args.ladder}"] if args.ladder else []
     missing = missing_prerequisites()
     if missing:
         sys.stderr.write("playback benchmark needs: " + "; ".join(missing) + "\n")
         return 1
     with (
         tempfile.TemporaryDirectory(prefix="reelstack-playback-") as tmp,
-        running_local_cloud(ROOT / "template.yaml", Path(tmp) / "cloud", visibility_timeout_cap=2) as cloud,
+        running_local_cloud(
+            ROOT / "template.yaml", Path(tmp) / "cloud", visibility_timeout_cap=2, extra_args=overrides
+        ) as cloud,
     ):
         started = time.monotonic()
         creators = [cloud.token(f"playback-creator-{n}") for n in range(CREATORS)]
         publish_clips(cloud.api_url, creators, args.videos, Path(tmp))
-        print(f"{args.videos} clips of {CLIP_SECONDS} s published in {time.monotonic() - started:.0f} s")
+        ladder = f" (RenditionSpec {args.ladder})" if args.ladder else ""
+        print(
+            f"{args.videos} clips of {CLIP_SECONDS} s published in {time.monotonic() - started:.0f} s{ladder}"
+        )
         timeout = 120 + args.videos * (args.watch + 40)
         rows: dict[tuple[str, bool], Summary] = {}
         for profile in profiles:
