@@ -3,9 +3,9 @@ playback distribution serves it at `/` from web/ in the media bucket.
 
 It writes every file of the build with its Content-Type and Cache-Control (hashed assets immutable for a
 year, the rest revalidated), writes config.json from the stack's outputs (the API stage's URL, the Cognito
-hosted UI and app client), marks the files of earlier builds retired and deletes them `--keep-days` later
-(pages opened before a deploy keep loading their own files meanwhile), and invalidates `/`, `/index.html`
-and `/config.json`. The stack's outputs name the bucket and the distribution. Locally there is nothing to
+hosted UI and app client), invalidates `/`, `/index.html` and `/config.json`, and marks the files of
+earlier builds retired, deleting them `--keep-days` later (pages opened before a deploy keep loading their
+own files meanwhile). The stack's outputs name the bucket and the distribution. Locally there is nothing to
 deploy: the local cloud serves `web/dist` itself.
 """
 
@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     from reelstack_tools.executions_target import aws_client
     from reelstack_tools.web_config import MissingOutputs, deployed_config
     from reelstack_tools.web_deploy import WebDeployer, stack_outputs
-    from reelstack_tools.web_release import NotBuilt
+    from reelstack_tools.web_release import INVALIDATED_PATHS, NotBuilt
 
     if args.keep_days < 0:
         sys.stderr.write("reelstack web deploy: --keep-days is 0 or more\n")
@@ -74,7 +74,8 @@ def run(args: argparse.Namespace) -> int:
                 f"earlier builds: {len(released.marked)} files retired now (deleted {args.keep_days:g} days "
                 f"on), {len(released.deleted)} deleted\n"
             )
-        sys.stdout.write(f"invalidation {released.invalidation_id} of /, /index.html and /config.json\n")
+        paths = ", ".join(INVALIDATED_PATHS)
+        sys.stdout.write(f"invalidation {released.invalidation_id} of {paths}\n")
         if args.wait:
             deployer.wait(released.invalidation_id)
             sys.stdout.write("invalidation complete\n")

@@ -64,8 +64,8 @@ class WebDeployer:
         self.now = now
 
     def release(self, dist: Path, config: Mapping[str, Any], keep: timedelta) -> Released:
-        """Upload the build in `dist` with `config` as its config.json, retire what earlier builds left,
-        and invalidate the page."""
+        """Upload the build in `dist` with `config` as its config.json, invalidate the page (the edge then
+        asks for the new one), and retire what earlier builds left."""
         plan = upload_plan(build_files(dist))
         written = 0
         for item in plan:
@@ -76,12 +76,12 @@ class WebDeployer:
             )
             self._put(item, body)
             written += len(body)
+        invalidation = self.invalidate(INVALIDATED_PATHS)
         stale = stale_keys(self._keys(), plan)
         decided = retirement({key: self._retired_at(key) for key in stale}, self.now(), keep)
         for key in decided.mark:
             self._mark_retired(key)
         self._delete(decided.delete)
-        invalidation = self.invalidate(INVALIDATED_PATHS)
         return Released(len(plan), written, decided.mark, decided.delete, invalidation)
 
     def invalidate(self, paths: tuple[str, ...]) -> str:

@@ -8,7 +8,8 @@ delete; which paths to invalidate.
   deploy still loads its own files later (hls.js is fetched at the first play, not with the page), so such
   a file is marked retired (an object tag holding the time) and deleted by the first deploy at least
   `keep` after that; a file that comes back in a later build is written again, which clears the mark.
-- Invalidation: `/` (kept at the edge by the media cache policy), the page and the configuration.
+- Invalidation, once the new files are up and before anything is deleted: `/` (kept at the edge by the
+  media cache policy), the page and the configuration.
 """
 
 from __future__ import annotations
