@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: demo test up lint bench unit integration web web-test sysdeps venv checkov-venv search-node clean
+.PHONY: demo test up lint bench unit integration web web-test deploy-web sysdeps venv checkov-venv search-node clean
 
 demo: sysdeps venv search-node web ## run the platform's main job on the local cloud and show the result
 	$(BIN)/reelstack demo
@@ -86,6 +86,13 @@ $(WEB)/node_modules/.installed: $(WEB)/package.json $(WEB)/package-lock.json
 $(WEB)/dist/.built: $(WEB)/node_modules/.installed $(WEB_SOURCES)
 	cd $(WEB) && npm run --silent build
 	touch $@
+
+# The web app to a deployed stack (after `sam build && sam deploy`), with the caller's AWS credentials: its
+# files and config.json into the stack's media bucket under web/, then a CloudFront invalidation of its page.
+STACK ?= reelstack-dev
+
+deploy-web: venv web ## the built web app to the deployed stack STACK (default reelstack-dev, samconfig's)
+	$(BIN)/reelstack web deploy --stack $(STACK)
 
 # Chromium (Debian's; no test tool ever downloads a browser) only for the goals that run the browser tests.
 NEEDS_BROWSER := $(filter test web-test bench,$(MAKECMDGOALS))

@@ -22,6 +22,7 @@ COMMAND_MODULES: dict[str, str] = {
     "rank": "reelstack_tools.rank_command",
     "search": "reelstack_tools.search_command",
     "flags": "reelstack_tools.flags_command",
+    "web": "reelstack_tools.web_command",
 }
 
 

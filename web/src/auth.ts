@@ -11,7 +11,7 @@ const EXPIRY_MARGIN_MS = 60_000;
 export interface Session {
   token: string;
   userId: string; // `sub`: what the API calls a user's id (authors, followers)
-  username: string;
+  username: string; // what the top bar shows: the email where the token has one (Cognito), else the user name
   groups: string[];
   expiresAt: number;
 }
@@ -55,7 +55,8 @@ export function sessionFromToken(token: string): Session {
   return {
     token,
     userId: String(claims["sub"] ?? ""),
-    username: String(claims["cognito:username"] ?? claims["sub"] ?? ""),
+    // A pool that signs in by email (the stack's) names its users by a UUID: show the email there.
+    username: String(claims["email"] ?? claims["cognito:username"] ?? claims["sub"] ?? ""),
     groups: Array.isArray(groups) ? groups.map(String) : typeof groups === "string" ? groups.split(",") : [],
     expiresAt: Number(claims["exp"] ?? 0) * 1000,
   };

@@ -196,7 +196,7 @@ class LocalSignIn:
         )
         page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>Sign in - reelstack (local)</title>
+<title>Sign in - reelstack (local)</title><link rel="icon" href="/favicon.svg" type="image/svg+xml">
 <style>body{{font:16px system-ui,sans-serif;background:#111;color:#eee;display:grid;place-items:center;min-height:100vh;margin:0}}
 form{{display:grid;gap:12px;background:#1c1c1c;padding:24px;border-radius:12px;width:min(320px,90vw)}}
 input[type=text]{{font:inherit;padding:10px;border-radius:8px;border:1px solid #555;background:#000;color:#eee}}

@@ -41,6 +41,7 @@ SERVED_ELSEWHERE = frozenset(
         "AWS::Scheduler::Schedule",
         "AWS::Cognito::UserPool",
         "AWS::Cognito::UserPoolClient",
+        "AWS::Cognito::UserPoolDomain",  # the local issuer's sign-in pages stand in for the hosted UI
         "AWS::SageMaker::Model",
         "AWS::SageMaker::EndpointConfig",
         "AWS::SageMaker::Endpoint",

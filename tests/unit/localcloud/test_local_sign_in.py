@@ -79,6 +79,8 @@ def test_the_code_flow_gives_an_id_token_of_the_user_and_roles_signed_in() -> No
     # WHEN the app asks for the form, the user signs in as a reviewer, and the app exchanges the code
     status, headers, page = call(app, "GET", "/_auth/oauth2/authorize", query=urlencode(authorize_params()))
     assert status == 200 and b'name="username"' in page and headers["Cache-Control"] == "no-store"
+    # (the form names the app's icon, so the browser asks for no /favicon.ico)
+    assert b'<link rel="icon" href="/favicon.svg"' in page
     code = sign_in(app, username="rita", reviewer="on")
     status, tokens = exchange(app, code)
     # THEN the token is the issuer's for rita with the reviewer group

@@ -88,3 +88,14 @@ def test_a_missing_build_says_how_to_make_it(tmp_path: Path) -> None:
 def test_head_answers_the_length_without_the_body(tmp_path: Path) -> None:
     status, headers, body = call(WebSite(dist=built(tmp_path)), "/index.html", method="HEAD")
     assert (status, headers["Content-Length"], body) == ("200 OK", "33", b"")
+
+
+def test_a_browser_asking_for_favicon_ico_gets_the_apps_icon(tmp_path: Path) -> None:
+    # GIVEN the gateway with the built app (its icon is favicon.svg)
+    app = gateway(WebSite(dist=built(tmp_path)))
+    # WHEN a browser asks for /favicon.ico (on a page that names no icon)
+    status, headers, body = call(app, "/favicon.ico")
+    # THEN the build's SVG icon answers, not the API's 404
+    assert (status, headers["Content-Type"], body) == ("200 OK", "image/svg+xml", b"<svg/>")
+    # AND without a build it stays the API's path
+    assert not WebSite(dist=tmp_path / "missing").matches(EnvironBuilder(path="/favicon.ico").get_environ())

@@ -20,10 +20,12 @@ def _cache_policy(template: dict[str, Any], ref: dict[str, Any]) -> dict[str, An
 
 
 def test_playback_goes_edge_regional_shield_origin(template: dict[str, Any]) -> None:
-    """GIVEN the playback distribution WHEN its origin is read
+    """GIVEN the playback distribution WHEN its media origin (the default behaviour's) is read
     THEN it is the media bucket through origin access control, behind Origin Shield in the stack's region."""
-    (origin,) = _config(template, "PlaybackDistribution")["Origins"]
+    config = _config(template, "PlaybackDistribution")
+    (origin,) = [o for o in config["Origins"] if o["Id"] == config["DefaultCacheBehavior"]["TargetOriginId"]]
 
+    assert "OriginPath" not in origin
     assert origin["DomainName"] == {"Fn::GetAtt": ["MediaBucket", "RegionalDomainName"]}
     assert origin["OriginAccessControlId"] == {"Fn::GetAtt": ["PlaybackOriginAccessControl", "Id"]}
     assert origin["OriginShield"] == {"Enabled": True, "OriginShieldRegion": {"Ref": "AWS::Region"}}
@@ -35,7 +37,7 @@ def test_media_files_are_cached_a_year_and_playlists_seconds(template: dict[str,
     puts cookies, headers or query strings in the cache key."""
     config = _config(template, "PlaybackDistribution")
     media = _cache_policy(template, config["DefaultCacheBehavior"]["CachePolicyId"])
-    (playlists_behaviour,) = config["CacheBehaviors"]
+    (playlists_behaviour,) = [b for b in config["CacheBehaviors"] if b["TargetOriginId"] == "media"]
     playlists = _cache_policy(template, playlists_behaviour["CachePolicyId"])
 
     assert media["DefaultTTL"] == media["MaxTTL"] == YEAR and media["MinTTL"] >= 86400
