@@ -31,6 +31,7 @@ buffer before pre-loading the next.
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import tempfile
@@ -137,6 +138,9 @@ def main() -> int:
         default="",
         help="the stack's RenditionSpec for this run, e.g. 1080,720,480,360 (default: the template's)",
     )
+    parser.add_argument(
+        "--results", type=Path, default=None, help="write every run's raw results (JSON) here"
+    )
     args = parser.parse_args()
     profiles = [PROFILES[name] for name in args.profiles.split(",")]
     overrides = ["--parameter", f"RenditionSpec={args.ladder}"] if args.ladder else []
@@ -159,6 +163,7 @@ def main() -> int:
         )
         timeout = 120 + args.videos * (args.watch + 40)
         rows: dict[tuple[str, bool], Summary] = {}
+        raw: list[dict[str, Any]] = []
         for profile in profiles:
             for preload in (True, False):
                 viewer = f"viewer-{profile.name}-{'preload' if preload else 'plain'}"
@@ -169,6 +174,7 @@ def main() -> int:
                     timeout, Path(tmp),
                 )  # fmt: skip
                 rows[(profile.name, preload)] = summary = summarize(result["results"])
+                raw.append(result)
                 if summary.videos < args.videos:
                     print(f"  note: the feed gave {summary.videos} videos; its pages: {result['feedPages']}")
                 print(
@@ -177,6 +183,8 @@ def main() -> int:
                     f"{summary.rebuffer_ratio:6.2%} ({summary.stalls} stalls), rendition {summary.mean_height:4.0f}p "
                     f"avg, {summary.videos} videos ({summary.never_started} never started)"
                 )
+        if args.results is not None:
+            args.results.write_text(json.dumps(raw, indent=1), encoding="utf-8")
         print()
         print(
             f"{'profile':>7} {'down':>9} {'rtt':>6} | startup p50 pre/no | p90 pre/no | rebuffering pre/no | rendition pre/no"

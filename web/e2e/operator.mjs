@@ -8,7 +8,8 @@ await scenario(async ({ page }, { base, user, videoId, screenshot }) => {
   await page.locator("[data-testid=executions] tbody tr").first().waitFor({ timeout: 30000 });
   await page.getByLabel(/Execution name/).fill(videoId);
   await page.getByLabel(/Execution name/).press("Enter");
-  const row = page.locator(`[data-testid=executions] tr[data-execution="${videoId}"]`);
+  // The rows once they answer this filter (the unfiltered list may show the same row before).
+  const row = page.locator(`[data-testid=executions][data-filter="ingest//${videoId}"] tr[data-execution="${videoId}"]`);
   await row.waitFor({ timeout: 30000 });
   const listed = await page.locator("[data-testid=executions] tbody tr").count();
   await page.locator("[data-testid=degradation] tbody tr").first().waitFor({ timeout: 30000 });

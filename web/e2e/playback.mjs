@@ -6,11 +6,16 @@
 import { scenario, signIn } from "./browser.mjs";
 
 const RECORDER = () => {
-  const bench = { shownAt: null, moving: null, stalls: [], waitingSince: null };
+  const bench = { shownAt: null, moving: null, stalls: [], waitingSince: null, trace: [] };
   window.__bench = bench;
   const active = () => document.querySelector(".slide.active video");
   document.addEventListener("waiting", (event) => {
-    if (event.target === active() && bench.moving !== null && bench.waitingSince === null) bench.waitingSince = performance.now();
+    if (event.target === active() && bench.moving !== null && bench.waitingSince === null) {
+      bench.waitingSince = performance.now();
+      const video = event.target;
+      const ahead = [...Array(video.buffered.length).keys()].map((i) => [video.buffered.start(i), video.buffered.end(i)]);
+      bench.trace.push({ event: "waiting", at: Math.round(bench.waitingSince - bench.moving), t: video.currentTime, rendition: video.dataset.rendition ?? null, buffered: ahead });
+    }
   }, true);
   document.addEventListener("playing", (event) => {
     if (event.target === active() && bench.waitingSince !== null) {
@@ -18,10 +23,18 @@ const RECORDER = () => {
       bench.waitingSince = null;
     }
   }, true);
+  new MutationObserver((records) => {
+    for (const record of records) {
+      if (record.target === active() && bench.shownAt !== null) {
+        bench.trace.push({ event: "rendition", at: Math.round(performance.now() - bench.shownAt), rendition: record.target.dataset.rendition });
+      }
+    }
+  }).observe(document, { subtree: true, attributes: true, attributeFilter: ["data-rendition"] });
   bench.start = () => {
     bench.shownAt = performance.now();
     bench.moving = null;
     bench.stalls = [];
+    bench.trace = [];
     bench.waitingSince = null;
     const watch = () => {
       const video = active();
@@ -43,6 +56,7 @@ const RECORDER = () => {
       stalls: bench.stalls.length + (open ? 1 : 0),
       rendition: video?.dataset.rendition ?? null,
       height: video?.videoHeight ?? 0,
+      trace: bench.trace,
     };
   };
 };

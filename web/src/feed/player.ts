@@ -27,6 +27,36 @@ const MIN_PRELOAD_S = 1;
 // a segment boundary would pull one segment more than half, hence the cap a little under the target.
 const PRELOAD_SLACK_S = 0.25;
 
+/** Bits per second the link carried for the previous video (hls.js's estimate when its player last
+ * loaded a segment): every new player starts from it, not from hls.js's 500 kbps guess, which on a slow
+ * link chose no rung and fell back to the top one the player's size allows (then stalled switching down). */
+let measuredBps: number | null = null;
+/** A start rendition's average bitrate may use this share of the estimate (headroom for peaks and RTTs). */
+const START_SHARE = 0.8;
+
+interface StartLevel {
+  height: number;
+  averageBitrate: number;
+}
+
+/** The rendition to start on: the highest of `levels` (sorted by bitrate, as hls.js keeps them) up to
+ * `maxLevel` whose average bitrate fits `START_SHARE` of `estimateBps`; the lowest when none does or
+ * when nothing was measured yet (the first video starts at once, then the estimate takes over). */
+export function startLevel(levels: readonly StartLevel[], maxLevel: number, estimateBps: number | null): number {
+  if (estimateBps === null || levels.length === 0) return 0;
+  let chosen = 0;
+  for (let index = 0; index <= Math.min(maxLevel, levels.length - 1); index += 1) {
+    if ((levels[index]?.averageBitrate ?? Infinity) <= START_SHARE * estimateBps) chosen = index;
+  }
+  return chosen;
+}
+
+function linkEstimate(): number | null {
+  if (measuredBps !== null) return measuredBps;
+  const downlink = (navigator as Navigator & { connection?: { downlink?: number } }).connection?.downlink;
+  return downlink && downlink > 0 ? downlink * 1e6 : null;
+}
+
 export class Player {
   private hls: HlsType | null = null;
   private destroyed = false;
@@ -45,14 +75,23 @@ export class Player {
     if (this.destroyed) return;
     if (Hls.isSupported()) {
       const cap = preloadS === null ? PLAYING_BUFFER_S : Math.max(MIN_PRELOAD_S, preloadS - PRELOAD_SLACK_S);
+      const estimate = linkEstimate();
       const hls = new Hls({
         maxBufferLength: cap,
         maxMaxBufferLength: preloadS === null ? PLAYING_BUFFER_S * 2 : cap,
         capLevelToPlayerSize: true,
         startFragPrefetch: true,
         backBufferLength: 10,
+        ...(estimate !== null ? { abrEwmaDefaultEstimate: estimate } : {}),
       });
       this.hls = hls;
+      hls.on(Hls.Events.MANIFEST_PARSED, () => {
+        hls.startLevel = startLevel(hls.levels, hls.maxAutoLevel, estimate);
+      });
+      hls.on(Hls.Events.FRAG_LOADED, () => {
+        const bps = hls.bandwidthEstimate;
+        if (Number.isFinite(bps) && bps > 0) measuredBps = bps;
+      });
       hls.on(Hls.Events.LEVEL_SWITCHED, (_event, data) => {
         const level = hls.levels[data.level];
         if (level) this.setRendition(level.height ? `${level.height}p` : `${Math.round(level.bitrate / 1000)}k`);

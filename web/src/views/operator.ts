@@ -152,6 +152,17 @@ export function operatorView(context: AppContext): View {
     maxlength: 80,
   });
   const body = h("tbody", {});
+  const table = h(
+    "table",
+    { "data-testid": "executions" },
+    h("caption", { class: "visually-hidden" }, "Newest executions first"),
+    h(
+      "thead",
+      {},
+      h("tr", {}, ...["Execution", "Status", "Started", "Took", "States"].map((label) => h("th", { scope: "col" }, label))),
+    ),
+    body,
+  );
   const note = h("p", { class: "hint", role: "status", "aria-live": "polite" });
   const element = h(
     "section",
@@ -167,21 +178,7 @@ export function operatorView(context: AppContext): View {
       workflow, " ", status, " ", video, " ",
       h("button", { type: "submit" }, "Refresh"),
     ),
-    h(
-      "div",
-      { class: "scroll" },
-      h(
-        "table",
-        { "data-testid": "executions" },
-        h("caption", { class: "visually-hidden" }, "Newest executions first"),
-        h(
-          "thead",
-          {},
-          h("tr", {}, ...["Execution", "Status", "Started", "Took", "States"].map((label) => h("th", { scope: "col" }, label))),
-        ),
-        body,
-      ),
-    ),
+    h("div", { class: "scroll" }, table),
     note,
   );
 
@@ -196,15 +193,17 @@ export function operatorView(context: AppContext): View {
   const refresh = (): void => {
     if (inFlight) return;
     inFlight = true;
+    const filter = video.validity.valid ? video.value.trim() : "";
     const executions = context.api
       .get<ExecutionPage>("/ops/executions", {
         workflow: workflow.value,
         status: status.value || null,
-        video: video.validity.valid ? video.value.trim() || null : null,
+        video: filter || null,
       })
       .then((page) => {
         showWorkflows(page.workflows);
         replace(body, ...page.items.map((item) => executionRow(item, opened)));
+        table.dataset["filter"] = [page.workflow, status.value, filter].join("/"); // what the rows answer
         const count = page.items.length === 1 ? "The newest execution" : `The ${page.items.length} newest executions`;
         note.textContent = page.items.length
           ? `${count} of ${page.workflow}, as of ${new Date(page.as_of).toLocaleTimeString()}`
