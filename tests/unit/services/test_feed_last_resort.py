@@ -24,11 +24,16 @@ class SearchDown:
 
 
 class NoInterests:
+    """No interests yet; `played`: the videos the viewer played (the seen set of the play path)."""
+
+    def __init__(self, played: Sequence[str] = ()) -> None:
+        self.played = list(played)
+
     def interests(self, user_id: str, n: int) -> list[tuple[str, float]]:
         return []
 
     def seen(self, user_id: str, n: int = 500) -> list[str]:
-        return []
+        return list(self.played)
 
     def version(self) -> int | None:
         return None
@@ -86,11 +91,11 @@ def entry(n: int) -> dict[str, Any]:
     }
 
 
-def feed_service(newest: Any) -> tuple[FeedService, EmptyRedis]:
+def feed_service(newest: Any, played: Sequence[str] = ()) -> tuple[FeedService, EmptyRedis]:
     redis = EmptyRedis()
     service = FeedService(
         search=SearchDown(),
-        short_term=NoInterests(),
+        short_term=NoInterests(played),
         long_term=NoInterests(),
         store=redis,
         urls=Urls(),
@@ -122,6 +127,15 @@ def test_the_next_page_prefers_publications_not_served_yet_then_repeats() -> Non
     # WHEN the viewer asks for 4 THEN the 2 not served come first, the served ones after (not an empty page)
     page = service.page(VIEWER, "4", None, FeedContext())
     ids = [item.video_id for item in page.items]
+    assert sorted(ids[:2]) == ["v2", "v3"] and sorted(ids[2:]) == ["v0", "v1"]
+
+
+def test_videos_served_but_never_played_come_back_before_the_played_ones() -> None:
+    # GIVEN 4 publications all served to the viewer (a page they reloaded away), 2 of them played
+    service, redis = feed_service(lambda wanted: [entry(n) for n in range(4)][:wanted], played=["v0", "v1"])
+    redis.served_ids = {"v0", "v1", "v2", "v3"}
+    # WHEN the viewer asks for 4 THEN the 2 never played come first, then the played ones
+    ids = [item.video_id for item in service.page(VIEWER, "4", None, FeedContext()).items]
     assert sorted(ids[:2]) == ["v2", "v3"] and sorted(ids[2:]) == ["v0", "v1"]
 
 

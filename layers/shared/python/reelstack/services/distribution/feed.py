@@ -273,7 +273,7 @@ class FeedService:
         chosen = rerank(ranked, size)
         chosen = self._exposure(chosen, facts, exclusions)
         if len(chosen) < size:
-            chosen = self._fill(chosen, size, context, exclusions, facts)
+            chosen = self._fill(chosen, size, context, exclusions, facts, played)
         items = tuple(self._item(candidate, facts[candidate.video_id]) for candidate in chosen)
         self._remember(viewer, [item.video_id for item in items])
         if mode is FeedMode.PERSONALIZED and ranked_by != "hot list":
@@ -632,18 +632,22 @@ class FeedService:
         context: FeedContext,
         exclusions: Exclusions,
         facts: dict[str, _Facts],
+        played: Sequence[str],
     ) -> list[Candidate]:
         """Top up a short page: the hot list, then (still short) the newest publications, each under the
-        viewer's exclusions; then both again with the seen and served videos let back in (never their own
-        or the not-interested ones), so a viewer who has seen it all gets repeats, not an empty page."""
-        relaxed = Exclusions(exclusions.viewer, frozenset(), exclusions.not_interested)
+        viewer's exclusions; then both again with the videos served but never played let back in (a page
+        the viewer reloaded away), then with the played ones too (never their own or the not-interested
+        ones), so a viewer who has seen it all gets repeats, not an empty page."""
+        unplayed = Exclusions(exclusions.viewer, frozenset(played), exclusions.not_interested)
+        anything = Exclusions(exclusions.viewer, frozenset(), exclusions.not_interested)
         sources = [self._hot_candidates(context, facts)]
         chosen = self._top_up(chosen, size, sources[0], exclusions)
         if len(chosen) < size and self.newest is not None:
             sources.append(self._newest_candidates(size, facts))
             chosen = self._top_up(chosen, size, sources[1], exclusions)
-        for source in sources:
-            chosen = self._top_up(chosen, size, source, relaxed)
+        for admit in (unplayed, anything):
+            for source in sources:
+                chosen = self._top_up(chosen, size, source, admit)
         return chosen
 
     def _top_up(
