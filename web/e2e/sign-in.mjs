@@ -4,7 +4,11 @@ import { scenario, signIn } from "./browser.mjs";
 
 await scenario(async ({ page }, { base, user, reviewer = false }) => {
   await page.goto(`${base}/#/upload`);
-  const signInShown = await page.getByTestId("sign-in").isVisible();
+  // The view appears once /config.json is read: wait for it (isVisible alone does not wait).
+  const signInShown = await page
+    .getByTestId("sign-in")
+    .waitFor({ state: "visible", timeout: 30000 })
+    .then(() => true, () => false);
   await signIn(page, base, user, { reviewer, hash: "#/upload" });
   const nav = await page.locator(".topbar nav a").allTextContents();
   const heading = await page.locator("main h1").first().textContent();
