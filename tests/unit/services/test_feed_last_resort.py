@@ -10,7 +10,9 @@ from typing import Any
 
 from reelstack.domain.distribution.feed import FeedMode
 from reelstack.domain.identity import Principal
+from reelstack.domain.videos import Video, VideoStatus
 from reelstack.errors import DependencyFailed
+from reelstack.feed_wiring import NewestPublications
 from reelstack.services.distribution.feed import FeedContext, FeedService, FeedTuning
 from reelstack.services.distribution.feed_health import FeedHealth
 
@@ -153,3 +155,30 @@ def test_a_failing_videos_table_leaves_the_page_as_it_was() -> None:
 
     service, _ = feed_service(failing)
     assert service.page(VIEWER, "6", None, FeedContext()).items == ()
+
+
+class CountingPartitions:
+    """The videos table's published-index: one published video per partition, each query counted."""
+
+    def __init__(self) -> None:
+        self.queries = 0
+
+    def newest_published(self, bucket: str, limit: int) -> list[Video]:
+        self.queries += 1
+        at = f"2027-01-15T08:{int(bucket[-2:]):02d}:00+00:00"
+        return [Video(f"v-{bucket[-2:]}", "creator", VideoStatus.PUBLISHED, "t", (), at, at, published_at=at)]
+
+
+def test_the_newest_publications_are_read_once_per_ttl_for_every_viewer() -> None:
+    # GIVEN the feed's last resort over a published-index of 16 partitions
+    table = CountingPartitions()
+    newest = NewestPublications(table, ttl_s=60.0)  # type: ignore[arg-type]
+    # WHEN pages ask for 20, then 10, within the time it is kept
+    first, second = newest(20), newest(10)
+    # THEN the table was queried once (16 partitions), newest first, and the second answer is its head
+    assert table.queries == 16
+    assert [e["video_id"] for e in first][:2] == ["v-15", "v-14"] and len(first) == 16
+    assert second == first[:10]
+    # AND asking for more than was read reads again
+    newest(40)
+    assert table.queries == 32

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import Any
 
 from reelstack.adapters.distribution.feed_store import FeedStore
@@ -120,13 +119,26 @@ class ArchivedHotList:
         return archived if isinstance(archived, list) else None
 
 
-def _newest_entries(repos: Repositories) -> Callable[[int], list[dict[str, Any]]]:
-    """The feed's last resort: the newest publications from the videos table, as hot-list entries."""
+class NewestPublications:
+    """The feed's last resort: the newest publications from the videos table, as hot-list entries.
 
-    def newest(wanted: int) -> list[dict[str, Any]]:
-        return [entry_of(video, 0.0, 0, 0) for video in newest_published(repos, wanted)]
+    One read is 16 published-index queries, the same for every viewer: the answer is kept `ttl_s` per
+    process (a video published meanwhile waits that long on this path), so pages that all fall short
+    (a new platform before its first hot-list run) do not read the table each."""
 
-    return newest
+    def __init__(self, repos: Repositories, ttl_s: float = 10.0) -> None:
+        self.repos = repos
+        self.ttl_s = ttl_s
+        self._kept: tuple[float, int, list[dict[str, Any]]] | None = None  # (when, wanted, entries)
+
+    def __call__(self, wanted: int) -> list[dict[str, Any]]:
+        now = time.monotonic()
+        kept = self._kept
+        if kept is not None and now - kept[0] <= self.ttl_s and kept[1] >= wanted:
+            return kept[2][:wanted]
+        entries = [entry_of(video, 0.0, 0, 0) for video in newest_published(self.repos, wanted)]
+        self._kept = (now, wanted, entries)
+        return entries
 
 
 def _search_gap(search: SearchClient) -> Any:
@@ -175,7 +187,7 @@ def build_feed(settings: ApiSettings, search: SearchClient, urls: MediaUrls) -> 
         recent_likes=_recent_likes(LikeStore.from_settings(settings)),
         followings=_followings(settings),
         ranker_versions=_ranker_versions(settings),
-        newest=_newest_entries(Repositories.from_settings(settings)),
+        newest=NewestPublications(Repositories.from_settings(settings)),
     )
 
 

@@ -134,7 +134,7 @@ class HotListBuilder:
         }
         from_counters = len(found)
         if len(found) < self.size:
-            for video in self._newest(self.size - len(found), exclude=set(found)):
+            for video in newest_published(self.videos, self.size - len(found), exclude=found):
                 found[video.video_id] = video
                 counter.setdefault(video.video_id, 0.0)
         entries = []
@@ -186,9 +186,6 @@ class HotListBuilder:
             if regional:
                 lists[f"region:{region}"] = regional
         return lists
-
-    def _newest(self, wanted: int, exclude: set[str]) -> list[Video]:
-        return newest_published(self.videos, wanted, exclude)
 
     def _durable(self, video_id: str) -> int:
         try:
