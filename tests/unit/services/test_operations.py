@@ -91,6 +91,7 @@ def test_only_operators_read_operations() -> None:
         (None, None, "0", None, "invalid_limit"),
         (None, None, None, "../v1", "invalid_video"),
         (None, None, None, "x" * 81, "invalid_video"),
+        (None, None, None, "v1\n", "invalid_video"),
     ],
 )
 def test_bad_filters_are_refused_before_any_read(

@@ -67,8 +67,8 @@ class OperationsService:
     ) -> dict[str, Any]:
         """`{workflow, workflows, as_of, items}`: the newest executions first, each with its states."""
         self._require_operator(principal)
-        query = self._query(workflow, status, limit, video)
         name = workflow or DEFAULT_WORKFLOW
+        query = self._query(name, status, limit, video)
         as_of = self.clock()
         rows = self.reader.rows(query, as_of, workers=HISTORY_WORKERS)
         return {
@@ -78,17 +78,14 @@ class OperationsService:
             "items": [execution_document(row) for row in rows],
         }
 
-    def _query(
-        self, workflow: str | None, status: str | None, limit: str | None, video: str | None
-    ) -> ExecutionQuery:
-        name = workflow or DEFAULT_WORKFLOW
+    def _query(self, name: str, status: str | None, limit: str | None, video: str | None) -> ExecutionQuery:
         arn = self.workflows.get(name)
         if arn is None:
             known = ", ".join(sorted(self.workflows)) or "none configured"
             raise InvalidRequest(f"workflow must be one of: {known}", code="unknown_workflow")
         if status is not None and status not in STATUSES:
             raise InvalidRequest(f"status must be one of: {', '.join(STATUSES)}", code="invalid_status")
-        if video is not None and not _EXECUTION_NAME.match(video):
+        if video is not None and not _EXECUTION_NAME.fullmatch(video):  # `$` alone lets a final newline in
             raise InvalidRequest(
                 "video must be an execution name (letters, digits, - and _)", code="invalid_video"
             )
