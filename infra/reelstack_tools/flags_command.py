@@ -50,9 +50,10 @@ def deployer_for(args: argparse.Namespace) -> Any:
     if args.stack:
         import boto3
 
+        from reelstack_tools.stack_outputs import stack_outputs
+
         session = boto3.session.Session(region_name=args.region)
-        described = session.client("cloudformation").describe_stacks(StackName=args.stack)["Stacks"][0]
-        outputs = {item["OutputKey"]: item["OutputValue"] for item in described.get("Outputs", [])}
+        outputs = stack_outputs(session.client("cloudformation"), args.stack)
         where = FlagsLocation(
             outputs["FeatureFlagsApplicationId"],
             outputs["FeatureFlagsEnvironmentId"],

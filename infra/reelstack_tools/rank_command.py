@@ -247,13 +247,14 @@ def _where(args: argparse.Namespace) -> tuple[str, str, str, int] | int:
     if args.stack:
         import boto3
 
+        from reelstack_tools.stack_outputs import stack_outputs
+
         stack = boto3.session.Session(region_name=region).client("cloudformation")
         try:
-            described = stack.describe_stacks(StackName=args.stack)["Stacks"][0]
+            outputs = stack_outputs(stack, args.stack)
         except Exception as error:  # no such stack, or no credentials: the SDK says which
             sys.stderr.write(f"stack {args.stack}: {error}\n")
             return 1
-        outputs = {item["OutputKey"]: item["OutputValue"] for item in described.get("Outputs", [])}
         bucket, role = bucket or outputs.get("LakeBucketName"), role or outputs.get("RankerModelRoleArn")
     if bucket is None:
         from reelstack_tools.localcloud.client import CloudHandle

@@ -47,8 +47,9 @@ def run(args: argparse.Namespace) -> int:
     from botocore.exceptions import BotoCoreError, ClientError
 
     from reelstack_tools.executions_target import aws_client
+    from reelstack_tools.stack_outputs import stack_outputs
     from reelstack_tools.web_config import MissingOutputs, deployed_config
-    from reelstack_tools.web_deploy import WebDeployer, stack_outputs
+    from reelstack_tools.web_deploy import WebDeployer
     from reelstack_tools.web_release import INVALIDATED_PATHS, NotBuilt
 
     if args.keep_days < 0:

@@ -26,12 +26,6 @@ from reelstack_tools.web_release import (
 )
 
 
-def stack_outputs(cloudformation: Any, stack: str) -> dict[str, str]:
-    """The outputs of the deployed stack `stack`, by key."""
-    described = cloudformation.describe_stacks(StackName=stack)["Stacks"][0]
-    return {item["OutputKey"]: item["OutputValue"] for item in described.get("Outputs", [])}
-
-
 def build_files(dist: Path) -> list[str]:
     """Every file of the build in `dist`, relative and `/`-separated."""
     return sorted(path.relative_to(dist).as_posix() for path in dist.rglob("*") if path.is_file())
