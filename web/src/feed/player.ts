@@ -35,7 +35,6 @@ let measuredBps: number | null = null;
 const START_SHARE = 0.8;
 
 interface StartLevel {
-  height: number;
   averageBitrate: number;
 }
 

@@ -183,7 +183,6 @@ export function operatorView(context: AppContext): View {
   );
 
   const opened = new Set<string>();
-  let timer: number | undefined;
   let inFlight = false;
   const showWorkflows = (names: string[]): void => {
     const current = workflow.value;
@@ -193,21 +192,22 @@ export function operatorView(context: AppContext): View {
   const refresh = (): void => {
     if (inFlight) return;
     inFlight = true;
-    const filter = video.validity.valid ? video.value.trim() : "";
+    // The filters as asked: the answer is labelled with them, whatever the controls say by then.
+    const asked = { status: status.value, video: video.validity.valid ? video.value.trim() : "" };
     const executions = context.api
       .get<ExecutionPage>("/ops/executions", {
         workflow: workflow.value,
-        status: status.value || null,
-        video: filter || null,
+        status: asked.status || null,
+        video: asked.video || null,
       })
       .then((page) => {
         showWorkflows(page.workflows);
         replace(body, ...page.items.map((item) => executionRow(item, opened)));
-        table.dataset["filter"] = [page.workflow, status.value, filter].join("/"); // what the rows answer
+        table.dataset["filter"] = [page.workflow, asked.status, asked.video].join("/"); // what the rows answer
         const count = page.items.length === 1 ? "The newest execution" : `The ${page.items.length} newest executions`;
         note.textContent = page.items.length
           ? `${count} of ${page.workflow}, as of ${new Date(page.as_of).toLocaleTimeString()}`
-          : `No ${page.workflow} executions${status.value ? ` in ${status.value}` : ""}${video.value ? ` named ${video.value}` : ""}.`;
+          : `No ${page.workflow} executions${asked.status ? ` in ${asked.status}` : ""}${asked.video ? ` named ${asked.video}` : ""}.`;
       })
       .catch((error: unknown) => {
         note.textContent = describeError(error);
@@ -226,13 +226,6 @@ export function operatorView(context: AppContext): View {
     if (document.visibilityState === "visible") refresh();
   };
   refresh();
-  timer = window.setInterval(tick, REFRESH_MS);
-  return {
-    element,
-    title: "Operations",
-    destroy: () => {
-      window.clearInterval(timer);
-      timer = undefined;
-    },
-  };
+  const timer = window.setInterval(tick, REFRESH_MS);
+  return { element, title: "Operations", destroy: () => window.clearInterval(timer) };
 }
