@@ -14,13 +14,13 @@ import json
 from typing import Any, Protocol
 
 from reelstack.domain.storage.reencode_pacing import ReencodePacing, budget, next_margin
+from reelstack.errors import NotFound
 
 LEDGER_KEY = "reports/tiering/pacing.json"
 
 
 class LedgerStore(Protocol):
-    def head(self, key: str) -> Any: ...
-    def read(self, key: str) -> bytes: ...
+    def read(self, key: str) -> bytes: ...  # NotFound when there is no such object
     def put_bytes(self, key: str, body: bytes, content_type: str) -> None: ...
 
 
@@ -32,9 +32,10 @@ class ReencodeLedger:
 
     def state(self) -> dict[str, Any]:
         """The stored ledger, or an empty one (the initial margin: the break-even) before the first night."""
-        if self.store.head(LEDGER_KEY) is None:
+        try:
+            state: dict[str, Any] = json.loads(self.store.read(LEDGER_KEY))
+        except NotFound:
             return {"margin": self.initial_margin, "nights": []}
-        state: dict[str, Any] = json.loads(self.store.read(LEDGER_KEY))
         state["margin"] = float(state.get("margin", self.initial_margin))
         state["nights"] = list(state.get("nights", []))
         return state
