@@ -1,5 +1,7 @@
-"""A hindsight oracle for the sweep: the most of all-HEVC's bandwidth saving any re-encode choice can
-keep at a compute cap, knowing every video's future plays.
+"""Hindsight for the sweep: an oracle's bound, and a replay's perfect foresight in place of the predictor.
+
+`oracle_coverage`: the most of all-HEVC's bandwidth saving any re-encode choice can keep at a compute
+cap, knowing every video's future plays.
 
 It bounds the compute and bandwidth targets from above: where the oracle cannot keep 90 % at 0.70,
 no policy can. The oracle re-encodes the videos with the most egress saved per dollar of HEVC
@@ -9,6 +11,10 @@ the H.264 ladder of the window's uploads plus their re-encodes reach `cap` of al
 Like a nightly decision it cannot serve a twin on the upload day (`nightly=True`: those plays stay
 H.264); with `nightly=False` it encodes at upload, as all-HEVC does. Storage, requests and
 regenerations are left out: what is bounded is the egress saved against the encode compute.
+
+`Foresight`: answers the replay's nightly question (plays in the next 7 and 30 days) with the
+catalog's actual plays, the best any 30-day predictor could answer (`roi_sim.py --sweep --foresight`):
+what the ROI engine keeps then is its own bound, apart from prediction.
 """
 
 from __future__ import annotations
@@ -20,6 +26,23 @@ from reelstack.domain.storage.pricing import GB, Prices
 from reelstack.domain.storage.roi import RoiPolicy
 from reelstack.domain.storage.storage_costs import Codec
 from reelstack_tools.roi_catalog import Catalog
+
+
+class Foresight:
+    """The actual plays of each video's next days, in place of the predictor's expected plays."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.daily_plays = catalog.daily_plays
+
+    def plays(self, day: int, rows: np.ndarray, horizon: int) -> np.ndarray:
+        """Plays of `rows` in days `day`+1..`day`+`horizon`; past the trace's end, the recorded days
+        scaled up to the horizon (none recorded: 0)."""
+        end = min(self.daily_plays.shape[1], day + horizon + 1)
+        seen = end - day - 1
+        if seen <= 0:
+            return np.zeros(rows.size)
+        got = self.daily_plays[rows, day + 1 : end].sum(axis=1, dtype=np.float64)
+        return got * (horizon / seen)
 
 
 def oracle_coverage(

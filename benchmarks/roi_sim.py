@@ -54,7 +54,8 @@ all-Standard instead of 0.48).
 Run: `.venv/bin/python benchmarks/roi_sim.py` (about 1.5 minutes on 2 cores); `--videos`, `--days`,
 `--seed`, `--alpha` (the Pareto exponent) for other catalogs, `--heat N ...` for other heat baselines.
 `--sweep` replays 15 catalogs (`roi_sweep`: 5 seeds x 3 popularity tails) and prints their worst
-cases with a hindsight oracle's bound (`roi_oracle`); `--prices` moves each price -20 % and +20 % (`roi_prices`).
+cases with a hindsight oracle's bound (`roi_oracle`), `--sweep --foresight` the same with the actual plays of
+the next 7 and 30 days in place of the predictor (`roi_oracle.Foresight`); `--prices` moves each price -20 % and +20 % (`roi_prices`).
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/ when run as a script
 
+from roi_oracle import Foresight
 from roi_sim_rules import (
     AVC,
     CLASSES,
@@ -385,6 +387,10 @@ class Simulation:
     def predict(self, day: int, rows: np.ndarray, predictor: object | None) -> None:
         from reelstack_tools.roi_eval import features_at
 
+        if isinstance(predictor, Foresight):
+            self.p7[rows] = predictor.plays(day, rows, 7)
+            self.p30[rows] = predictor.plays(day, rows, 30)
+            return
         if predictor is None:
             plays = self.catalog.daily_plays[rows]
             upload = self.catalog.upload_day[rows]
@@ -702,6 +708,11 @@ def main() -> int:
         "--sweep", action="store_true", help="every catalog of roi_sweep: one row each, worst case"
     )
     mode.add_argument("--prices", action="store_true", help="each price -20 %% and +20 %% (roi_prices)")
+    parser.add_argument(
+        "--foresight",
+        action="store_true",
+        help="with --sweep: the actual plays of the next 7 and 30 days in place of the predictor",
+    )
     args = parser.parse_args()
     from threadpoolctl import threadpool_limits  # installed with scikit-learn
 
@@ -715,7 +726,9 @@ def _run(args: argparse.Namespace) -> int:
     if args.sweep:
         from roi_sweep import main as sweep_main
 
-        return sweep_main()
+        return sweep_main(foresight=args.foresight)
+    if args.foresight:
+        raise SystemExit("--foresight goes with --sweep")
     if args.prices:
         from roi_prices import main as prices_main
 

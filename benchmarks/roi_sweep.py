@@ -15,7 +15,9 @@ the nightly bar (`RoiPolicy.reencode_margin`) follows the spend. **ROI break-eve
 decisions with the fixed break-even of the price table (margin 0, the engine before pacing) in the
 same replay. The **oracle** column is `roi_oracle.oracle_coverage`: the largest share of all-HEVC's
 bandwidth saving any nightly re-encode choice keeps at compute 0.70, knowing every future play (an
-upper bound: below 0.90 there, no policy meets both targets on that catalog).
+upper bound: below 0.90 there, no policy meets both targets on that catalog). `--foresight` replays
+the sweep with the actual plays of each video's next 7 and 30 days in place of the predictor
+(`roi_oracle.Foresight`): what the engine keeps when prediction is perfect over its horizon.
 
 Each catalog replays the four target policies and the extra baselines:
 - **rules+HEVC**: the rule-based tiers, every video re-encoded to HEVC at upload;
@@ -34,11 +36,11 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from roi_oracle import oracle_coverage
+from roi_oracle import Foresight, oracle_coverage
 from roi_sim import BREAK_EVEN, HEAT, POLICIES, RULES_HEVC, TARGETS, Ledger, prepare, ratios, replay
 
 from reelstack.domain.storage.roi import RoiPolicy
-from reelstack_tools.roi_catalog import CatalogParams
+from reelstack_tools.roi_catalog import CatalogParams, generate_catalog
 
 SWEEP_SEEDS: tuple[int, ...] = (101, 202, 303, 404, 505)
 TUNING_SEEDS: tuple[int, ...] = (11,)  # where `ReencodePacing.gain` was chosen: never the sweep's
@@ -103,11 +105,18 @@ def run_sweep(
     train_until: int = SWEEP_TRAIN_UNTIL,
     grid: Sequence[int] = HEAT_GRID,
     progress: bool = True,
+    foresight: bool = False,
 ) -> list[Row]:
+    """Replay every catalog of the sweep; `foresight`: the actual future plays in place of the
+    predictor (`roi_oracle.Foresight`: nothing is trained)."""
     rows = []
     for shape, params in sweep_params(seeds, videos, days):
         start = time.perf_counter()
-        catalog, predictor = prepare(params, train_until)
+        if foresight:
+            catalog = generate_catalog(params)
+            predictor: object = Foresight(catalog)
+        else:
+            catalog, predictor = prepare(params, train_until)
         result = replay(
             catalog,
             predictor,
@@ -190,14 +199,19 @@ def _mean(rows: Sequence[Row], name: str) -> float:
     return sum(relative_total(r.ledgers, name) for r in rows) / len(rows)
 
 
-def main() -> int:
+def main(foresight: bool = False) -> int:
     start = time.perf_counter()
+    deciding = (
+        f"the actual plays of the next 7 and 30 days from day {SWEEP_TRAIN_UNTIL + 1} (foresight, no predictor)"
+        if foresight
+        else f"predictor trained on days <= {SWEEP_TRAIN_UNTIL}"
+    )
     print(
         f"ROI sweep: {len(SHAPES)} shapes x {len(SWEEP_SEEDS)} seeds, {SWEEP_VIDEOS:,} videos x {SWEEP_DAYS} days each, "
-        f"predictor trained on days <= {SWEEP_TRAIN_UNTIL}",
+        f"{deciding}",
         flush=True,
     )
-    rows = run_sweep()
+    rows = run_sweep(foresight=foresight)
     print(render_sweep(rows, HEAT_GRID))
     print(f"\nran in {time.perf_counter() - start:.0f} s")
     return 0

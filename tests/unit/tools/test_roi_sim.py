@@ -15,6 +15,7 @@ from reelstack_tools.roi_catalog import CatalogParams, generate_catalog
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "benchmarks"))
 
+import roi_oracle
 import roi_prices
 import roi_sim
 import roi_sim_rules as rules
@@ -284,3 +285,30 @@ def test_pacing_holds_the_reencode_spend_to_its_budget_where_the_break_even_spen
     assert abs(paced - pacing.budget_share) < 0.1, paced
     assert fixed > paced
     assert np.median(sim.margin_trace["ROI"][catalog.days // 2 :]) > 0
+
+
+def test_foresight_answers_the_actual_plays_of_the_next_days_scaled_past_the_trace() -> None:
+    """GIVEN a catalog WHEN foresight is asked on day 10 THEN it answers each video's actual plays of
+    days 11-17 and 11-40; on the trace's second-to-last day the one recorded day, times the horizon."""
+    catalog = generate_catalog(CatalogParams(videos=300, days=60, seed=19))
+    foresight = roi_oracle.Foresight(catalog)
+    rows = np.arange(0, 300, 7)
+    plays = catalog.daily_plays[rows].astype(np.float64)
+    assert np.array_equal(foresight.plays(10, rows, 7), plays[:, 11:18].sum(axis=1))
+    assert np.array_equal(foresight.plays(10, rows, 30), plays[:, 11:41].sum(axis=1))
+    assert np.array_equal(foresight.plays(58, rows, 30), plays[:, 59] * 30)
+    assert not foresight.plays(59, rows, 7).any()
+
+
+def test_a_replay_asks_foresight_for_the_actual_plays_where_it_would_ask_the_predictor() -> None:
+    """GIVEN a replay's simulation WHEN its night predicts with foresight THEN the plays it decides on are
+    the actual ones of the next 7 and 30 days, not the decay baseline's."""
+    catalog = generate_catalog(CatalogParams(videos=800, days=60, seed=23))
+    foresight = roi_oracle.Foresight(catalog)
+    sim = roi_sim.Simulation(catalog, PRICES, POLICY, train_until=29)
+    rows = np.flatnonzero(catalog.upload_day <= 40)
+    sim.predict(40, rows, foresight)
+    assert np.array_equal(sim.p7[rows], foresight.plays(40, rows, 7))
+    assert np.array_equal(sim.p30[rows], foresight.plays(40, rows, 30))
+    sim.predict(40, rows, None)
+    assert not np.array_equal(sim.p30[rows], foresight.plays(40, rows, 30))
